@@ -1,0 +1,10 @@
+{
+  "targets": [
+    {
+      "target_name": "salvo",
+      "sources": ["native/salvo.c"],
+      "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"]
+    }
+  ]
+}

@@ -1,0 +1,473 @@
+// salvo's native addon: the Linux calls Node has no API for (prctl, pidfd, epoll, wait4 by pid,
+// mkfifo, flock, SCM_RIGHTS). Context-aware: workers load it too, for mkfifo.
+#include <errno.h>
+#include <fcntl.h>
+#include <node_api.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <uv.h>
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+
+// Values in one reap record (see reapReady): pid, kind, value, user µs, system µs, max RSS KiB.
+#define RECORD_FIELDS 6
+#define KIND_EXITED 0
+#define KIND_SIGNALED 1
+#define KIND_NOT_CHILD 2
+#define MAX_EVENTS 1024
+
+#define CHECK(call)                                                                      \
+  do {                                                                                   \
+    if ((call) != napi_ok) {                                                             \
+      napi_throw_error(env, "ERR_NATIVE", "salvo addon: N-API call failed: " #call);   \
+      return NULL;                                                                       \
+    }                                                                                    \
+  } while (0)
+
+// Throws an Error shaped like Node's own system errors: code, errno (negative), syscall.
+static napi_value throw_errno(napi_env env, int err, const char *syscall_name) {
+  const char *name = strerrorname_np(err);
+  if (name == NULL) name = "EUNKNOWN";
+  char message[256];
+  snprintf(message, sizeof message, "%s: %s, %s", name, strerror(err), syscall_name);
+  napi_value code, msg, error, errno_value, syscall_value;
+  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &code);
+  napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &msg);
+  napi_create_error(env, code, msg, &error);
+  napi_create_int32(env, -err, &errno_value);
+  napi_create_string_utf8(env, syscall_name, NAPI_AUTO_LENGTH, &syscall_value);
+  napi_set_named_property(env, error, "errno", errno_value);
+  napi_set_named_property(env, error, "syscall", syscall_value);
+  napi_throw(env, error);
+  return NULL;
+}
+
+static int get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
+  size_t argc = want;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < want) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG", "salvo addon: missing argument");
+    return 0;
+  }
+  return 1;
+}
+
+static int get_int(napi_env env, napi_value value, int32_t *out) {
+  if (napi_get_value_int32(env, value, out) != napi_ok) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG", "salvo addon: expected an integer");
+    return 0;
+  }
+  return 1;
+}
+
+static napi_value make_int(napi_env env, int64_t value) {
+  napi_value result;
+  napi_create_int64(env, value, &result);
+  return result;
+}
+
+// --- process attributes -------------------------------------------------------------------
+
+static napi_value set_child_subreaper(napi_env env, napi_callback_info info) {
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) return throw_errno(env, errno, "prctl");
+  return NULL;
+}
+
+static napi_value is_child_subreaper(napi_env env, napi_callback_info info) {
+  int flag = 0;
+  if (prctl(PR_GET_CHILD_SUBREAPER, &flag, 0, 0, 0) != 0) return throw_errno(env, errno, "prctl");
+  napi_value result;
+  napi_get_boolean(env, flag != 0, &result);
+  return result;
+}
+
+static napi_value pidfd_open(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int32_t pid;
+  if (!get_args(env, info, 1, argv) || !get_int(env, argv[0], &pid)) return NULL;
+  int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (fd < 0) return throw_errno(env, errno, "pidfd_open");
+  fcntl(fd, F_SETFD, FD_CLOEXEC);
+  return make_int(env, fd);
+}
+
+// Fills one record from a wait status and rusage.
+static void fill_record(double *out, pid_t pid, int status, const struct rusage *ru) {
+  out[0] = pid;
+  if (WIFSIGNALED(status)) {
+    out[1] = KIND_SIGNALED;
+    out[2] = WTERMSIG(status);
+  } else {
+    out[1] = KIND_EXITED;
+    out[2] = WEXITSTATUS(status);
+  }
+  out[3] = (double)ru->ru_utime.tv_sec * 1e6 + (double)ru->ru_utime.tv_usec;
+  out[4] = (double)ru->ru_stime.tv_sec * 1e6 + (double)ru->ru_stime.tv_usec;
+  out[5] = (double)ru->ru_maxrss;
+}
+
+static napi_value make_record_array(napi_env env, const double *records, size_t count) {
+  napi_value buffer, array;
+  void *data;
+  size_t length = count * RECORD_FIELDS;
+  if (napi_create_arraybuffer(env, length * sizeof(double), &data, &buffer) != napi_ok) return NULL;
+  if (length > 0) memcpy(data, records, length * sizeof(double));
+  if (napi_create_typedarray(env, napi_float64_array, length, buffer, 0, &array) != napi_ok) return NULL;
+  return array;
+}
+
+// wait4(pid, WNOHANG): null while it runs, else a 6-value Float64Array record. Never pid -1.
+static napi_value wait_pid(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int32_t pid;
+  if (!get_args(env, info, 1, argv) || !get_int(env, argv[0], &pid)) return NULL;
+  if (pid <= 0) {
+    napi_throw_range_error(env, "ERR_INVALID_ARG", "salvo addon: waitPid takes one positive pid");
+    return NULL;
+  }
+  int status = 0;
+  struct rusage ru;
+  memset(&ru, 0, sizeof ru);
+  pid_t got;
+  do got = wait4(pid, &status, WNOHANG | __WALL, &ru);
+  while (got < 0 && errno == EINTR);
+  if (got < 0) return throw_errno(env, errno, "wait4");
+  if (got == 0) {
+    napi_value null_value;
+    napi_get_null(env, &null_value);
+    return null_value;
+  }
+  double record[RECORD_FIELDS];
+  fill_record(record, got, status, &ru);
+  return make_record_array(env, record, 1);
+}
+
+static napi_value make_fifo(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  int32_t mode;
+  char path[4096];
+  size_t length;
+  if (!get_args(env, info, 2, argv) || !get_int(env, argv[1], &mode)) return NULL;
+  CHECK(napi_get_value_string_utf8(env, argv[0], path, sizeof path, &length));
+  if (length >= sizeof path - 1) return throw_errno(env, ENAMETOOLONG, "mkfifo");
+  if (mkfifo(path, (mode_t)mode) != 0) return throw_errno(env, errno, "mkfifo");
+  // mkfifo honours the umask; set the exact mode asked for.
+  if (chmod(path, (mode_t)mode) != 0) return throw_errno(env, errno, "chmod");
+  return NULL;
+}
+
+// flock(fd, LOCK_EX | LOCK_NB): true when taken, false when another holder has it.
+static napi_value try_lock(napi_env env, napi_callback_info info) {
+  napi_value argv[1], result;
+  int32_t fd;
+  if (!get_args(env, info, 1, argv) || !get_int(env, argv[0], &fd)) return NULL;
+  int rc;
+  do rc = flock(fd, LOCK_EX | LOCK_NB);
+  while (rc != 0 && errno == EINTR);
+  if (rc != 0 && errno != EWOULDBLOCK) return throw_errno(env, errno, "flock");
+  napi_get_boolean(env, rc == 0, &result);
+  return result;
+}
+
+// recvmsg one SCM_RIGHTS fd from a unix socket: the fd, or null when nothing is there yet.
+static napi_value receive_fd(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int32_t sock;
+  if (!get_args(env, info, 1, argv) || !get_int(env, argv[0], &sock)) return NULL;
+  char byte[256];
+  struct iovec iov = {.iov_base = byte, .iov_len = sizeof byte};
+  union {
+    struct cmsghdr align;
+    char buf[CMSG_SPACE(sizeof(int))];
+  } control;
+  memset(&control, 0, sizeof control);
+  struct msghdr msg = {0};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.buf;
+  msg.msg_controllen = sizeof control.buf;
+  ssize_t got;
+  do got = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+  while (got < 0 && errno == EINTR);
+  napi_value null_value;
+  napi_get_null(env, &null_value);
+  if (got < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return null_value;
+    return throw_errno(env, errno, "recvmsg");
+  }
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+      int fd;
+      memcpy(&fd, CMSG_DATA(c), sizeof fd);
+      return make_int(env, fd);
+    }
+  }
+  if (got == 0) return throw_errno(env, ECONNRESET, "recvmsg");
+  return throw_errno(env, EBADMSG, "recvmsg");
+}
+
+static napi_value close_fd(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int32_t fd;
+  if (!get_args(env, info, 1, argv) || !get_int(env, argv[0], &fd)) return NULL;
+  if (close(fd) != 0 && errno != EINTR) return throw_errno(env, errno, "close");
+  return NULL;
+}
+
+// --- the pidfd watcher: one epoll set, polled from the event loop -----------------------
+
+typedef struct {
+  napi_env env;
+  int epfd;
+  int closed;          // shutdown began: no more callbacks, the epoll fd is closed
+  int handle_closed;   // libuv has finished closing the poll handle
+  int finalized;       // JS no longer references the watcher
+  uv_poll_t poll;
+  napi_ref callback;
+  napi_async_context async_context;
+  napi_ref resource;
+} watcher_t;
+
+// w is freed once both libuv and the JS garbage collector are done with it.
+static void on_poll_closed(uv_handle_t *handle) {
+  watcher_t *w = handle->data;
+  w->handle_closed = 1;
+  if (w->finalized) free(w);
+}
+
+static void watcher_shutdown(watcher_t *w) {
+  if (w->closed) return;
+  w->closed = 1;
+  uv_poll_stop(&w->poll);
+  close(w->epfd);
+  w->epfd = -1;
+  if (w->callback) napi_delete_reference(w->env, w->callback);
+  if (w->resource) napi_delete_reference(w->env, w->resource);
+  if (w->async_context) napi_async_destroy(w->env, w->async_context);
+  w->callback = NULL;
+  w->resource = NULL;
+  w->async_context = NULL;
+  uv_close((uv_handle_t *)&w->poll, on_poll_closed);
+}
+
+// The JS callback runs when some watched process has exited; it calls reapReady.
+static void on_readable(uv_poll_t *handle, int status, int events) {
+  watcher_t *w = handle->data;
+  if (w->closed) return;
+  napi_env env = w->env;
+  napi_handle_scope scope;
+  napi_open_handle_scope(env, &scope);
+  napi_value callback, resource, result;
+  napi_get_reference_value(env, w->callback, &callback);
+  napi_get_reference_value(env, w->resource, &resource);
+  if (napi_make_callback(env, w->async_context, resource, callback, 0, NULL, &result) ==
+      napi_pending_exception) {
+    napi_value exception;
+    napi_get_and_clear_last_exception(env, &exception);
+    napi_fatal_exception(env, exception);
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+static void watcher_finalize(napi_env env, void *data, void *hint) {
+  watcher_t *w = data;
+  w->finalized = 1;
+  if (!w->closed) watcher_shutdown(w);  // the poll handle's close callback frees w
+  else if (w->handle_closed) free(w);
+}
+
+static napi_value watcher_create(napi_env env, napi_callback_info info) {
+  napi_value argv[1], external, name;
+  if (!get_args(env, info, 1, argv)) return NULL;
+  watcher_t *w = calloc(1, sizeof *w);
+  if (w == NULL) return throw_errno(env, ENOMEM, "calloc");
+  w->env = env;
+  w->epfd = epoll_create1(EPOLL_CLOEXEC);
+  if (w->epfd < 0) {
+    int err = errno;
+    free(w);
+    return throw_errno(env, err, "epoll_create1");
+  }
+  uv_loop_t *loop;
+  CHECK(napi_get_uv_event_loop(env, &loop));
+  if (uv_poll_init(loop, &w->poll, w->epfd) != 0) {
+    close(w->epfd);
+    free(w);
+    return throw_errno(env, EINVAL, "uv_poll_init");
+  }
+  w->poll.data = w;
+  uv_poll_start(&w->poll, UV_READABLE, on_readable);
+  uv_unref((uv_handle_t *)&w->poll);
+  CHECK(napi_create_reference(env, argv[0], 1, &w->callback));
+  CHECK(napi_create_external(env, w, watcher_finalize, NULL, &external));
+  CHECK(napi_create_reference(env, external, 1, &w->resource));
+  CHECK(napi_create_string_utf8(env, "salvo:reaper", NAPI_AUTO_LENGTH, &name));
+  CHECK(napi_async_init(env, external, name, &w->async_context));
+  return external;
+}
+
+static watcher_t *get_watcher(napi_env env, napi_value value) {
+  watcher_t *w = NULL;
+  if (napi_get_value_external(env, value, (void **)&w) != napi_ok || w == NULL) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG", "salvo addon: expected a watcher");
+    return NULL;
+  }
+  if (w->closed) {
+    napi_throw_error(env, "ERR_WATCHER_CLOSED", "salvo addon: the watcher is closed");
+    return NULL;
+  }
+  return w;
+}
+
+// Opens a pidfd for pid and adds it to the set; returns the pidfd.
+static napi_value watcher_add(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  int32_t pid;
+  if (!get_args(env, info, 2, argv)) return NULL;
+  watcher_t *w = get_watcher(env, argv[0]);
+  if (w == NULL || !get_int(env, argv[1], &pid)) return NULL;
+  int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (fd < 0) return throw_errno(env, errno, "pidfd_open");
+  fcntl(fd, F_SETFD, FD_CLOEXEC);
+  struct epoll_event event = {.events = EPOLLIN};
+  event.data.u64 = ((uint64_t)(uint32_t)fd << 32) | (uint32_t)pid;
+  if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &event) != 0) {
+    int err = errno;
+    close(fd);
+    return throw_errno(env, err, "epoll_ctl");
+  }
+  return make_int(env, fd);
+}
+
+// Stops watching a pidfd (without reaping) and closes it.
+static napi_value watcher_remove(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  int32_t fd;
+  if (!get_args(env, info, 2, argv)) return NULL;
+  watcher_t *w = get_watcher(env, argv[0]);
+  if (w == NULL || !get_int(env, argv[1], &fd)) return NULL;
+  epoll_ctl(w->epfd, EPOLL_CTL_DEL, fd, NULL);
+  close(fd);
+  return NULL;
+}
+
+// One non-blocking pass: every watched process that has exited is reaped by its own pid
+// (wait4 with rusage) and dropped from the set. Returns a flat Float64Array of records:
+// [pid, kind, value, userMicros, systemMicros, maxRssKiB] where kind 0 = exited (value = code),
+// 1 = killed by a signal (value = signo), 2 = exited but not our child (status unknowable).
+static napi_value watcher_reap(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return NULL;
+  watcher_t *w = get_watcher(env, argv[0]);
+  if (w == NULL) return NULL;
+  struct epoll_event events[MAX_EVENTS];
+  size_t capacity = 0, count = 0;
+  double *records = NULL;
+  for (;;) {
+    int ready;
+    do ready = epoll_wait(w->epfd, events, MAX_EVENTS, 0);
+    while (ready < 0 && errno == EINTR);
+    if (ready < 0) {
+      free(records);
+      return throw_errno(env, errno, "epoll_wait");
+    }
+    if (ready == 0) break;
+    if (count + (size_t)ready > capacity) {
+      capacity = (count + (size_t)ready) * 2;
+      double *grown = realloc(records, capacity * RECORD_FIELDS * sizeof(double));
+      if (grown == NULL) {
+        free(records);
+        return throw_errno(env, ENOMEM, "realloc");
+      }
+      records = grown;
+    }
+    int reaped_this_round = 0;
+    for (int i = 0; i < ready; i++) {
+      pid_t pid = (pid_t)(uint32_t)(events[i].data.u64 & 0xffffffffu);
+      int fd = (int)(events[i].data.u64 >> 32);
+      int status = 0;
+      struct rusage ru;
+      memset(&ru, 0, sizeof ru);
+      pid_t got;
+      do got = wait4(pid, &status, WNOHANG | __WALL, &ru);
+      while (got < 0 && errno == EINTR);
+      double *out = records + count * RECORD_FIELDS;
+      if (got == pid) {
+        fill_record(out, pid, status, &ru);
+      } else if (got < 0 && errno == ECHILD) {
+        memset(out, 0, RECORD_FIELDS * sizeof(double));
+        out[0] = pid;
+        out[1] = KIND_NOT_CHILD;
+      } else {
+        continue;  // not exited yet (a spurious wake-up): keep watching
+      }
+      epoll_ctl(w->epfd, EPOLL_CTL_DEL, fd, NULL);
+      close(fd);
+      count++;
+      reaped_this_round++;
+    }
+    if (ready < MAX_EVENTS || reaped_this_round == 0) break;
+  }
+  napi_value result = make_record_array(env, records, count);
+  free(records);
+  return result;
+}
+
+// Whether the watcher keeps the event loop alive (it should while processes are watched).
+static napi_value watcher_ref(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  bool on;
+  if (!get_args(env, info, 2, argv)) return NULL;
+  watcher_t *w = get_watcher(env, argv[0]);
+  if (w == NULL) return NULL;
+  CHECK(napi_get_value_bool(env, argv[1], &on));
+  if (on) uv_ref((uv_handle_t *)&w->poll);
+  else uv_unref((uv_handle_t *)&w->poll);
+  return NULL;
+}
+
+static napi_value watcher_close(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return NULL;
+  watcher_t *w = NULL;
+  CHECK(napi_get_value_external(env, argv[0], (void **)&w));
+  if (w != NULL && !w->closed) watcher_shutdown(w);
+  return NULL;
+}
+
+#define EXPORT(name, fn)                                                   \
+  do {                                                                     \
+    napi_value f;                                                          \
+    CHECK(napi_create_function(env, name, NAPI_AUTO_LENGTH, fn, NULL, &f)); \
+    CHECK(napi_set_named_property(env, exports, name, f));                 \
+  } while (0)
+
+NAPI_MODULE_INIT() {
+  EXPORT("setChildSubreaper", set_child_subreaper);
+  EXPORT("isChildSubreaper", is_child_subreaper);
+  EXPORT("pidfdOpen", pidfd_open);
+  EXPORT("waitPid", wait_pid);
+  EXPORT("mkfifo", make_fifo);
+  EXPORT("tryLock", try_lock);
+  EXPORT("receiveFd", receive_fd);
+  EXPORT("closeFd", close_fd);
+  EXPORT("watcherCreate", watcher_create);
+  EXPORT("watcherAdd", watcher_add);
+  EXPORT("watcherRemove", watcher_remove);
+  EXPORT("watcherReap", watcher_reap);
+  EXPORT("watcherRef", watcher_ref);
+  EXPORT("watcherClose", watcher_close);
+  return exports;
+}

@@ -1,0 +1,88 @@
+// Reading a bundle's config.json (cached by mtime) and deriving a config with the process overridden.
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { SalvoError } from '../errors.js';
+import type { ProcessOverride } from '../types.js';
+
+type Json = Record<string, unknown>;
+
+interface CachedConfig {
+  mtimeMs: number;
+  size: number;
+  config: Json;
+}
+
+// Per thread: each worker parses a bundle's config once, not once per start.
+const cache = new Map<string, CachedConfig>();
+
+/** Loads `<bundle>/config.json`, or throws ERR_BUNDLE_NOT_FOUND / ERR_BUNDLE_INVALID. */
+export function loadBundleConfig(bundle: string): Json {
+  const file = join(bundle, 'config.json');
+  let info;
+  try {
+    info = statSync(file);
+  } catch {
+    let why = 'has no config.json';
+    try {
+      if (!statSync(bundle).isDirectory()) why = 'is not a directory';
+    } catch {
+      why = 'does not exist';
+    }
+    throw new SalvoError('ERR_BUNDLE_NOT_FOUND', `bundle ${bundle} ${why}`, { details: { bundle } });
+  }
+  const cached = cache.get(file);
+  if (cached !== undefined && cached.mtimeMs === info.mtimeMs && cached.size === info.size) return cached.config;
+  let config: unknown;
+  try {
+    config = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new SalvoError('ERR_BUNDLE_INVALID', `${file} is not valid JSON: ${(error as Error).message}`, {
+      cause: error,
+      details: { bundle },
+    });
+  }
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    throw new SalvoError('ERR_BUNDLE_INVALID', `${file} must hold a JSON object (an OCI runtime config)`);
+  }
+  cache.set(file, { mtimeMs: info.mtimeMs, size: info.size, config: config as Json });
+  return config as Json;
+}
+
+/** Merges `KEY=value` lists: later entries replace earlier ones with the same key. */
+export function mergeEnv(base: readonly string[], overrides: readonly string[]): string[] {
+  const merged = new Map<string, string>();
+  for (const entry of [...base, ...overrides]) {
+    const eq = entry.indexOf('=');
+    merged.set(eq < 0 ? entry : entry.slice(0, eq), entry);
+  }
+  return [...merged.values()];
+}
+
+/**
+ * A copy of the bundle's config with the process overridden and `root.path` made absolute,
+ * so that it can live in the process directory and still point at the original rootfs.
+ */
+export function deriveConfig(config: Json, bundle: string, override: ProcessOverride): Json {
+  const root = config.root as Json | undefined;
+  if (typeof root?.path !== 'string' || root.path === '') {
+    throw new SalvoError('ERR_BUNDLE_INVALID', `bundle ${bundle}: config.json has no root.path`);
+  }
+  const process = { ...((config.process as Json | undefined) ?? {}) };
+  if (override.args !== undefined) process.args = [...override.args];
+  if (override.env !== undefined) {
+    const base = Array.isArray(process.env) ? (process.env as string[]) : [];
+    process.env = mergeEnv(base, override.env);
+  }
+  if (override.cwd !== undefined) process.cwd = override.cwd;
+  if (override.terminal !== undefined) process.terminal = override.terminal;
+  if (!Array.isArray(process.args) || process.args.length === 0) {
+    throw new SalvoError('ERR_BUNDLE_INVALID', `bundle ${bundle}: config.json has no process.args and none were given`);
+  }
+  const rootPath = isAbsolute(root.path) ? root.path : resolve(bundle, root.path);
+  return { ...config, process, root: { ...root, path: rootPath } };
+}
+
+/** Writes a derived config.json into the process directory (which then serves as the bundle). */
+export function writeConfig(dir: string, config: Json): void {
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(config), { mode: 0o600 });
+}

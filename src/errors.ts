@@ -1,0 +1,87 @@
+// Every error salvo throws or reports: one base class, a stable string code per failure.
+
+/** Every code salvo uses, with the one-line meaning that docs/errors.md repeats (a test checks). */
+export const ERROR_CODES = {
+  ERR_INVALID_OPTION: 'A launcher or command option has a bad value; the message names it.',
+  ERR_INVALID_SPEC: 'A start, exec or job spec is malformed; the message names the field.',
+  ERR_INVALID_ID: 'A container or exec id does not match ^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$.',
+  ERR_ID_IN_USE: 'A container (or exec) with this id is still subscribed or running.',
+  ERR_NOT_FOUND: 'No container or record with this id.',
+  ERR_BUNDLE_NOT_FOUND: 'The bundle directory or its config.json does not exist.',
+  ERR_BUNDLE_INVALID: "The bundle's config.json is not valid JSON or lacks root.path/process.",
+  ERR_DEFAULT_BUNDLE: 'The default busybox bundle cannot be built (is busybox-static installed?).',
+  ERR_RUNTIME_NOT_FOUND: 'The runtime binary (runc, crun or a path) is missing or not executable.',
+  ERR_RUNTIME_FAILED: 'The runtime exited non-zero; the message is its last log.json error line.',
+  ERR_RUNTIME_HUNG: 'The runtime did not return within the start timeout and was killed.',
+  ERR_CGROUP_HYBRID: 'crun refused the hybrid cgroup layout of this host (see docs/errors.md).',
+  ERR_STATE_DIR: 'The state directory cannot be created, is not writable, or others can write it.',
+  ERR_STATE_LOCKED: 'Another launcher holds this state directory.',
+  ERR_STORE: 'The SQLite store could not be opened or written.',
+  ERR_SUBREAPER: 'prctl(PR_SET_CHILD_SUBREAPER) failed, so exits cannot be collected.',
+  ERR_NATIVE: 'The native addon is missing or failed (run npm install / npm rebuild).',
+  ERR_LAUNCHER_CLOSED: 'The launcher is closing or closed and takes no new work.',
+  ERR_ABORTED: 'The operation was aborted by its AbortSignal before it finished.',
+  ERR_CONTAINER_STOPPED: 'The container is not running, so the operation cannot apply to it.',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface SalvoErrorOptions {
+  cause?: unknown;
+  details?: Record<string, unknown>;
+}
+
+/** The one error class of salvo: `code` is stable, `message` is for people. */
+export class SalvoError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, options: SalvoErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'SalvoError';
+    this.code = code;
+    this.details = options.details ?? {};
+  }
+
+  /** The plain shape that crosses threads and goes into JSON results. */
+  toJSON(): { code: ErrorCode; message: string } {
+    return { code: this.code, message: this.message };
+  }
+}
+
+/** A runtime command that exited non-zero: the start (or exec, kill…) failed. */
+export class RuntimeError extends SalvoError {
+  readonly runtimeExitCode: number | null;
+
+  constructor(
+    code: 'ERR_RUNTIME_FAILED' | 'ERR_RUNTIME_HUNG' | 'ERR_CGROUP_HYBRID' | 'ERR_CONTAINER_STOPPED',
+    message: string,
+    runtimeExitCode: number | null,
+    options: SalvoErrorOptions = {},
+  ) {
+    super(code, message, options);
+    this.name = 'RuntimeError';
+    this.runtimeExitCode = runtimeExitCode;
+  }
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_CODES, value);
+}
+
+/** Rebuilds a SalvoError from the plain `{ code, message }` a worker returned. */
+export function errorFromPlain(
+  plain: { code: string; message: string },
+  runtimeExitCode: number | null = null,
+): SalvoError {
+  const code = isErrorCode(plain.code) ? plain.code : 'ERR_RUNTIME_FAILED';
+  if (
+    code === 'ERR_RUNTIME_FAILED' ||
+    code === 'ERR_RUNTIME_HUNG' ||
+    code === 'ERR_CGROUP_HYBRID' ||
+    code === 'ERR_CONTAINER_STOPPED'
+  ) {
+    return new RuntimeError(code, plain.message, runtimeExitCode);
+  }
+  return new SalvoError(code, plain.message);
+}

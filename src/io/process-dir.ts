@@ -1,0 +1,116 @@
+// The process directory (DESIGN §4): its paths, its preparation, and the files salvo writes in it.
+import { closeSync, mkdirSync, openSync, rmSync, constants } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { native } from '../native.js';
+import type { StdioMode } from '../types.js';
+
+export const INIT_EXEC_ID = 'init';
+
+export interface ProcessPaths {
+  dir: string;
+  log: string;
+  pid: string;
+  exit: string;
+  exitStatus: string;
+  config: string;
+  processJson: string;
+  consoleSocket: string;
+  stdoutLog: string;
+  stderrLog: string;
+  stdoutFifo: string;
+  stderrFifo: string;
+}
+
+export function containerDir(stateDir: string, id: string): string {
+  return join(stateDir, 'containers', id);
+}
+
+export function processDir(stateDir: string, id: string, execId: string = INIT_EXEC_ID): string {
+  return join(stateDir, 'containers', id, execId);
+}
+
+export function processPaths(dir: string): ProcessPaths {
+  return {
+    dir,
+    log: join(dir, 'log.json'),
+    pid: join(dir, 'pid'),
+    exit: join(dir, 'exit'),
+    exitStatus: join(dir, 'exitStatus'),
+    config: join(dir, 'config.json'),
+    processJson: join(dir, 'process.json'),
+    consoleSocket: join(dir, 'console.sock'),
+    stdoutLog: join(dir, 'stdout.log'),
+    stderrLog: join(dir, 'stderr.log'),
+    stdoutFifo: join(dir, 'stdout'),
+    stderrFifo: join(dir, 'stderr'),
+  };
+}
+
+/** A fresh process directory (0700) with its `exit` fifo, and stdio fifos when streaming. */
+export function prepareProcessDir(dir: string, stdio: StdioMode): ProcessPaths {
+  const paths = processPaths(dir);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const addon = native();
+  addon.mkfifo(paths.exit, 0o600);
+  if (stdio === 'fifo') {
+    addon.mkfifo(paths.stdoutFifo, 0o600);
+    addon.mkfifo(paths.stderrFifo, 0o600);
+  }
+  return paths;
+}
+
+export interface StdioFds {
+  stdin: number;
+  stdout: number;
+  stderr: number;
+}
+
+/**
+ * The fds the runtime (and, with `run -d`, the container) gets as stdio: never pipes, which
+ * would keep `run -d` pending until the container exits (DESIGN §12).
+ */
+export function openRuntimeStdio(paths: ProcessPaths, stdio: StdioMode): StdioFds {
+  const opened: number[] = [];
+  try {
+    const open = (path: string, flags: number): number => {
+      const fd = openSync(path, flags, 0o600);
+      opened.push(fd);
+      return fd;
+    };
+    const stdin = open('/dev/null', constants.O_RDONLY);
+    if (stdio === 'null') {
+      const devNull = open('/dev/null', constants.O_WRONLY);
+      return { stdin, stdout: devNull, stderr: devNull };
+    }
+    if (stdio === 'log') {
+      const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND;
+      return { stdin, stdout: open(paths.stdoutLog, flags), stderr: open(paths.stderrLog, flags) };
+    }
+    // fifo: the main thread already holds the read ends, so a blocking open returns at once
+    // (O_NONBLOCK would stay on the description the container inherits and break its writes).
+    const flags = constants.O_WRONLY;
+    return { stdin, stdout: open(paths.stdoutFifo, flags), stderr: open(paths.stderrFifo, flags) };
+  } catch (error) {
+    closeFds(opened);
+    throw error;
+  }
+}
+
+export function closeFds(fds: Iterable<number>): void {
+  for (const fd of new Set(fds)) {
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed
+    }
+  }
+}
+
+/** Writes `exitStatus` atomically (temp + rename), after the record has committed. */
+export async function writeExitStatus(paths: ProcessPaths, exitCode: number): Promise<void> {
+  const temp = `${paths.exitStatus}.tmp`;
+  await writeFile(temp, `${exitCode}\n`, { mode: 0o600 });
+  await rename(temp, paths.exitStatus);
+}

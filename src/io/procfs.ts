@@ -1,0 +1,65 @@
+// /proc parsing shared by the main thread and workers: process start time, state, children.
+import { readFileSync, readdirSync } from 'node:fs';
+
+export interface ProcStat {
+  state: string;
+  ppid: number;
+  /** Field 22: start time in clock ticks since boot; with the pid, a process's identity. */
+  startTime: number;
+}
+
+/** Parses /proc/<pid>/stat, or returns null when the process does not exist. */
+export function readProcStat(pid: number): ProcStat | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return null;
+  }
+  return parseProcStat(text);
+}
+
+/** The comm field may hold spaces and parentheses: fields are counted after the last ')'. */
+export function parseProcStat(text: string): ProcStat | null {
+  const close = text.lastIndexOf(')');
+  if (close < 0) return null;
+  const fields = text.slice(close + 2).split(' ');
+  // fields[0] is field 3 (state), so field n is fields[n - 3].
+  const startTime = Number(fields[22 - 3]);
+  const ppid = Number(fields[4 - 3]);
+  if (!Number.isFinite(startTime) || !Number.isFinite(ppid)) return null;
+  return { state: fields[0] ?? '?', ppid, startTime };
+}
+
+/** Children of every thread of this process (/proc/self/task/<tid>/children). */
+export function listChildren(tids?: readonly number[]): number[] {
+  const children: number[] = [];
+  const threads = tids ?? readdirSync('/proc/self/task').map(Number);
+  for (const tid of threads) {
+    let text = '';
+    try {
+      text = readFileSync(`/proc/self/task/${tid}/children`, 'latin1');
+    } catch {
+      continue; // the thread ended
+    }
+    for (const part of text.split(' ')) if (part !== '' && part !== '\n') children.push(Number(part));
+  }
+  return children;
+}
+
+/** The pid of this process's main thread is the process id; its children file holds re-parented orphans. */
+export function listMainThreadChildren(): number[] {
+  return listChildren([process.pid]);
+}
+
+const USER_HZ = 100; // clock ticks per second in /proc/<pid>/stat on Linux (fixed ABI value)
+let bootTimeMs: number | undefined;
+
+/** Wall-clock time (ms since the epoch) of a start time in clock ticks since boot. */
+export function startTimeToEpochMs(startTicks: number): number {
+  if (bootTimeMs === undefined) {
+    const match = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'latin1'));
+    bootTimeMs = match === null ? 0 : Number(match[1]) * 1000;
+  }
+  return bootTimeMs + (startTicks * 1000) / USER_HZ;
+}

@@ -1,0 +1,455 @@
+// The Launcher façade (DESIGN §8): opens the state directory, store, reaper and pool, and runs
+// the lifecycle of DESIGN §3 for every start: subscribe, prepare+spawn (worker), track, reap.
+import { chmodSync, constants, existsSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Socket } from 'node:net';
+import { ensureBusyboxBundle } from '../bundle/busybox.js';
+import { SalvoError, errorFromPlain } from '../errors.js';
+import { openFifoReader, type FifoReader } from '../io/fifo.js';
+import { INIT_EXEC_ID, processDir, processPaths, type ProcessPaths } from '../io/process-dir.js';
+import { readProcStat, startTimeToEpochMs } from '../io/procfs.js';
+import { OrphanSweeper } from '../reaper/orphans.js';
+import { Reaper } from '../reaper/reaper.js';
+import { deleteArgs, killArgs } from '../runtime/argv.js';
+import { planRecovery } from '../store/recovery.js';
+import { acquireStateLock, type StateLock } from '../store/lock.js';
+import { Store, type ListFilter } from '../store/store.js';
+import type {
+  CommandResult,
+  Exit,
+  LaunchTimings,
+  LauncherOptions,
+  ProcessRecord,
+  StartResult,
+  StartSpec,
+} from '../types.js';
+import { ExitRegistry, deferredExit, type LiveProcess } from './exit-registry.js';
+import { normalizeOptions, type NormalizedOptions } from './options.js';
+import { RuntimePool, type Priority } from './pool.js';
+import { setupRuntime, type RuntimeSetup } from './runtime-setup.js';
+import { ensureStateDir } from './state-dir.js';
+import { normalizeStartSpec, validateId, type NormalizedStart } from './validate.js';
+
+/** A started process: resolves from `start` once the runtime reports it running. */
+export interface Proc {
+  id: string;
+  execId: string;
+  pid: number;
+  /** The process directory (DESIGN §4). */
+  dir: string;
+  timings: LaunchTimings;
+  /** Resolves once the exit is committed, exitStatus written and the exit fifo closed. Never rejects. */
+  exited: Promise<Exit>;
+  /** With stdio 'fifo': the process's output as it is written. */
+  stdout: Socket | null;
+  stderr: Socket | null;
+}
+
+export interface CloseOptions {
+  /** What to do with containers still running: 'kill' (default), 'wait' for them, or 'leave' them. */
+  containers?: 'kill' | 'wait' | 'leave';
+  /** With 'kill': SIGTERM, then SIGKILL after this long. Default 10 s. */
+  graceMs?: number;
+}
+
+const now = (): number => performance.timeOrigin + performance.now();
+
+export class Launcher {
+  readonly options: NormalizedOptions;
+  readonly stateDir: string;
+  readonly #lock: StateLock;
+  readonly #store: Store;
+  readonly #registry: ExitRegistry;
+  readonly #reaper: Reaper;
+  readonly #sweeper: OrphanSweeper;
+  readonly #pool: RuntimePool;
+  #runtime!: RuntimeSetup;
+  #defaultBundle: Promise<string> | null = null;
+  readonly #inflight = new Set<Promise<unknown>>();
+  /** Pending `runtime delete` per container id: a new start of that id waits for it. */
+  readonly #deletes = new Map<string, Promise<void>>();
+  #closing: Promise<void> | null = null;
+  #closed = false;
+
+  private constructor(options: NormalizedOptions, lock: StateLock, store: Store) {
+    this.options = options;
+    this.stateDir = options.stateDir;
+    this.#lock = lock;
+    this.#store = store;
+    this.#registry = new ExitRegistry(store, options.logger, (live, exit) => this.#afterExit(live, exit));
+    this.#reaper = Reaper.open((exits) => this.#registry.handleExits(exits));
+    this.#sweeper = new OrphanSweeper(options.orphanGraceMs, (orphans) => {
+      const at = Date.now();
+      this.#store.recordOrphans(orphans.map((o) => ({ pid: o.pid, exitCode: o.exitCode, signal: o.signal, at })));
+      options.logger.warn({ orphans: orphans.map((o) => o.pid) }, 'reaped untracked zombies');
+    });
+    this.#pool = new RuntimePool(options.workers, options.tasksPerWorker);
+  }
+
+  /** Opens a launcher on a state directory; only one may hold a state directory at a time. */
+  static async open(options: LauncherOptions = {}): Promise<Launcher> {
+    const normalized = normalizeOptions(options);
+    normalized.stateDir = ensureStateDir(normalized.stateDir);
+    const lock = acquireStateLock(normalized.stateDir);
+    let store: Store | null = null;
+    let launcher: Launcher | null = null;
+    try {
+      const dbFile = join(normalized.stateDir, 'salvo.db');
+      store = Store.open(dbFile, {
+        pid: process.pid,
+        pidStartTime: readProcStat(process.pid)?.startTime ?? null,
+        bootId: readBootId(),
+      });
+      for (const file of [dbFile, `${dbFile}-wal`, `${dbFile}-shm`]) if (existsSync(file)) chmodSync(file, 0o600);
+      launcher = new Launcher(normalized, lock, store);
+      launcher.#runtime = await setupRuntime(normalized, launcher.#pool);
+      launcher.#recover();
+      launcher.#sweeper.start();
+      return launcher;
+    } catch (error) {
+      if (launcher !== null) await launcher.#shutdown();
+      else {
+        store?.close();
+        lock.release();
+      }
+      throw error;
+    }
+  }
+
+  /** Which runtime binary, flavour and version this launcher drives. */
+  get runtime(): { path: string; flavour: string; version: string; root: string; namespaced: boolean } {
+    const r = this.#runtime;
+    return { path: r.path, flavour: r.flavour, version: r.version, root: r.invocation.root, namespaced: r.namespace !== null };
+  }
+
+  /** Starts one container; rejects with a SalvoError (ERR_RUNTIME_FAILED, …) when it does not start. */
+  async start(spec: StartSpec): Promise<Proc> {
+    this.#assertOpen();
+    const queuedAt = now();
+    const start = normalizeStartSpec(spec);
+    if (start.signal?.aborted === true) throw new SalvoError('ERR_ABORTED', `start of ${start.id} was aborted`);
+    const bundle = start.bundle ?? (await this.defaultBundle());
+    const pendingDelete = this.#deletes.get(start.id);
+    if (pendingDelete !== undefined) await pendingDelete;
+    this.#assertOpen();
+    const dir = processDir(this.stateDir, start.id);
+    const seq = this.#store.subscribe({
+      id: start.id,
+      execId: INIT_EXEC_ID,
+      dir,
+      bundle,
+      batchId: start.batchId,
+      labels: start.labels,
+      at: Date.now(),
+    });
+    const launch = this.#launch(seq, start, bundle, dir, queuedAt);
+    this.#inflight.add(launch);
+    try {
+      return await launch;
+    } finally {
+      this.#inflight.delete(launch);
+    }
+  }
+
+  /** The default busybox bundle, built on first use and cached in the state directory. */
+  defaultBundle(): Promise<string> {
+    this.#defaultBundle ??= ensureBusyboxBundle(this.stateDir).catch((error: unknown) => {
+      this.#defaultBundle = null;
+      throw error;
+    });
+    return this.#defaultBundle;
+  }
+
+  async #launch(seq: number, start: NormalizedStart, bundle: string, dir: string, queuedAt: number): Promise<Proc> {
+    const paths = processPaths(dir);
+    let readers: { stdout: FifoReader; stderr: FifoReader } | null = null;
+    let result: StartResult;
+    try {
+      if (start.stdio === 'fifo') {
+        await this.#pool.run({ kind: 'prepare', dir, stdio: 'fifo' }, 'normal', start.signal);
+        readers = { stdout: openFifoReader(paths.stdoutFifo), stderr: openFifoReader(paths.stderrFifo) };
+      }
+      result = await this.#pool.run<StartResult>(
+        {
+          kind: 'start',
+          runtime: this.#runtime.invocation,
+          id: start.id,
+          dir,
+          bundle,
+          override: start.override,
+          stdio: start.stdio,
+          prepared: readers !== null,
+          startMode: start.startMode,
+          noPivot: start.noPivot,
+          noNewKeyring: start.noNewKeyring,
+          timeoutMs: this.options.startTimeoutMs,
+          queuedAt,
+        },
+        'normal',
+        start.signal,
+      );
+    } catch (error) {
+      const failure = error instanceof SalvoError ? error : new SalvoError('ERR_RUNTIME_FAILED', String(error), { cause: error });
+      this.#store.markFailed({ seq, runtimeExitCode: null, errorCode: failure.code, errorMessage: failure.message, at: Date.now() });
+      closeReaders(readers);
+      throw failure;
+    } finally {
+      readers?.stdout.release();
+      readers?.stderr.release();
+    }
+
+    if (!result.ok) {
+      this.#store.markFailed({
+        seq,
+        runtimeExitCode: result.runtimeExitCode,
+        errorCode: result.error.code,
+        errorMessage: result.error.message,
+        at: Date.now(),
+      });
+      closeReaders(readers);
+      const error = errorFromPlain(result.error, result.runtimeExitCode);
+      Object.assign(error.details, { id: start.id, timings: result.timings });
+      throw error;
+    }
+
+    const live = this.#track(seq, start.id, INIT_EXEC_ID, result.pid, result.pidStartTime, paths, false);
+    const proc: Proc = {
+      id: start.id,
+      execId: INIT_EXEC_ID,
+      pid: result.pid,
+      dir,
+      timings: result.timings,
+      exited: live.exited,
+      stdout: readers?.stdout.stream ?? null,
+      stderr: readers?.stderr.stream ?? null,
+    };
+    if (start.signal?.aborted === true) {
+      await this.kill(start.id, 'SIGKILL').catch(() => undefined);
+      throw new SalvoError('ERR_ABORTED', `start of ${start.id} was aborted; the container was killed`, {
+        details: { id: start.id, exited: live.exited },
+      });
+    }
+    return proc;
+  }
+
+  /** DESIGN §3 step 4: the record says running, the pidfd joins the epoll set, a pass runs at once. */
+  #track(
+    seq: number,
+    id: string,
+    execId: string,
+    pid: number,
+    pidStartTime: number,
+    paths: ProcessPaths,
+    adopted: boolean,
+  ): LiveProcess {
+    const startedAt = Date.now();
+    if (!adopted) this.#store.markRunning(seq, pid, pidStartTime, startedAt);
+    let exitFd: number | null = null;
+    try {
+      // O_RDWR never blocks on a fifo and keeps it open for watchers until we close it at exit.
+      exitFd = openSync(paths.exit, constants.O_RDWR | constants.O_NONBLOCK);
+    } catch (error) {
+      this.options.logger.warn({ err: error, id }, 'cannot open the exit fifo');
+    }
+    const { exited, settle } = deferredExit();
+    const live: LiveProcess = { seq, id, execId, pid, paths, startedAt, exitFd, adopted, exited, settle };
+    this.#registry.add(live);
+    try {
+      this.#reaper.track(pid);
+    } catch (error) {
+      // ESRCH: it is gone and was not ours to reap; its status cannot be known.
+      this.options.logger.warn({ err: error, id, initPid: pid }, 'tracked process vanished');
+      this.#registry.handleExits([
+        { pid, kind: 'unknown', exitCode: 255, signal: null, userUs: null, systemUs: null, maxRssKb: null },
+      ]);
+    }
+    return live;
+  }
+
+  /** DESIGN §3 step 6: the runtime forgets the container; the record stays as history. */
+  #afterExit(live: LiveProcess, exit: Exit): void {
+    if (live.execId !== INIT_EXEC_ID || !this.options.deleteAfterExit) return;
+    const deletion = this.#pool
+      .run<CommandResult>(
+        {
+          kind: 'delete',
+          runtime: this.#runtime.invocation,
+          id: live.id,
+          force: exit.signal !== null || exit.state === 'lost',
+          logFile: join(live.paths.dir, 'delete.log.json'),
+        },
+        'low',
+      )
+      .then(
+        (result) => {
+          if (!result.ok) this.options.logger.warn({ id: live.id, error: result.error }, 'runtime delete failed');
+        },
+        (error: unknown) => this.options.logger.warn({ err: error, id: live.id }, 'runtime delete failed'),
+      )
+      .finally(() => {
+        if (this.#deletes.get(live.id) === deletion) this.#deletes.delete(live.id);
+      });
+    this.#deletes.set(live.id, deletion);
+  }
+
+  /** Sends a signal to a running container's init (or all its processes) through the runtime. */
+  async kill(id: string, signal: string | number = 'SIGTERM', options: { all?: boolean } = {}): Promise<void> {
+    this.#assertNotClosed();
+    validateId(id, 'container id');
+    const sig = normalizeSignal(signal);
+    if (this.#registry.byId(id) === undefined) {
+      const record = this.#store.get(id);
+      if (record === undefined) throw new SalvoError('ERR_NOT_FOUND', `no container ${id}`);
+      throw new SalvoError('ERR_CONTAINER_STOPPED', `container ${id} is not running (${record.state})`);
+    }
+    await this.#runtimeCommand(id, killArgs(id, sig, options), 'high');
+  }
+
+  async #runtimeCommand(id: string, args: string[], priority: Priority): Promise<CommandResult> {
+    const result = await this.#pool.run<CommandResult>(
+      {
+        kind: 'command',
+        runtime: this.#runtime.invocation,
+        args,
+        logFile: join(processDir(this.stateDir, id), `${args[0]}.log.json`),
+        timeoutMs: 30_000,
+      },
+      priority,
+    );
+    if (!result.ok && result.error !== null) throw errorFromPlain(result.error, result.runtimeExitCode);
+    return result;
+  }
+
+  /** The newest record of a container (or of one of its execs). */
+  get(id: string, execId = INIT_EXEC_ID): ProcessRecord | undefined {
+    this.#assertStoreOpen();
+    return this.#store.get(id, execId);
+  }
+
+  list(filter: ListFilter = {}): ProcessRecord[] {
+    this.#assertStoreOpen();
+    return this.#store.list(filter);
+  }
+
+  /** Number of processes being watched right now. */
+  get liveCount(): number {
+    return this.#registry.size;
+  }
+
+  /** Records left by a launcher that died: adopt what still runs, mark the rest lost (§7). */
+  #recover(): void {
+    const unresolved = this.#store.unresolved();
+    if (unresolved.length === 0) return;
+    const actions = planRecovery(unresolved, {
+      startTimeOf: (pid) => readProcStat(pid)?.startTime ?? null,
+      pidFileOf: (dir) => {
+        const pid = Number.parseInt(readFileSafe(join(dir, 'pid')), 10);
+        return Number.isInteger(pid) && pid > 0 ? pid : null;
+      },
+      ticksToEpochMs: startTimeToEpochMs,
+    });
+    for (const action of actions) {
+      const { record } = action;
+      if (action.kind === 'adopt') {
+        if (record.state === 'subscribed') this.#store.markRunning(record.seq, action.pid, action.pidStartTime, Date.now());
+        this.#track(record.seq, record.id, record.execId, action.pid, action.pidStartTime, processPaths(record.dir), true);
+        this.options.logger.info({ id: record.id, initPid: action.pid }, 'adopted a process left by an earlier launcher');
+      } else {
+        this.#store.recordExits([
+          { seq: record.seq, state: 'lost', exitCode: 255, signal: null, userUs: null, systemUs: null, maxRssKb: null, at: Date.now() },
+        ]);
+        this.options.logger.warn({ id: record.id, reason: action.reason }, 'record resolved as lost');
+        if (record.execId === INIT_EXEC_ID) {
+          void this.#runtimeCommand(record.id, deleteArgs(record.id, { force: true }), 'low').catch(() => undefined);
+        }
+      }
+    }
+  }
+
+  /**
+   * Stops new work, settles in-flight starts, then kills (default), waits for or leaves the
+   * running containers; records stay. Idempotent.
+   */
+  close(options: CloseOptions = {}): Promise<void> {
+    this.#closing ??= this.#close(options);
+    return this.#closing;
+  }
+
+  async #close(options: CloseOptions): Promise<void> {
+    const mode = options.containers ?? 'kill';
+    if (mode !== 'kill' && mode !== 'wait' && mode !== 'leave') {
+      throw new SalvoError('ERR_INVALID_OPTION', `close option containers must be kill, wait or leave, got ${String(mode)}`);
+    }
+    const graceMs = options.graceMs ?? 10_000;
+    await Promise.allSettled([...this.#inflight]);
+    if (mode !== 'leave') {
+      const live = this.#registry.all();
+      if (mode === 'kill' && live.length > 0) await this.#stopAll(live, graceMs);
+      await Promise.all(live.map((l) => l.exited));
+    }
+    await this.#registry.settled();
+    await Promise.allSettled([...this.#deletes.values()]);
+    await this.#shutdown();
+  }
+
+  async #stopAll(live: LiveProcess[], graceMs: number): Promise<void> {
+    const inits = live.filter((l) => l.execId === INIT_EXEC_ID && !l.adopted);
+    await Promise.allSettled(inits.map((l) => this.#runtimeCommand(l.id, killArgs(l.id, 'SIGTERM', { all: true }), 'high')));
+    const all = Promise.all(live.map((l) => l.exited));
+    const timedOut = await Promise.race([all.then(() => false), delay(graceMs).then(() => true)]);
+    if (!timedOut) return;
+    const remaining = inits.filter((l) => this.#registry.byPid(l.pid) !== undefined);
+    await Promise.allSettled(remaining.map((l) => this.#runtimeCommand(l.id, killArgs(l.id, 'SIGKILL', { all: true }), 'high')));
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#closed = true;
+    this.#sweeper.stop();
+    await this.#pool.destroy();
+    this.#reaper.close();
+    this.#runtime?.namespace?.close();
+    this.#store.close();
+    this.#lock.release();
+  }
+
+  #assertNotClosed(): void {
+    if (this.#closing !== null) throw new SalvoError('ERR_LAUNCHER_CLOSED', 'the launcher is closing and takes no new work');
+  }
+
+  #assertOpen(): void {
+    this.#assertNotClosed();
+  }
+
+  #assertStoreOpen(): void {
+    if (this.#closed) throw new SalvoError('ERR_LAUNCHER_CLOSED', 'the launcher is closed: its store is no longer open');
+  }
+}
+
+function closeReaders(readers: { stdout: FifoReader; stderr: FifoReader } | null): void {
+  readers?.stdout.stream.destroy();
+  readers?.stderr.stream.destroy();
+}
+
+function normalizeSignal(signal: string | number): string {
+  if (typeof signal === 'number' && Number.isInteger(signal) && signal > 0 && signal < 65) return String(signal);
+  if (typeof signal === 'string' && /^(SIG)?[A-Z0-9+-]+$/.test(signal)) return signal.startsWith('SIG') ? signal : `SIG${signal}`;
+  if (typeof signal === 'string' && /^\d+$/.test(signal)) return signal;
+  throw new SalvoError('ERR_INVALID_SPEC', `signal must be a name like SIGTERM or a number, got ${JSON.stringify(signal)}`);
+}
+
+function readBootId(): string | null {
+  return readFileSafe('/proc/sys/kernel/random/boot_id').trim() || null;
+}
+
+function readFileSafe(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+

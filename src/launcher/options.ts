@@ -1,0 +1,88 @@
+// Launcher options: validated once, with messages that name the option, then normalized
+// against the defaults in one constant.
+import { SalvoError } from '../errors.js';
+import type { LauncherOptions, Logger } from '../types.js';
+import { defaultStateDir } from './state-dir.js';
+
+export const LAUNCHER_DEFAULTS = {
+  runtime: 'runc',
+  workers: 2,
+  tasksPerWorker: 4,
+  startTimeoutMs: 60_000,
+  orphanGraceMs: 5_000,
+  crunHybridWorkaround: 'auto',
+  deleteAfterExit: true,
+} as const;
+
+export interface NormalizedOptions {
+  stateDir: string;
+  runtime: string;
+  runtimeRoot: string | null;
+  runtimeArgs: string[];
+  workers: number;
+  tasksPerWorker: number;
+  startTimeoutMs: number;
+  orphanGraceMs: number;
+  crunHybridWorkaround: 'auto' | 'off';
+  deleteAfterExit: boolean;
+  logger: Logger;
+}
+
+const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+function bad(option: string, value: unknown, expected: string): SalvoError {
+  return new SalvoError('ERR_INVALID_OPTION', `option ${option} must be ${expected}, got ${JSON.stringify(value)}`);
+}
+
+function positiveInteger(option: string, value: unknown, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+    throw bad(option, value, `an integer from 1 to ${max}`);
+  }
+  return value;
+}
+
+function milliseconds(option: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw bad(option, value, 'a number of ms ≥ 0');
+  return value;
+}
+
+export function normalizeOptions(options: LauncherOptions = {}): NormalizedOptions {
+  if (typeof options !== 'object' || options === null) throw bad('options', options, 'an object');
+  const known = new Set([
+    'stateDir', 'runtime', 'runtimeRoot', 'runtimeArgs', 'workers', 'tasksPerWorker', 'startTimeoutMs',
+    'orphanGraceMs', 'crunHybridWorkaround', 'deleteAfterExit', 'logger',
+  ]);
+  for (const key of Object.keys(options)) {
+    if (!known.has(key)) throw new SalvoError('ERR_INVALID_OPTION', `unknown option ${key}`);
+  }
+  const stateDir = options.stateDir ?? defaultStateDir();
+  if (typeof stateDir !== 'string' || stateDir === '') throw bad('stateDir', stateDir, 'a directory path');
+  const runtime = options.runtime ?? LAUNCHER_DEFAULTS.runtime;
+  if (typeof runtime !== 'string' || runtime === '') throw bad('runtime', runtime, '"runc", "crun" or a path');
+  if (options.runtimeRoot !== undefined && (typeof options.runtimeRoot !== 'string' || options.runtimeRoot === '')) {
+    throw bad('runtimeRoot', options.runtimeRoot, 'a directory path');
+  }
+  const runtimeArgs = options.runtimeArgs ?? [];
+  if (!Array.isArray(runtimeArgs) || runtimeArgs.some((arg) => typeof arg !== 'string')) {
+    throw bad('runtimeArgs', runtimeArgs, 'an array of strings');
+  }
+  const workaround = options.crunHybridWorkaround ?? LAUNCHER_DEFAULTS.crunHybridWorkaround;
+  if (workaround !== 'auto' && workaround !== 'off') throw bad('crunHybridWorkaround', workaround, '"auto" or "off"');
+  const deleteAfterExit = options.deleteAfterExit ?? LAUNCHER_DEFAULTS.deleteAfterExit;
+  if (typeof deleteAfterExit !== 'boolean') throw bad('deleteAfterExit', deleteAfterExit, 'a boolean');
+  return {
+    stateDir,
+    runtime,
+    runtimeRoot: options.runtimeRoot ?? null,
+    runtimeArgs: [...runtimeArgs],
+    workers: positiveInteger('workers', options.workers, LAUNCHER_DEFAULTS.workers, 64),
+    tasksPerWorker: positiveInteger('tasksPerWorker', options.tasksPerWorker, LAUNCHER_DEFAULTS.tasksPerWorker, 256),
+    startTimeoutMs: milliseconds('startTimeoutMs', options.startTimeoutMs, LAUNCHER_DEFAULTS.startTimeoutMs),
+    orphanGraceMs: milliseconds('orphanGraceMs', options.orphanGraceMs, LAUNCHER_DEFAULTS.orphanGraceMs),
+    crunHybridWorkaround: workaround,
+    deleteAfterExit,
+    logger: options.logger ?? silentLogger,
+  };
+}

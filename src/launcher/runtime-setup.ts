@@ -1,0 +1,66 @@
+// Deciding, once at open, how every runtime command is invoked: the binary, its --root, its
+// environment, its version, and (crun on a hybrid cgroup host) the mount namespace wrapper.
+import { mkdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { SalvoError } from '../errors.js';
+import { HybridCgroupNamespace, hostHasHybridControllers } from '../runtime/hybrid-cgroup.js';
+import { resolveRuntime, runtimeFlavour } from '../runtime/resolve.js';
+import type { CommandResult, RuntimeInvocation } from '../types.js';
+import type { NormalizedOptions } from './options.js';
+import type { RuntimePool } from './pool.js';
+
+export interface RuntimeSetup {
+  invocation: RuntimeInvocation;
+  path: string;
+  flavour: 'runc' | 'crun' | 'unknown';
+  version: string;
+  namespace: HybridCgroupNamespace | null;
+}
+
+/** The runtime's environment: the launcher's, minus NOTIFY_SOCKET (DESIGN §13). */
+export function runtimeEnvironment(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (value !== undefined && key !== 'NOTIFY_SOCKET') result[key] = value;
+  }
+  return result;
+}
+
+export async function setupRuntime(options: NormalizedOptions, pool: RuntimePool): Promise<RuntimeSetup> {
+  const { path } = resolveRuntime(options.runtime);
+  const root = options.runtimeRoot ?? join(options.stateDir, 'runtime', basename(path));
+  mkdirSync(root, { recursive: true, mode: 0o700 });
+  const invocation: RuntimeInvocation = {
+    file: path,
+    prefix: [],
+    root,
+    extraGlobalArgs: options.runtimeArgs,
+    env: runtimeEnvironment(),
+  };
+  const probe = await pool.run<CommandResult>({
+    kind: 'command',
+    runtime: { ...invocation, root, extraGlobalArgs: [] },
+    args: ['--version'],
+    logFile: join(options.stateDir, 'runtime-version.log'),
+    timeoutMs: 30_000,
+  });
+  if (!probe.ok) {
+    throw new SalvoError(
+      'ERR_RUNTIME_NOT_FOUND',
+      `${path} --version failed, so it is not a usable OCI runtime: ${probe.error?.message ?? 'no output'}`,
+    );
+  }
+  const flavour = runtimeFlavour(probe.stdout);
+  let namespace: HybridCgroupNamespace | null = null;
+  if (flavour === 'crun' && options.crunHybridWorkaround === 'auto' && hostHasHybridControllers()) {
+    namespace = await HybridCgroupNamespace.start(options.stateDir);
+    const wrapped = namespace.prefix(path);
+    invocation.file = resolveRuntime(wrapped.file).path;
+    invocation.prefix = wrapped.prefix;
+    options.logger.info(
+      { runtime: path, namespaceHolder: namespace.pid },
+      'crun runs in a private mount namespace: this hybrid cgroup host has cgroup2 controllers crun 1.8 refuses',
+    );
+  }
+  return { invocation, path, flavour, version: probe.stdout.split('\n')[0] ?? '', namespace };
+}

@@ -1,0 +1,110 @@
+// Validation of ids and start specs: before any record, directory or process exists.
+import { isAbsolute, resolve } from 'node:path';
+import { SalvoError } from '../errors.js';
+import type { ProcessOverride, StartMode, StartSpec, StdioMode } from '../types.js';
+
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+/** Throws ERR_INVALID_ID unless `id` is safe to use as one path component and a runtime id. */
+export function validateId(id: unknown, what = 'id'): string {
+  if (typeof id !== 'string' || !ID_PATTERN.test(id)) {
+    const shown = typeof id === 'string' ? JSON.stringify(id.length > 40 ? `${id.slice(0, 40)}…` : id) : String(id);
+    const length = typeof id === 'string' && id.length > 128 ? ` (${id.length} characters, at most 128)` : '';
+    throw new SalvoError(
+      'ERR_INVALID_ID',
+      `${what} ${shown}${length} is invalid: use 1-128 of A-Z a-z 0-9 _ . - and start with a letter or digit`,
+    );
+  }
+  return id;
+}
+
+function bad(field: string, value: unknown, expected: string): SalvoError {
+  const shown = JSON.stringify(value);
+  return new SalvoError('ERR_INVALID_SPEC', `${field} must be ${expected}, got ${shown === undefined ? String(value) : shown}`);
+}
+
+function stringArray(field: string, value: unknown, allowEmpty = false): string[] {
+  if (!Array.isArray(value) || (!allowEmpty && value.length === 0) || value.some((v) => typeof v !== 'string')) {
+    throw bad(field, value, allowEmpty ? 'an array of strings' : 'a non-empty array of strings');
+  }
+  if (value.some((v: string) => v.includes('\0'))) throw bad(field, value, 'free of NUL characters');
+  return [...(value as string[])];
+}
+
+/** Accepts { KEY: value } or ['KEY=value']; returns the OCI list form. */
+export function normalizeEnv(field: string, env: unknown): string[] {
+  if (Array.isArray(env)) {
+    const list = stringArray(field, env, true);
+    for (const entry of list) if (!/^[^=]+=/.test(entry)) throw bad(field, entry, 'KEY=value entries');
+    return list;
+  }
+  if (typeof env === 'object' && env !== null) {
+    return Object.entries(env).map(([key, value]) => {
+      if (key === '' || key.includes('=') || typeof value !== 'string') throw bad(`${field}.${key}`, value, 'a string');
+      return `${key}=${value}`;
+    });
+  }
+  throw bad(field, env, 'an object of strings or an array of KEY=value');
+}
+
+export interface NormalizedStart {
+  id: string;
+  bundle: string | null;
+  override: ProcessOverride | null;
+  stdio: StdioMode;
+  startMode: StartMode;
+  noPivot: boolean;
+  noNewKeyring: boolean;
+  labels: Record<string, string> | null;
+  signal: AbortSignal | null;
+  batchId: string | null;
+}
+
+const STDIO_MODES: readonly StdioMode[] = ['null', 'log', 'fifo'];
+
+export function normalizeStartSpec(spec: StartSpec): NormalizedStart {
+  if (typeof spec !== 'object' || spec === null) throw bad('spec', spec, 'an object');
+  const id = validateId(spec.id, 'container id');
+  if (spec.bundle !== undefined && (typeof spec.bundle !== 'string' || spec.bundle === '')) {
+    throw bad('bundle', spec.bundle, 'a directory path');
+  }
+  const override: ProcessOverride = {};
+  if (spec.args !== undefined) override.args = stringArray('args', spec.args);
+  if (spec.env !== undefined) override.env = normalizeEnv('env', spec.env);
+  if (spec.cwd !== undefined) {
+    if (typeof spec.cwd !== 'string' || !isAbsolute(spec.cwd)) throw bad('cwd', spec.cwd, 'an absolute path');
+    override.cwd = spec.cwd;
+  }
+  if (spec.terminal !== undefined) {
+    if (typeof spec.terminal !== 'boolean') throw bad('terminal', spec.terminal, 'a boolean');
+    override.terminal = spec.terminal;
+  }
+  const stdio = spec.stdio ?? 'log';
+  if (!STDIO_MODES.includes(stdio)) throw bad('stdio', stdio, `one of ${STDIO_MODES.join(', ')}`);
+  const startMode = spec.startMode ?? 'run';
+  if (startMode !== 'run' && startMode !== 'create-start') throw bad('startMode', startMode, '"run" or "create-start"');
+  let labels: Record<string, string> | null = null;
+  if (spec.labels !== undefined) {
+    if (typeof spec.labels !== 'object' || spec.labels === null || Array.isArray(spec.labels)) {
+      throw bad('labels', spec.labels, 'an object of strings');
+    }
+    for (const [key, value] of Object.entries(spec.labels)) {
+      if (typeof value !== 'string') throw bad(`labels.${key}`, value, 'a string');
+    }
+    labels = { ...spec.labels };
+  }
+  if (spec.signal !== undefined && !(spec.signal instanceof AbortSignal)) throw bad('signal', spec.signal, 'an AbortSignal');
+  if (spec.batchId !== undefined && typeof spec.batchId !== 'string') throw bad('batchId', spec.batchId, 'a string');
+  return {
+    id,
+    bundle: spec.bundle === undefined ? null : resolve(spec.bundle),
+    override: Object.keys(override).length > 0 ? override : null,
+    stdio,
+    startMode,
+    noPivot: spec.noPivot === true,
+    noNewKeyring: spec.noNewKeyring === true,
+    labels,
+    signal: spec.signal ?? null,
+    batchId: spec.batchId ?? null,
+  };
+}

@@ -1,0 +1,81 @@
+// The orphan sweep (DESIGN §6): zombies re-parented to this subreaper that nobody tracks
+// (a runtime crash, a double-forked daemon) are reaped after a grace period and reported.
+// Only the main thread's children are considered: a worker's own runtime children are
+// children of the worker thread and never appear there; libuv's main-thread children are
+// reaped by libuv long before the grace period ends.
+import { listMainThreadChildren, readProcStat } from '../io/procfs.js';
+import { native } from '../native.js';
+import { decodeRecords, trackedPids, type ReapedExit } from './reaper.js';
+
+export type OrphanHandler = (orphans: ReapedExit[]) => void;
+
+export class OrphanSweeper {
+  readonly #graceMs: number;
+  readonly #onOrphans: OrphanHandler;
+  /** Untracked zombies seen, with when they were first seen: pid -> (start time, ms). */
+  readonly #seen = new Map<number, { startTime: number; since: number }>();
+  #timer: NodeJS.Timeout | undefined;
+  #lastSweep = 0;
+  readonly #onSignal = (): void => this.schedule();
+
+  constructor(graceMs: number, onOrphans: OrphanHandler) {
+    this.#graceMs = graceMs;
+    this.#onOrphans = onOrphans;
+  }
+
+  start(): void {
+    process.on('SIGCHLD', this.#onSignal);
+  }
+
+  stop(): void {
+    process.off('SIGCHLD', this.#onSignal);
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Sweeps soon; sweeps are throttled so that their O(children) cost is not paid per exit. */
+  schedule(delayMs?: number): void {
+    if (this.#timer !== undefined) return;
+    const wait = delayMs ?? Math.max(0, this.#lastSweep + Math.min(1000, this.#graceMs) - Date.now());
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.sweep();
+    }, wait);
+    this.#timer.unref();
+  }
+
+  /** One sweep; returns the orphans it reaped. */
+  sweep(now = Date.now()): ReapedExit[] {
+    this.#lastSweep = now;
+    const zombies = new Set<number>();
+    for (const pid of listMainThreadChildren()) {
+      if (trackedPids.has(pid)) continue;
+      const stat = readProcStat(pid);
+      if (stat === null || stat.state !== 'Z') continue;
+      zombies.add(pid);
+      const seen = this.#seen.get(pid);
+      if (seen === undefined || seen.startTime !== stat.startTime) {
+        this.#seen.set(pid, { startTime: stat.startTime, since: now });
+      }
+    }
+    const reaped: ReapedExit[] = [];
+    for (const [pid, seen] of this.#seen) {
+      if (!zombies.has(pid)) {
+        this.#seen.delete(pid); // someone else reaped it (libuv)
+        continue;
+      }
+      if (now - seen.since < this.#graceMs || trackedPids.has(pid)) continue;
+      this.#seen.delete(pid);
+      let record: Float64Array | null = null;
+      try {
+        record = native().waitPid(pid);
+      } catch {
+        continue; // ECHILD: taken by libuv in the meantime
+      }
+      if (record !== null) reaped.push(...decodeRecords(record));
+    }
+    if (this.#seen.size > 0) this.schedule(this.#graceMs);
+    if (reaped.length > 0) this.#onOrphans(reaped);
+    return reaped;
+  }
+}

@@ -1,0 +1,92 @@
+// crun 1.8 refuses hosts whose cgroup2 mount (in hybrid mode) has controllers (DESIGN §12).
+// The workaround: one long-lived process holds a private mount namespace in which that
+// controllers file is covered by an empty one; each crun call enters it with nsenter.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SalvoError } from '../errors.js';
+
+const CGROUP_ROOT = '/sys/fs/cgroup';
+
+/** True on a hybrid host (v1 controllers, a cgroup2 mount) whose cgroup2 mount has controllers. */
+export function hostHasHybridControllers(cgroupRoot = CGROUP_ROOT): boolean {
+  if (existsSync(join(cgroupRoot, 'cgroup.controllers'))) return false; // pure cgroup v2
+  try {
+    return readFileSync(join(cgroupRoot, 'unified', 'cgroup.controllers'), 'utf8').trim() !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** The process that holds the namespace; crun calls are prefixed to run inside it. */
+export class HybridCgroupNamespace {
+  readonly #child: ChildProcess;
+  readonly pid: number;
+
+  private constructor(child: ChildProcess, pid: number) {
+    this.#child = child;
+    this.pid = pid;
+  }
+
+  /** Starts the holder; `scratchDir` receives the empty file that covers the controllers. */
+  static async start(scratchDir: string, cgroupRoot = CGROUP_ROOT): Promise<HybridCgroupNamespace> {
+    const empty = join(scratchDir, 'empty-cgroup.controllers');
+    writeFileSync(empty, '', { mode: 0o444 });
+    const controllers = join(cgroupRoot, 'unified', 'cgroup.controllers');
+    const script = 'mount --bind "$1" "$2" && echo ready && exec sleep infinity';
+    // setpriv --pdeathsig: the holder dies with the launcher's main thread, never outlives it.
+    const child = spawn(
+      'unshare',
+      ['--mount', '--propagation', 'private', 'setpriv', '--pdeathsig', 'KILL', '--',
+        'sh', '-c', script, 'salvo-crun-namespace', empty, controllers],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const pid = await waitForReady(child);
+    child.unref();
+    return new HybridCgroupNamespace(child, pid);
+  }
+
+  /** Args that run the following command inside the namespace (nsenter does not fork). */
+  prefix(runtimePath: string): { file: string; prefix: string[] } {
+    return { file: 'nsenter', prefix: [`--mount=/proc/${this.pid}/ns/mnt`, '--', runtimePath] };
+  }
+
+  close(): void {
+    if (this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill('SIGKILL');
+  }
+}
+
+function waitForReady(child: ChildProcess): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let output = '';
+    let errors = '';
+    const fail = (why: string): void => {
+      child.kill('SIGKILL');
+      reject(
+        new SalvoError(
+          'ERR_CGROUP_HYBRID',
+          `cannot set up the private mount namespace crun needs on this hybrid cgroup host: ${why}`,
+        ),
+      );
+    };
+    const timer = setTimeout(() => fail('timed out after 10 s'), 10_000);
+    child.stderr?.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('ready') && child.pid !== undefined) {
+        clearTimeout(timer);
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+        resolve(child.pid);
+      }
+    });
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      fail(error.message);
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      fail(`unshare exited with ${code}: ${errors.trim() || 'no output'}`);
+    });
+  });
+}

@@ -1,0 +1,277 @@
+// The SQLite store of pid-to-subscription records (DESIGN §7). Main thread only; statements
+// are prepared once and every reap pass commits in one transaction.
+import Database from 'better-sqlite3';
+import { SalvoError } from '../errors.js';
+import type { ProcessRecord, RecordState } from '../types.js';
+import { migrate } from './schema.js';
+
+export interface Subscription {
+  id: string;
+  execId: string;
+  dir: string;
+  bundle: string | null;
+  batchId: string | null;
+  labels: Record<string, string> | null;
+  at: number;
+}
+
+export interface ExitRow {
+  seq: number;
+  state: 'exited' | 'lost';
+  exitCode: number;
+  signal: string | null;
+  userUs: number | null;
+  systemUs: number | null;
+  maxRssKb: number | null;
+  at: number;
+}
+
+export interface FailureRow {
+  seq: number;
+  runtimeExitCode: number | null;
+  errorCode: string;
+  errorMessage: string;
+  at: number;
+}
+
+export interface OrphanRow {
+  pid: number;
+  exitCode: number | null;
+  signal: string | null;
+  at: number;
+}
+
+export interface ListFilter {
+  id?: string;
+  states?: readonly RecordState[];
+  batchId?: string;
+  limit?: number;
+}
+
+interface Row {
+  seq: number;
+  container_id: string;
+  exec_id: string;
+  state: RecordState;
+  pid: number | null;
+  pid_start_time: number | null;
+  runtime_exit_code: number | null;
+  error_code: string | null;
+  error_message: string | null;
+  exit_code: number | null;
+  signal: string | null;
+  user_us: number | null;
+  system_us: number | null;
+  max_rss_kb: number | null;
+  subscribed_at: number;
+  started_at: number | null;
+  exited_at: number | null;
+  batch_id: string | null;
+  labels: string | null;
+  bundle: string | null;
+  dir: string;
+  launcher: number;
+}
+
+export interface UnresolvedRecord extends ProcessRecord {
+  launcher: number;
+}
+
+function toRecord(row: Row): UnresolvedRecord {
+  return {
+    seq: row.seq,
+    id: row.container_id,
+    execId: row.exec_id,
+    state: row.state,
+    pid: row.pid,
+    pidStartTime: row.pid_start_time,
+    runtimeExitCode: row.runtime_exit_code,
+    errorCode: row.error_code,
+    errorMessage: row.error_message,
+    exitCode: row.exit_code,
+    signal: row.signal,
+    rusage:
+      row.user_us === null
+        ? null
+        : { userMs: row.user_us / 1000, systemMs: (row.system_us ?? 0) / 1000, maxRssKb: row.max_rss_kb ?? 0 },
+    subscribedAt: row.subscribed_at,
+    startedAt: row.started_at,
+    exitedAt: row.exited_at,
+    batchId: row.batch_id,
+    labels: row.labels === null ? {} : (JSON.parse(row.labels) as Record<string, string>),
+    bundle: row.bundle,
+    dir: row.dir,
+    launcher: row.launcher,
+  };
+}
+
+export class Store {
+  readonly #db: Database.Database;
+  readonly instance: number;
+  readonly #insert: Database.Statement;
+  readonly #setRunning: Database.Statement;
+  readonly #setFailed: Database.Statement;
+  readonly #setExit: Database.Statement;
+  readonly #insertOrphan: Database.Statement;
+  readonly #latest: Database.Statement;
+  readonly #recordExits: (rows: readonly ExitRow[]) => number;
+
+  private constructor(db: Database.Database, instance: number) {
+    this.#db = db;
+    this.instance = instance;
+    this.#insert = db.prepare(
+      `INSERT INTO processes (container_id, exec_id, state, subscribed_at, batch_id, labels, bundle, dir, launcher)
+       VALUES (?, ?, 'subscribed', ?, ?, ?, ?, ?, ?)`,
+    );
+    this.#setRunning = db.prepare(
+      `UPDATE processes SET state = 'running', pid = ?, pid_start_time = ?, started_at = ?
+       WHERE seq = ? AND state = 'subscribed'`,
+    );
+    this.#setFailed = db.prepare(
+      `UPDATE processes SET state = 'failed', runtime_exit_code = ?, error_code = ?, error_message = ?, exited_at = ?
+       WHERE seq = ? AND state IN ('subscribed', 'running')`,
+    );
+    this.#setExit = db.prepare(
+      `UPDATE processes SET state = ?, exit_code = ?, signal = ?, user_us = ?, system_us = ?, max_rss_kb = ?, exited_at = ?
+       WHERE seq = ? AND state IN ('subscribed', 'running')`,
+    );
+    this.#insertOrphan = db.prepare(`INSERT INTO orphans (pid, exit_code, signal, reaped_at) VALUES (?, ?, ?, ?)`);
+    this.#latest = db.prepare(
+      `SELECT * FROM processes WHERE container_id = ? AND exec_id = ? ORDER BY seq DESC LIMIT 1`,
+    );
+    const setExit = this.#setExit;
+    this.#recordExits = db.transaction((rows: readonly ExitRow[]) => {
+      let changed = 0;
+      for (const r of rows) {
+        changed += setExit.run(r.state, r.exitCode, r.signal, r.userUs, r.systemUs, r.maxRssKb, r.at, r.seq).changes;
+      }
+      return changed;
+    });
+  }
+
+  /** Opens (creating and migrating) the database and registers this launcher instance. */
+  static open(file: string, launcher: { pid: number; pidStartTime: number | null; bootId: string | null }): Store {
+    let db: Database.Database;
+    try {
+      db = new Database(file);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('busy_timeout = 5000');
+      migrate(db);
+    } catch (error) {
+      throw new SalvoError('ERR_STORE', `cannot open the store ${file}: ${(error as Error).message}`, { cause: error });
+    }
+    const info = db
+      .prepare(`INSERT INTO launcher (pid, pid_start_time, boot_id, opened_at) VALUES (?, ?, ?, ?)`)
+      .run(launcher.pid, launcher.pidStartTime, launcher.bootId, Date.now());
+    return new Store(db, Number(info.lastInsertRowid));
+  }
+
+  /** Step 1 of every launch: the record exists before anything is spawned. */
+  subscribe(s: Subscription): number {
+    try {
+      const labels = s.labels === null ? null : JSON.stringify(s.labels);
+      return Number(this.#insert.run(s.id, s.execId, s.at, s.batchId, labels, s.bundle, s.dir, this.instance).lastInsertRowid);
+    } catch (error) {
+      if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
+        const what = s.execId === 'init' ? `container ${s.id}` : `exec ${s.execId} of container ${s.id}`;
+        throw new SalvoError('ERR_ID_IN_USE', `${what} is already subscribed or running`, { cause: error });
+      }
+      throw new SalvoError('ERR_STORE', `cannot write the record of ${s.id}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  markRunning(seq: number, pid: number, pidStartTime: number, at: number): void {
+    this.#setRunning.run(pid, pidStartTime, at, seq);
+  }
+
+  markFailed(f: FailureRow): void {
+    this.#setFailed.run(f.runtimeExitCode, f.errorCode, f.errorMessage, f.at, f.seq);
+  }
+
+  /** All the exits of one reap pass, in one transaction. Returns how many rows changed. */
+  recordExits(rows: readonly ExitRow[]): number {
+    return rows.length === 0 ? 0 : this.#recordExits(rows);
+  }
+
+  recordOrphans(rows: readonly OrphanRow[]): void {
+    this.#db.transaction(() => {
+      for (const r of rows) this.#insertOrphan.run(r.pid, r.exitCode, r.signal, r.at);
+    })();
+  }
+
+  /** The newest record of a container's init (or of one exec). */
+  get(id: string, execId = 'init'): ProcessRecord | undefined {
+    const row = this.#latest.get(id, execId) as Row | undefined;
+    return row === undefined ? undefined : stripLauncher(toRecord(row));
+  }
+
+  list(filter: ListFilter = {}): ProcessRecord[] {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.id !== undefined) {
+      where.push('container_id = ?');
+      params.push(filter.id);
+    }
+    if (filter.batchId !== undefined) {
+      where.push('batch_id = ?');
+      params.push(filter.batchId);
+    }
+    if (filter.states !== undefined && filter.states.length > 0) {
+      where.push(`state IN (${filter.states.map(() => '?').join(', ')})`);
+      params.push(...filter.states);
+    }
+    const sql =
+      `SELECT * FROM processes${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY seq` +
+      (filter.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(filter.limit))}` : '');
+    return (this.#db.prepare(sql).all(...params) as Row[]).map((row) => stripLauncher(toRecord(row)));
+  }
+
+  /** Records left subscribed or running by earlier launcher instances (recovery input). */
+  unresolved(): UnresolvedRecord[] {
+    return (
+      this.#db
+        .prepare(`SELECT * FROM processes WHERE state IN ('subscribed', 'running') AND launcher != ? ORDER BY seq`)
+        .all(this.instance) as Row[]
+    ).map(toRecord);
+  }
+
+  orphans(): OrphanRow[] {
+    return (
+      this.#db.prepare(`SELECT pid, exit_code, signal, reaped_at FROM orphans ORDER BY rowid`).all() as {
+        pid: number;
+        exit_code: number | null;
+        signal: string | null;
+        reaped_at: number;
+      }[]
+    ).map((r) => ({ pid: r.pid, exitCode: r.exit_code, signal: r.signal, at: r.reaped_at }));
+  }
+
+  /** Deletes finished records (exited, failed, lost) that ended before `before`; returns the count. */
+  prune(before: number, ids?: readonly string[]): number {
+    if (ids !== undefined) {
+      const statement = this.#db.prepare(
+        `DELETE FROM processes WHERE container_id = ? AND state NOT IN ('subscribed', 'running') AND exited_at < ?`,
+      );
+      return this.#db.transaction(() => ids.reduce((n, id) => n + statement.run(id, before).changes, 0))();
+    }
+    return this.#db
+      .prepare(`DELETE FROM processes WHERE state NOT IN ('subscribed', 'running') AND exited_at < ?`)
+      .run(before).changes;
+  }
+
+  integrityCheck(): string {
+    return this.#db.pragma('integrity_check', { simple: true }) as string;
+  }
+
+  close(): void {
+    if (!this.#db.open) return;
+    this.#db.prepare(`UPDATE launcher SET closed_at = ? WHERE instance = ?`).run(Date.now(), this.instance);
+    this.#db.close();
+  }
+}
+
+function stripLauncher(record: UnresolvedRecord): ProcessRecord {
+  const { launcher: _launcher, ...rest } = record;
+  return rest;
+}
