@@ -2,8 +2,12 @@
 import { readFileSync, readdirSync } from 'node:fs';
 
 export interface ProcStat {
+  /** The executable's name, at most 15 characters. */
+  comm: string;
   state: string;
   ppid: number;
+  pgrp: number;
+  session: number;
   /** Field 22: start time in clock ticks since boot; with the pid, a process's identity. */
   startTime: number;
 }
@@ -27,8 +31,11 @@ export function parseProcStat(text: string): ProcStat | null {
   // fields[0] is field 3 (state), so field n is fields[n - 3].
   const startTime = Number(fields[22 - 3]);
   const ppid = Number(fields[4 - 3]);
+  const pgrp = Number(fields[5 - 3]);
+  const session = Number(fields[6 - 3]);
   if (!Number.isFinite(startTime) || !Number.isFinite(ppid)) return null;
-  return { state: fields[0] ?? '?', ppid, startTime };
+  const comm = text.slice(text.indexOf('(') + 1, close);
+  return { comm, state: fields[0] ?? '?', ppid, pgrp, session, startTime };
 }
 
 /** Children of every thread of this process (/proc/self/task/<tid>/children). */

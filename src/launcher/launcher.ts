@@ -1,13 +1,13 @@
 // The Launcher façade (DESIGN §8): opens the state directory, store, reaper and pool, and runs
 // the lifecycle of DESIGN §3 for every start: subscribe, prepare+spawn (worker), track, reap.
 import { chmodSync, constants, existsSync, openSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Socket } from 'node:net';
 import { ensureBusyboxBundle } from '../bundle/busybox.js';
 import { SalvoError, errorFromPlain } from '../errors.js';
 import { openFifoReader, type FifoReader } from '../io/fifo.js';
 import { INIT_EXEC_ID, processDir, processPaths, type ProcessPaths } from '../io/process-dir.js';
-import { readProcStat, startTimeToEpochMs } from '../io/procfs.js';
+import { readProcStat, startTimeToEpochMs, type ProcStat } from '../io/procfs.js';
 import { OrphanSweeper } from '../reaper/orphans.js';
 import { Reaper } from '../reaper/reaper.js';
 import { deleteArgs, killArgs } from '../runtime/argv.js';
@@ -53,6 +53,7 @@ export interface CloseOptions {
 }
 
 const now = (): number => performance.timeOrigin + performance.now();
+const OWN_SESSION = readProcStat(process.pid)?.session ?? -1;
 
 export class Launcher {
   readonly options: NormalizedOptions;
@@ -64,6 +65,8 @@ export class Launcher {
   readonly #sweeper: OrphanSweeper;
   readonly #pool: RuntimePool;
   #runtime!: RuntimeSetup;
+  /** The runtime binary's name as /proc shows it (comm: at most 15 characters). */
+  #runtimeComm = '';
   #defaultBundle: Promise<string> | null = null;
   readonly #inflight = new Set<Promise<unknown>>();
   /** Pending `runtime delete` per container id: a new start of that id waits for it. */
@@ -82,7 +85,7 @@ export class Launcher {
       const at = Date.now();
       this.#store.recordOrphans(orphans.map((o) => ({ pid: o.pid, exitCode: o.exitCode, signal: o.signal, at })));
       options.logger.warn({ orphans: orphans.map((o) => o.pid) }, 'reaped untracked zombies');
-    });
+    }, (stat) => this.#isRuntimeHelper(stat));
     this.#pool = new RuntimePool(options.workers, options.tasksPerWorker);
   }
 
@@ -103,6 +106,7 @@ export class Launcher {
       for (const file of [dbFile, `${dbFile}-wal`, `${dbFile}-shm`]) if (existsSync(file)) chmodSync(file, 0o600);
       launcher = new Launcher(normalized, lock, store);
       launcher.#runtime = await setupRuntime(normalized, launcher.#pool);
+      launcher.#runtimeComm = basename(launcher.#runtime.path).slice(0, 15);
       launcher.#recover();
       launcher.#sweeper.start();
       return launcher;
@@ -230,6 +234,14 @@ export class Launcher {
       });
     }
     return proc;
+  }
+
+  /**
+   * A zombie left by the runtime itself (crun's detach fork): named like the runtime binary and
+   * in a session of its own. A child this process spawned by name stays in our session.
+   */
+  #isRuntimeHelper(stat: ProcStat): boolean {
+    return stat.comm === this.#runtimeComm && stat.session !== OWN_SESSION;
   }
 
   /** DESIGN §3 step 4: the record says running, the pidfd joins the epoll set, a pass runs at once. */
@@ -405,6 +417,7 @@ export class Launcher {
   async #shutdown(): Promise<void> {
     this.#closed = true;
     this.#sweeper.stop();
+    this.#sweeper.sweep(); // runtime helpers that exited since the last sweep
     await this.#pool.destroy();
     this.#reaper.close();
     this.#runtime?.namespace?.close();

@@ -1,26 +1,36 @@
 // The orphan sweep (DESIGN §6): zombies re-parented to this subreaper that nobody tracks
 // (a runtime crash, a double-forked daemon) are reaped after a grace period and reported.
+// A runtime's own helper (crun's detach fork, whose session is the crun CLI we ran) is
+// reaped at once and not reported: it is no orphan of a container.
 // Only the main thread's children are considered: a worker's own runtime children are
 // children of the worker thread and never appear there; libuv's main-thread children are
 // reaped by libuv long before the grace period ends.
-import { listMainThreadChildren, readProcStat } from '../io/procfs.js';
+import { listMainThreadChildren, readProcStat, type ProcStat } from '../io/procfs.js';
 import { native } from '../native.js';
 import { decodeRecords, trackedPids, type ReapedExit } from './reaper.js';
 
+const THROTTLE_MS = 250;
+
 export type OrphanHandler = (orphans: ReapedExit[]) => void;
+export type HelperTest = (stat: ProcStat) => boolean;
 
 export class OrphanSweeper {
   readonly #graceMs: number;
   readonly #onOrphans: OrphanHandler;
+  readonly #isRuntimeHelper: HelperTest;
+  /** Runtime helpers reaped so far. */
+  helpersReaped = 0;
   /** Untracked zombies seen, with when they were first seen: pid -> (start time, ms). */
   readonly #seen = new Map<number, { startTime: number; since: number }>();
   #timer: NodeJS.Timeout | undefined;
+  #due = 0;
   #lastSweep = 0;
   readonly #onSignal = (): void => this.schedule();
 
-  constructor(graceMs: number, onOrphans: OrphanHandler) {
+  constructor(graceMs: number, onOrphans: OrphanHandler, isRuntimeHelper: HelperTest = () => false) {
     this.#graceMs = graceMs;
     this.#onOrphans = onOrphans;
+    this.#isRuntimeHelper = isRuntimeHelper;
   }
 
   start(): void {
@@ -35,8 +45,14 @@ export class OrphanSweeper {
 
   /** Sweeps soon; sweeps are throttled so that their O(children) cost is not paid per exit. */
   schedule(delayMs?: number): void {
-    if (this.#timer !== undefined) return;
-    const wait = delayMs ?? Math.max(0, this.#lastSweep + Math.min(1000, this.#graceMs) - Date.now());
+    const throttle = Math.min(THROTTLE_MS, this.#graceMs);
+    const wait = Math.max(delayMs ?? 0, this.#lastSweep + throttle - Date.now(), 0);
+    const due = Date.now() + wait;
+    if (this.#timer !== undefined) {
+      if (this.#due <= due) return;
+      clearTimeout(this.#timer);
+    }
+    this.#due = due;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.sweep();
@@ -52,6 +68,11 @@ export class OrphanSweeper {
       if (trackedPids.has(pid)) continue;
       const stat = readProcStat(pid);
       if (stat === null || stat.state !== 'Z') continue;
+      if (this.#isRuntimeHelper(stat)) {
+        this.#seen.delete(pid);
+        if (reap(pid) !== null) this.helpersReaped++;
+        continue;
+      }
       zombies.add(pid);
       const seen = this.#seen.get(pid);
       if (seen === undefined || seen.startTime !== stat.startTime) {
@@ -66,16 +87,19 @@ export class OrphanSweeper {
       }
       if (now - seen.since < this.#graceMs || trackedPids.has(pid)) continue;
       this.#seen.delete(pid);
-      let record: Float64Array | null = null;
-      try {
-        record = native().waitPid(pid);
-      } catch {
-        continue; // ECHILD: taken by libuv in the meantime
-      }
+      const record = reap(pid);
       if (record !== null) reaped.push(...decodeRecords(record));
     }
-    if (this.#seen.size > 0) this.schedule(this.#graceMs);
+    if (this.#seen.size > 0) this.schedule(Math.min(THROTTLE_MS, this.#graceMs));
     if (reaped.length > 0) this.#onOrphans(reaped);
     return reaped;
+  }
+}
+
+function reap(pid: number): Float64Array | null {
+  try {
+    return native().waitPid(pid);
+  } catch {
+    return null; // ECHILD: taken by libuv in the meantime
   }
 }

@@ -13,6 +13,8 @@ export interface InvokeOptions {
 }
 
 export interface InvokeResult {
+  /** The runtime process's pid (its helpers' process group and session), or null if not spawned. */
+  pid: number | null;
   exitCode: number | null;
   signal: string | null;
   timedOut: boolean;
@@ -34,7 +36,7 @@ export async function invokeRuntime(
 ): Promise<InvokeResult> {
   const { file, args } = commandLine(runtime, logFile, verbArgs);
   const began = performance.now();
-  const result = await execa(file, args, {
+  const subprocess = execa(file, args, {
     env: runtime.env,
     extendEnv: false,
     reject: false,
@@ -45,9 +47,12 @@ export async function invokeRuntime(
     stdout: options.stdio === undefined ? 'pipe' : fdOption(options.stdio.stdout),
     stderr: options.stdio === undefined ? 'pipe' : fdOption(options.stdio.stderr),
   });
+  const pid = subprocess.pid ?? null;
+  const result = await subprocess;
   const cause = result.cause as NodeJS.ErrnoException | undefined;
   const spawned = result.exitCode !== undefined || result.signal !== undefined;
   return {
+    pid,
     exitCode: result.exitCode ?? null,
     signal: result.signal ?? null,
     timedOut: result.timedOut,

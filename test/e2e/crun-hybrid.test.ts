@@ -1,0 +1,42 @@
+// crun 1.8 on a hybrid cgroup host (DESIGN §12): salvo works around it, or explains in one line.
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { hostHasHybridControllers } from '../../src/runtime/hybrid-cgroup.js';
+import { RUNTIMES, openLauncher, removeTempDirs } from '../helpers.js';
+
+after(removeTempDirs);
+
+const skip = !RUNTIMES.includes('crun')
+  ? 'crun is not among SALVO_TEST_RUNTIMES'
+  : !hostHasHybridControllers()
+    ? 'this host is not a hybrid cgroup host with cgroup2 controllers, so crun needs no workaround'
+    : false;
+
+describe('crun on a hybrid cgroup host', { skip, timeout: 120_000 }, () => {
+  it('explains the refusal in one line when the workaround is off', async () => {
+    const launcher = await openLauncher('crun', { crunHybridWorkaround: 'off' });
+    try {
+      await assert.rejects(launcher.start({ id: 'refused', args: ['/bin/true'] }), (error: Error & { code: string }) => {
+        assert.equal(error.code, 'ERR_CGROUP_HYBRID');
+        assert.doesNotMatch(error.message, /\n/);
+        assert.match(error.message, /hybrid cgroup/);
+        assert.match(error.message, /crunHybridWorkaround/);
+        return true;
+      });
+    } finally {
+      await launcher.close();
+    }
+  });
+
+  it('runs crun in a private mount namespace by default, leaving the host untouched', async () => {
+    const launcher = await openLauncher('crun');
+    try {
+      assert.equal(launcher.runtime.namespaced, true);
+      const proc = await launcher.start({ id: 'works', args: ['/bin/sh', '-c', 'exit 5'] });
+      assert.equal((await proc.exited).exitCode, 5);
+      assert.ok(hostHasHybridControllers(), 'the host still shows its cgroup2 controllers');
+    } finally {
+      await launcher.close();
+    }
+  });
+});

@@ -1,0 +1,78 @@
+// Shared test helpers: temporary state directories, the runtimes under test, process checks.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Launcher } from '../src/index.js';
+import type { LauncherOptions } from '../src/index.js';
+
+/** Runtimes the e2e tests run against: SALVO_TEST_RUNTIMES=runc,crun (default both). */
+export const RUNTIMES: readonly string[] = (process.env.SALVO_TEST_RUNTIMES ?? 'runc,crun')
+  .split(',')
+  .map((r) => r.trim())
+  .filter((r) => r !== '');
+
+const made: string[] = [];
+
+export function tempDir(prefix = 'salvo-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
+export function removeTempDirs(): void {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+export async function openLauncher(runtime: string, options: LauncherOptions = {}): Promise<Launcher> {
+  return Launcher.open({ stateDir: join(tempDir(), 'state'), runtime, ...options });
+}
+
+/** Ids of the containers the runtime knows under the launcher's --root. */
+export function runtimeContainers(launcher: Launcher): string[] {
+  const { path, root } = launcher.runtime;
+  const out = execFileSync(path, ['--root', root, 'list', '--format', 'json'], { encoding: 'utf8' }).trim();
+  if (out === '' || out === 'null') return [];
+  return (JSON.parse(out) as { id: string }[]).map((c) => c.id);
+}
+
+/** This process's children (any thread) that are zombies. */
+export function zombieChildren(): number[] {
+  const zombies: number[] = [];
+  for (const tid of readdirSync('/proc/self/task')) {
+    let text = '';
+    try {
+      text = readFileSync(`/proc/self/task/${tid}/children`, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const pid of text.split(' ').filter((p) => p.trim() !== '')) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) zombies.push(Number(pid));
+      } catch {
+        // gone
+      }
+    }
+  }
+  return zombies;
+}
+
+/** A bundle next to the default one whose config is changed by `edit` (rootfs shared, absolute). */
+export async function derivedBundle(
+  launcher: Launcher,
+  edit: (config: Record<string, any>) => void,
+): Promise<string> {
+  const base = await launcher.defaultBundle();
+  const config = JSON.parse(readFileSync(join(base, 'config.json'), 'utf8')) as Record<string, any>;
+  config.root.path = join(base, 'rootfs');
+  edit(config);
+  const dir = tempDir('salvo-bundle-');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+  return dir;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
