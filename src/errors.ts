@@ -6,6 +6,7 @@ export const ERROR_CODES = {
   ERR_INVALID_SPEC: 'A start, exec or job spec is malformed; the message names the field.',
   ERR_INVALID_ID: 'A container or exec id does not match ^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$.',
   ERR_ID_IN_USE: 'A container (or exec) with this id is still subscribed or running.',
+  ERR_DUPLICATE_ID: 'Two jobs of one batch have the same container id; the later one is not run.',
   ERR_NOT_FOUND: 'No container or record with this id.',
   ERR_BUNDLE_NOT_FOUND: 'The bundle directory or its config.json does not exist.',
   ERR_BUNDLE_INVALID: "The bundle's config.json is not valid JSON or lacks root.path/process.",
@@ -21,6 +22,7 @@ export const ERROR_CODES = {
   ERR_NATIVE: 'The native addon is missing or failed (run npm install / npm rebuild).',
   ERR_LAUNCHER_CLOSED: 'The launcher is closing or closed and takes no new work.',
   ERR_ABORTED: 'The operation was aborted by its AbortSignal before it finished.',
+  ERR_TIMEOUT: 'A batch job ran longer than its timeout and was stopped (SIGTERM, grace, SIGKILL).',
   ERR_CONTAINER_STOPPED: 'The container is not running, so the operation cannot apply to it.',
 } as const;
 

@@ -1,6 +1,6 @@
 // The Launcher façade (DESIGN §8): opens the state directory, store, reaper and pool, and runs
 // the lifecycle of DESIGN §3 for every start: subscribe, prepare+spawn (worker), track, reap.
-import { chmodSync, constants, existsSync, openSync, readFileSync } from 'node:fs';
+import { chmodSync, constants, existsSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Socket } from 'node:net';
 import { ensureBusyboxBundle } from '../bundle/busybox.js';
@@ -10,12 +10,15 @@ import { INIT_EXEC_ID, processDir, processPaths, type ProcessPaths } from '../io
 import { readProcStat, startTimeToEpochMs, type ProcStat } from '../io/procfs.js';
 import { OrphanSweeper } from '../reaper/orphans.js';
 import { Reaper } from '../reaper/reaper.js';
-import { deleteArgs, killArgs } from '../runtime/argv.js';
+import { deleteArgs, killArgs, listArgs } from '../runtime/argv.js';
 import { planRecovery } from '../store/recovery.js';
 import { acquireStateLock, type StateLock } from '../store/lock.js';
 import { Store, type ListFilter } from '../store/store.js';
 import type {
+  BatchOptions,
   CommandResult,
+  JobResult,
+  JobSpec,
   Exit,
   LaunchTimings,
   LauncherOptions,
@@ -23,6 +26,7 @@ import type {
   StartResult,
   StartSpec,
 } from '../types.js';
+import { runBatch } from './batch.js';
 import { ExitRegistry, deferredExit, type LiveProcess } from './exit-registry.js';
 import { normalizeOptions, type NormalizedOptions } from './options.js';
 import { RuntimePool, type Priority } from './pool.js';
@@ -43,6 +47,12 @@ export interface Proc {
   /** With stdio 'fifo': the process's output as it is written. */
   stdout: Socket | null;
   stderr: Socket | null;
+}
+
+export interface GcResult {
+  containersDeleted: string[];
+  directoriesRemoved: number;
+  recordsPruned: number;
 }
 
 export interface CloseOptions {
@@ -69,6 +79,8 @@ export class Launcher {
   #runtimeComm = '';
   #defaultBundle: Promise<string> | null = null;
   readonly #inflight = new Set<Promise<unknown>>();
+  /** Ids whose start is under way (not yet running or failed). */
+  readonly #starting = new Set<string>();
   /** Pending `runtime delete` per container id: a new start of that id waits for it. */
   readonly #deletes = new Map<string, Promise<void>>();
   #closing: Promise<void> | null = null;
@@ -107,6 +119,7 @@ export class Launcher {
       launcher = new Launcher(normalized, lock, store);
       launcher.#runtime = await setupRuntime(normalized, launcher.#pool);
       launcher.#runtimeComm = basename(launcher.#runtime.path).slice(0, 15);
+      store.setRuntime(launcher.#runtime.path, launcher.#runtime.invocation.root);
       launcher.#recover();
       launcher.#sweeper.start();
       return launcher;
@@ -148,10 +161,12 @@ export class Launcher {
     });
     const launch = this.#launch(seq, start, bundle, dir, queuedAt);
     this.#inflight.add(launch);
+    this.#starting.add(start.id);
     try {
       return await launch;
     } finally {
       this.#inflight.delete(launch);
+      this.#starting.delete(start.id);
     }
   }
 
@@ -323,12 +338,71 @@ export class Launcher {
         kind: 'command',
         runtime: this.#runtime.invocation,
         args,
-        logFile: join(processDir(this.stateDir, id), `${args[0]}.log.json`),
+        logFile: id === '' ? join(this.stateDir, 'runtime.log.json') : join(processDir(this.stateDir, id), `${args[0]}.log.json`),
         timeoutMs: 30_000,
       },
       priority,
     );
     if (!result.ok && result.error !== null) throw errorFromPlain(result.error, result.runtimeExitCode);
+    return result;
+  }
+
+  /**
+   * Runs jobs from an iterable or async iterable and yields a JobResult for each as it finishes
+   * (DESIGN §8). A job's own failure is a result, never an exception.
+   */
+  batch(jobs: Iterable<JobSpec> | AsyncIterable<JobSpec>, options: BatchOptions = {}): AsyncGenerator<JobResult> {
+    this.#assertOpen();
+    return runBatch(
+      {
+        start: (spec) => this.start(spec),
+        kill: (id, signal, opts) => this.kill(id, signal, opts),
+        hasInBatch: (batchId, id) => this.#store.hasInBatch(batchId, id),
+        processDir: (id) => processDir(this.stateDir, id),
+        capacity: this.#pool.capacity,
+      },
+      jobs,
+      options,
+    );
+  }
+
+  /** Containers the runtime knows under salvo's --root (id and status). */
+  async runtimeContainers(): Promise<{ id: string; status: string; pid: number }[]> {
+    const result = await this.#runtimeCommand('', listArgs(), 'normal');
+    const parsed = JSON.parse(result.stdout.trim() || 'null') as { id: string; status: string; pid: number }[] | null;
+    return (parsed ?? []).map(({ id, status, pid }) => ({ id, status, pid }));
+  }
+
+  /**
+   * Deletes finished containers' runtime state and process directories and prunes their
+   * records when they ended more than `olderThanMs` ago. Never touches a running container.
+   */
+  async gc(options: { olderThanMs?: number } = {}): Promise<GcResult> {
+    this.#assertOpen();
+    const olderThanMs = options.olderThanMs ?? 0;
+    if (typeof olderThanMs !== 'number' || !Number.isFinite(olderThanMs) || olderThanMs < 0) {
+      throw new SalvoError('ERR_INVALID_OPTION', `gc option olderThanMs must be a number of ms ≥ 0, got ${String(olderThanMs)}`);
+    }
+    const cutoff = Date.now() - olderThanMs;
+    const busy = (id: string): boolean => this.#registry.byId(id) !== undefined || this.#starting.has(id);
+    const finishedBefore = (id: string): boolean => {
+      const record = this.#store.get(id);
+      return record === undefined || (record.state !== 'running' && record.state !== 'subscribed' && (record.exitedAt ?? 0) <= cutoff);
+    };
+    const result: GcResult = { containersDeleted: [], directoriesRemoved: 0, recordsPruned: 0 };
+    for (const container of await this.runtimeContainers()) {
+      if (container.status === 'running' || container.status === 'paused' || busy(container.id)) continue;
+      if (!finishedBefore(container.id)) continue;
+      await this.#runtimeCommand(container.id, deleteArgs(container.id, { force: true }), 'normal');
+      result.containersDeleted.push(container.id);
+    }
+    const containers = join(this.stateDir, 'containers');
+    for (const id of readdirSync(containers)) {
+      if (busy(id) || !finishedBefore(id)) continue;
+      rmSync(join(containers, id), { recursive: true, force: true });
+      result.directoriesRemoved++;
+    }
+    result.recordsPruned = this.#store.prune(cutoff);
     return result;
   }
 

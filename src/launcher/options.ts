@@ -31,7 +31,13 @@ export interface NormalizedOptions {
 const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 function bad(option: string, value: unknown, expected: string): SalvoError {
-  return new SalvoError('ERR_INVALID_OPTION', `option ${option} must be ${expected}, got ${JSON.stringify(value)}`);
+  const shown = typeof value === 'number' || value === undefined ? String(value) : JSON.stringify(value);
+  return new SalvoError('ERR_INVALID_OPTION', `option ${option} must be ${expected}, got ${shown}`);
+}
+
+function isLogger(value: unknown): value is Logger {
+  const logger = value as Record<string, unknown> | null;
+  return typeof logger === 'object' && logger !== null && ['debug', 'info', 'warn', 'error'].every((m) => typeof logger[m] === 'function');
 }
 
 function positiveInteger(option: string, value: unknown, fallback: number, max: number): number {
@@ -70,6 +76,9 @@ export function normalizeOptions(options: LauncherOptions = {}): NormalizedOptio
   }
   const workaround = options.crunHybridWorkaround ?? LAUNCHER_DEFAULTS.crunHybridWorkaround;
   if (workaround !== 'auto' && workaround !== 'off') throw bad('crunHybridWorkaround', workaround, '"auto" or "off"');
+  if (options.logger !== undefined && !isLogger(options.logger)) {
+    throw new SalvoError('ERR_INVALID_OPTION', 'option logger must have debug, info, warn and error methods (pino fits)');
+  }
   const deleteAfterExit = options.deleteAfterExit ?? LAUNCHER_DEFAULTS.deleteAfterExit;
   if (typeof deleteAfterExit !== 'boolean') throw bad('deleteAfterExit', deleteAfterExit, 'a boolean');
   return {

@@ -40,7 +40,10 @@ export function normalizeEnv(field: string, env: unknown): string[] {
   }
   if (typeof env === 'object' && env !== null) {
     return Object.entries(env).map(([key, value]) => {
-      if (key === '' || key.includes('=') || typeof value !== 'string') throw bad(`${field}.${key}`, value, 'a string');
+      if (key === '' || key.includes('=') || key.includes('\0')) {
+        throw new SalvoError('ERR_INVALID_SPEC', `${field} has an invalid key ${JSON.stringify(key)}: keys are non-empty, without = or NUL`);
+      }
+      if (typeof value !== 'string' || value.includes('\0')) throw bad(`${field}.${key}`, value, 'a string without NUL');
       return `${key}=${value}`;
     });
   }

@@ -19,9 +19,9 @@ export interface ReapedExit {
 
 export type ExitHandler = (exits: ReapedExit[]) => void;
 
-const SIGNAL_NAMES = new Map<number, string>(
-  Object.entries(constants.signals).map(([name, number]) => [number, name]),
-);
+// First name wins: SIGABRT before its alias SIGIOT, SIGIO before SIGPOLL.
+const SIGNAL_NAMES = new Map<number, string>();
+for (const [name, number] of Object.entries(constants.signals)) if (!SIGNAL_NAMES.has(number)) SIGNAL_NAMES.set(number, name);
 
 export function signalName(signo: number): string {
   return SIGNAL_NAMES.get(signo) ?? `SIG${signo}`;

@@ -1,6 +1,6 @@
 // Finding the runtime binary: 'runc', 'crun' or a path, checked once at open.
 import { accessSync, constants, statSync } from 'node:fs';
-import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { delimiter, isAbsolute, resolve } from 'node:path';
 import { SalvoError } from '../errors.js';
 
 export interface ResolvedRuntime {
@@ -36,7 +36,7 @@ export function resolveRuntime(requested: string, searchPath = process.env.PATH 
   const dirs = [...searchPath.split(delimiter), '/usr/local/sbin', '/usr/sbin', '/sbin'];
   for (const dir of dirs) {
     if (dir === '') continue;
-    const candidate = join(dir, requested);
+    const candidate = resolve(dir, requested);
     if (isExecutableFile(candidate)) return { path: candidate, requested };
   }
   throw new SalvoError(

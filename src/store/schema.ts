@@ -30,7 +30,7 @@ const MIGRATIONS: readonly string[] = [
    CREATE UNIQUE INDEX processes_live_id ON processes (container_id, exec_id)
      WHERE state IN ('subscribed', 'running');
    CREATE INDEX processes_by_container ON processes (container_id, seq);
-   CREATE INDEX processes_by_batch ON processes (batch_id) WHERE batch_id IS NOT NULL;
+   CREATE INDEX processes_by_batch ON processes (batch_id, container_id) WHERE batch_id IS NOT NULL;
    CREATE TABLE orphans (
      pid INTEGER NOT NULL,
      exit_code INTEGER,
@@ -42,6 +42,8 @@ const MIGRATIONS: readonly string[] = [
      pid INTEGER NOT NULL,
      pid_start_time INTEGER,
      boot_id TEXT,
+     runtime TEXT,
+     runtime_root TEXT,
      opened_at REAL NOT NULL,
      closed_at REAL
    );`,

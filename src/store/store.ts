@@ -3,7 +3,7 @@
 import Database from 'better-sqlite3';
 import { SalvoError } from '../errors.js';
 import type { ProcessRecord, RecordState } from '../types.js';
-import { migrate } from './schema.js';
+import { SCHEMA_VERSION, migrate } from './schema.js';
 
 export interface Subscription {
   id: string;
@@ -114,6 +114,7 @@ export class Store {
   readonly #setExit: Database.Statement;
   readonly #insertOrphan: Database.Statement;
   readonly #latest: Database.Statement;
+  readonly #inBatch: Database.Statement;
   readonly #recordExits: (rows: readonly ExitRow[]) => number;
 
   private constructor(db: Database.Database, instance: number) {
@@ -139,6 +140,7 @@ export class Store {
     this.#latest = db.prepare(
       `SELECT * FROM processes WHERE container_id = ? AND exec_id = ? ORDER BY seq DESC LIMIT 1`,
     );
+    this.#inBatch = db.prepare(`SELECT 1 FROM processes WHERE batch_id = ? AND container_id = ? LIMIT 1`);
     const setExit = this.#setExit;
     this.#recordExits = db.transaction((rows: readonly ExitRow[]) => {
       let changed = 0;
@@ -151,7 +153,7 @@ export class Store {
 
   /** Opens (creating and migrating) the database and registers this launcher instance. */
   static open(file: string, launcher: { pid: number; pidStartTime: number | null; bootId: string | null }): Store {
-    let db: Database.Database;
+    let db: Database.Database | undefined;
     try {
       db = new Database(file);
       db.pragma('journal_mode = WAL');
@@ -159,12 +161,46 @@ export class Store {
       db.pragma('busy_timeout = 5000');
       migrate(db);
     } catch (error) {
+      db?.close();
       throw new SalvoError('ERR_STORE', `cannot open the store ${file}: ${(error as Error).message}`, { cause: error });
     }
     const info = db
       .prepare(`INSERT INTO launcher (pid, pid_start_time, boot_id, opened_at) VALUES (?, ?, ?, ?)`)
       .run(launcher.pid, launcher.pidStartTime, launcher.bootId, Date.now());
     return new Store(db, Number(info.lastInsertRowid));
+  }
+
+  /**
+   * A read-only view for CLI commands that run beside a launcher (ps, inspect, logs, kill):
+   * WAL lets them read while the launcher writes. Null when no launcher ever used the directory.
+   */
+  static openReadOnly(file: string): Store | null {
+    let db: Database.Database;
+    try {
+      db = new Database(file, { readonly: true, fileMustExist: true });
+      db.pragma('busy_timeout = 5000');
+    } catch (error) {
+      if ((error as { code?: string }).code === 'SQLITE_CANTOPEN') return null;
+      throw new SalvoError('ERR_STORE', `cannot read the store ${file}: ${(error as Error).message}`, { cause: error });
+    }
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version !== SCHEMA_VERSION) {
+      db.close();
+      if (version === 0) return null;
+      throw new SalvoError('ERR_STORE', `the store ${file} has schema version ${version}, this salvo reads ${SCHEMA_VERSION}`);
+    }
+    return new Store(db, 0);
+  }
+
+  /** The runtime binary and --root of the launcher that started a container's newest record. */
+  runtimeFor(id: string): { path: string; root: string } | null {
+    const row = this.#db
+      .prepare(
+        `SELECT l.runtime AS path, l.runtime_root AS root FROM processes p JOIN launcher l ON l.instance = p.launcher
+         WHERE p.container_id = ? ORDER BY p.seq DESC LIMIT 1`,
+      )
+      .get(id) as { path: string | null; root: string | null } | undefined;
+    return row?.path == null || row.root == null ? null : { path: row.path, root: row.root };
   }
 
   /** Step 1 of every launch: the record exists before anything is spawned. */
@@ -223,7 +259,7 @@ export class Store {
     }
     const sql =
       `SELECT * FROM processes${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY seq` +
-      (filter.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(filter.limit))}` : '');
+      (filter.limit !== undefined && Number.isFinite(filter.limit) ? ` LIMIT ${Math.max(0, Math.floor(filter.limit))}` : '');
     return (this.#db.prepare(sql).all(...params) as Row[]).map((row) => stripLauncher(toRecord(row)));
   }
 
@@ -260,12 +296,26 @@ export class Store {
       .run(before).changes;
   }
 
+  /** True when this batch already has a record for this container id. */
+  hasInBatch(batchId: string, id: string): boolean {
+    return this.#inBatch.get(batchId, id) !== undefined;
+  }
+
+  /** Which runtime (path and --root) this launcher instance drives: CLI commands reuse it. */
+  setRuntime(path: string, root: string): void {
+    this.#db.prepare(`UPDATE launcher SET runtime = ?, runtime_root = ? WHERE instance = ?`).run(path, root, this.instance);
+  }
+
   integrityCheck(): string {
     return this.#db.pragma('integrity_check', { simple: true }) as string;
   }
 
   close(): void {
     if (!this.#db.open) return;
+    if (this.#db.readonly) {
+      this.#db.close();
+      return;
+    }
     this.#db.prepare(`UPDATE launcher SET closed_at = ? WHERE instance = ?`).run(Date.now(), this.instance);
     this.#db.close();
   }

@@ -1,0 +1,188 @@
+// `salvo batch FILE|-`: JSON lines of job specs through launcher.batch, results as jobs finish,
+// reports as JSON, ND-JSON and JUnit. Exit 0 when every job exited 0, 1 otherwise, 2 for bad
+// usage or input, 3 when the launcher fails, 130/143 when interrupted.
+import { writeFileSync } from 'node:fs';
+import { Command } from 'commander';
+import type { BatchEvent, JobResult, Launcher } from '../../index.js';
+import { newBatchId } from '../../launcher/batch.js';
+import { contextFrom, openLauncher, type GlobalOptions } from '../context.js';
+import { parseDuration, parsePositiveInteger } from '../duration.js';
+import { EXIT, UsageError } from '../exit-codes.js';
+import { formatMs } from '../format.js';
+import { checkJobsFile, openJobs, readJobs } from '../jobs-file.js';
+import { Progress } from '../progress.js';
+import { batchDocument, ndjsonLine } from '../report/json.js';
+import { junitXml } from '../report/junit.js';
+import { batchExitStatus, formatSummaryLine, summarize, type Outcome } from '../report/summary.js';
+import { createStyle, type Style } from '../style.js';
+
+interface BatchCliOptions {
+  concurrency: string;
+  maxRunning?: string;
+  timeout?: string;
+  grace: string;
+  bundle?: string;
+  batchId?: string;
+  json?: boolean;
+  ndjson?: boolean;
+  junit?: string;
+  progress: boolean;
+}
+
+export function batchCommand(globals: () => GlobalOptions): Command {
+  return new Command('batch')
+    .summary('run JSON-lines job specs, report every result (json, ndjson, junit)')
+    .description(
+      'Runs the jobs of a JSON-lines file (or stdin with -), one job spec per line. ' +
+        'Fields: id, bundle, args, env, cwd, stdio, labels, timeoutMs, noPivot, noNewKeyring, startMode; ' +
+        'for example {"id":"t1","args":["/bin/sh","-c","make test"],"env":{"CI":"1"},"timeoutMs":60000}.\n\n' +
+        'A file is checked whole before anything starts. Results print as jobs finish; a progress bar ' +
+        'shows on stderr when it is a terminal (not under CI), else a summary line every few seconds. ' +
+        'SIGINT/SIGTERM stop running jobs (SIGTERM, grace, SIGKILL) and report the rest as canceled.\n\n' +
+        'Exit status: 0 when every job exited 0; 1 when any did not; 2 for bad usage or input; ' +
+        '3 when the launcher failed; 130 after SIGINT, 143 after SIGTERM.',
+    )
+    .argument('<file>', 'JSON-lines job file, or - for stdin')
+    .option('-c, --concurrency <n>', 'runtime starts in flight at once', '4')
+    .option('--max-running <n>', 'jobs alive at once (default: no limit)')
+    .option('--timeout <duration>', 'stop each job that runs longer (a job\'s timeoutMs wins)')
+    .option('--grace <duration>', 'time between SIGTERM and SIGKILL when stopping a job', '10s')
+    .option('--bundle <dir>', 'bundle for jobs that name none (default: the busybox bundle)')
+    .option('--batch-id <id>', 'id that groups the records (default: a new one)')
+    .option('--json', 'print one JSON document with every result at the end')
+    .option('--ndjson', 'print one JSON line per event as it happens')
+    .option('--junit <file>', 'write a JUnit XML report (one testcase per job)')
+    .option('--no-progress', 'no progress bar or summary lines on stderr')
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  $ printf \'%s\\n\' \'{"args":["/bin/true"]}\' \'{"args":["/bin/sh","-c","exit 3"]}\' | salvo batch -\n' +
+        '  $ salvo batch jobs.jsonl --concurrency 8 --timeout 10m --junit report.xml\n' +
+        '  $ salvo batch jobs.jsonl --ndjson | jq -c \'select(.event=="finished")\'',
+    )
+    .action(async (file: string, options: BatchCliOptions) => {
+      process.exitCode = await runBatchCommand(file, options, globals());
+    });
+}
+
+async function runBatchCommand(file: string, options: BatchCliOptions, globals: GlobalOptions): Promise<number> {
+  if (options.json === true && options.ndjson === true) throw new UsageError('use --json or --ndjson, not both');
+  const concurrency = parsePositiveInteger(options.concurrency, '--concurrency');
+  const maxRunning = options.maxRunning === undefined ? undefined : parsePositiveInteger(options.maxRunning, '--max-running');
+  const timeoutMs = options.timeout === undefined ? 0 : parseDuration(options.timeout, '--timeout');
+  const graceMs = parseDuration(options.grace, '--grace');
+  const batchId = options.batchId ?? newBatchId();
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(batchId)) throw new UsageError(`--batch-id "${batchId}" must be 1-64 of A-Z a-z 0-9 _ . -`);
+  if (options.bundle !== undefined) {
+    const { bundleChecker } = await import('../jobs-file.js');
+    if (!bundleChecker()(options.bundle)) throw new UsageError(`bundle ${options.bundle} has no config.json`);
+  }
+  // A file is checked whole first: a bad line 17 stops the batch before anything starts.
+  const total = file === '-' ? null : await checkJobsFile(file);
+  if (file === '-' && process.stdin.isTTY === true) throw new UsageError('batch - reads job specs from stdin; pipe them in');
+
+  const context = contextFrom(globals);
+  const launcher = await openLauncher(context, { workers: 2, tasksPerWorker: Math.max(1, Math.ceil(concurrency / 2)) });
+  const style = createStyle(process.stdout);
+  const progress =
+    options.progress && !context.log.toStderr && !(options.ndjson === true && process.stderr.isTTY !== true)
+      ? new Progress({ stream: process.stderr, total })
+      : null;
+  const controller = new AbortController();
+  let stoppedBy: NodeJS.Signals | null = null;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stoppedBy === null) {
+      stoppedBy = signal;
+      progress?.log(`salvo: ${signal}: stopping running jobs, canceling the rest…`);
+      controller.abort();
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const keepAll = options.json === true || options.junit !== undefined;
+  const results: JobResult[] = [];
+  const outcomes: Outcome[] = [];
+  const counts = { done: 0, running: 0, ok: 0, failed: 0 };
+  const began = Date.now();
+  let inputError: unknown = null;
+  try {
+    const jobs = readJobs(openJobs(file), { bundle: options.bundle });
+    const onEvent = (event: BatchEvent): void => {
+      if (event.type === 'started') counts.running++;
+      if (options.ndjson === true) process.stdout.write(ndjsonLine(eventLine(event)));
+    };
+    try {
+      for await (const result of launcher.batch(jobs, {
+        concurrency,
+        maxRunning,
+        timeoutMs,
+        graceMs,
+        batchId,
+        signal: controller.signal,
+        onAbort: file === '-' ? 'stop' : 'drain',
+        onEvent,
+      })) {
+        if (result.startedAt !== null) counts.running--;
+        counts.done++;
+        if (result.state === 'exited' && result.exitCode === 0) counts.ok++;
+        else counts.failed++;
+        progress?.update(counts);
+        if (keepAll) results.push(result);
+        outcomes.push({ state: result.state, exitCode: result.exitCode });
+        if (options.json !== true && options.ndjson !== true) {
+          const line = humanLine(result, style);
+          if (progress !== null) progress.log(line);
+          else process.stdout.write(`${line}\n`);
+        }
+      }
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      inputError = error; // a bad line on stdin: what ran is still reported below
+    }
+    const summary = summarize(outcomes, Date.now() - began);
+    progress?.stop();
+    if (options.json === true) process.stdout.write(`${JSON.stringify(batchDocument(batchId, results, summary), null, 2)}\n`);
+    if (options.ndjson === true) process.stdout.write(ndjsonLine({ event: 'summary', batchId, ...summary }));
+    if (options.junit !== undefined) writeFileSync(options.junit, junitXml(results, { batchId, startedAt: began, wallMs: summary.wallMs }));
+    process.stderr.write(`salvo: batch ${batchId}: ${formatSummaryLine(summary)}\n`);
+    if (inputError !== null) {
+      process.stderr.write(`salvo: ${(inputError as Error).message}\n`);
+      return EXIT.usage;
+    }
+    if (stoppedBy !== null) return stoppedBy === 'SIGINT' ? EXIT.interrupted : EXIT.terminated;
+    return batchExitStatus(summary);
+  } finally {
+    progress?.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await closeQuietly(launcher);
+    context.log.flush();
+  }
+}
+
+async function closeQuietly(launcher: Launcher): Promise<void> {
+  await launcher.close({ containers: 'kill', graceMs: 5000 });
+}
+
+function eventLine(event: BatchEvent): object {
+  if (event.type === 'finished' && event.result !== undefined) return { event: 'finished', ...event.result };
+  return { event: event.type, index: event.index, id: event.id, pid: event.pid, at: Date.now() };
+}
+
+function humanLine(result: JobResult, style: Style): string {
+  const ran = result.timings.runMs > 0 ? ` in ${formatMs(result.timings.runMs)}` : '';
+  switch (result.state) {
+    case 'exited':
+      if (result.exitCode === 0) return `${style.green('ok')}       ${result.id}${style.dim(ran)}`;
+      return `${style.red('exit')}     ${result.id}: exit ${result.exitCode}${result.signal === null ? '' : ` (${result.signal})`}${style.dim(ran)}`;
+    case 'timedOut':
+      return `${style.red('timeout')}  ${result.id}: stopped after its timeout, exit ${result.exitCode}${style.dim(ran)}`;
+    case 'failed':
+      return `${style.red('failed')}   ${result.id}: ${result.error?.message ?? 'did not start'} (${result.error?.code ?? '?'})`;
+    case 'lost':
+      return `${style.yellow('lost')}     ${result.id}: exit status unknown (recorded as 255)`;
+    case 'canceled':
+      return `${style.yellow('canceled')} ${result.id}${result.exitCode === null ? '' : `: stopped, exit ${result.exitCode}`}`;
+  }
+}

@@ -1,0 +1,54 @@
+// `salvo kill ID [SIGNAL]`: a signal through the runtime (`runtime kill`), beside a running launcher,
+// which records the exit; the runtime and --root are those of the launcher that started it.
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { SalvoError, errorFromPlain } from '../../errors.js';
+import { runtimeEnvironment } from '../../launcher/runtime-setup.js';
+import { validateId } from '../../launcher/validate.js';
+import { killArgs } from '../../runtime/argv.js';
+import { HybridCgroupNamespace, hostHasHybridControllers } from '../../runtime/hybrid-cgroup.js';
+import { describeFailure, invokeRuntime } from '../../runtime/invoke.js';
+import type { RuntimeInvocation } from '../../types.js';
+import { contextFrom, readStore, type GlobalOptions } from '../context.js';
+
+export function killCommand(globals: () => GlobalOptions): Command {
+  return new Command('kill')
+    .summary('send a signal to a running container (default SIGTERM)')
+    .argument('<id>', 'container id')
+    .argument('[signal]', 'signal name or number', 'SIGTERM')
+    .option('-a, --all', 'signal every process of the container, not only its init')
+    .addHelpText('after', '\nExamples:\n  $ salvo kill job-17\n  $ salvo kill job-17 KILL --all')
+    .action(async (id: string, signal: string, options: { all?: boolean }) => {
+      validateId(id, 'container id');
+      if (!/^(SIG)?[A-Z0-9+-]+$/i.test(signal)) throw new SalvoError('ERR_INVALID_SPEC', `signal must be a name like SIGTERM or a number, got "${signal}"`);
+      const sig = /^\d+$/.test(signal) || signal.toUpperCase().startsWith('SIG') ? signal.toUpperCase() : `SIG${signal.toUpperCase()}`;
+      const context = contextFrom(globals());
+      const store = readStore(context);
+      let runtime: { path: string; root: string } | null;
+      let dir: string;
+      try {
+        const record = store?.get(id);
+        if (record === undefined) throw new SalvoError('ERR_NOT_FOUND', `no container ${id} in ${context.stateDir}`);
+        if (record.state !== 'running') throw new SalvoError('ERR_CONTAINER_STOPPED', `container ${id} is not running (${record.state})`);
+        runtime = store?.runtimeFor(id) ?? null;
+        dir = record.dir;
+      } finally {
+        store?.close();
+      }
+      if (runtime === null) throw new SalvoError('ERR_NOT_FOUND', `no runtime is recorded for container ${id}`);
+      await killThroughRuntime(runtime, join(dir, 'kill.log.json'), killArgs(id, sig, options), context.stateDir);
+    });
+}
+
+async function killThroughRuntime(runtime: { path: string; root: string }, logFile: string, args: string[], stateDir: string): Promise<void> {
+  const invocation: RuntimeInvocation = { file: runtime.path, prefix: [], root: runtime.root, extraGlobalArgs: [], env: runtimeEnvironment() };
+  // crun on a hybrid cgroup host needs the same private mount namespace as the launcher's (§12).
+  const namespace = runtime.path.endsWith('crun') && hostHasHybridControllers() ? await HybridCgroupNamespace.start(stateDir) : null;
+  try {
+    if (namespace !== null) Object.assign(invocation, { file: 'nsenter', prefix: namespace.prefix(runtime.path).prefix });
+    const result = await invokeRuntime(invocation, logFile, args, { timeoutMs: 30_000 });
+    if (result.exitCode !== 0) throw errorFromPlain(await describeFailure(logFile, result), result.exitCode);
+  } finally {
+    namespace?.close();
+  }
+}

@@ -1,0 +1,51 @@
+// `salvo ps`: what runs (or, with --all, every record), from the store, beside a running launcher.
+import { Command } from 'commander';
+import type { ProcessRecord, RecordState } from '../../types.js';
+import { contextFrom, readStore, type GlobalOptions } from '../context.js';
+import { parsePositiveInteger } from '../duration.js';
+import { formatAgo, formatExit, formatMs, table } from '../format.js';
+
+interface PsOptions {
+  all?: boolean;
+  json?: boolean;
+  limit?: string;
+}
+
+const LIVE: readonly RecordState[] = ['subscribed', 'running'];
+
+export function psCommand(globals: () => GlobalOptions): Command {
+  return new Command('ps')
+    .summary('list running containers (or all records with --all)')
+    .description('Lists the containers salvo is running in this state directory, exec\'d processes under their container. Reads the store, so it works while a launcher (salvo batch…) holds it.')
+    .option('-a, --all', 'every record, finished ones included')
+    .option('--limit <n>', 'with --all: only the newest n records')
+    .option('--json', 'one JSON document (an array of records)')
+    .addHelpText('after', '\nExamples:\n  $ salvo ps\n  $ salvo ps --all --limit 20\n  $ salvo ps --json | jq \'.[].id\'')
+    .action((options: PsOptions) => {
+      const context = contextFrom(globals());
+      const store = readStore(context);
+      let records: ProcessRecord[] = [];
+      try {
+        records = store?.list(options.all === true ? {} : { states: LIVE }) ?? [];
+      } finally {
+        store?.close();
+      }
+      if (options.limit !== undefined) records = records.slice(-parsePositiveInteger(options.limit, '--limit'));
+      if (options.json === true) {
+        process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
+        return;
+      }
+      process.stdout.write(`${formatRecords(records)}\n`);
+    });
+}
+
+/** Containers first, each followed by its exec'd processes. */
+export function formatRecords(records: readonly ProcessRecord[], now = Date.now()): string {
+  const ordered = [...records].sort((a, b) => a.id.localeCompare(b.id) || (a.execId === 'init' ? -1 : b.execId === 'init' ? 1 : a.seq - b.seq));
+  const rows = [['ID', 'EXEC', 'STATE', 'PID', 'EXIT', 'STARTED', 'RAN']];
+  for (const r of ordered) {
+    const ran = r.startedAt === null ? '-' : formatMs((r.exitedAt ?? now) - r.startedAt);
+    rows.push([r.execId === 'init' ? r.id : `  └ ${r.id}`, r.execId, r.state, r.pid === null ? '-' : String(r.pid), formatExit(r), formatAgo(r.startedAt, now), ran]);
+  }
+  return table(rows);
+}

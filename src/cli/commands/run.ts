@@ -1,0 +1,136 @@
+// `salvo run`: one container in the foreground, output streamed live, salvo's exit status is
+// the container's (128+n for a signal). SIGINT/SIGTERM stop the container first.
+import { existsSync, writeFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { bundleForRootfs } from '../../bundle/rootfs-bundle.js';
+import { newBatchId } from '../../launcher/batch.js';
+import type { Launcher, Proc } from '../../index.js';
+import { contextFrom, openLauncher, type GlobalOptions } from '../context.js';
+import { parseDuration } from '../duration.js';
+import { EXIT, UsageError } from '../exit-codes.js';
+
+interface RunOptions {
+  bundle?: string;
+  rootfs?: string;
+  id?: string;
+  timeout?: string;
+  grace: string;
+  env: string[];
+  cwd?: string;
+  exitCodeFile?: string;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export function runCommand(globals: () => GlobalOptions): Command {
+  return new Command('run')
+    .summary('run one container in the foreground and exit with its exit code')
+    .description(
+      'Runs one container in the foreground with its stdout and stderr streamed live, and exits with ' +
+        "the container's exit code (128+n when a signal killed it). SIGINT or SIGTERM to salvo stops the " +
+        'container first (SIGTERM to all its processes, SIGKILL after --grace, then delete --force). ' +
+        'Without --bundle or --rootfs it runs in salvo\'s default busybox bundle.\n\n' +
+        'Exit status: the container\'s; 124 when --timeout stopped it; 125 when it did not start ' +
+        "(the runtime's error is printed); 2 for bad usage.",
+    )
+    .argument('<command...>', 'the command to run in the container (put it after --)')
+    .option('--bundle <dir>', 'OCI bundle directory (holds config.json)')
+    .option('--rootfs <dir>', 'root filesystem directory: salvo writes a bundle for it')
+    .option('--id <id>', 'container id (default: run-<random>)')
+    .option('--timeout <duration>', 'stop the container after this long (30, 90s, 5m…)')
+    .option('--grace <duration>', 'time between SIGTERM and SIGKILL when stopping', '10s')
+    .option('-e, --env <KEY=VALUE>', 'environment variable for the container (repeatable)', collect, [])
+    .option('--cwd <dir>', 'working directory inside the container')
+    .option('--exit-code-file <file>', "also write the container's exit code to this file (for CI runners)")
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        "  $ salvo run -- /bin/sh -c 'echo hi; exit 7'      # prints hi, exits 7\n" +
+        '  $ salvo run --timeout 5s --env MODE=ci -- /bin/sh -c \'echo $MODE\'\n' +
+        '  $ salvo run --exit-code-file /tmp/code -- /bin/false; cat /tmp/code',
+    )
+    .action(async (command: string[], options: RunOptions) => {
+      process.exitCode = await run(command, options, globals());
+    });
+}
+
+async function run(command: string[], options: RunOptions, globals: GlobalOptions): Promise<number> {
+  if (options.bundle !== undefined && options.rootfs !== undefined) throw new UsageError('use --bundle or --rootfs, not both');
+  if (options.bundle !== undefined && !existsSync(options.bundle)) throw new UsageError(`bundle ${options.bundle} does not exist`);
+  for (const entry of options.env) if (!/^[^=]+=/.test(entry)) throw new UsageError(`--env takes KEY=VALUE, got "${entry}"`);
+  const timeoutMs = options.timeout === undefined ? 0 : parseDuration(options.timeout, '--timeout');
+  const graceMs = parseDuration(options.grace, '--grace');
+  const context = contextFrom(globals);
+  const launcher = await openLauncher(context, { workers: 1, tasksPerWorker: 2 });
+  try {
+    const bundle = options.rootfs !== undefined ? bundleForRootfs(launcher.stateDir, options.rootfs) : options.bundle;
+    const id = options.id ?? `run-${newBatchId().slice(1)}`;
+    let stopping: 'signal' | 'timeout' | null = null;
+    let proc: Proc | null = null;
+    const stop = (why: 'signal' | 'timeout'): void => {
+      if (stopping !== null || proc === null) return;
+      stopping = why;
+      void stopContainer(launcher, proc, graceMs);
+    };
+    const onSignal = (): void => stop('signal');
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      proc = await launcher.start({
+        id,
+        bundle,
+        args: command,
+        env: options.env.length > 0 ? options.env : undefined,
+        cwd: options.cwd,
+        stdio: 'fifo',
+      });
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === 'ERR_RUNTIME_FAILED' || code === 'ERR_RUNTIME_HUNG' || code === 'ERR_CGROUP_HYBRID') {
+        process.stderr.write(`salvo: container ${id} did not start: ${(error as Error).message}\n`);
+        writeExitCodeFile(options.exitCodeFile, EXIT.startFailed);
+        return EXIT.startFailed;
+      }
+      throw error;
+    }
+    const timer = timeoutMs > 0 ? setTimeout(() => stop('timeout'), timeoutMs) : null;
+    const outputDone = Promise.all([pipe(proc.stdout, process.stdout), pipe(proc.stderr, process.stderr)]);
+    const exit = await proc.exited;
+    if (timer !== null) clearTimeout(timer);
+    await outputDone;
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    writeExitCodeFile(options.exitCodeFile, exit.exitCode);
+    if (stopping === 'timeout') {
+      process.stderr.write(`salvo: container ${id} ran longer than ${options.timeout} and was stopped (exit ${exit.exitCode})\n`);
+      return EXIT.timedOut;
+    }
+    return exit.exitCode;
+  } finally {
+    await launcher.close();
+    context.log.flush();
+  }
+}
+
+async function stopContainer(launcher: Launcher, proc: Proc, graceMs: number): Promise<void> {
+  await launcher.kill(proc.id, 'SIGTERM', { all: true }).catch(() => undefined);
+  const timer = setTimeout(() => void launcher.kill(proc.id, 'SIGKILL', { all: true }).catch(() => undefined), graceMs);
+  await proc.exited;
+  clearTimeout(timer);
+}
+
+function pipe(from: NodeJS.ReadableStream | null, to: NodeJS.WriteStream): Promise<void> {
+  if (from === null) return Promise.resolve();
+  return new Promise((resolve) => {
+    from.on('data', (chunk: Buffer) => to.write(chunk));
+    from.on('end', resolve);
+    from.on('error', () => resolve());
+    from.on('close', resolve);
+  });
+}
+
+function writeExitCodeFile(file: string | undefined, code: number): void {
+  if (file !== undefined) writeFileSync(file, `${code}\n`);
+}

@@ -1,0 +1,48 @@
+// What every command shares: the global options, the logger, and opening a launcher with the
+// CLI's error mapping (usage problems exit 2, launcher failures exit 3).
+import { join } from 'node:path';
+import { Launcher, SalvoError, defaultStateDir } from '../index.js';
+import type { LauncherOptions } from '../index.js';
+import { Store } from '../store/store.js';
+import { EXIT, USAGE_ERROR_CODES, UsageError } from './exit-codes.js';
+import { createLogger, type CliLogger } from './logging.js';
+
+export interface GlobalOptions {
+  stateDir?: string;
+  runtime?: string;
+  logLevel: string;
+  logFile?: string;
+}
+
+export interface CliContext {
+  stateDir: string;
+  runtime: string;
+  log: CliLogger;
+}
+
+export function contextFrom(globals: GlobalOptions): CliContext {
+  const stateDir = globals.stateDir ?? defaultStateDir();
+  return {
+    stateDir,
+    runtime: globals.runtime ?? 'runc',
+    log: createLogger(globals.logLevel, globals.logFile, stateDir),
+  };
+}
+
+export async function openLauncher(context: CliContext, options: LauncherOptions = {}): Promise<Launcher> {
+  return Launcher.open({ stateDir: context.stateDir, runtime: context.runtime, logger: context.log.logger, ...options });
+}
+
+/** The store for reading only, beside a launcher that may be running; null when none ever ran. */
+export function readStore(context: CliContext): Store | null {
+  return Store.openReadOnly(join(context.stateDir, 'salvo.db'));
+}
+
+/** The exit status and one-line message for an error that ends a command. */
+export function describeCliError(error: unknown): { exitCode: number; message: string } {
+  if (error instanceof UsageError) return { exitCode: error.exitCode, message: error.message };
+  if (error instanceof SalvoError) {
+    return { exitCode: USAGE_ERROR_CODES.has(error.code) ? EXIT.usage : EXIT.launcher, message: `${error.message} (${error.code})` };
+  }
+  return { exitCode: EXIT.launcher, message: error instanceof Error ? error.message : String(error) };
+}

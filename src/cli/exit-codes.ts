@@ -1,0 +1,40 @@
+// The CLI's exit statuses, in one place (docs/cli.md lists them).
+export const EXIT = {
+  ok: 0,
+  /** batch: some job did not exit 0. */
+  jobsFailed: 1,
+  /** Bad command line or input: one clear line, no stack trace. */
+  usage: 2,
+  /** The launcher could not open or failed underneath (state dir locked, store, subreaper…). */
+  launcher: 3,
+  /** run: the container ran longer than --timeout and was stopped (as timeout(1) does). */
+  timedOut: 124,
+  /** run: the container did not start (the runtime failed); as docker and podman do. */
+  startFailed: 125,
+  /** Stopped by SIGINT: 128 + 2. */
+  interrupted: 130,
+  /** Stopped by SIGTERM: 128 + 15. */
+  terminated: 143,
+} as const;
+
+/** An error in what the user typed or fed in: printed as one line, exit status 2. */
+export class UsageError extends Error {
+  readonly exitCode: number = EXIT.usage;
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** Error codes that mean the user asked for something impossible (exit 2), not a launcher failure (exit 3). */
+export const USAGE_ERROR_CODES: ReadonlySet<string> = new Set([
+  'ERR_INVALID_OPTION',
+  'ERR_INVALID_SPEC',
+  'ERR_INVALID_ID',
+  'ERR_RUNTIME_NOT_FOUND',
+  'ERR_BUNDLE_NOT_FOUND',
+  'ERR_BUNDLE_INVALID',
+  'ERR_DEFAULT_BUNDLE',
+  'ERR_NOT_FOUND',
+  'ERR_CONTAINER_STOPPED',
+]);

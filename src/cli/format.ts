@@ -1,0 +1,27 @@
+// Small human formatting helpers shared by the CLI commands.
+import type { ProcessRecord } from '../types.js';
+
+export function formatMs(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)}s`;
+  if (ms < 3_600_000) return `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`;
+  return `${Math.floor(ms / 3_600_000)}h${Math.round((ms % 3_600_000) / 60_000)}m`;
+}
+
+export function formatAgo(at: number | null, now = Date.now()): string {
+  return at === null ? '-' : `${formatMs(Math.max(0, now - at))} ago`;
+}
+
+/** `0`, `137 (SIGKILL)`, or `-` while it runs. */
+export function formatExit(record: Pick<ProcessRecord, 'exitCode' | 'signal' | 'state' | 'errorCode'>): string {
+  if (record.state === 'failed') return record.errorCode ?? 'failed';
+  if (record.exitCode === null) return '-';
+  return record.signal === null ? String(record.exitCode) : `${record.exitCode} (${record.signal})`;
+}
+
+/** Left-aligned columns separated by two spaces. */
+export function table(rows: readonly (readonly string[])[]): string {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ')).join('\n');
+}

@@ -1,0 +1,27 @@
+// pino for the CLI: JSON lines to <stateDir>/salvo.log by default, '-' for stderr. Levels are
+// decided once here; hot paths only call methods on the logger they were given.
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { pino, type Logger as Pino } from 'pino';
+import { UsageError } from './exit-codes.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export interface CliLogger {
+  logger: Pino;
+  /** True when logs go to stderr, where a progress bar would interleave with them. */
+  toStderr: boolean;
+  flush(): void;
+}
+
+export function createLogger(level: string, file: string | undefined, stateDir: string): CliLogger {
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
+  }
+  const toStderr = file === '-';
+  const path = file ?? join(stateDir, 'salvo.log');
+  if (!toStderr) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const destination = pino.destination({ dest: toStderr ? 2 : path, sync: true, mkdir: !toStderr });
+  const logger = pino({ level, base: { launcher: process.pid } }, destination);
+  return { logger, toStderr, flush: () => destination.flushSync() };
+}

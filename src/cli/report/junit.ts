@@ -1,0 +1,172 @@
+// The `--junit FILE` report: one testsuite per batch, one testcase per job, logs as system-out/err.
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import type { JobResult } from '../../types.js';
+
+/** How much of each log goes into the report: the end is where the failure usually is. */
+export const JUNIT_TAIL_BYTES = 64 * 1024;
+
+export interface JunitOptions {
+  batchId: string;
+  /** Default `salvo.<batchId>`. */
+  suiteName?: string;
+  /** Reads the last maxBytes of a log; default {@link readTailSync}. */
+  readTail?: (path: string, maxBytes: number) => string;
+  /** Bytes of each log to include. Default 64 KiB. */
+  tailBytes?: number;
+  /** When the batch began (epoch ms); default derived from the jobs' timings. */
+  startedAt?: number;
+  /** The batch's wall time; default derived from the jobs' timings. */
+  wallMs?: number;
+}
+
+/** The last maxBytes of a file as UTF-8, '' when it does not exist. */
+export function readTailSync(path: string, maxBytes: number): string {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return '';
+    throw error;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const length = Math.min(size, maxBytes);
+    const buffer = Buffer.alloc(length);
+    let read = 0;
+    while (read < length) {
+      const n = readSync(fd, buffer, read, length - read, size - length + read);
+      if (n === 0) break;
+      read += n;
+    }
+    // Cutting mid-character would leave a U+FFFD at the start; skip UTF-8 continuation bytes.
+    let start = 0;
+    while (start < read && start < 3 && (buffer[start]! & 0xc0) === 0x80) start++;
+    return buffer.toString('utf8', start, read);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function junitXml(results: readonly JobResult[], options: JunitOptions): string {
+  const jobs = [...results].sort((a, b) => a.index - b.index);
+  const readTail = options.readTail ?? readTailSync;
+  const tailBytes = options.tailBytes ?? JUNIT_TAIL_BYTES;
+  const outcomes = jobs.map(outcomeOf);
+  const counts = {
+    tests: jobs.length,
+    failures: outcomes.filter((o) => o?.kind === 'failure').length,
+    errors: outcomes.filter((o) => o?.kind === 'error').length,
+    skipped: outcomes.filter((o) => o?.kind === 'skipped').length,
+  };
+  const { startedAt, wallMs } = batchSpan(jobs, options);
+  const countAttrs = `tests="${counts.tests}" failures="${counts.failures}" errors="${counts.errors}" skipped="${counts.skipped}" time="${seconds(wallMs)}"`;
+  const lines = [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="salvo" ${countAttrs}>`,
+    `  <testsuite name="${attr(options.suiteName ?? `salvo.${options.batchId}`)}" ${countAttrs} timestamp="${timestamp(startedAt)}">`,
+  ];
+  jobs.forEach((job, i) => {
+    const head = `    <testcase name="${attr(job.id)}" classname="${attr(`salvo.${options.batchId}`)}" time="${seconds(job.timings.runMs)}"`;
+    const body: string[] = [];
+    const outcome = outcomes[i];
+    if (outcome !== null) body.push(`      ${outcomeElement(outcome)}`);
+    const out = job.stdoutPath === null ? '' : readTail(job.stdoutPath, tailBytes);
+    const err = job.stderrPath === null ? '' : readTail(job.stderrPath, tailBytes);
+    if (out !== '') body.push(`      <system-out>${text(out)}</system-out>`);
+    if (err !== '') body.push(`      <system-err>${text(err)}</system-err>`);
+    if (body.length === 0) lines.push(`${head}/>`);
+    else lines.push(`${head}>`, ...body, '    </testcase>');
+  });
+  lines.push('  </testsuite>', '</testsuites>', '');
+  return lines.join('\n');
+}
+
+interface Outcome {
+  kind: 'failure' | 'error' | 'skipped';
+  type: string | null;
+  message: string;
+}
+
+/** null for a pass. */
+function outcomeOf(job: JobResult): Outcome | null {
+  switch (job.state) {
+    case 'exited':
+      if (job.exitCode === 0) return null;
+      return job.signal === null
+        ? { kind: 'failure', type: 'exit', message: exitText(job) }
+        : { kind: 'failure', type: 'signal', message: exitText(job) };
+    case 'timedOut': {
+      const how = job.signal !== null || job.exitCode !== null ? `; ${exitText(job)}` : '';
+      return { kind: 'failure', type: 'timeout', message: `timed out after ${(job.timings.runMs / 1000).toFixed(1)} s${how}` };
+    }
+    case 'failed':
+      return {
+        kind: 'error',
+        type: job.error?.code ?? 'ERR_UNKNOWN',
+        message: job.error?.message ?? 'the container did not start',
+      };
+    case 'lost':
+      return { kind: 'error', type: 'lost', message: `exit status unknown (lost), recorded as ${job.exitCode ?? 255}` };
+    case 'canceled':
+      return { kind: 'skipped', type: null, message: 'canceled' };
+  }
+}
+
+function exitText(job: JobResult): string {
+  const code = job.exitCode === null ? 'exit code unknown' : `exit code ${job.exitCode}`;
+  return job.signal === null ? code : `killed by ${job.signal} (${code})`;
+}
+
+function outcomeElement(outcome: Outcome): string {
+  const type = outcome.type === null ? '' : ` type="${attr(outcome.type)}"`;
+  return `<${outcome.kind} message="${attr(outcome.message)}"${type}/>`;
+}
+
+function batchSpan(jobs: readonly JobResult[], options: JunitOptions): { startedAt: number; wallMs: number } {
+  // A job began its whole life (queue, prepare, runtime, run) that long before it ended.
+  const begins = jobs.map((j) => j.endedAt - (j.timings.queuedMs + j.timings.prepareMs + j.timings.runtimeMs + j.timings.runMs));
+  const ends = jobs.map((j) => j.endedAt);
+  const startedAt = options.startedAt ?? (begins.length > 0 ? Math.min(...begins) : Date.now());
+  const wallMs = options.wallMs ?? (ends.length > 0 ? Math.max(0, Math.max(...ends) - startedAt) : 0);
+  return { startedAt, wallMs };
+}
+
+function seconds(ms: number): string {
+  return (Math.max(0, ms) / 1000).toFixed(3);
+}
+
+/** The JUnit XSD's timestamp has no zone; it is UTC here. */
+function timestamp(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 19);
+}
+
+// Terminal colour codes in logs would leave '[31m' litter once their ESC is removed below.
+const ANSI_SEQUENCE = /\x1b\[[0-?]*[ -/]*[@-~]/g;
+// Everything outside XML 1.0's Char production (a lone surrogate included, thanks to the u flag).
+const NOT_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+
+function clean(value: string): string {
+  return value.replace(ANSI_SEQUENCE, '').replace(NOT_XML_CHAR, '');
+}
+
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&apos;',
+  '\r': '&#13;',
+  '\n': '&#10;',
+  '\t': '&#9;',
+};
+
+/** Attribute values: parsers would turn literal tabs and newlines into spaces, so reference them. */
+function attr(value: string): string {
+  return clean(value).replace(/[&<>"'\r\n\t]/g, (c) => ESCAPES[c]!);
+}
+
+/** Text content: a literal CR would be read back as LF, so reference it; '>' covers ']]>'. */
+function text(value: string): string {
+  return clean(value).replace(/[&<>"'\r]/g, (c) => ESCAPES[c]!);
+}

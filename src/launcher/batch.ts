@@ -1,0 +1,362 @@
+// The batch scheduler: pulls job specs from an (async) iterable only as fast as it launches them,
+// keeps at most `concurrency` starts in flight, yields a JobResult per job as each one finishes,
+// and stops jobs the right way (runtime kill SIGTERM, grace, SIGKILL; delete --force follows).
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { SalvoError } from '../errors.js';
+import type { BatchEvent, BatchOptions, Exit, JobResult, JobSpec, JobState, PlainError, StartSpec } from '../types.js';
+import type { Proc } from './launcher.js';
+
+/** What the scheduler needs from the launcher. */
+export interface BatchHost {
+  start(spec: StartSpec): Promise<Proc>;
+  kill(id: string, signal: string, options: { all?: boolean }): Promise<void>;
+  hasInBatch(batchId: string, id: string): boolean;
+  processDir(id: string): string;
+  readonly capacity: number;
+}
+
+export const BATCH_DEFAULTS = { timeoutMs: 0, graceMs: 10_000, onAbort: 'stop', highWaterMark: 1024 } as const;
+
+interface Normalized {
+  concurrency: number;
+  maxRunning: number;
+  timeoutMs: number;
+  graceMs: number;
+  batchId: string;
+  onAbort: 'stop' | 'drain';
+  signal: AbortSignal | null;
+  onEvent: (event: BatchEvent) => void;
+}
+
+function bad(option: string, value: unknown, expected: string): SalvoError {
+  return new SalvoError('ERR_INVALID_OPTION', `batch option ${option} must be ${expected}, got ${JSON.stringify(value)}`);
+}
+
+function count(option: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (value === Infinity) return Infinity;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw bad(option, value, 'an integer ≥ 1');
+  return value;
+}
+
+function ms(option: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw bad(option, value, 'a number of ms ≥ 0');
+  return value;
+}
+
+export function newBatchId(): string {
+  return `b${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+}
+
+export function normalizeBatchOptions(options: BatchOptions, capacity: number): Normalized {
+  if (typeof options !== 'object' || options === null) throw bad('options', options, 'an object');
+  const onAbort = options.onAbort ?? BATCH_DEFAULTS.onAbort;
+  if (onAbort !== 'stop' && onAbort !== 'drain') throw bad('onAbort', onAbort, '"stop" or "drain"');
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw bad('signal', options.signal, 'an AbortSignal');
+  if (options.onEvent !== undefined && typeof options.onEvent !== 'function') throw bad('onEvent', options.onEvent, 'a function');
+  const batchId = options.batchId ?? newBatchId();
+  if (typeof batchId !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(batchId)) {
+    throw bad('batchId', batchId, '1-64 of A-Z a-z 0-9 _ . - starting with a letter or digit');
+  }
+  return {
+    concurrency: count('concurrency', options.concurrency, capacity),
+    maxRunning: count('maxRunning', options.maxRunning, Infinity),
+    timeoutMs: ms('timeoutMs', options.timeoutMs, BATCH_DEFAULTS.timeoutMs),
+    graceMs: ms('graceMs', options.graceMs, BATCH_DEFAULTS.graceMs),
+    batchId,
+    onAbort,
+    signal: options.signal ?? null,
+    onEvent: options.onEvent ?? (() => undefined),
+  };
+}
+
+interface RunningJob {
+  index: number;
+  id: string;
+  proc: Proc;
+  stopReason: 'canceled' | 'timedOut' | null;
+  timers: NodeJS.Timeout[];
+  done: boolean;
+}
+
+type Jobs = Iterable<JobSpec> | AsyncIterable<JobSpec>;
+
+/** Yields one JobResult per job, in the order they finish. */
+export async function* runBatch(host: BatchHost, jobs: Jobs, options: BatchOptions = {}): AsyncGenerator<JobResult> {
+  const run = new BatchRun(host, normalizeBatchOptions(options, host.capacity));
+  yield* run.results(jobs);
+}
+
+class BatchRun {
+  readonly #host: BatchHost;
+  readonly #o: Normalized;
+  readonly #abort = new AbortController();
+  readonly #ready: JobResult[] = [];
+  readonly #running = new Map<number, RunningJob>();
+  #starting = 0;
+  #alive = 0;
+  #inputDone = false;
+  #inputError: unknown = null;
+  #waiters: (() => void)[] = [];
+  /** Ids whose start is under way: the store knows them only once subscribed. */
+  readonly #startingIds = new Set<string>();
+
+  constructor(host: BatchHost, options: Normalized) {
+    this.#host = host;
+    this.#o = options;
+  }
+
+  get #aborted(): boolean {
+    return this.#abort.signal.aborted;
+  }
+
+  #changed(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  #nextChange(): Promise<void> {
+    return new Promise<void>((resolve) => this.#waiters.push(resolve));
+  }
+
+  async #until(condition: () => boolean): Promise<void> {
+    while (!condition()) await this.#nextChange();
+  }
+
+  async *results(jobs: Jobs): AsyncGenerator<JobResult> {
+    const onAbort = (): void => this.#cancelAll();
+    this.#o.signal?.addEventListener('abort', onAbort, { once: true });
+    if (this.#o.signal?.aborted === true) this.#cancelAll();
+    const feeding = this.#feed(jobs);
+    let finished = false;
+    try {
+      for (;;) {
+        const next = this.#ready.shift();
+        if (next !== undefined) {
+          this.#changed(); // room in the result buffer
+          yield next;
+          continue;
+        }
+        if (this.#inputDone && this.#alive === 0) break;
+        await this.#nextChange();
+      }
+      await feeding;
+      finished = true;
+      if (this.#inputError !== null) throw this.#inputError;
+    } finally {
+      this.#o.signal?.removeEventListener('abort', onAbort);
+      if (!finished) {
+        // The consumer left early (break/return/throw): stop what runs, leave nothing behind.
+        this.#cancelAll();
+        await this.#until(() => this.#alive === 0);
+        await feeding.catch(() => undefined);
+      }
+    }
+  }
+
+  /** Reads the input only when a start slot, a running slot and result room are all free. */
+  async #feed(jobs: Jobs): Promise<void> {
+    const iterator =
+      Symbol.asyncIterator in jobs
+        ? (jobs as AsyncIterable<JobSpec>)[Symbol.asyncIterator]()
+        : (jobs as Iterable<JobSpec>)[Symbol.iterator]();
+    let index = 0;
+    try {
+      for (;;) {
+        await this.#until(
+          () =>
+            this.#aborted ||
+            (this.#starting < this.#o.concurrency &&
+              this.#alive < this.#o.maxRunning &&
+              this.#ready.length < BATCH_DEFAULTS.highWaterMark),
+        );
+        if (this.#aborted && this.#o.onAbort === 'stop') break;
+        if (this.#aborted) await this.#until(() => this.#ready.length < BATCH_DEFAULTS.highWaterMark);
+        const next = await iterator.next();
+        if (next.done === true) break;
+        const jobIndex = index++;
+        if (this.#aborted) this.#push(this.#notRun(jobIndex, next.value, 'canceled', null));
+        else void this.#launch(jobIndex, next.value);
+      }
+    } catch (error) {
+      this.#inputError = error;
+    } finally {
+      if (this.#aborted || this.#inputError !== null) await (iterator.return?.() as unknown);
+      this.#inputDone = true;
+      this.#changed();
+    }
+  }
+
+  #push(result: JobResult): void {
+    this.#ready.push(result);
+    try {
+      this.#o.onEvent({ type: 'finished', index: result.index, id: result.id, result });
+    } catch {
+      // a faulty listener must not lose results
+    }
+    this.#changed();
+  }
+
+  #jobId(index: number, spec: JobSpec): string {
+    const id = (spec as { id?: unknown } | null)?.id;
+    return typeof id === 'string' ? id : `${this.#o.batchId}-${index}`;
+  }
+
+  async #launch(index: number, spec: JobSpec): Promise<void> {
+    const takenAt = performance.timeOrigin + performance.now();
+    const id = this.#jobId(index, spec);
+    if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
+      this.#push(this.#notRun(index, spec, 'failed', { code: 'ERR_INVALID_SPEC', message: `job ${index} must be an object` }));
+      return;
+    }
+    if (this.#startingIds.has(id) || this.#host.hasInBatch(this.#o.batchId, id)) {
+      const message = `job ${index}: id ${id} appears twice in batch ${this.#o.batchId}`;
+      this.#push(this.#notRun(index, spec, 'failed', { code: 'ERR_DUPLICATE_ID', message }));
+      return;
+    }
+    const timeoutMs = spec.timeoutMs ?? this.#o.timeoutMs;
+    if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0) {
+      const message = `job ${index}: timeoutMs must be a number of ms ≥ 0, got ${JSON.stringify(spec.timeoutMs)}`;
+      this.#push(this.#notRun(index, spec, 'failed', { code: 'ERR_INVALID_SPEC', message }));
+      return;
+    }
+    this.#starting++;
+    this.#alive++;
+    this.#startingIds.add(id);
+    let proc: Proc;
+    const { timeoutMs: _timeout, ...startSpec } = spec;
+    try {
+      proc = await this.#host.start({ ...startSpec, id, batchId: this.#o.batchId, signal: this.#abort.signal });
+    } catch (error) {
+      this.#startingIds.delete(id);
+      this.#starting--;
+      await this.#startFailed(index, spec, id, error, takenAt);
+      this.#alive--;
+      this.#changed();
+      return;
+    }
+    this.#startingIds.delete(id);
+    this.#starting--;
+    this.#changed();
+    const job: RunningJob = { index, id, proc, stopReason: null, timers: [], done: false };
+    this.#running.set(index, job);
+    this.#o.onEvent({ type: 'started', index, id, pid: proc.pid });
+    if (timeoutMs > 0) job.timers.push(unref(setTimeout(() => this.#stop(job, 'timedOut'), timeoutMs)));
+    const exit = await proc.exited;
+    job.done = true;
+    for (const timer of job.timers) clearTimeout(timer);
+    this.#running.delete(index);
+    this.#alive--;
+    this.#push(this.#finished(job, spec, exit));
+  }
+
+  async #startFailed(index: number, spec: JobSpec, id: string, error: unknown, takenAt: number): Promise<void> {
+    const plain = toPlain(error);
+    const details = (error as { details?: { exited?: Promise<Exit>; timings?: Proc['timings'] } }).details;
+    if (plain.code === 'ERR_ABORTED' && details?.exited !== undefined) {
+      // Started just as the batch was aborted: the launcher killed it; report its real exit.
+      const exit = await details.exited;
+      const result = this.#notRun(index, spec, 'canceled', plain);
+      this.#push({ ...result, exitCode: exit.exitCode, signal: exit.signal, pid: exit.pid, rusage: exit.rusage });
+      return;
+    }
+    const state: JobState = plain.code === 'ERR_ABORTED' ? 'canceled' : 'failed';
+    const result = this.#notRun(index, spec, state, plain);
+    if (details?.timings !== undefined) result.timings = { ...details.timings, runMs: 0 };
+    result.timings.queuedMs ||= Math.max(0, performance.timeOrigin + performance.now() - takenAt);
+    this.#push({ ...result, id });
+  }
+
+  #notRun(index: number, spec: unknown, state: JobState, error: PlainError | null): JobResult {
+    const id = this.#jobId(index, spec as JobSpec);
+    const logs = logPaths(this.#host, id, spec as JobSpec, state === 'failed' && error?.code === 'ERR_RUNTIME_FAILED');
+    return {
+      index,
+      id,
+      batchId: this.#o.batchId,
+      state,
+      exitCode: null,
+      signal: null,
+      error,
+      pid: null,
+      rusage: null,
+      timings: { queuedMs: 0, prepareMs: 0, runtimeMs: 0, runMs: 0 },
+      startedAt: null,
+      endedAt: Date.now(),
+      ...logs,
+      labels: labelsOf(spec),
+    };
+  }
+
+  #finished(job: RunningJob, spec: JobSpec, exit: Exit): JobResult {
+    const state: JobState = job.stopReason ?? (exit.state === 'lost' ? 'lost' : 'exited');
+    const error: PlainError | null =
+      job.stopReason === 'timedOut'
+        ? { code: 'ERR_TIMEOUT', message: `job ${job.id} ran longer than its timeout and was stopped` }
+        : job.stopReason === 'canceled'
+          ? { code: 'ERR_ABORTED', message: `job ${job.id} was canceled and stopped` }
+          : null;
+    return {
+      index: job.index,
+      id: job.id,
+      batchId: this.#o.batchId,
+      state,
+      exitCode: exit.exitCode,
+      signal: exit.signal,
+      error,
+      pid: exit.pid,
+      rusage: exit.rusage,
+      timings: { ...job.proc.timings, runMs: exit.durationMs },
+      startedAt: exit.startedAt,
+      endedAt: exit.exitedAt,
+      ...logPaths(this.#host, job.id, spec, true),
+      labels: labelsOf(spec),
+    };
+  }
+
+  /** SIGTERM to every process of the container, SIGKILL after the grace period. */
+  #stop(job: RunningJob, reason: 'canceled' | 'timedOut'): void {
+    if (job.done || job.stopReason !== null) return;
+    job.stopReason = reason;
+    void this.#host.kill(job.id, 'SIGTERM', { all: true }).catch(() => undefined);
+    job.timers.push(
+      unref(
+        setTimeout(() => {
+          if (!job.done) void this.#host.kill(job.id, 'SIGKILL', { all: true }).catch(() => undefined);
+        }, this.#o.graceMs),
+      ),
+    );
+  }
+
+  #cancelAll(): void {
+    if (!this.#aborted) this.#abort.abort();
+    for (const job of this.#running.values()) this.#stop(job, 'canceled');
+    this.#changed();
+  }
+}
+
+function unref(timer: NodeJS.Timeout): NodeJS.Timeout {
+  timer.unref();
+  return timer;
+}
+
+function toPlain(error: unknown): PlainError {
+  const code = (error as { code?: unknown })?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: typeof code === 'string' ? code : 'ERR_RUNTIME_FAILED', message };
+}
+
+function labelsOf(spec: unknown): Record<string, string> {
+  const labels = (spec as { labels?: unknown } | null)?.labels;
+  return typeof labels === 'object' && labels !== null && !Array.isArray(labels) ? { ...(labels as Record<string, string>) } : {};
+}
+
+function logPaths(host: BatchHost, id: string, spec: JobSpec | null, exists: boolean): { stdoutPath: string | null; stderrPath: string | null } {
+  const stdio = spec?.stdio ?? 'log';
+  if (!exists || stdio !== 'log' || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(id)) return { stdoutPath: null, stderrPath: null };
+  const dir = host.processDir(id);
+  return { stdoutPath: join(dir, 'stdout.log'), stderrPath: join(dir, 'stderr.log') };
+}
