@@ -1,5 +1,7 @@
 // The C addon (native/salvo.c), typed. Loaded lazily so that a missing build is one clear error.
+import { accessSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { SalvoError } from './errors.js';
 
 export type WatcherHandle = { readonly __watcher: unique symbol };
@@ -29,6 +31,22 @@ export const KIND_SIGNALED = 1;
 export const KIND_NOT_CHILD = 2;
 
 let addon: NativeAddon | undefined;
+
+/**
+ * build/Release/salvo-exec: put in front of every runtime command, it gives the runtime a
+ * parent-death signal and, when asked, enters a mount namespace (native/salvo-exec.c).
+ */
+export function execHelperPath(): string {
+  const path = fileURLToPath(new URL('../../build/Release/salvo-exec', import.meta.url));
+  try {
+    accessSync(path, constants.X_OK);
+  } catch (error) {
+    throw new SalvoError('ERR_NATIVE', `salvo-exec is not built (run npm install or npm rebuild in the salvo package): ${path}`, {
+      cause: error,
+    });
+  }
+  return path;
+}
 
 export function native(): NativeAddon {
   if (addon !== undefined) return addon;

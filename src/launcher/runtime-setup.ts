@@ -5,6 +5,7 @@ import { basename, join } from 'node:path';
 import { SalvoError } from '../errors.js';
 import { HybridCgroupNamespace, hostHasHybridControllers } from '../runtime/hybrid-cgroup.js';
 import { resolveRuntime, runtimeFlavour } from '../runtime/resolve.js';
+import { execHelperPath } from '../native.js';
 import type { CommandResult, RuntimeInvocation } from '../types.js';
 import type { NormalizedOptions } from './options.js';
 import type { RuntimePool } from './pool.js';
@@ -37,6 +38,7 @@ export async function setupRuntime(options: NormalizedOptions, pool: RuntimePool
     extraGlobalArgs: options.runtimeArgs,
     env: runtimeEnvironment(),
   };
+  const execHelper = execHelperPath();
   const probe = await pool.run<CommandResult>({
     kind: 'command',
     runtime: { ...invocation, root, extraGlobalArgs: [] },
@@ -54,13 +56,18 @@ export async function setupRuntime(options: NormalizedOptions, pool: RuntimePool
   let namespace: HybridCgroupNamespace | null = null;
   if (flavour === 'crun' && options.crunHybridWorkaround === 'auto' && hostHasHybridControllers()) {
     namespace = await HybridCgroupNamespace.start(options.stateDir);
-    const wrapped = namespace.prefix(path);
-    invocation.file = resolveRuntime(wrapped.file).path;
-    invocation.prefix = wrapped.prefix;
     options.logger.info(
       { runtime: path, namespaceHolder: namespace.pid },
       'crun runs in a private mount namespace: this hybrid cgroup host has cgroup2 controllers crun 1.8 refuses',
     );
   }
+  // Every runtime command dies with the launcher, and enters crun's namespace when there is one.
+  invocation.file = execHelper;
+  invocation.prefix = execHelperArgs(path, namespace?.mountNamespace ?? null);
   return { invocation, path, flavour, version: probe.stdout.split('\n')[0] ?? '', namespace };
+}
+
+/** salvo-exec's arguments before the runtime's own: our pid, the namespace to enter or '-', the runtime. */
+export function execHelperArgs(runtimePath: string, mountNamespace: string | null): string[] {
+  return [String(process.pid), mountNamespace ?? '-', runtimePath];
 }

@@ -46,9 +46,9 @@ export class HybridCgroupNamespace {
     return new HybridCgroupNamespace(child, pid);
   }
 
-  /** Args that run the following command inside the namespace (nsenter does not fork). */
-  prefix(runtimePath: string): { file: string; prefix: string[] } {
-    return { file: 'nsenter', prefix: [`--mount=/proc/${this.pid}/ns/mnt`, '--', runtimePath] };
+  /** The namespace file that salvo-exec (or nsenter --mount=) enters. */
+  get mountNamespace(): string {
+    return `/proc/${this.pid}/ns/mnt`;
   }
 
   close(): void {

@@ -3,7 +3,8 @@
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { SalvoError, errorFromPlain } from '../../errors.js';
-import { runtimeEnvironment } from '../../launcher/runtime-setup.js';
+import { execHelperArgs, runtimeEnvironment } from '../../launcher/runtime-setup.js';
+import { execHelperPath } from '../../native.js';
 import { validateId } from '../../launcher/validate.js';
 import { killArgs } from '../../runtime/argv.js';
 import { HybridCgroupNamespace, hostHasHybridControllers } from '../../runtime/hybrid-cgroup.js';
@@ -45,7 +46,7 @@ async function killThroughRuntime(runtime: { path: string; root: string }, logFi
   // crun on a hybrid cgroup host needs the same private mount namespace as the launcher's (§12).
   const namespace = runtime.path.endsWith('crun') && hostHasHybridControllers() ? await HybridCgroupNamespace.start(stateDir) : null;
   try {
-    if (namespace !== null) Object.assign(invocation, { file: 'nsenter', prefix: namespace.prefix(runtime.path).prefix });
+    Object.assign(invocation, { file: execHelperPath(), prefix: execHelperArgs(runtime.path, namespace?.mountNamespace ?? null) });
     const result = await invokeRuntime(invocation, logFile, args, { timeoutMs: 30_000 });
     if (result.exitCode !== 0) throw errorFromPlain(await describeFailure(logFile, result), result.exitCode);
   } finally {
