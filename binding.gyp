@@ -10,7 +10,8 @@
       "target_name": "salvo-exec",
       "type": "executable",
       "sources": ["native/salvo-exec.c"],
-      "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra"]
+      "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra"],
+      "ldflags": ["-static"]
     }
   ]
 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
@@ -21,12 +22,19 @@
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
 #endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
 
 // Values in one reap record (see reapReady): pid, kind, value, user µs, system µs, max RSS KiB.
 #define RECORD_FIELDS 6
 #define KIND_EXITED 0
 #define KIND_SIGNALED 1
-#define KIND_NOT_CHILD 2
+#define KIND_NOT_CHILD 2  // gone, and not reaped by us: its status is not ours to know
+#define KIND_PENDING 3    // exited, but (still) another process's child: retry later
 #define MAX_EVENTS 1024
 
 #define CHECK(call)                                                                      \
@@ -363,10 +371,53 @@ static napi_value watcher_remove(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// Reaps the process behind a pidfd (waitid P_PIDFD, which cannot hit a reused pid) into `out`.
+// Returns its kind, or -1 while it runs. A process that exited while still another process's
+// child (crun's run -d returns before its intermediate exits) is KIND_PENDING: it becomes our
+// child, and waitable, once that parent exits.
+static int reap_pidfd(int fd, pid_t pid, double *out) {
+  siginfo_t info;
+  struct rusage ru;
+  memset(&info, 0, sizeof info);
+  memset(&ru, 0, sizeof ru);
+  long rc;
+  do rc = syscall(SYS_waitid, P_PIDFD, fd, &info, WEXITED | WNOHANG | __WALL, &ru);
+  while (rc < 0 && errno == EINTR);
+  if (rc == 0 && info.si_pid == 0) return -1;
+  if (rc == 0) {
+    int status = info.si_code == CLD_EXITED ? (info.si_status & 0xff) << 8 : (info.si_status & 0x7f);
+    fill_record(out, pid, status, &ru);
+    return (int)out[1];
+  }
+  memset(out, 0, RECORD_FIELDS * sizeof(double));
+  out[0] = pid;
+  if (errno == ECHILD && syscall(SYS_pidfd_send_signal, fd, 0, NULL, 0) == 0) {
+    out[1] = KIND_PENDING;
+    out[2] = fd;
+    return KIND_PENDING;
+  }
+  out[1] = KIND_NOT_CHILD;
+  return KIND_NOT_CHILD;
+}
+
+// Puts a pending pidfd back in the set: the next pass tries it again.
+static napi_value watcher_retry(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  int32_t pid, fd;
+  if (!get_args(env, info, 3, argv)) return NULL;
+  watcher_t *w = get_watcher(env, argv[0]);
+  if (w == NULL || !get_int(env, argv[1], &pid) || !get_int(env, argv[2], &fd)) return NULL;
+  struct epoll_event event = {.events = EPOLLIN};
+  event.data.u64 = ((uint64_t)(uint32_t)fd << 32) | (uint32_t)pid;
+  if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &event) != 0 && errno != EEXIST) return throw_errno(env, errno, "epoll_ctl");
+  return NULL;
+}
+
 // One non-blocking pass: every watched process that has exited is reaped by its own pid
 // (wait4 with rusage) and dropped from the set. Returns a flat Float64Array of records:
 // [pid, kind, value, userMicros, systemMicros, maxRssKiB] where kind 0 = exited (value = code),
-// 1 = killed by a signal (value = signo), 2 = exited but not our child (status unknowable).
+// 1 = killed by a signal (value = signo), 2 = gone and not ours (status unknowable),
+// 3 = exited but still another's child (value = its pidfd, now out of the set: retry it).
 static napi_value watcher_reap(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   if (!get_args(env, info, 1, argv)) return NULL;
@@ -397,24 +448,11 @@ static napi_value watcher_reap(napi_env env, napi_callback_info info) {
     for (int i = 0; i < ready; i++) {
       pid_t pid = (pid_t)(uint32_t)(events[i].data.u64 & 0xffffffffu);
       int fd = (int)(events[i].data.u64 >> 32);
-      int status = 0;
-      struct rusage ru;
-      memset(&ru, 0, sizeof ru);
-      pid_t got;
-      do got = wait4(pid, &status, WNOHANG | __WALL, &ru);
-      while (got < 0 && errno == EINTR);
       double *out = records + count * RECORD_FIELDS;
-      if (got == pid) {
-        fill_record(out, pid, status, &ru);
-      } else if (got < 0 && errno == ECHILD) {
-        memset(out, 0, RECORD_FIELDS * sizeof(double));
-        out[0] = pid;
-        out[1] = KIND_NOT_CHILD;
-      } else {
-        continue;  // not exited yet (a spurious wake-up): keep watching
-      }
+      int kind = reap_pidfd(fd, pid, out);
+      if (kind < 0) continue;  // not exited yet (a spurious wake-up): keep watching
       epoll_ctl(w->epfd, EPOLL_CTL_DEL, fd, NULL);
-      close(fd);
+      if (kind != KIND_PENDING) close(fd);  // a pending pidfd goes back to JS, to retry
       count++;
       reaped_this_round++;
     }
@@ -466,6 +504,7 @@ NAPI_MODULE_INIT() {
   EXPORT("watcherCreate", watcher_create);
   EXPORT("watcherAdd", watcher_add);
   EXPORT("watcherRemove", watcher_remove);
+  EXPORT("watcherRetry", watcher_retry);
   EXPORT("watcherReap", watcher_reap);
   EXPORT("watcherRef", watcher_ref);
   EXPORT("watcherClose", watcher_close);

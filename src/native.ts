@@ -19,7 +19,13 @@ export interface NativeAddon {
   watcherCreate(onReadable: () => void): WatcherHandle;
   watcherAdd(watcher: WatcherHandle, pid: number): number;
   watcherRemove(watcher: WatcherHandle, pidfd: number): void;
-  /** Flat records of 6: pid, kind (0 exited, 1 signaled, 2 not our child), value, user µs, system µs, max RSS KiB. */
+  /** Puts a pending pidfd (kind 3) back in the set. */
+  watcherRetry(watcher: WatcherHandle, pid: number, pidfd: number): void;
+  /**
+   * Flat records of 6: pid, kind, value, user µs, system µs, max RSS KiB. Kinds: 0 exited (value =
+   * code), 1 signaled (value = signo), 2 gone and not ours, 3 exited but still another process's
+   * child (value = its pidfd, taken out of the set: retry it).
+   */
   watcherReap(watcher: WatcherHandle): Float64Array;
   watcherRef(watcher: WatcherHandle, on: boolean): void;
   watcherClose(watcher: WatcherHandle): void;
@@ -29,6 +35,7 @@ export const RECORD_FIELDS = 6;
 export const KIND_EXITED = 0;
 export const KIND_SIGNALED = 1;
 export const KIND_NOT_CHILD = 2;
+export const KIND_PENDING = 3;
 
 let addon: NativeAddon | undefined;
 

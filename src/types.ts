@@ -23,9 +23,10 @@ export interface LauncherOptions {
   runtimeRoot?: string;
   /** Extra global runtime flags, placed after salvo's own (e.g. ['--systemd-cgroup']). */
   runtimeArgs?: string[];
-  /** Worker threads that spawn runtime commands. Default 2. */
+  /** Worker threads that spawn runtime commands. Default 1: a spawn is mostly waiting, and every
+   * thread makes each fork() of the launcher dearer. */
   workers?: number;
-  /** Runtime commands one worker runs at once. Default 4. */
+  /** Runtime commands one worker runs at once. Default 16. */
   tasksPerWorker?: number;
   /** Kill and report ERR_RUNTIME_HUNG when a runtime start has not returned by then. Default 60 s. */
   startTimeoutMs?: number;
@@ -135,7 +136,6 @@ export interface RuntimeInvocation {
   prefix: string[];
   root: string;
   extraGlobalArgs: string[];
-  env: Record<string, string>;
 }
 
 export interface ProcessOverride {
@@ -153,7 +153,7 @@ export interface StartTask {
   bundle: string;
   override: ProcessOverride | null;
   stdio: StdioMode;
-  /** True when the main thread already made the process directory (fifo stdio). */
+  /** True when a prepare task already ran: `bundle` is then the effective one. */
   prepared: boolean;
   startMode: StartMode;
   noPivot: boolean;
@@ -162,11 +162,19 @@ export interface StartTask {
   queuedAt: number;
 }
 
+/** DESIGN §3 step 2 alone: validate the bundle, make the process directory, derive the config. */
 export interface PrepareTask {
   kind: 'prepare';
   dir: string;
+  bundle: string;
+  override: ProcessOverride | null;
   stdio: StdioMode;
 }
+
+export type PrepareResult =
+  /** `bundle` is what the runtime gets: the process directory when a config was derived. */
+  | { ok: true; bundle: string; prepareMs: number }
+  | { ok: false; error: PlainError; prepareMs: number };
 
 export interface RuntimeCommandTask {
   kind: 'command';
@@ -198,6 +206,8 @@ export interface StartOk {
   pid: number;
   pidStartTime: number;
   timings: LaunchTimings;
+  /** When the runtime was spawned (epoch ms, sub-ms precision). */
+  spawnedAt: number;
 }
 
 export interface StartFailed {
@@ -205,6 +215,7 @@ export interface StartFailed {
   runtimeExitCode: number | null;
   error: PlainError;
   timings: LaunchTimings;
+  spawnedAt: number | null;
 }
 
 export type StartResult = StartOk | StartFailed;

@@ -1,8 +1,7 @@
 // Piscina entry point: dispatches one task to its adapter and returns a plain object.
-import { prepareProcessDir } from '../src/io/process-dir.js';
 import type { WorkerTask } from '../src/types.js';
 import { deleteContainer, runCommand } from './command.js';
-import { startContainer } from './start.js';
+import { prepareContainer, startContainer } from './start.js';
 
 export default async function runTask(task: WorkerTask): Promise<unknown> {
   switch (task.kind) {
@@ -13,7 +12,6 @@ export default async function runTask(task: WorkerTask): Promise<unknown> {
     case 'delete':
       return deleteContainer(task);
     case 'prepare':
-      prepareProcessDir(task.dir, task.stdio);
-      return { ok: true };
+      return prepareContainer(task);
   }
 }

@@ -1,57 +1,69 @@
 // The worker half of a launch (DESIGN §3 steps 2–3): prepare, spawn, read the pid, or report why not.
-import { readFile } from 'node:fs/promises';
+// Prepare can run as a task of its own, so that it overlaps the previous start's runtime call.
+import { readFileSync } from 'node:fs';
 import { deriveConfig, loadBundleConfig, writeConfig } from '../src/bundle/spec.js';
 import { isErrorCode } from '../src/errors.js';
 import { closeFds, openRuntimeStdio, prepareProcessDir, processPaths } from '../src/io/process-dir.js';
 import { readProcStat } from '../src/io/procfs.js';
 import { createArgs, deleteArgs, killArgs, runArgs, startArgs } from '../src/runtime/argv.js';
 import { describeFailure, invokeRuntime, type InvokeResult } from '../src/runtime/invoke.js';
-import type { PlainError, StartResult, StartTask } from '../src/types.js';
+import type { PlainError, PrepareResult, PrepareTask, StartResult, StartTask } from '../src/types.js';
 
 const now = (): number => performance.timeOrigin + performance.now();
+
+/** Validates the bundle, makes a fresh process directory and, when the process is overridden, its config. */
+export function prepareContainer(task: PrepareTask): PrepareResult {
+  const began = now();
+  try {
+    const config = loadBundleConfig(task.bundle);
+    prepareProcessDir(task.dir, task.stdio);
+    let bundle = task.bundle;
+    if (task.override !== null) {
+      writeConfig(task.dir, deriveConfig(config, task.bundle, task.override));
+      bundle = task.dir;
+    }
+    return { ok: true, bundle, prepareMs: now() - began };
+  } catch (error) {
+    return { ok: false, error: plainError(error), prepareMs: now() - began };
+  }
+}
 
 export async function startContainer(task: StartTask): Promise<StartResult> {
   const began = now();
   const timings = { queuedMs: Math.max(0, began - task.queuedAt), prepareMs: 0, runtimeMs: 0 };
+  let spawnedAt: number | null = null;
   const failed = (error: PlainError, runtimeExitCode: number | null = null): StartResult => ({
     ok: false,
     runtimeExitCode,
     error,
     timings,
+    spawnedAt,
   });
 
-  let paths;
   let bundle = task.bundle;
+  if (!task.prepared) {
+    const prepared = prepareContainer({ kind: 'prepare', dir: task.dir, bundle: task.bundle, override: task.override, stdio: task.stdio });
+    timings.prepareMs = prepared.prepareMs;
+    if (!prepared.ok) return failed(prepared.error);
+    bundle = prepared.bundle;
+  }
+  const paths = processPaths(task.dir);
   let fds;
   try {
-    const config = loadBundleConfig(task.bundle);
-    paths = task.prepared ? processPaths(task.dir) : prepareProcessDir(task.dir, task.stdio);
-    if (task.override !== null) {
-      writeConfig(task.dir, deriveConfig(config, task.bundle, task.override));
-      bundle = task.dir;
-    }
     fds = openRuntimeStdio(paths, task.stdio);
   } catch (error) {
-    timings.prepareMs = now() - began;
     return failed(plainError(error));
   }
-  const spawnedAt = now();
-  timings.prepareMs = spawnedAt - began;
+  spawnedAt = now();
 
   const runOptions = { bundle, pidFile: paths.pid, noPivot: task.noPivot, noNewKeyring: task.noNewKeyring };
   let result: InvokeResult;
   try {
     const stdio = { stdin: fds.stdin, stdout: fds.stdout, stderr: fds.stderr };
     if (task.startMode === 'run') {
-      result = await invokeRuntime(task.runtime, paths.log, runArgs(task.id, runOptions), {
-        stdio,
-        timeoutMs: task.timeoutMs,
-      });
+      result = await invokeRuntime(task.runtime, paths.log, runArgs(task.id, runOptions), { stdio, timeoutMs: task.timeoutMs });
     } else {
-      result = await invokeRuntime(task.runtime, paths.log, createArgs(task.id, runOptions), {
-        stdio,
-        timeoutMs: task.timeoutMs,
-      });
+      result = await invokeRuntime(task.runtime, paths.log, createArgs(task.id, runOptions), { stdio, timeoutMs: task.timeoutMs });
       if (result.exitCode === 0) {
         result = await invokeRuntime(task.runtime, paths.log, startArgs(task.id), { timeoutMs: task.timeoutMs });
       }
@@ -73,13 +85,22 @@ export async function startContainer(task: StartTask): Promise<StartResult> {
     if (result.spawnError === null) await removeContainer(task, paths.log, false);
     return failed(error, result.exitCode);
   }
-  const pid = Number.parseInt(await readFile(paths.pid, 'utf8').catch(() => ''), 10);
-  const stat = Number.isInteger(pid) && pid > 0 ? readProcStat(pid) : null;
+  const pid = readPid(paths.pid);
+  const stat = pid === null ? null : readProcStat(pid);
   if (stat === null) {
     await removeContainer(task, paths.log, true);
     return failed({ code: 'ERR_RUNTIME_FAILED', message: `the runtime reported success but ${paths.pid} holds no live pid` }, 0);
   }
-  return { ok: true, pid, pidStartTime: stat.startTime, timings };
+  return { ok: true, pid: pid as number, pidStartTime: stat.startTime, timings, spawnedAt };
+}
+
+function readPid(file: string): number | null {
+  try {
+    const pid = Number.parseInt(readFileSync(file, 'latin1'), 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
 }
 
 /** A failed or hung start leaves nothing behind: kill what may run, then delete --force. */

@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import type { GlobalOptions } from './context.js';
 import { LOG_LEVELS } from './logging.js';
 import { batchCommand } from './commands/batch.js';
+import { benchCommand } from './commands/bench.js';
 import { gcCommand } from './commands/gc.js';
 import { inspectCommand } from './commands/inspect.js';
 import { killCommand } from './commands/kill.js';
@@ -44,7 +45,10 @@ export function buildProgram(): Command {
         '  $ salvo ps\n' +
         '\nDocs: docs/cli.md, docs/api.md, docs/errors.md',
     );
-  for (const make of [runCommand, batchCommand, psCommand, inspectCommand, logsCommand, killCommand, gcCommand]) {
+  // bench takes a list of runtimes and defaults to both: it must know whether --runtime was given.
+  const runtimeGiven = (): boolean => program.getOptionValueSource('runtime') !== 'default';
+  const makers = [runCommand, batchCommand, (g: () => GlobalOptions) => benchCommand(g, runtimeGiven), psCommand, inspectCommand, logsCommand, killCommand, gcCommand];
+  for (const make of makers) {
     const command = make(globals);
     command.exitOverride();
     command.configureOutput({ outputError: (text, write) => write(`salvo ${command.name()}: ${text.replace(/^error: /, '')}`) });

@@ -5,16 +5,21 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { SalvoError } from '../errors.js';
 import type { BatchEvent, BatchOptions, Exit, JobResult, JobSpec, JobState, PlainError, StartSpec } from '../types.js';
+import { Gate } from './gate.js';
 import type { Proc } from './launcher.js';
 
 /** What the scheduler needs from the launcher. */
 export interface BatchHost {
-  start(spec: StartSpec): Promise<Proc>;
+  /** Starts one job; its runtime spawn waits for a slot of `gate`. */
+  start(spec: StartSpec, gate: Gate): Promise<Proc>;
   kill(id: string, signal: string, options: { all?: boolean }): Promise<void>;
   hasInBatch(batchId: string, id: string): boolean;
   processDir(id: string): string;
   readonly capacity: number;
 }
+
+/** Jobs prepared beyond the spawn slots, so a process directory is ready when a slot frees. */
+const PREPARE_AHEAD = 1;
 
 export const BATCH_DEFAULTS = { timeoutMs: 0, graceMs: 10_000, onAbort: 'stop', highWaterMark: 1024 } as const;
 
@@ -93,6 +98,8 @@ class BatchRun {
   readonly #host: BatchHost;
   readonly #o: Normalized;
   readonly #abort = new AbortController();
+  /** At most `concurrency` runtime spawns at once; one more job may prepare meanwhile. */
+  readonly #spawnGate: Gate;
   readonly #ready: JobResult[] = [];
   readonly #running = new Map<number, RunningJob>();
   #starting = 0;
@@ -106,6 +113,7 @@ class BatchRun {
   constructor(host: BatchHost, options: Normalized) {
     this.#host = host;
     this.#o = options;
+    this.#spawnGate = new Gate(options.concurrency);
   }
 
   get #aborted(): boolean {
@@ -169,7 +177,7 @@ class BatchRun {
         await this.#until(
           () =>
             this.#aborted ||
-            (this.#starting < this.#o.concurrency &&
+            (this.#starting < this.#o.concurrency + PREPARE_AHEAD &&
               this.#alive < this.#o.maxRunning &&
               this.#ready.length < BATCH_DEFAULTS.highWaterMark),
         );
@@ -229,7 +237,7 @@ class BatchRun {
     let proc: Proc;
     const { timeoutMs: _timeout, ...startSpec } = spec;
     try {
-      proc = await this.#host.start({ ...startSpec, id, batchId: this.#o.batchId, signal: this.#abort.signal });
+      proc = await this.#host.start({ ...startSpec, id, batchId: this.#o.batchId, signal: this.#abort.signal }, this.#spawnGate);
     } catch (error) {
       this.#startingIds.delete(id);
       this.#starting--;

@@ -9,12 +9,14 @@ import { openFifoReader, type FifoReader } from '../io/fifo.js';
 import { INIT_EXEC_ID, processDir, processPaths, type ProcessPaths } from '../io/process-dir.js';
 import { readProcStat, startTimeToEpochMs, type ProcStat } from '../io/procfs.js';
 import { OrphanSweeper } from '../reaper/orphans.js';
+import type { LatencyHistogram } from '../reaper/histogram.js';
 import { Reaper } from '../reaper/reaper.js';
 import { deleteArgs, killArgs, listArgs } from '../runtime/argv.js';
 import { planRecovery } from '../store/recovery.js';
 import { acquireStateLock, type StateLock } from '../store/lock.js';
 import { Store, type ListFilter } from '../store/store.js';
 import type {
+  PrepareResult,
   BatchOptions,
   CommandResult,
   JobResult,
@@ -27,6 +29,7 @@ import type {
   StartSpec,
 } from '../types.js';
 import { runBatch } from './batch.js';
+import { Gate } from './gate.js';
 import { ExitRegistry, deferredExit, type LiveProcess } from './exit-registry.js';
 import { normalizeOptions, type NormalizedOptions } from './options.js';
 import { RuntimePool, type Priority } from './pool.js';
@@ -47,6 +50,17 @@ export interface Proc {
   /** With stdio 'fifo': the process's output as it is written. */
   stdout: Socket | null;
   stderr: Socket | null;
+}
+
+export interface RuntimeInfo {
+  path: string;
+  flavour: string;
+  version: string;
+  root: string;
+  /** True when crun runs in salvo's private mount namespace (hybrid cgroup host). */
+  namespaced: boolean;
+  /** That namespace's file (/proc/<pid>/ns/mnt), or null. */
+  mountNamespace: string | null;
 }
 
 export interface GcResult {
@@ -134,13 +148,25 @@ export class Launcher {
   }
 
   /** Which runtime binary, flavour and version this launcher drives. */
-  get runtime(): { path: string; flavour: string; version: string; root: string; namespaced: boolean } {
+  get runtime(): RuntimeInfo {
     const r = this.#runtime;
-    return { path: r.path, flavour: r.flavour, version: r.version, root: r.invocation.root, namespaced: r.namespace !== null };
+    return {
+      path: r.path,
+      flavour: r.flavour,
+      version: r.version,
+      root: r.invocation.root,
+      namespaced: r.namespace !== null,
+      mountNamespace: r.namespace?.mountNamespace ?? null,
+    };
   }
 
   /** Starts one container; rejects with a SalvoError (ERR_RUNTIME_FAILED, …) when it does not start. */
-  async start(spec: StartSpec): Promise<Proc> {
+  start(spec: StartSpec): Promise<Proc> {
+    return this.#start(spec, null);
+  }
+
+  /** With a gate (batches), the runtime spawn waits for a slot; the prepare before it does not. */
+  async #start(spec: StartSpec, gate: Gate | null): Promise<Proc> {
     this.#assertOpen();
     const queuedAt = now();
     const start = normalizeStartSpec(spec);
@@ -159,7 +185,7 @@ export class Launcher {
       labels: start.labels,
       at: Date.now(),
     });
-    const launch = this.#launch(seq, start, bundle, dir, queuedAt);
+    const launch = this.#launch(seq, start, bundle, dir, queuedAt, gate);
     this.#inflight.add(launch);
     this.#starting.add(start.id);
     try {
@@ -179,42 +205,19 @@ export class Launcher {
     return this.#defaultBundle;
   }
 
-  async #launch(seq: number, start: NormalizedStart, bundle: string, dir: string, queuedAt: number): Promise<Proc> {
+  async #launch(seq: number, start: NormalizedStart, bundle: string, dir: string, queuedAt: number, gate: Gate | null): Promise<Proc> {
     const paths = processPaths(dir);
     let readers: { stdout: FifoReader; stderr: FifoReader } | null = null;
     let result: StartResult;
     try {
-      if (start.stdio === 'fifo') {
-        await this.#pool.run({ kind: 'prepare', dir, stdio: 'fifo' }, 'normal', start.signal);
-        readers = { stdout: openFifoReader(paths.stdoutFifo), stderr: openFifoReader(paths.stderrFifo) };
-      }
-      result = await this.#pool.run<StartResult>(
-        {
-          kind: 'start',
-          runtime: this.#runtime.invocation,
-          id: start.id,
-          dir,
-          bundle,
-          override: start.override,
-          stdio: start.stdio,
-          prepared: readers !== null,
-          startMode: start.startMode,
-          noPivot: start.noPivot,
-          noNewKeyring: start.noNewKeyring,
-          timeoutMs: this.options.startTimeoutMs,
-          queuedAt,
-        },
-        'normal',
-        start.signal,
-      );
+      result = await this.#prepareAndSpawn(start, bundle, dir, queuedAt, gate, (opened) => (readers = opened));
     } catch (error) {
       const failure = error instanceof SalvoError ? error : new SalvoError('ERR_RUNTIME_FAILED', String(error), { cause: error });
       this.#store.markFailed({ seq, runtimeExitCode: null, errorCode: failure.code, errorMessage: failure.message, at: Date.now() });
       closeReaders(readers);
       throw failure;
     } finally {
-      readers?.stdout.release();
-      readers?.stderr.release();
+      releaseReaders(readers);
     }
 
     if (!result.ok) {
@@ -232,6 +235,7 @@ export class Launcher {
     }
 
     const live = this.#track(seq, start.id, INIT_EXEC_ID, result.pid, result.pidStartTime, paths, false);
+    const opened = readers as { stdout: FifoReader; stderr: FifoReader } | null;
     const proc: Proc = {
       id: start.id,
       execId: INIT_EXEC_ID,
@@ -239,8 +243,8 @@ export class Launcher {
       dir,
       timings: result.timings,
       exited: live.exited,
-      stdout: readers?.stdout.stream ?? null,
-      stderr: readers?.stderr.stream ?? null,
+      stdout: opened?.stdout.stream ?? null,
+      stderr: opened?.stderr.stream ?? null,
     };
     if (start.signal?.aborted === true) {
       await this.kill(start.id, 'SIGKILL').catch(() => undefined);
@@ -249,6 +253,70 @@ export class Launcher {
       });
     }
     return proc;
+  }
+
+  /**
+   * DESIGN §3 steps 2-3 through the pool. With a gate (batches) or fifo stdio, prepare is a task of
+   * its own: it overlaps earlier starts' runtime calls, and only the spawn waits for a gate slot.
+   */
+  async #prepareAndSpawn(
+    start: NormalizedStart,
+    bundle: string,
+    dir: string,
+    queuedAt: number,
+    gate: Gate | null,
+    onReaders: (readers: { stdout: FifoReader; stderr: FifoReader }) => void,
+  ): Promise<StartResult> {
+    const twoPhase = gate !== null || start.stdio === 'fifo';
+    let effectiveBundle = bundle;
+    let prepareMs = 0;
+    if (twoPhase) {
+      const prepared = await this.#pool.run<PrepareResult>(
+        { kind: 'prepare', dir, bundle, override: start.override, stdio: start.stdio },
+        'normal',
+        start.signal,
+      );
+      prepareMs = prepared.prepareMs;
+      if (!prepared.ok) {
+        const timings = { queuedMs: 0, prepareMs, runtimeMs: 0 };
+        return { ok: false, runtimeExitCode: null, error: prepared.error, timings, spawnedAt: null };
+      }
+      effectiveBundle = prepared.bundle;
+      if (start.stdio === 'fifo') {
+        const paths = processPaths(dir);
+        onReaders({ stdout: openFifoReader(paths.stdoutFifo), stderr: openFifoReader(paths.stderrFifo) });
+      }
+    }
+    if (gate !== null) await gate.acquire(start.signal);
+    try {
+      const result = await this.#pool.run<StartResult>(
+        {
+          kind: 'start',
+          runtime: this.#runtime.invocation,
+          id: start.id,
+          dir,
+          bundle: effectiveBundle,
+          override: start.override,
+          stdio: start.stdio,
+          prepared: twoPhase,
+          startMode: start.startMode,
+          noPivot: start.noPivot,
+          noNewKeyring: start.noNewKeyring,
+          timeoutMs: this.options.startTimeoutMs,
+          queuedAt,
+        },
+        'normal',
+        start.signal,
+      );
+      if (twoPhase) {
+        result.timings.prepareMs = prepareMs;
+        // Queued: everything before the spawn that was not preparing (pool and gate waits).
+        if (result.spawnedAt !== null) result.timings.queuedMs = Math.max(0, result.spawnedAt - queuedAt - prepareMs);
+      }
+      return result;
+    } finally {
+      gate?.release();
+    }
   }
 
   /**
@@ -355,7 +423,7 @@ export class Launcher {
     this.#assertOpen();
     return runBatch(
       {
-        start: (spec) => this.start(spec),
+        start: (spec, gate) => this.#start(spec, gate),
         kill: (id, signal, opts) => this.kill(id, signal, opts),
         hasInBatch: (batchId, id) => this.#store.hasInBatch(batchId, id),
         processDir: (id) => processDir(this.stateDir, id),
@@ -390,12 +458,16 @@ export class Launcher {
       return record === undefined || (record.state !== 'running' && record.state !== 'subscribed' && (record.exitedAt ?? 0) <= cutoff);
     };
     const result: GcResult = { containersDeleted: [], directoriesRemoved: 0, recordsPruned: 0 };
-    for (const container of await this.runtimeContainers()) {
-      if (container.status === 'running' || container.status === 'paused' || busy(container.id)) continue;
-      if (!finishedBefore(container.id)) continue;
-      await this.#runtimeCommand(container.id, deleteArgs(container.id, { force: true }), 'normal');
-      result.containersDeleted.push(container.id);
-    }
+    const doomed = (await this.runtimeContainers()).filter(
+      (c) => c.status !== 'running' && c.status !== 'paused' && !busy(c.id) && finishedBefore(c.id),
+    );
+    // The pool bounds how many deletes run at once.
+    await Promise.all(
+      doomed.map(async (c) => {
+        await this.#runtimeCommand(c.id, deleteArgs(c.id, { force: true }), 'normal');
+        result.containersDeleted.push(c.id);
+      }),
+    );
     const containers = join(this.stateDir, 'containers');
     for (const id of readdirSync(containers)) {
       if (busy(id) || !finishedBefore(id)) continue;
@@ -415,6 +487,11 @@ export class Launcher {
   list(filter: ListFilter = {}): ProcessRecord[] {
     this.#assertStoreOpen();
     return this.#store.list(filter);
+  }
+
+  /** Reap-path measurements: per exit, from the reap pass noticing it to its committed row. */
+  get reapLatency(): LatencyHistogram {
+    return this.#reaper.passLatency;
   }
 
   /** Number of processes being watched right now. */
@@ -510,6 +587,11 @@ export class Launcher {
   #assertStoreOpen(): void {
     if (this.#closed) throw new SalvoError('ERR_LAUNCHER_CLOSED', 'the launcher is closed: its store is no longer open');
   }
+}
+
+function releaseReaders(readers: { stdout: FifoReader; stderr: FifoReader } | null): void {
+  readers?.stdout.release();
+  readers?.stderr.release();
 }
 
 function closeReaders(readers: { stdout: FifoReader; stderr: FifoReader } | null): void {

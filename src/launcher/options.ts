@@ -6,8 +6,8 @@ import { defaultStateDir } from './state-dir.js';
 
 export const LAUNCHER_DEFAULTS = {
   runtime: 'runc',
-  workers: 2,
-  tasksPerWorker: 4,
+  workers: 1,
+  tasksPerWorker: 16,
   startTimeoutMs: 60_000,
   orphanGraceMs: 5_000,
   crunHybridWorkaround: 'auto',

@@ -36,6 +36,11 @@ export class RuntimePool {
       concurrentTasksPerWorker: tasksPerWorker,
       // Threads must not churn: a spawned runtime's parent-death signal follows its thread.
       idleTimeout: 2 ** 31 - 1,
+      // An idle worker keeps its event loop running (children it awaits still get reaped).
+      atomics: 'async',
+      recordTiming: false,
+      // A small young generation keeps worker heaps, and so the cost of every fork(), low.
+      resourceLimits: { maxYoungGenerationSizeMb: Number(process.env.SALVO_YOUNG_MB ?? 4) },
     });
   }
 

@@ -18,15 +18,6 @@ export interface RuntimeSetup {
   namespace: HybridCgroupNamespace | null;
 }
 
-/** The runtime's environment: the launcher's, minus NOTIFY_SOCKET (DESIGN §13). */
-export function runtimeEnvironment(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  const result: Record<string, string> = {};
-  for (const [key, value] of Object.entries(env)) {
-    if (value !== undefined && key !== 'NOTIFY_SOCKET') result[key] = value;
-  }
-  return result;
-}
-
 export async function setupRuntime(options: NormalizedOptions, pool: RuntimePool): Promise<RuntimeSetup> {
   const { path } = resolveRuntime(options.runtime);
   const root = options.runtimeRoot ?? join(options.stateDir, 'runtime', basename(path));
@@ -36,7 +27,6 @@ export async function setupRuntime(options: NormalizedOptions, pool: RuntimePool
     prefix: [],
     root,
     extraGlobalArgs: options.runtimeArgs,
-    env: runtimeEnvironment(),
   };
   const execHelper = execHelperPath();
   const probe = await pool.run<CommandResult>({

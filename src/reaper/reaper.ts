@@ -2,8 +2,9 @@
 // epoll set watched from the event loop; a pass reaps exactly the tracked pids that have exited,
 // each by its own pid. Never waitpid(-1): libuv reaps its own children by pid.
 import { constants } from 'node:os';
+import { LatencyHistogram } from './histogram.js';
 import { SalvoError } from '../errors.js';
-import { KIND_EXITED, KIND_NOT_CHILD, KIND_SIGNALED, RECORD_FIELDS, native, type WatcherHandle } from '../native.js';
+import { KIND_EXITED, KIND_NOT_CHILD, KIND_PENDING, KIND_SIGNALED, RECORD_FIELDS, native, type WatcherHandle } from '../native.js';
 
 export interface ReapedExit {
   pid: number;
@@ -16,6 +17,8 @@ export interface ReapedExit {
   systemUs: number | null;
   maxRssKb: number | null;
 }
+
+const PENDING_RETRY_MS = 20;
 
 export type ExitHandler = (exits: ReapedExit[]) => void;
 
@@ -30,13 +33,17 @@ export function signalName(signo: number): string {
 /** Every pid tracked by any reaper in this thread: the orphan sweep must never take one. */
 export const trackedPids = new Set<number>();
 
-/** Decodes the addon's flat records into exits. */
-export function decodeRecords(records: Float64Array): ReapedExit[] {
+/** Decodes the addon's flat records into exits; pending ones (kind 3) go to `pending` as pid -> pidfd. */
+export function decodeRecords(records: Float64Array, pending?: Map<number, number>): ReapedExit[] {
   const exits: ReapedExit[] = [];
   for (let i = 0; i < records.length; i += RECORD_FIELDS) {
     const pid = records[i] as number;
     const kind = records[i + 1] as number;
     const value = records[i + 2] as number;
+    if (kind === KIND_PENDING) {
+      pending?.set(pid, value);
+      continue;
+    }
     if (kind === KIND_NOT_CHILD) {
       exits.push({ pid, kind: 'unknown', exitCode: 255, signal: null, userUs: null, systemUs: null, maxRssKb: null });
       continue;
@@ -58,8 +65,14 @@ export function decodeRecords(records: Float64Array): ReapedExit[] {
 export class Reaper {
   readonly #watcher: WatcherHandle;
   readonly #pidfds = new Map<number, number>();
+  /** Exited while still another process's child (crun's intermediate): retried until it is ours. */
+  readonly #pending = new Map<number, number>();
+  #retryTimer: NodeJS.Timeout | undefined;
+  readonly #onSigchld = (): void => this.#retryPending();
   readonly #onExits: ExitHandler;
   #closed = false;
+  /** Per exit: from the pass noticing it (pidfd readable) to its row committed. */
+  readonly passLatency = new LatencyHistogram();
 
   private constructor(onExits: ExitHandler) {
     this.#onExits = onExits;
@@ -94,19 +107,30 @@ export class Reaper {
    * its pidfd was opened is found now. Throws ESRCH when the process no longer exists.
    */
   track(pid: number): void {
+    this.#add(pid);
+    this.pass();
+  }
+
+  /** Tracks many pids, then runs one pass (recovery, benchmarks). Throws at the first that is gone. */
+  trackAll(pids: Iterable<number>): void {
+    for (const pid of pids) this.#add(pid);
+    this.pass();
+  }
+
+  #add(pid: number): void {
     if (this.#closed) throw new SalvoError('ERR_LAUNCHER_CLOSED', 'the reaper is closed');
     if (this.#pidfds.has(pid)) return;
     const pidfd = native().watcherAdd(this.#watcher, pid);
     this.#pidfds.set(pid, pidfd);
     trackedPids.add(pid);
     if (this.#pidfds.size === 1) native().watcherRef(this.#watcher, true);
-    this.pass();
   }
 
   /** Stops tracking without reaping (the pid stays a zombie for someone else to collect). */
   untrack(pid: number): void {
     const pidfd = this.#pidfds.get(pid);
     if (pidfd === undefined) return;
+    this.#pending.delete(pid);
     native().watcherRemove(this.#watcher, pidfd);
     this.#forget(pid);
   }
@@ -114,12 +138,34 @@ export class Reaper {
   /** Reaps every tracked pid that has exited; hands them to the handler in one call. */
   pass(): number {
     if (this.#closed) return 0;
+    const began = performance.now();
     const records = native().watcherReap(this.#watcher);
     if (records.length === 0) return 0;
-    const exits = decodeRecords(records);
+    const exits = decodeRecords(records, this.#pending);
+    if (this.#pending.size > 0) this.#scheduleRetry();
+    if (exits.length === 0) return 0;
     for (const exit of exits) this.#forget(exit.pid);
     this.#onExits(exits);
+    // The handler commits synchronously: this is noticed-to-committed for every exit of the pass.
+    this.passLatency.record(performance.now() - began, exits.length);
     return exits.length;
+  }
+
+  /** The zombie becomes our child when its parent exits (SIGCHLD), or we look again shortly. */
+  #scheduleRetry(): void {
+    if (this.#retryTimer !== undefined) return;
+    if (this.#pending.size > 0) process.on('SIGCHLD', this.#onSigchld);
+    this.#retryTimer = setTimeout(() => this.#retryPending(), PENDING_RETRY_MS);
+  }
+
+  #retryPending(): void {
+    if (this.#retryTimer !== undefined) clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    process.off('SIGCHLD', this.#onSigchld);
+    if (this.#closed) return;
+    for (const [pid, pidfd] of this.#pending) native().watcherRetry(this.#watcher, pid, pidfd);
+    this.#pending.clear();
+    this.pass();
   }
 
   #forget(pid: number): void {
@@ -130,6 +176,10 @@ export class Reaper {
 
   close(): void {
     if (this.#closed) return;
+    if (this.#retryTimer !== undefined) clearTimeout(this.#retryTimer);
+    process.off('SIGCHLD', this.#onSigchld);
+    for (const [pid, pidfd] of this.#pending) native().watcherRetry(this.#watcher, pid, pidfd);
+    this.#pending.clear();
     for (const pid of [...this.#pidfds.keys()]) this.untrack(pid);
     this.#closed = true;
     native().watcherClose(this.#watcher);

@@ -25,6 +25,18 @@ export interface InvokeResult {
   durationMs: number;
 }
 
+let environment: Record<string, string> | undefined;
+
+/** The runtime's environment: this process's, minus NOTIFY_SOCKET (DESIGN §13); computed once per thread. */
+export function runtimeEnvironment(): Record<string, string> {
+  if (environment !== undefined) return environment;
+  environment = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value !== undefined && key !== 'NOTIFY_SOCKET') environment[key] = value;
+  }
+  return environment;
+}
+
 // execa hands any integer fd straight to child_process; its types only list 0-9.
 const fdOption = (fd: number): 3 => fd as 3;
 
@@ -37,7 +49,7 @@ export async function invokeRuntime(
   const { file, args } = commandLine(runtime, logFile, verbArgs);
   const began = performance.now();
   const subprocess = execa(file, args, {
-    env: runtime.env,
+    env: runtimeEnvironment(),
     extendEnv: false,
     reject: false,
     stripFinalNewline: true,

@@ -155,6 +155,26 @@ describe('Reaper', () => {
     }
   });
 
+  it('reports the real exit of a process that exited while another process was still its parent', async () => {
+    // crun's run -d returns before its intermediate process exits: the container may die first.
+    const { reaper, exits, until } = openReaper();
+    const script = 'my $p = fork(); if ($p == 0) { exit 3 } $| = 1; print "$p\\n"; select(undef, undef, undef, 0.3);';
+    const parent = spawn('/usr/bin/perl', ['-e', script], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const [data] = (await once(parent.stdout, 'data')) as [Buffer];
+      const pid = Number(data.toString().trim());
+      await waitForZombie(pid);
+      assert.notEqual(readProcStat(pid)?.ppid, process.pid, 'still the other parent\'s zombie');
+      reaper.track(pid);
+      await until(1);
+      assert.equal(exits[0]?.kind, 'exited');
+      assert.equal(exits[0]?.exitCode, 3);
+      assert.equal(readProcStat(pid), null, 'no zombie is left');
+    } finally {
+      reaper.close();
+    }
+  });
+
   it('tracks a pid once however often track() is called, and untrack() leaves it unreaped', async () => {
     const { reaper, exits } = openReaper();
     try {

@@ -190,7 +190,6 @@ describe('commandLine', () => {
     prefix: ['-m', '--propagation', 'private', '/usr/bin/crun'],
     root: '/state/runtime/crun',
     extraGlobalArgs: ['--systemd-cgroup', '--debug'],
-    env: {},
   };
 
   it('puts the prefix, then salvo global flags, then extra global args, then the verb', () => {
@@ -207,7 +206,7 @@ describe('commandLine', () => {
   });
 
   it('runs the runtime directly when there is no prefix and no extra global args', () => {
-    const plain: RuntimeInvocation = { file: '/usr/sbin/runc', prefix: [], root: '/r', extraGlobalArgs: [], env: {} };
+    const plain: RuntimeInvocation = { file: '/usr/sbin/runc', prefix: [], root: '/r', extraGlobalArgs: [] };
     assert.deepEqual(commandLine(plain, '/l.json', deleteArgs('c1', { force: true })), {
       file: '/usr/sbin/runc',
       args: ['--root', '/r', '--log', '/l.json', '--log-format', 'json', 'delete', '--force', 'c1'],

@@ -82,7 +82,7 @@ async function runBatchCommand(file: string, options: BatchCliOptions, globals: 
   if (file === '-' && process.stdin.isTTY === true) throw new UsageError('batch - reads job specs from stdin; pipe them in');
 
   const context = contextFrom(globals);
-  const launcher = await openLauncher(context, { workers: 2, tasksPerWorker: Math.max(1, Math.ceil(concurrency / 2)) });
+  const launcher = await openLauncher(context, { workers: 1, tasksPerWorker: Math.max(4, concurrency * 2 + 2) });
   const style = createStyle(process.stdout);
   const progress =
     options.progress && !context.log.toStderr && !(options.ndjson === true && process.stderr.isTTY !== true)

@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { SalvoError, errorFromPlain } from '../../errors.js';
-import { execHelperArgs, runtimeEnvironment } from '../../launcher/runtime-setup.js';
+import { execHelperArgs } from '../../launcher/runtime-setup.js';
 import { execHelperPath } from '../../native.js';
 import { validateId } from '../../launcher/validate.js';
 import { killArgs } from '../../runtime/argv.js';
@@ -42,7 +42,7 @@ export function killCommand(globals: () => GlobalOptions): Command {
 }
 
 async function killThroughRuntime(runtime: { path: string; root: string }, logFile: string, args: string[], stateDir: string): Promise<void> {
-  const invocation: RuntimeInvocation = { file: runtime.path, prefix: [], root: runtime.root, extraGlobalArgs: [], env: runtimeEnvironment() };
+  const invocation: RuntimeInvocation = { file: runtime.path, prefix: [], root: runtime.root, extraGlobalArgs: [] };
   // crun on a hybrid cgroup host needs the same private mount namespace as the launcher's (§12).
   const namespace = runtime.path.endsWith('crun') && hostHasHybridControllers() ? await HybridCgroupNamespace.start(stateDir) : null;
   try {

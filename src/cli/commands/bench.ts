@@ -1,0 +1,89 @@
+// `salvo bench`: bulk container-start benchmark, salvo side by side with the bare runtime CLI.
+import { writeFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { runBench } from '../../bench/macro.js';
+import { formatBenchHtml } from '../../bench/report-html.js';
+import { formatBenchMarkdown } from '../../bench/report-markdown.js';
+import { formatBenchText } from '../../bench/report-text.js';
+import { contextFrom, type GlobalOptions } from '../context.js';
+import { parsePositiveInteger } from '../duration.js';
+import { UsageError } from '../exit-codes.js';
+import { Progress } from '../progress.js';
+
+interface BenchCliOptions {
+  count: string;
+  concurrency: string;
+  baseline: boolean;
+  rounds: string;
+  bundle?: string;
+  json?: string;
+  markdown?: string;
+  html?: string;
+  progress: boolean;
+}
+
+export function benchCommand(globals: () => GlobalOptions, runtimeGiven: () => boolean): Command {
+  return new Command('bench')
+    .summary('benchmark bulk container starts against the bare runtime CLI')
+    .description(
+      'Starts --count containers of /bin/true through salvo (every exit recorded) for each runtime and ' +
+        'concurrency, and, with --baseline (the default), the bare runtime CLI doing `run -d` for as many ids, ' +
+        'K at a time, with no exit tracking, interleaved round by round in the same run. Reports wall time, ' +
+        'starts/s, start latency p50/p95/p99, per-phase times, launcher CPU per container, peak launcher RSS, ' +
+        'exits recorded and the salvo/baseline throughput ratio. Deletes are done after each timed part, on both ' +
+        'sides. It uses its own state under <state-dir>/bench.',
+    )
+    .option('-n, --count <n>', 'containers per runtime and concurrency', '200')
+    .option('-c, --concurrency <list>', 'runtime starts in flight, comma-separated (e.g. 1,2,4,8)', '1,4')
+    .option('--no-baseline', 'skip the bare-runtime baseline')
+    .option('--rounds <n>', 'interleaved salvo/baseline rounds per row', '4')
+    .option('--bundle <dir>', 'bundle to start (default: busybox running /bin/true)')
+    .option('--json <file>', "write the report as JSON ('-' for stdout)")
+    .option('--markdown <file>', 'write a Markdown table (e.g. $GITHUB_STEP_SUMMARY)')
+    .option('--html <file>', 'write a self-contained HTML page with SVG charts')
+    .option('--no-progress', 'no progress bar')
+    .addHelpText(
+      'after',
+      '\nThe global --runtime takes a comma-separated list here (default runc,crun).\n\nExamples:\n' +
+        '  $ salvo bench --count 50\n' +
+        '  $ salvo bench --runtime runc,crun --count 200 --concurrency 1,4 --json -\n' +
+        '  $ salvo bench --concurrency 1,2,4,8 --markdown summary.md --html bench.html',
+    )
+    .action(async (options: BenchCliOptions) => {
+      const g = globals();
+      const runtimes = (runtimeGiven() ? (g.runtime ?? 'runc') : 'runc,crun').split(',').map((r) => r.trim()).filter((r) => r !== '');
+      if (runtimes.length === 0) throw new UsageError('--runtime names no runtime');
+      const count = parsePositiveInteger(options.count, '--count');
+      const rounds = Math.min(parsePositiveInteger(options.rounds, '--rounds'), count);
+      const concurrencies = options.concurrency.split(',').map((k) => parsePositiveInteger(k, '--concurrency'));
+      const context = contextFrom(g);
+      const total = runtimes.length * concurrencies.length * count * (options.baseline ? 2 : 1);
+      const progress = options.progress && process.stderr.isTTY === true && !context.log.toStderr ? new Progress({ stream: process.stderr, total }) : null;
+      let done = 0;
+      try {
+        const report = await runBench({
+          runtimes,
+          count,
+          concurrencies,
+          baseline: options.baseline,
+          rounds,
+          stateDir: context.stateDir,
+          bundle: options.bundle,
+          logger: context.log.logger,
+          onContainer: () => progress?.update({ done: ++done, running: 0, ok: done, failed: 0 }),
+        });
+        progress?.stop();
+        if (options.json === '-') process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+        else process.stdout.write(formatBenchText(report));
+        if (options.json !== undefined && options.json !== '-') writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
+        if (options.markdown !== undefined) writeFileSync(options.markdown, formatBenchMarkdown(report));
+        if (options.html !== undefined) writeFileSync(options.html, formatBenchHtml(report));
+        const failed = report.rows.some((r) => r.salvo.failures > 0 || r.salvo.exitsRecorded !== r.salvo.count);
+        if (options.json === '-') process.stderr.write(formatBenchText(report));
+        process.exitCode = failed ? 1 : 0;
+      } finally {
+        progress?.stop();
+        context.log.flush();
+      }
+    });
+}
