@@ -155,6 +155,8 @@ export interface StartTask {
   stdio: StdioMode;
   /** True when a prepare task already ran: `bundle` is then the effective one. */
   prepared: boolean;
+  /** A spawn gate (src/io/spawn-gate.ts): prepare at once, spawn once a slot is free. */
+  gate: SharedArrayBuffer | null;
   startMode: StartMode;
   noPivot: boolean;
   noNewKeyring: boolean;
@@ -194,7 +196,13 @@ export interface DeleteTask {
   logFile: string;
 }
 
-export type WorkerTask = StartTask | PrepareTask | RuntimeCommandTask | DeleteTask;
+/** exitStatus files of one reap pass, written after their rows committed. */
+export interface ExitStatusTask {
+  kind: 'exit-status';
+  statuses: { dir: string; exitCode: number }[];
+}
+
+export type WorkerTask = StartTask | PrepareTask | RuntimeCommandTask | DeleteTask | ExitStatusTask;
 
 export interface PlainError {
   code: string;

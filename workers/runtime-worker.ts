@@ -1,5 +1,19 @@
 // Piscina entry point: dispatches one task to its adapter and returns a plain object.
+import { writeExitStatus } from '../src/io/process-dir.js';
 import type { WorkerTask } from '../src/types.js';
+
+/** Each file atomically; one that cannot be written (disk full) does not stop the others. */
+function writeExitStatuses(statuses: { dir: string; exitCode: number }[]): { failed: number } {
+  let failed = 0;
+  for (const { dir, exitCode } of statuses) {
+    try {
+      writeExitStatus(dir, exitCode);
+    } catch {
+      failed++;
+    }
+  }
+  return { failed };
+}
 import { deleteContainer, runCommand } from './command.js';
 import { prepareContainer, startContainer } from './start.js';
 
@@ -13,5 +27,7 @@ export default async function runTask(task: WorkerTask): Promise<unknown> {
       return deleteContainer(task);
     case 'prepare':
       return prepareContainer(task);
+    case 'exit-status':
+      return writeExitStatuses(task.statuses);
   }
 }

@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { deriveConfig, loadBundleConfig, writeConfig } from '../src/bundle/spec.js';
 import { isErrorCode } from '../src/errors.js';
-import { closeFds, openRuntimeStdio, prepareProcessDir, processPaths } from '../src/io/process-dir.js';
+import { closeFds, openRuntimeStdio, prepareProcessDir, processPaths, type ProcessPaths } from '../src/io/process-dir.js';
+import { acquireSpawnSlot, releaseSpawnSlot } from '../src/io/spawn-gate.js';
 import { readProcStat } from '../src/io/procfs.js';
 import { createArgs, deleteArgs, killArgs, runArgs, startArgs } from '../src/runtime/argv.js';
 import { describeFailure, invokeRuntime, type InvokeResult } from '../src/runtime/invoke.js';
@@ -48,13 +49,34 @@ export async function startContainer(task: StartTask): Promise<StartResult> {
     bundle = prepared.bundle;
   }
   const paths = processPaths(task.dir);
+  if (task.gate !== null && !(await acquireSpawnSlot(task.gate))) {
+    return failed({ code: 'ERR_ABORTED', message: `start of ${task.id} was canceled before its runtime was spawned` });
+  }
+  try {
+    return await spawnPrepared(task, bundle, paths, timings, (at) => (spawnedAt = at), failed);
+  } finally {
+    if (task.gate !== null) releaseSpawnSlot(task.gate);
+  }
+}
+
+async function spawnPrepared(
+  task: StartTask,
+  bundle: string,
+  paths: ProcessPaths,
+  timings: { queuedMs: number; prepareMs: number; runtimeMs: number },
+  onSpawn: (at: number) => void,
+  failed: (error: PlainError, runtimeExitCode?: number | null) => StartResult,
+): Promise<StartResult> {
   let fds;
   try {
     fds = openRuntimeStdio(paths, task.stdio);
   } catch (error) {
     return failed(plainError(error));
   }
-  spawnedAt = now();
+  const spawnedAt = now();
+  onSpawn(spawnedAt);
+  // Queued: from the start call to the spawn, except preparing (pool and gate waits).
+  timings.queuedMs = Math.max(0, spawnedAt - task.queuedAt - timings.prepareMs);
 
   const runOptions = { bundle, pidFile: paths.pid, noPivot: task.noPivot, noNewKeyring: task.noNewKeyring };
   let result: InvokeResult;

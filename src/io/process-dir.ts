@@ -1,7 +1,6 @@
 // The process directory (DESIGN §4): its paths, its preparation, and the files salvo writes in it.
-import { closeSync, mkdirSync, openSync, rmSync, constants } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { closeSync, constants, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { native } from '../native.js';
 import type { StdioMode } from '../types.js';
 
@@ -51,7 +50,9 @@ export function processPaths(dir: string): ProcessPaths {
 export function prepareProcessDir(dir: string, stdio: StdioMode): ProcessPaths {
   const paths = processPaths(dir);
   rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // Two plain mkdirs: a recursive one tries the full path first and fails once more.
+  mkdirSync(dirname(dir), { recursive: true, mode: 0o700 });
+  mkdirSync(dir, { mode: 0o700 });
   const addon = native();
   addon.mkfifo(paths.exit, 0o600);
   if (stdio === 'fifo') {
@@ -71,6 +72,15 @@ export interface StdioFds {
  * The fds the runtime (and, with `run -d`, the container) gets as stdio: never pipes, which
  * would keep `run -d` pending until the container exits (DESIGN §12).
  */
+// Per thread, opened once and never closed: every start gets them as stdin (and stdout for 'null').
+let devNullRead: number | undefined;
+let devNullWrite: number | undefined;
+
+/** True for the shared /dev/null fds, which closeFds leaves open. */
+function isDevNull(fd: number): boolean {
+  return fd === devNullRead || fd === devNullWrite;
+}
+
 export function openRuntimeStdio(paths: ProcessPaths, stdio: StdioMode): StdioFds {
   const opened: number[] = [];
   try {
@@ -79,11 +89,10 @@ export function openRuntimeStdio(paths: ProcessPaths, stdio: StdioMode): StdioFd
       opened.push(fd);
       return fd;
     };
-    const stdin = open('/dev/null', constants.O_RDONLY);
-    if (stdio === 'null') {
-      const devNull = open('/dev/null', constants.O_WRONLY);
-      return { stdin, stdout: devNull, stderr: devNull };
-    }
+    devNullRead ??= openSync('/dev/null', constants.O_RDONLY);
+    devNullWrite ??= openSync('/dev/null', constants.O_WRONLY);
+    const stdin = devNullRead;
+    if (stdio === 'null') return { stdin, stdout: devNullWrite, stderr: devNullWrite };
     if (stdio === 'log') {
       const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND;
       return { stdin, stdout: open(paths.stdoutLog, flags), stderr: open(paths.stderrLog, flags) };
@@ -100,6 +109,7 @@ export function openRuntimeStdio(paths: ProcessPaths, stdio: StdioMode): StdioFd
 
 export function closeFds(fds: Iterable<number>): void {
   for (const fd of new Set(fds)) {
+    if (isDevNull(fd)) continue;
     try {
       closeSync(fd);
     } catch {
@@ -108,9 +118,13 @@ export function closeFds(fds: Iterable<number>): void {
   }
 }
 
-/** Writes `exitStatus` atomically (temp + rename), after the record has committed. */
-export async function writeExitStatus(paths: ProcessPaths, exitCode: number): Promise<void> {
-  const temp = `${paths.exitStatus}.tmp`;
-  await writeFile(temp, `${exitCode}\n`, { mode: 0o600 });
-  await rename(temp, paths.exitStatus);
+/**
+ * Writes `exitStatus` atomically (temp + rename), after the record has committed. Synchronous on
+ * purpose: four small syscalls cost less than fs.promises' FileHandle machinery on the reap path.
+ */
+export function writeExitStatus(dir: string, exitCode: number): void {
+  const path = join(dir, 'exitStatus');
+  const temp = `${path}.tmp`;
+  writeFileSync(temp, `${exitCode}\n`, { mode: 0o600 });
+  renameSync(temp, path);
 }

@@ -1,5 +1,5 @@
 // /proc parsing shared by the main thread and workers: process start time, state, children.
-import { readFileSync, readdirSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, readdirSync } from 'node:fs';
 
 export interface ProcStat {
   /** The executable's name, at most 15 characters. */
@@ -12,15 +12,37 @@ export interface ProcStat {
   startTime: number;
 }
 
-/** Parses /proc/<pid>/stat, or returns null when the process does not exist. */
-export function readProcStat(pid: number): ProcStat | null {
-  let text: string;
+// /proc files report size 0, so readFileSync grows fresh buffers for each: read into one instead.
+const procBuffer = Buffer.allocUnsafe(64 * 1024);
+
+/** A /proc file's text, or null when it does not exist (the process or thread has gone). */
+export function readProcFile(path: string): string | null {
+  let fd: number;
   try {
-    text = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    fd = openSync(path, 'r');
   } catch {
     return null;
   }
-  return parseProcStat(text);
+  try {
+    let length = 0;
+    for (;;) {
+      const read = readSync(fd, procBuffer, length, procBuffer.length - length, null);
+      if (read === 0) break;
+      length += read;
+      if (length === procBuffer.length) return readFileSync(path, 'latin1'); // larger than the buffer: rare
+    }
+    return procBuffer.toString('latin1', 0, length);
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Parses /proc/<pid>/stat, or returns null when the process does not exist. */
+export function readProcStat(pid: number): ProcStat | null {
+  const text = readProcFile(`/proc/${pid}/stat`);
+  return text === null ? null : parseProcStat(text);
 }
 
 /** The comm field may hold spaces and parentheses: fields are counted after the last ')'. */
@@ -43,12 +65,8 @@ export function listChildren(tids?: readonly number[]): number[] {
   const children: number[] = [];
   const threads = tids ?? readdirSync('/proc/self/task').map(Number);
   for (const tid of threads) {
-    let text = '';
-    try {
-      text = readFileSync(`/proc/self/task/${tid}/children`, 'latin1');
-    } catch {
-      continue; // the thread ended
-    }
+    const text = readProcFile(`/proc/self/task/${tid}/children`);
+    if (text === null) continue; // the thread ended
     for (const part of text.split(' ')) if (part !== '' && part !== '\n') children.push(Number(part));
   }
   return children;

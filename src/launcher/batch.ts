@@ -5,13 +5,13 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { SalvoError } from '../errors.js';
 import type { BatchEvent, BatchOptions, Exit, JobResult, JobSpec, JobState, PlainError, StartSpec } from '../types.js';
-import { Gate } from './gate.js';
+import { closeSpawnGate, createSpawnGate } from '../io/spawn-gate.js';
 import type { Proc } from './launcher.js';
 
 /** What the scheduler needs from the launcher. */
 export interface BatchHost {
-  /** Starts one job; its runtime spawn waits for a slot of `gate`. */
-  start(spec: StartSpec, gate: Gate): Promise<Proc>;
+  /** Starts one job; its runtime spawn waits for a slot of `gate` (src/io/spawn-gate.ts). */
+  start(spec: StartSpec, gate: SharedArrayBuffer): Promise<Proc>;
   kill(id: string, signal: string, options: { all?: boolean }): Promise<void>;
   hasInBatch(batchId: string, id: string): boolean;
   processDir(id: string): string;
@@ -99,7 +99,7 @@ class BatchRun {
   readonly #o: Normalized;
   readonly #abort = new AbortController();
   /** At most `concurrency` runtime spawns at once; one more job may prepare meanwhile. */
-  readonly #spawnGate: Gate;
+  readonly #spawnGate: SharedArrayBuffer;
   readonly #ready: JobResult[] = [];
   readonly #running = new Map<number, RunningJob>();
   #starting = 0;
@@ -113,7 +113,7 @@ class BatchRun {
   constructor(host: BatchHost, options: Normalized) {
     this.#host = host;
     this.#o = options;
-    this.#spawnGate = new Gate(options.concurrency);
+    this.#spawnGate = createSpawnGate(options.concurrency === Infinity ? 2 ** 30 : options.concurrency);
   }
 
   get #aborted(): boolean {
@@ -341,6 +341,7 @@ class BatchRun {
 
   #cancelAll(): void {
     if (!this.#aborted) this.#abort.abort();
+    closeSpawnGate(this.#spawnGate); // starts waiting for a slot give up
     for (const job of this.#running.values()) this.#stop(job, 'canceled');
     this.#changed();
   }

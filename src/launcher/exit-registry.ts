@@ -2,7 +2,6 @@
 // one store transaction per pass, then per process exitStatus, the exit fifo, the waiters.
 // Everything here is O(1) per exit (conmon's model: exits routed by pid).
 import { closeSync } from 'node:fs';
-import { writeExitStatus, type ProcessPaths } from '../io/process-dir.js';
 import type { ReapedExit } from '../reaper/reaper.js';
 import type { ExitRow, Store } from '../store/store.js';
 import type { Exit, Logger } from '../types.js';
@@ -12,7 +11,8 @@ export interface LiveProcess {
   id: string;
   execId: string;
   pid: number;
-  paths: ProcessPaths;
+  /** The process directory; its paths are derived when needed (a live process stays small). */
+  dir: string;
   startedAt: number;
   /** Our write end of the `exit` fifo, closed at exit so that watchers see EOF. */
   exitFd: number | null;
@@ -23,6 +23,8 @@ export interface LiveProcess {
 }
 
 export type FinishedHandler = (live: LiveProcess, exit: Exit) => void;
+/** Writes exitStatus files (atomically, each) off the main thread. */
+export type StatusWriter = (statuses: { dir: string; exitCode: number }[]) => Promise<void>;
 
 function key(id: string, execId: string): string {
   return `${id}\0${execId}`;
@@ -37,14 +39,16 @@ export function deferredExit(): { exited: Promise<Exit>; settle: (exit: Exit) =>
 export class ExitRegistry {
   readonly #byPid = new Map<number, LiveProcess>();
   readonly #byId = new Map<string, LiveProcess>();
-  readonly #finishing = new Set<Promise<void>>();
   readonly #store: Store;
   readonly #logger: Logger;
   readonly #onFinished: FinishedHandler;
+  readonly #writeStatuses: StatusWriter;
+  readonly #finishing = new Set<Promise<void>>();
 
-  constructor(store: Store, logger: Logger, onFinished: FinishedHandler) {
+  constructor(store: Store, logger: Logger, writeStatuses: StatusWriter, onFinished: FinishedHandler) {
     this.#store = store;
     this.#logger = logger;
+    this.#writeStatuses = writeStatuses;
     this.#onFinished = onFinished;
   }
 
@@ -112,24 +116,38 @@ export class ExitRegistry {
     } catch (error) {
       this.#logger.error({ err: error, exits: rows.length }, 'cannot record exits in the store');
     }
-    for (const [live, exit] of finished) this.#finish(live, exit);
+    // Committed: the rest (files, fifos, waiters) happens off the reap pass.
+    if (finished.length > 0) this.#finishAll(finished);
   }
 
-  #finish(live: LiveProcess, exit: Exit): void {
-    const done = writeExitStatus(live.paths, exit.exitCode)
-      .catch((error: unknown) => this.#logger.warn({ err: error, id: live.id }, 'cannot write exitStatus'))
+  /** exitStatus files for the whole pass in one worker task, then each fifo's EOF, then waiters. */
+  #finishAll(finished: [LiveProcess, Exit][]): void {
+    const done = this.#writeStatuses(finished.map(([live, exit]) => ({ dir: live.dir, exitCode: exit.exitCode })))
+      .catch((error: unknown) => this.#logger.warn({ err: error }, 'cannot write exitStatus files'))
       .then(() => {
-        if (live.exitFd !== null) closeSync(live.exitFd);
-        live.exitFd = null;
-        live.settle(exit);
-        this.#onFinished(live, exit);
+        for (const [live, exit] of finished) this.#finish(live, exit);
       })
-      .catch((error: unknown) => this.#logger.error({ err: error, id: live.id }, 'cannot finish an exit'))
       .finally(() => this.#finishing.delete(done));
     this.#finishing.add(done);
   }
 
-  /** Resolves once every exit handed over so far has written its exitStatus and resolved its waiters. */
+  /** DESIGN §3 step 5 after the commit and exitStatus: the exit fifo's EOF, then the waiters. */
+  #finish(live: LiveProcess, exit: Exit): void {
+    try {
+      if (live.exitFd !== null) closeSync(live.exitFd);
+    } catch (error) {
+      this.#logger.warn({ err: error, id: live.id }, 'cannot close the exit fifo');
+    }
+    live.exitFd = null;
+    live.settle(exit);
+    try {
+      this.#onFinished(live, exit);
+    } catch (error) {
+      this.#logger.error({ err: error, id: live.id }, 'cannot finish an exit');
+    }
+  }
+
+  /** Resolves once every exit handed over so far has its exitStatus written and its waiters resolved. */
   async settled(): Promise<void> {
     while (this.#finishing.size > 0) await Promise.all([...this.#finishing]);
   }

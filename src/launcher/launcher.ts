@@ -29,7 +29,6 @@ import type {
   StartSpec,
 } from '../types.js';
 import { runBatch } from './batch.js';
-import { Gate } from './gate.js';
 import { ExitRegistry, deferredExit, type LiveProcess } from './exit-registry.js';
 import { normalizeOptions, type NormalizedOptions } from './options.js';
 import { RuntimePool, type Priority } from './pool.js';
@@ -105,7 +104,12 @@ export class Launcher {
     this.stateDir = options.stateDir;
     this.#lock = lock;
     this.#store = store;
-    this.#registry = new ExitRegistry(store, options.logger, (live, exit) => this.#afterExit(live, exit));
+    this.#registry = new ExitRegistry(
+      store,
+      options.logger,
+      (statuses) => this.#pool.run<void>({ kind: 'exit-status', statuses }, 'high'),
+      (live, exit) => this.#afterExit(live, exit),
+    );
     this.#reaper = Reaper.open((exits) => this.#registry.handleExits(exits));
     this.#sweeper = new OrphanSweeper(options.orphanGraceMs, (orphans) => {
       const at = Date.now();
@@ -165,8 +169,8 @@ export class Launcher {
     return this.#start(spec, null);
   }
 
-  /** With a gate (batches), the runtime spawn waits for a slot; the prepare before it does not. */
-  async #start(spec: StartSpec, gate: Gate | null): Promise<Proc> {
+  /** With a spawn gate (batches), the runtime spawn waits for a slot; the prepare before it does not. */
+  async #start(spec: StartSpec, gate: SharedArrayBuffer | null): Promise<Proc> {
     this.#assertOpen();
     const queuedAt = now();
     const start = normalizeStartSpec(spec);
@@ -205,8 +209,7 @@ export class Launcher {
     return this.#defaultBundle;
   }
 
-  async #launch(seq: number, start: NormalizedStart, bundle: string, dir: string, queuedAt: number, gate: Gate | null): Promise<Proc> {
-    const paths = processPaths(dir);
+  async #launch(seq: number, start: NormalizedStart, bundle: string, dir: string, queuedAt: number, gate: SharedArrayBuffer | null): Promise<Proc> {
     let readers: { stdout: FifoReader; stderr: FifoReader } | null = null;
     let result: StartResult;
     try {
@@ -234,7 +237,7 @@ export class Launcher {
       throw error;
     }
 
-    const live = this.#track(seq, start.id, INIT_EXEC_ID, result.pid, result.pidStartTime, paths, false);
+    const live = this.#track(seq, start.id, INIT_EXEC_ID, result.pid, result.pidStartTime, dir, false);
     const opened = readers as { stdout: FifoReader; stderr: FifoReader } | null;
     const proc: Proc = {
       id: start.id,
@@ -256,67 +259,61 @@ export class Launcher {
   }
 
   /**
-   * DESIGN §3 steps 2-3 through the pool. With a gate (batches) or fifo stdio, prepare is a task of
-   * its own: it overlaps earlier starts' runtime calls, and only the spawn waits for a gate slot.
+   * DESIGN §3 steps 2-3 through the pool: one task that prepares and spawns. With a spawn gate
+   * (batches) the worker prepares at once and waits for a slot only to spawn, so preparing overlaps
+   * earlier starts' runtime calls. Fifo stdio prepares in a task of its own: the main thread opens
+   * the read ends before the runtime opens the write ends.
    */
   async #prepareAndSpawn(
     start: NormalizedStart,
     bundle: string,
     dir: string,
     queuedAt: number,
-    gate: Gate | null,
+    gate: SharedArrayBuffer | null,
     onReaders: (readers: { stdout: FifoReader; stderr: FifoReader }) => void,
   ): Promise<StartResult> {
-    const twoPhase = gate !== null || start.stdio === 'fifo';
     let effectiveBundle = bundle;
     let prepareMs = 0;
-    if (twoPhase) {
-      const prepared = await this.#pool.run<PrepareResult>(
+    const prepared = start.stdio === 'fifo';
+    if (prepared) {
+      const result = await this.#pool.run<PrepareResult>(
         { kind: 'prepare', dir, bundle, override: start.override, stdio: start.stdio },
         'normal',
         start.signal,
       );
-      prepareMs = prepared.prepareMs;
-      if (!prepared.ok) {
-        const timings = { queuedMs: 0, prepareMs, runtimeMs: 0 };
-        return { ok: false, runtimeExitCode: null, error: prepared.error, timings, spawnedAt: null };
+      prepareMs = result.prepareMs;
+      if (!result.ok) {
+        return { ok: false, runtimeExitCode: null, error: result.error, timings: { queuedMs: 0, prepareMs, runtimeMs: 0 }, spawnedAt: null };
       }
-      effectiveBundle = prepared.bundle;
-      if (start.stdio === 'fifo') {
-        const paths = processPaths(dir);
-        onReaders({ stdout: openFifoReader(paths.stdoutFifo), stderr: openFifoReader(paths.stderrFifo) });
-      }
+      effectiveBundle = result.bundle;
+      const paths = processPaths(dir);
+      onReaders({ stdout: openFifoReader(paths.stdoutFifo), stderr: openFifoReader(paths.stderrFifo) });
     }
-    if (gate !== null) await gate.acquire(start.signal);
-    try {
-      const result = await this.#pool.run<StartResult>(
-        {
-          kind: 'start',
-          runtime: this.#runtime.invocation,
-          id: start.id,
-          dir,
-          bundle: effectiveBundle,
-          override: start.override,
-          stdio: start.stdio,
-          prepared: twoPhase,
-          startMode: start.startMode,
-          noPivot: start.noPivot,
-          noNewKeyring: start.noNewKeyring,
-          timeoutMs: this.options.startTimeoutMs,
-          queuedAt,
-        },
-        'normal',
-        start.signal,
-      );
-      if (twoPhase) {
-        result.timings.prepareMs = prepareMs;
-        // Queued: everything before the spawn that was not preparing (pool and gate waits).
-        if (result.spawnedAt !== null) result.timings.queuedMs = Math.max(0, result.spawnedAt - queuedAt - prepareMs);
-      }
-      return result;
-    } finally {
-      gate?.release();
+    const result = await this.#pool.run<StartResult>(
+      {
+        kind: 'start',
+        runtime: this.#runtime.invocation,
+        id: start.id,
+        dir,
+        bundle: effectiveBundle,
+        override: start.override,
+        stdio: start.stdio,
+        prepared,
+        gate,
+        startMode: start.startMode,
+        noPivot: start.noPivot,
+        noNewKeyring: start.noNewKeyring,
+        timeoutMs: this.options.startTimeoutMs,
+        queuedAt,
+      },
+      'normal',
+      start.signal,
+    );
+    if (prepared) {
+      result.timings.prepareMs = prepareMs;
+      if (result.spawnedAt !== null) result.timings.queuedMs = Math.max(0, result.spawnedAt - queuedAt - prepareMs);
     }
+    return result;
   }
 
   /**
@@ -334,7 +331,7 @@ export class Launcher {
     execId: string,
     pid: number,
     pidStartTime: number,
-    paths: ProcessPaths,
+    dir: string,
     adopted: boolean,
   ): LiveProcess {
     const startedAt = Date.now();
@@ -342,12 +339,12 @@ export class Launcher {
     let exitFd: number | null = null;
     try {
       // O_RDWR never blocks on a fifo and keeps it open for watchers until we close it at exit.
-      exitFd = openSync(paths.exit, constants.O_RDWR | constants.O_NONBLOCK);
+      exitFd = openSync(join(dir, 'exit'), constants.O_RDWR | constants.O_NONBLOCK);
     } catch (error) {
       this.options.logger.warn({ err: error, id }, 'cannot open the exit fifo');
     }
     const { exited, settle } = deferredExit();
-    const live: LiveProcess = { seq, id, execId, pid, paths, startedAt, exitFd, adopted, exited, settle };
+    const live: LiveProcess = { seq, id, execId, pid, dir, startedAt, exitFd, adopted, exited, settle };
     this.#registry.add(live);
     try {
       this.#reaper.track(pid);
@@ -371,7 +368,7 @@ export class Launcher {
           runtime: this.#runtime.invocation,
           id: live.id,
           force: exit.signal !== null || exit.state === 'lost',
-          logFile: join(live.paths.dir, 'delete.log.json'),
+          logFile: join(live.dir, 'delete.log.json'),
         },
         'low',
       )
@@ -515,7 +512,7 @@ export class Launcher {
       const { record } = action;
       if (action.kind === 'adopt') {
         if (record.state === 'subscribed') this.#store.markRunning(record.seq, action.pid, action.pidStartTime, Date.now());
-        this.#track(record.seq, record.id, record.execId, action.pid, action.pidStartTime, processPaths(record.dir), true);
+        this.#track(record.seq, record.id, record.execId, action.pid, action.pidStartTime, record.dir, true);
         this.options.logger.info({ id: record.id, initPid: action.pid }, 'adopted a process left by an earlier launcher');
       } else {
         this.#store.recordExits([
@@ -545,32 +542,37 @@ export class Launcher {
     }
     const graceMs = options.graceMs ?? 10_000;
     await Promise.allSettled([...this.#inflight]);
-    if (mode !== 'leave') {
+    if (mode === 'wait') await Promise.all(this.#registry.all().map((l) => l.exited));
+    if (mode === 'kill') {
       const live = this.#registry.all();
-      if (mode === 'kill' && live.length > 0) await this.#stopAll(live, graceMs);
-      await Promise.all(live.map((l) => l.exited));
+      if (live.length > 0 && !(await this.#stopAll(live, graceMs))) {
+        // SIGKILL did not end them (a process stuck in the kernel): leave their records running.
+        this.options.logger.error({ ids: this.#registry.all().map((l) => l.id) }, 'containers outlived SIGKILL at close');
+      }
     }
     await this.#registry.settled();
     await Promise.allSettled([...this.#deletes.values()]);
     await this.#shutdown();
   }
 
-  async #stopAll(live: LiveProcess[], graceMs: number): Promise<void> {
-    const inits = live.filter((l) => l.execId === INIT_EXEC_ID && !l.adopted);
-    await Promise.allSettled(inits.map((l) => this.#runtimeCommand(l.id, killArgs(l.id, 'SIGTERM', { all: true }), 'high')));
-    const all = Promise.all(live.map((l) => l.exited));
-    const timedOut = await Promise.race([all.then(() => false), delay(graceMs).then(() => true)]);
-    if (!timedOut) return;
-    const remaining = inits.filter((l) => this.#registry.byPid(l.pid) !== undefined);
-    await Promise.allSettled(remaining.map((l) => this.#runtimeCommand(l.id, killArgs(l.id, 'SIGKILL', { all: true }), 'high')));
+  /** SIGTERM to every container (adopted ones too), SIGKILL after the grace period; true once all exited. */
+  async #stopAll(live: LiveProcess[], graceMs: number): Promise<boolean> {
+    const ids = [...new Set(live.map((l) => l.id))];
+    const all = Promise.all(live.map((l) => l.exited)).then(() => true);
+    const within = (ms: number): Promise<boolean> => Promise.race([all, delay(ms).then(() => false)]);
+    await Promise.allSettled(ids.map((id) => this.#runtimeCommand(id, killArgs(id, 'SIGTERM', { all: true }), 'high')));
+    if (await within(graceMs)) return true;
+    const remaining = ids.filter((id) => this.#registry.byId(id) !== undefined || live.some((l) => l.id === id && this.#registry.byPid(l.pid) !== undefined));
+    await Promise.allSettled(remaining.map((id) => this.#runtimeCommand(id, killArgs(id, 'SIGKILL', { all: true }), 'high')));
+    return within(Math.max(graceMs, 5000));
   }
 
   async #shutdown(): Promise<void> {
     this.#closed = true;
     this.#sweeper.stop();
     this.#sweeper.sweep(); // runtime helpers that exited since the last sweep
+    this.#reaper.close(); // before the pool: no exit may arrive once exitStatus cannot be written
     await this.#pool.destroy();
-    this.#reaper.close();
     this.#runtime?.namespace?.close();
     this.#store.close();
     this.#lock.release();

@@ -9,7 +9,8 @@ import { listMainThreadChildren, readProcStat, type ProcStat } from '../io/procf
 import { native } from '../native.js';
 import { decodeRecords, trackedPids, type ReapedExit } from './reaper.js';
 
-const THROTTLE_MS = 250;
+// Orphans are rare and wait out a grace period anyway: a sweep (O(children)) once a second is plenty.
+const THROTTLE_MS = 1000;
 
 export type OrphanHandler = (orphans: ReapedExit[]) => void;
 export type HelperTest = (stat: ProcStat) => boolean;

@@ -26,7 +26,6 @@ const MIGRATIONS: readonly string[] = [
      dir TEXT NOT NULL,
      launcher INTEGER NOT NULL
    );
-   CREATE INDEX processes_running_pid ON processes (pid) WHERE state = 'running';
    CREATE UNIQUE INDEX processes_live_id ON processes (container_id, exec_id)
      WHERE state IN ('subscribed', 'running');
    CREATE INDEX processes_by_container ON processes (container_id, seq);

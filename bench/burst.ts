@@ -1,0 +1,74 @@
+// Macro: N containers blocked reading one fifo are released at once, so N exits arrive in a burst.
+// Reports, per exit, the reap pass noticing it to its committed row, and the event loop's delay
+// (how long a readable pidfd can wait before a pass runs): their sum bounds readable-to-committed.
+import { closeSync, constants, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Launcher, type Proc } from '../src/index.js';
+import { native } from '../src/native.js';
+
+export interface BurstResult {
+  runtime: string;
+  exits: number;
+  recorded: number;
+  releaseToAllRecordedMs: number;
+  reapToRecord: { p50: number; p99: number; max: number };
+  loopDelay: { p50: number; p99: number; max: number };
+}
+
+async function limit<T>(items: T[], k: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: k }, async () => {
+    while (next < items.length) await work(items[next++] as T);
+  }));
+}
+
+export async function runBurst(runtime: string, count: number, stateDir: string): Promise<BurstResult> {
+  const launcher = await Launcher.open({ stateDir, runtime, deleteAfterExit: false, tasksPerWorker: 16 });
+  const scratch = mkdtempSync(join(tmpdir(), 'salvo-burst-'));
+  try {
+    await launcher.gc();
+    const barrier = join(scratch, 'barrier');
+    mkdirSync(barrier);
+    native().mkfifo(join(barrier, 'go'), 0o666);
+    const base = await launcher.defaultBundle();
+    const config = JSON.parse(readFileSync(join(base, 'config.json'), 'utf8')) as { root: { path: string }; mounts: object[]; process: { args: string[] } };
+    config.root.path = join(base, 'rootfs');
+    config.mounts.push({ destination: '/barrier', type: 'bind', source: barrier, options: ['rbind', 'rw'] });
+    config.process.args = ['/bin/sh', '-c', 'read x < /barrier/go'];
+    const bundle = join(scratch, 'bundle');
+    mkdirSync(bundle);
+    writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
+
+    const procs: Proc[] = [];
+    const ids = Array.from({ length: count }, (_, i) => `burst-${Date.now().toString(36)}-${i}`);
+    await limit(ids, 8, async (id) => {
+      procs.push(await launcher.start({ id, bundle, stdio: 'null' }));
+    });
+    launcher.reapLatency.reset();
+    const loop = monitorEventLoopDelay({ resolution: 1 });
+    loop.enable();
+    const released = performance.now();
+    const fd = openSync(join(barrier, 'go'), constants.O_WRONLY);
+    writeSync(fd, '\n'.repeat(count));
+    closeSync(fd);
+    const exits = await Promise.all(procs.map((p) => p.exited));
+    const releaseToAllRecordedMs = performance.now() - released;
+    loop.disable();
+    const h = launcher.reapLatency;
+    const ms = (ns: number): number => ns / 1e6;
+    return {
+      runtime,
+      exits: exits.length,
+      recorded: launcher.list({}).filter((r) => ids.includes(r.id) && r.state === 'exited').length,
+      releaseToAllRecordedMs,
+      reapToRecord: { p50: h.quantile(0.5), p99: h.quantile(0.99), max: h.max },
+      loopDelay: { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) },
+    };
+  } finally {
+    await launcher.gc().catch(() => undefined);
+    await launcher.close();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
