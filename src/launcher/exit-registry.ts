@@ -2,7 +2,7 @@
 // one store transaction per pass, then per process exitStatus, the exit fifo, the waiters.
 // Everything here is O(1) per exit (conmon's model: exits routed by pid).
 import { closeSync } from 'node:fs';
-import { writeExitStatus, type ProcessPaths } from '../io/process-dir.js';
+import { INIT_EXEC_ID, writeExitStatus, type ProcessPaths } from '../io/process-dir.js';
 import type { ReapedExit } from '../reaper/reaper.js';
 import type { ExitRow, Store } from '../store/store.js';
 import type { Exit, Logger } from '../types.js';
@@ -28,6 +28,10 @@ function key(id: string, execId: string): string {
   return `${id}\0${execId}`;
 }
 
+function isInit(live: LiveProcess): boolean {
+  return live.execId === INIT_EXEC_ID;
+}
+
 export function deferredExit(): { exited: Promise<Exit>; settle: (exit: Exit) => void } {
   let settle!: (exit: Exit) => void;
   const exited = new Promise<Exit>((resolve) => (settle = resolve));
@@ -38,6 +42,8 @@ export class ExitRegistry {
   readonly #byPid = new Map<number, LiveProcess>();
   readonly #byId = new Map<string, LiveProcess>();
   readonly #finishing = new Set<Promise<void>>();
+  /** Per container id: exits of exec'd processes not yet finished (exitStatus, waiters). */
+  readonly #execsFinishing = new Map<string, Set<Promise<void>>>();
   readonly #store: Store;
   readonly #logger: Logger;
   readonly #onFinished: FinishedHandler;
@@ -57,7 +63,7 @@ export class ExitRegistry {
     this.#byId.set(key(live.id, live.execId), live);
   }
 
-  byId(id: string, execId = 'init'): LiveProcess | undefined {
+  byId(id: string, execId = INIT_EXEC_ID): LiveProcess | undefined {
     return this.#byId.get(key(id, execId));
   }
 
@@ -69,11 +75,14 @@ export class ExitRegistry {
     return [...this.#byPid.values()];
   }
 
-  /** The reaper's handler: commit every exit of the pass at once, then finish each process. */
+  /**
+   * The reaper's handler: commit every exit of the pass at once, then finish each process. A
+   * container's init finishes after its exec'd processes reaped in this or an earlier pass
+   * (containerd's order): their rows come first and the init waits for their waiters.
+   */
   handleExits(exits: readonly ReapedExit[]): void {
     const at = Date.now();
-    const rows: ExitRow[] = [];
-    const finished: [LiveProcess, Exit][] = [];
+    const finished: [LiveProcess, Exit, ExitRow][] = [];
     for (const reaped of exits) {
       const live = this.#byPid.get(reaped.pid);
       if (live === undefined) continue;
@@ -93,7 +102,7 @@ export class ExitRegistry {
         exitedAt: at,
         durationMs: at - live.startedAt,
       };
-      rows.push({
+      const row: ExitRow = {
         seq: live.seq,
         state: exit.state,
         exitCode: exit.exitCode,
@@ -102,11 +111,14 @@ export class ExitRegistry {
         systemUs: lost ? null : reaped.systemUs,
         maxRssKb: lost ? null : reaped.maxRssKb,
         at,
-      });
-      finished.push([live, exit]);
+      };
+      finished.push([live, exit, row]);
       this.#byPid.delete(live.pid);
       this.#byId.delete(key(live.id, live.execId));
     }
+    // Stable: exec'd processes before inits, otherwise the reaper's order.
+    finished.sort(([a], [b]) => Number(isInit(a)) - Number(isInit(b)));
+    const rows = finished.map(([, , row]) => row);
     try {
       this.#store.recordExits(rows);
     } catch (error) {
@@ -116,7 +128,10 @@ export class ExitRegistry {
   }
 
   #finish(live: LiveProcess, exit: Exit): void {
-    const done = writeExitStatus(live.paths, exit.exitCode)
+    // An init waits for the exec'd processes of its container that are still finishing.
+    const execs = isInit(live) ? [...(this.#execsFinishing.get(live.id) ?? [])] : [];
+    const done = Promise.all(execs)
+      .then(() => writeExitStatus(live.paths, exit.exitCode))
       .catch((error: unknown) => this.#logger.warn({ err: error, id: live.id }, 'cannot write exitStatus'))
       .then(() => {
         if (live.exitFd !== null) closeSync(live.exitFd);
@@ -125,8 +140,22 @@ export class ExitRegistry {
         this.#onFinished(live, exit);
       })
       .catch((error: unknown) => this.#logger.error({ err: error, id: live.id }, 'cannot finish an exit'))
-      .finally(() => this.#finishing.delete(done));
+      .finally(() => {
+        this.#finishing.delete(done);
+        if (!isInit(live)) this.#forgetExecFinishing(live.id, done);
+      });
     this.#finishing.add(done);
+    if (!isInit(live)) {
+      const pending = this.#execsFinishing.get(live.id) ?? new Set<Promise<void>>();
+      pending.add(done);
+      this.#execsFinishing.set(live.id, pending);
+    }
+  }
+
+  #forgetExecFinishing(id: string, done: Promise<void>): void {
+    const pending = this.#execsFinishing.get(id);
+    pending?.delete(done);
+    if (pending?.size === 0) this.#execsFinishing.delete(id);
   }
 
   /** Resolves once every exit handed over so far has written its exitStatus and resolved its waiters. */
