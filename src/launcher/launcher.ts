@@ -5,17 +5,21 @@ import { basename, join } from 'node:path';
 import type { Socket } from 'node:net';
 import { ensureBusyboxBundle } from '../bundle/busybox.js';
 import { SalvoError, errorFromPlain } from '../errors.js';
-import { openFifoReader, type FifoReader } from '../io/fifo.js';
 import { INIT_EXEC_ID, processDir, processPaths, type ProcessPaths } from '../io/process-dir.js';
 import { readProcStat, startTimeToEpochMs, type ProcStat } from '../io/procfs.js';
+import type { Terminal } from '../io/terminal.js';
 import { OrphanSweeper } from '../reaper/orphans.js';
 import { Reaper } from '../reaper/reaper.js';
-import { deleteArgs, killArgs, listArgs } from '../runtime/argv.js';
+import { deleteArgs, killArgs, listArgs, pauseArgs, resumeArgs, stateArgs } from '../runtime/argv.js';
 import { planRecovery } from '../store/recovery.js';
 import { acquireStateLock, type StateLock } from '../store/lock.js';
 import { Store, type ListFilter } from '../store/store.js';
 import type {
   BatchOptions,
+  CheckpointResult,
+  CheckpointSpec,
+  ExecSpec,
+  RuntimeState,
   CommandResult,
   JobResult,
   JobSpec,
@@ -23,15 +27,19 @@ import type {
   LaunchTimings,
   LauncherOptions,
   ProcessRecord,
+  RestorePlan,
   StartResult,
   StartSpec,
 } from '../types.js';
 import { runBatch } from './batch.js';
+import { assertLive, execInContainer } from './exec.js';
 import { ExitRegistry, deferredExit, type LiveProcess } from './exit-registry.js';
 import { normalizeOptions, type NormalizedOptions } from './options.js';
+import { attachTerminal, closeProcessIo, openProcessIo, outputStreams, releaseKeepAlive, type ProcessIo } from './process-io.js';
 import { RuntimePool, type Priority } from './pool.js';
 import { setupRuntime, type RuntimeSetup } from './runtime-setup.js';
 import { ensureStateDir } from './state-dir.js';
+import { normalizeCheckpointSpec } from './validate-lifecycle.js';
 import { normalizeStartSpec, validateId, type NormalizedStart } from './validate.js';
 
 /** A started process: resolves from `start` once the runtime reports it running. */
@@ -47,6 +55,8 @@ export interface Proc {
   /** With stdio 'fifo': the process's output as it is written. */
   stdout: Socket | null;
   stderr: Socket | null;
+  /** With terminal: true: the pty (read and write it; destroy it if you do not read it) and its size. */
+  terminal: Terminal | null;
 }
 
 export interface GcResult {
@@ -63,6 +73,8 @@ export interface CloseOptions {
 }
 
 const now = (): number => performance.timeOrigin + performance.now();
+// CRIU writes all of a container's memory: far longer than a start may take.
+const CHECKPOINT_TIMEOUT_MS = 10 * 60_000;
 const OWN_SESSION = readProcStat(process.pid)?.session ?? -1;
 
 export class Launcher {
@@ -181,13 +193,10 @@ export class Launcher {
 
   async #launch(seq: number, start: NormalizedStart, bundle: string, dir: string, queuedAt: number): Promise<Proc> {
     const paths = processPaths(dir);
-    let readers: { stdout: FifoReader; stderr: FifoReader } | null = null;
+    let io: ProcessIo = { prepared: false, readers: null, console: null };
     let result: StartResult;
     try {
-      if (start.stdio === 'fifo') {
-        await this.#pool.run({ kind: 'prepare', dir, stdio: 'fifo' }, 'normal', start.signal);
-        readers = { stdout: openFifoReader(paths.stdoutFifo), stderr: openFifoReader(paths.stderrFifo) };
-      }
+      io = await openProcessIo(this.#pool, dir, start.stdio, start.override?.terminal === true, this.options.startTimeoutMs, start.signal);
       result = await this.#pool.run<StartResult>(
         {
           kind: 'start',
@@ -197,10 +206,12 @@ export class Launcher {
           bundle,
           override: start.override,
           stdio: start.stdio,
-          prepared: readers !== null,
+          prepared: io.prepared,
           startMode: start.startMode,
           noPivot: start.noPivot,
           noNewKeyring: start.noNewKeyring,
+          consoleSocket: io.console?.path ?? null,
+          restore: restorePlan(start, bundle),
           timeoutMs: this.options.startTimeoutMs,
           queuedAt,
         },
@@ -210,11 +221,10 @@ export class Launcher {
     } catch (error) {
       const failure = error instanceof SalvoError ? error : new SalvoError('ERR_RUNTIME_FAILED', String(error), { cause: error });
       this.#store.markFailed({ seq, runtimeExitCode: null, errorCode: failure.code, errorMessage: failure.message, at: Date.now() });
-      closeReaders(readers);
+      closeProcessIo(io);
       throw failure;
     } finally {
-      readers?.stdout.release();
-      readers?.stderr.release();
+      releaseKeepAlive(io);
     }
 
     if (!result.ok) {
@@ -225,7 +235,7 @@ export class Launcher {
         errorMessage: result.error.message,
         at: Date.now(),
       });
-      closeReaders(readers);
+      closeProcessIo(io);
       const error = errorFromPlain(result.error, result.runtimeExitCode);
       Object.assign(error.details, { id: start.id, timings: result.timings });
       throw error;
@@ -239,8 +249,8 @@ export class Launcher {
       dir,
       timings: result.timings,
       exited: live.exited,
-      stdout: readers?.stdout.stream ?? null,
-      stderr: readers?.stderr.stream ?? null,
+      ...outputStreams(io),
+      terminal: await attachTerminal(io, live),
     };
     if (start.signal?.aborted === true) {
       await this.kill(start.id, 'SIGKILL').catch(() => undefined);
@@ -332,6 +342,97 @@ export class Launcher {
     await this.#runtimeCommand(id, killArgs(id, sig, options), 'high');
   }
 
+  /**
+   * Runs a process in a running container (`exec -d`), tracked like an init: its own record,
+   * its exit recorded exactly once. Rejects with ERR_CONTAINER_STOPPED when the container is
+   * not running, or the runtime's error (ERR_RUNTIME_FAILED) when the exec fails.
+   */
+  async exec(id: string, spec: ExecSpec): Promise<Proc> {
+    this.#assertOpen();
+    const exec = execInContainer(
+      {
+        stateDir: this.stateDir,
+        pool: this.#pool,
+        runtime: this.#runtime.invocation,
+        store: this.#store,
+        registry: this.#registry,
+        timeoutMs: this.options.startTimeoutMs,
+        track: (seq, cid, execId, pid, pidStartTime, paths) => this.#track(seq, cid, execId, pid, pidStartTime, paths, false),
+      },
+      id,
+      spec,
+    );
+    this.#inflight.add(exec);
+    try {
+      return await exec;
+    } finally {
+      this.#inflight.delete(exec);
+    }
+  }
+
+  /**
+   * Checkpoints a running container with CRIU into `<bundle>/checkpoints/<name>` (or `dir`) and
+   * stores its CRIU flags there, so that `start({ checkpoint })` restores with the same ones.
+   */
+  async checkpoint(id: string, spec: CheckpointSpec): Promise<CheckpointResult> {
+    this.#assertOpen();
+    validateId(id, 'container id');
+    const checkpoint = normalizeCheckpointSpec(spec);
+    assertLive({ store: this.#store, registry: this.#registry }, id);
+    const bundle = this.#store.get(id)?.bundle;
+    const dir = checkpoint.dir ?? (bundle == null ? null : join(bundle, 'checkpoints', checkpoint.name as string));
+    if (dir === null) throw new SalvoError('ERR_NOT_FOUND', `container ${id} has no recorded bundle: give the checkpoint a dir`);
+    const result = await this.#pool.run<CommandResult>(
+      {
+        kind: 'checkpoint',
+        runtime: this.#runtime.invocation,
+        id,
+        imagePath: dir,
+        workPath: checkpoint.workDir,
+        leaveRunning: checkpoint.leaveRunning,
+        criu: checkpoint.criu,
+        logFile: join(processDir(this.stateDir, id), 'checkpoint.log.json'),
+        timeoutMs: CHECKPOINT_TIMEOUT_MS,
+      },
+      'normal',
+    );
+    if (!result.ok && result.error !== null) {
+      const error = errorFromPlain(result.error, result.runtimeExitCode);
+      Object.assign(error.details, { id, dir });
+      throw error;
+    }
+    return { id, dir, leftRunning: checkpoint.leaveRunning };
+  }
+
+  /** Freezes every process of a running container (`runtime pause`). */
+  async pause(id: string): Promise<void> {
+    this.#assertNotClosed();
+    validateId(id, 'container id');
+    assertLive({ store: this.#store, registry: this.#registry }, id);
+    await this.#runtimeCommand(id, pauseArgs(id), 'high');
+  }
+
+  /** Thaws a paused container (`runtime resume`). */
+  async resume(id: string): Promise<void> {
+    this.#assertNotClosed();
+    validateId(id, 'container id');
+    assertLive({ store: this.#store, registry: this.#registry }, id);
+    await this.#runtimeCommand(id, resumeArgs(id), 'high');
+  }
+
+  /** The runtime's view of a container (`runtime state`, parsed): status, pid, bundle… */
+  async state(id: string): Promise<RuntimeState> {
+    this.#assertNotClosed();
+    validateId(id, 'container id');
+    if (this.#store.get(id) === undefined) throw new SalvoError('ERR_NOT_FOUND', `no container ${id}`);
+    const result = await this.#runtimeCommand(id, stateArgs(id), 'normal');
+    try {
+      return JSON.parse(result.stdout) as RuntimeState;
+    } catch (error) {
+      throw new SalvoError('ERR_RUNTIME_FAILED', `runtime state ${id} printed no JSON: ${result.stdout.slice(0, 200)}`, { cause: error });
+    }
+  }
+
   async #runtimeCommand(id: string, args: string[], priority: Priority): Promise<CommandResult> {
     const result = await this.#pool.run<CommandResult>(
       {
@@ -384,7 +485,9 @@ export class Launcher {
       throw new SalvoError('ERR_INVALID_OPTION', `gc option olderThanMs must be a number of ms ≥ 0, got ${String(olderThanMs)}`);
     }
     const cutoff = Date.now() - olderThanMs;
-    const busy = (id: string): boolean => this.#registry.byId(id) !== undefined || this.#starting.has(id);
+    // A container's exec'd processes may outlive its init (host pid namespace): their files stay too.
+    const live = new Set(this.#registry.all().map((l) => l.id));
+    const busy = (id: string): boolean => live.has(id) || this.#starting.has(id);
     const finishedBefore = (id: string): boolean => {
       const record = this.#store.get(id);
       return record === undefined || (record.state !== 'running' && record.state !== 'subscribed' && (record.exitedAt ?? 0) <= cutoff);
@@ -512,9 +615,11 @@ export class Launcher {
   }
 }
 
-function closeReaders(readers: { stdout: FifoReader; stderr: FifoReader } | null): void {
-  readers?.stdout.stream.destroy();
-  readers?.stderr.stream.destroy();
+/** Where a restore takes its images: `<bundle>/checkpoints/<name>` unless a directory is given. */
+function restorePlan(start: NormalizedStart, bundle: string): RestorePlan | null {
+  const ref = start.checkpoint;
+  if (ref === null) return null;
+  return { imagePath: ref.dir ?? join(bundle, 'checkpoints', ref.name as string), workPath: ref.workDir };
 }
 
 function normalizeSignal(signal: string | number): string {
