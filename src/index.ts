@@ -14,6 +14,7 @@ export type {
   ExecSpec,
   ProcessUser,
   RuntimeState,
+  TerminalSize,
   BatchOptions,
   Exit,
   ExitState,

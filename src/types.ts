@@ -52,8 +52,10 @@ export interface StartSpec {
   env?: Record<string, string> | string[];
   /** Override process.cwd. */
   cwd?: string;
-  /** Run with a terminal (pty). */
+  /** Run with a terminal (pty): the Proc gets `terminal`. */
   terminal?: boolean;
+  /** The terminal's size when the process starts. Default 80×24. */
+  terminalSize?: TerminalSize;
   /** stdout/stderr: 'log' (files in the process directory, default), 'null', or 'fifo' (streams). */
   stdio?: StdioMode;
   noPivot?: boolean;
@@ -78,6 +80,11 @@ export interface CheckpointRef {
   workDir?: string;
 }
 
+export interface TerminalSize {
+  cols: number;
+  rows: number;
+}
+
 /** The numeric user a process runs as (OCI process.user). */
 export interface ProcessUser {
   uid: number;
@@ -97,6 +104,8 @@ export interface ExecSpec {
   user?: ProcessUser;
   /** Run with a terminal (pty): the Proc gets `terminal`. */
   terminal?: boolean;
+  /** The terminal's size when the process starts. Default 80×24. */
+  terminalSize?: TerminalSize;
   /** stdout/stderr: 'log' (default), 'null' or 'fifo' (streams). */
   stdio?: StdioMode;
   /** Id of the exec'd process within its container. Default `exec-<n>`. */
@@ -219,6 +228,8 @@ export interface ProcessOverride {
   env?: string[];
   cwd?: string;
   terminal?: boolean;
+  /** OCI process.consoleSize: the runtime sets it before the process runs. */
+  consoleSize?: { height: number; width: number };
   user?: ProcessUser;
 }
 

@@ -27,6 +27,7 @@ export function deriveProcess(config: Json, source: string, override: ProcessOve
   // An exec'd process has a terminal only when asked: the runtime needs a console socket for one.
   process.terminal = override.terminal === true;
   if (process.terminal !== true) delete process.consoleSize;
+  else if (override.consoleSize !== undefined) process.consoleSize = { ...override.consoleSize };
   return process;
 }
 

@@ -2,7 +2,7 @@
 import { isAbsolute } from 'node:path';
 import { INIT_EXEC_ID } from '../io/process-dir.js';
 import type { CheckpointSpec, CriuOptions, ExecSpec, ProcessOverride, ProcessUser, StdioMode } from '../types.js';
-import { bad, directory, normalizeEnv, normalizeLabels, stringArray, validateId } from './validate.js';
+import { bad, consoleSize, directory, normalizeEnv, normalizeLabels, stringArray, validateId } from './validate.js';
 import { SalvoError } from '../errors.js';
 
 export interface NormalizedExec {
@@ -50,6 +50,7 @@ export function normalizeExecSpec(spec: ExecSpec): NormalizedExec {
   if (spec.terminal !== undefined && typeof spec.terminal !== 'boolean') throw bad('terminal', spec.terminal, 'a boolean');
   const terminal = spec.terminal === true;
   override.terminal = terminal;
+  if (terminal) override.consoleSize = consoleSize(spec.terminalSize);
   const stdio = spec.stdio ?? 'log';
   if (!STDIO_MODES.includes(stdio)) throw bad('stdio', stdio, `one of ${STDIO_MODES.join(', ')}`);
   return { execId, override, terminal, stdio, labels: normalizeLabels(spec.labels) };

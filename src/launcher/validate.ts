@@ -59,6 +59,15 @@ export function normalizeLabels(labels: unknown): Record<string, string> | null 
   return { ...(labels as Record<string, string>) };
 }
 
+/** A terminal's size as OCI process.consoleSize; 80×24 unless given (a 0×0 pty confuses programs). */
+export function consoleSize(size: unknown): { height: number; width: number } {
+  if (size === undefined) return { height: 24, width: 80 };
+  const { cols, rows } = (size ?? {}) as { cols?: unknown; rows?: unknown };
+  const dimension = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 65535;
+  if (!dimension(cols) || !dimension(rows)) throw bad('terminalSize', size, '{ cols, rows } with integers from 1 to 65535');
+  return { height: rows, width: cols };
+}
+
 /** A checkpoint to restore: exactly one of a name (an id-like path component) or a directory. */
 export interface NormalizedCheckpointRef {
   name: string | null;
@@ -115,6 +124,8 @@ export function normalizeStartSpec(spec: StartSpec): NormalizedStart {
     if (typeof spec.terminal !== 'boolean') throw bad('terminal', spec.terminal, 'a boolean');
     override.terminal = spec.terminal;
   }
+  const size = spec.terminalSize === undefined && spec.terminal !== true ? null : consoleSize(spec.terminalSize);
+  if (spec.terminal === true && size !== null) override.consoleSize = size;
   const stdio = spec.stdio ?? 'log';
   if (!STDIO_MODES.includes(stdio)) throw bad('stdio', stdio, `one of ${STDIO_MODES.join(', ')}`);
   const startMode = spec.startMode ?? 'run';

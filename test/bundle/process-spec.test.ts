@@ -47,6 +47,11 @@ describe('deriveProcess', () => {
     assert.deepEqual(process.consoleSize, { height: 24, width: 80 });
   });
 
+  it('sets the console size of a terminal when one is given', () => {
+    const process = deriveProcess(CONFIG, '/b/config.json', { args: ['/bin/sh'], terminal: true, consoleSize: { height: 40, width: 100 } });
+    assert.deepEqual(process.consoleSize, { height: 40, width: 100 });
+  });
+
   it("does not change the container's config", () => {
     const before = JSON.stringify(CONFIG);
     deriveProcess(CONFIG, '/b/config.json', { args: ['/bin/true'], env: ['A=1'], user: { uid: 1, gid: 1 } });

@@ -14,18 +14,31 @@ describe('normalizeExecSpec', () => {
         cwd: '/tmp',
         user: { uid: 1000, gid: 100, additionalGids: [5, 6] },
         terminal: true,
+        terminalSize: { cols: 100, rows: 40 },
         stdio: 'fifo',
         execId: 'debug-1',
         labels: { who: 'me' },
       }),
       {
         execId: 'debug-1',
-        override: { args: ['/bin/sh'], env: ['A=1'], cwd: '/tmp', user: { uid: 1000, gid: 100, additionalGids: [5, 6] }, terminal: true },
+        override: {
+          args: ['/bin/sh'],
+          env: ['A=1'],
+          cwd: '/tmp',
+          user: { uid: 1000, gid: 100, additionalGids: [5, 6] },
+          terminal: true,
+          consoleSize: { height: 40, width: 100 },
+        },
         terminal: true,
         stdio: 'fifo',
         labels: { who: 'me' },
       },
     );
+  });
+
+  it('gives a terminal 80×24 unless a size is given, so that the process never sees 0×0', () => {
+    assert.deepEqual(normalizeExecSpec({ args: ['/bin/sh'], terminal: true }).override.consoleSize, { height: 24, width: 80 });
+    assert.equal(normalizeExecSpec({ args: ['/bin/sh'] }).override.consoleSize, undefined);
   });
 
   it('defaults to no exec id (the launcher picks one), no terminal and log files', () => {
@@ -47,6 +60,7 @@ describe('normalizeExecSpec', () => {
       [{ args: ['/bin/true'], terminal: 'yes' }, /^terminal must be a boolean/],
       [{ args: ['/bin/true'], stdio: 'pipe' }, /^stdio must be one of null, log, fifo/],
       [{ args: ['/bin/true'], env: ['NOEQUALS'] }, /^env must be KEY=value entries/],
+      [{ args: ['/bin/true'], terminal: true, terminalSize: { cols: 0, rows: 24 } }, /^terminalSize must be \{ cols, rows \}/],
     ];
     for (const [spec, message] of cases) {
       assert.throws(() => normalizeExecSpec(spec as ExecSpec), { code: 'ERR_INVALID_SPEC', message }, JSON.stringify(spec));
@@ -81,6 +95,18 @@ describe('normalizeCheckpointSpec', () => {
     assert.throws(() => normalizeCheckpointSpec({}), { code: 'ERR_INVALID_SPEC', message: /name or dir/ });
     assert.throws(() => normalizeCheckpointSpec({ name: '../escape' }), { code: 'ERR_INVALID_ID', message: /checkpoint name/ });
     assert.throws(() => normalizeCheckpointSpec({ name: 'x', shellJob: 1 as never }), { code: 'ERR_INVALID_SPEC', message: /^shellJob must be a boolean/ });
+  });
+});
+
+describe('the terminal fields of a start spec', () => {
+  it('sets the console size with the terminal, 80×24 by default, and checks a size given without one', () => {
+    assert.deepEqual(normalizeStartSpec({ id: 'c1', terminal: true }).override, { terminal: true, consoleSize: { height: 24, width: 80 } });
+    assert.deepEqual(normalizeStartSpec({ id: 'c1', terminal: true, terminalSize: { cols: 132, rows: 50 } }).override?.consoleSize, {
+      height: 50,
+      width: 132,
+    });
+    assert.deepEqual(normalizeStartSpec({ id: 'c1', terminal: false }).override, { terminal: false });
+    assert.throws(() => normalizeStartSpec({ id: 'c1', terminalSize: { cols: 80 } as never }), { code: 'ERR_INVALID_SPEC', message: /^terminalSize/ });
   });
 });
 
