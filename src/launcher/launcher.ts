@@ -329,11 +329,24 @@ export class Launcher {
     this.#deletes.set(live.id, deletion);
   }
 
-  /** Sends a signal to a running container's init (or all its processes) through the runtime. */
-  async kill(id: string, signal: string | number = 'SIGTERM', options: { all?: boolean } = {}): Promise<void> {
+  /**
+   * Sends a signal to a running container's init (or all its processes) through the runtime; with
+   * `execId`, to that exec'd process (by its pid: tracked and unreaped, it cannot have been reused).
+   */
+  async kill(id: string, signal: string | number = 'SIGTERM', options: { all?: boolean; execId?: string } = {}): Promise<void> {
     this.#assertNotClosed();
     validateId(id, 'container id');
     const sig = normalizeSignal(signal);
+    if (options.execId !== undefined && options.execId !== INIT_EXEC_ID) {
+      const exec = this.#registry.byId(id, validateId(options.execId, 'exec id'));
+      if (exec === undefined) throw new SalvoError('ERR_CONTAINER_STOPPED', `exec ${options.execId} of container ${id} is not running`);
+      try {
+        process.kill(exec.pid, /^\d+$/.test(sig) ? Number(sig) : sig);
+      } catch (error) {
+        throw new SalvoError('ERR_INVALID_SPEC', `cannot send ${sig} to exec ${options.execId}: ${(error as Error).message}`, { cause: error });
+      }
+      return;
+    }
     if (this.#registry.byId(id) === undefined) {
       const record = this.#store.get(id);
       if (record === undefined) throw new SalvoError('ERR_NOT_FOUND', `no container ${id}`);
