@@ -610,7 +610,7 @@ export class Launcher {
     this.#sweeper.sweep(); // runtime helpers that exited since the last sweep
     await this.#pool.destroy();
     this.#reaper.close();
-    this.#runtime?.namespace?.close();
+    await this.#runtime?.namespace?.close();
     this.#store.close();
     this.#lock.release();
   }
