@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import type { GlobalOptions } from './context.js';
 import { LOG_LEVELS } from './logging.js';
 import { batchCommand } from './commands/batch.js';
+import { execCommand } from './commands/exec.js';
 import { gcCommand } from './commands/gc.js';
 import { inspectCommand } from './commands/inspect.js';
 import { killCommand } from './commands/kill.js';
@@ -40,11 +41,12 @@ export function buildProgram(): Command {
       'after',
       '\nExamples:\n' +
         "  $ salvo run -- /bin/sh -c 'echo hi; exit 7'\n" +
-        '  $ salvo batch jobs.jsonl --concurrency 8 --junit report.xml ' +
+        '  $ salvo batch jobs.jsonl --concurrency 8 --junit report.xml\n' +
+        '  $ salvo exec job-17 -- /bin/sh -c \'ps\'\n' +
         '  $ salvo ps\n' +
         '\nDocs: docs/cli.md, docs/api.md, docs/errors.md',
     );
-  for (const make of [runCommand, batchCommand, psCommand, inspectCommand, logsCommand, killCommand, gcCommand]) {
+  for (const make of [runCommand, execCommand, batchCommand, psCommand, inspectCommand, logsCommand, killCommand, gcCommand]) {
     const command = make(globals);
     command.exitOverride();
     command.configureOutput({ outputError: (text, write) => write(`salvo ${command.name()}: ${text.replace(/^error: /, '')}`) });
