@@ -137,7 +137,8 @@ for (const runtime of RUNTIMES) {
     });
 
     it('fails an exec into a stopped container with ERR_CONTAINER_STOPPED at once, and into an unknown one with ERR_NOT_FOUND', async () => {
-      const init = await launcher.start({ id: 'stopped', args: ['/bin/true'] });
+      const init = await launcher.start({ id: 'stopped', args: ['/bin/sleep', '60'] });
+      await launcher.kill('stopped', 'SIGKILL');
       await init.exited;
       const began = Date.now();
       await assert.rejects(launcher.exec('stopped', { args: ['/bin/true'] }), { code: 'ERR_CONTAINER_STOPPED', message: /stopped is not running \(exited\)/ });

@@ -1,7 +1,7 @@
 // Containers and exec'd processes with a terminal, end to end with real runc and crun: the pty
 // master comes over the console socket; the test types into it, reads it, and resizes it.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Launcher, Terminal } from '../../src/index.js';
@@ -59,8 +59,9 @@ for (const runtime of RUNTIMES) {
     });
 
     it('starts a terminal at the size asked for, 80x24 by default', async () => {
-      const sized = await launcher.start({ id: 'tty-sized', args: ['/bin/stty', 'size'], terminal: true, terminalSize: { cols: 132, rows: 50 } });
-      const standard = await launcher.start({ id: 'tty-default', args: ['/bin/stty', 'size'], terminal: true });
+      const args = ['/bin/sh', '-c', 'stty size; sleep 0.5'];
+      const sized = await launcher.start({ id: 'tty-sized', args, terminal: true, terminalSize: { cols: 132, rows: 50 } });
+      const standard = await launcher.start({ id: 'tty-default', args, terminal: true });
       assert.equal((await screen(sized.terminal as Terminal).until(/\d+ \d+/)), '50 132');
       assert.equal((await screen(standard.terminal as Terminal).until(/\d+ \d+/)), '24 80');
       assert.deepEqual([(await sized.exited).exitCode, (await standard.exited).exitCode], [0, 0]);
@@ -81,6 +82,17 @@ for (const runtime of RUNTIMES) {
       assert.equal(launcher.get('tty-exec', proc.execId)?.exitCode, 7);
       await launcher.kill('tty-exec', 'SIGKILL');
       await init.exited;
+    });
+
+    it("writes a batch job's terminal output to its stdout.log", async () => {
+      const results = [];
+      for await (const result of launcher.batch([{ id: 'tty-job', args: ['/bin/sh', '-c', 'echo $((6*7)); tty; sleep 0.5; exit 2'], terminal: true }])) {
+        results.push(result);
+      }
+      assert.equal(results[0]?.exitCode, 2);
+      const log = results[0]?.stdoutPath ?? '';
+      for (let i = 0; i < 100 && !/pts/.test(readFileSync(log, 'utf8')); i++) await sleep(20);
+      assert.match(readFileSync(log, 'utf8'), /^42\r\n\/dev\/pts\/\d+\r\n$/);
     });
 
     it("fails a terminal start the runtime refuses with its error, leaving no container and no socket", async () => {
