@@ -16,7 +16,7 @@ function screen(terminal: Terminal): { text: () => string; until: (pattern: RegE
   return {
     text: () => text,
     async until(pattern: RegExp): Promise<string> {
-      for (let i = 0; i < 500; i++) {
+      for (let i = 0; i < 2000; i++) {
         const match = pattern.exec(text);
         if (match !== null) return match[0];
         await sleep(10);
