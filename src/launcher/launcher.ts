@@ -32,6 +32,7 @@ import type {
   StartSpec,
 } from '../types.js';
 import { runBatch } from './batch.js';
+import { checkpointContainer } from './checkpoint.js';
 import { assertLive, execInContainer } from './exec.js';
 import { ExitRegistry, deferredExit, type LiveProcess } from './exit-registry.js';
 import { normalizeOptions, type NormalizedOptions } from './options.js';
@@ -39,7 +40,6 @@ import { attachTerminal, closeProcessIo, openProcessIo, outputStreams, releaseKe
 import { RuntimePool, type Priority } from './pool.js';
 import { setupRuntime, type RuntimeSetup } from './runtime-setup.js';
 import { ensureStateDir } from './state-dir.js';
-import { normalizeCheckpointSpec } from './validate-lifecycle.js';
 import { normalizeStartSpec, validateId, type NormalizedStart } from './validate.js';
 
 /** A started process: resolves from `start` once the runtime reports it running. */
@@ -73,8 +73,6 @@ export interface CloseOptions {
 }
 
 const now = (): number => performance.timeOrigin + performance.now();
-// CRIU writes all of a container's memory: far longer than a start may take.
-const CHECKPOINT_TIMEOUT_MS = 10 * 60_000;
 const OWN_SESSION = readProcStat(process.pid)?.session ?? -1;
 
 export class Launcher {
@@ -389,32 +387,8 @@ export class Launcher {
    */
   async checkpoint(id: string, spec: CheckpointSpec): Promise<CheckpointResult> {
     this.#assertOpen();
-    validateId(id, 'container id');
-    const checkpoint = normalizeCheckpointSpec(spec);
-    assertLive({ store: this.#store, registry: this.#registry }, id);
-    const bundle = this.#store.get(id)?.bundle;
-    const dir = checkpoint.dir ?? (bundle == null ? null : join(bundle, 'checkpoints', checkpoint.name as string));
-    if (dir === null) throw new SalvoError('ERR_NOT_FOUND', `container ${id} has no recorded bundle: give the checkpoint a dir`);
-    const result = await this.#pool.run<CommandResult>(
-      {
-        kind: 'checkpoint',
-        runtime: this.#runtime.invocation,
-        id,
-        imagePath: dir,
-        workPath: checkpoint.workDir,
-        leaveRunning: checkpoint.leaveRunning,
-        criu: checkpoint.criu,
-        logFile: join(processDir(this.stateDir, id), 'checkpoint.log.json'),
-        timeoutMs: CHECKPOINT_TIMEOUT_MS,
-      },
-      'normal',
-    );
-    if (!result.ok && result.error !== null) {
-      const error = errorFromPlain(result.error, result.runtimeExitCode);
-      Object.assign(error.details, { id, dir });
-      throw error;
-    }
-    return { id, dir, leftRunning: checkpoint.leaveRunning };
+    const context = { stateDir: this.stateDir, pool: this.#pool, runtime: this.#runtime.invocation, store: this.#store, registry: this.#registry };
+    return checkpointContainer(context, id, spec);
   }
 
   /** Freezes every process of a running container (`runtime pause`). */
