@@ -1,5 +1,5 @@
 // salvo's native addon: the Linux calls Node has no API for (prctl, pidfd, epoll, wait4 by pid,
-// mkfifo, flock, SCM_RIGHTS). Context-aware: workers load it too, for mkfifo.
+// mkfifo, flock, SCM_RIGHTS, TIOCSWINSZ). Context-aware: workers load it too, for mkfifo.
 #include <errno.h>
 #include <fcntl.h>
 #include <node_api.h>
@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -224,6 +225,26 @@ static napi_value receive_fd(napi_env env, napi_callback_info info) {
   }
   if (got == 0) return throw_errno(env, ECONNRESET, "recvmsg");
   return throw_errno(env, EBADMSG, "recvmsg");
+}
+
+// TIOCSWINSZ on a pty master: the kernel sends SIGWINCH to the terminal's foreground group.
+static napi_value set_window_size(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  int32_t fd, cols, rows;
+  if (!get_args(env, info, 3, argv) || !get_int(env, argv[0], &fd) || !get_int(env, argv[1], &cols) ||
+      !get_int(env, argv[2], &rows)) {
+    return NULL;
+  }
+  if (cols < 0 || cols > 65535 || rows < 0 || rows > 65535) {
+    napi_throw_range_error(env, "ERR_INVALID_ARG", "salvo addon: columns and rows must be 0-65535");
+    return NULL;
+  }
+  struct winsize size = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
+  int rc;
+  do rc = ioctl(fd, TIOCSWINSZ, &size);
+  while (rc != 0 && errno == EINTR);
+  if (rc != 0) return throw_errno(env, errno, "ioctl(TIOCSWINSZ)");
+  return NULL;
 }
 
 static napi_value close_fd(napi_env env, napi_callback_info info) {
@@ -500,6 +521,7 @@ NAPI_MODULE_INIT() {
   EXPORT("mkfifo", make_fifo);
   EXPORT("tryLock", try_lock);
   EXPORT("receiveFd", receive_fd);
+  EXPORT("setWindowSize", set_window_size);
   EXPORT("closeFd", close_fd);
   EXPORT("watcherCreate", watcher_create);
   EXPORT("watcherAdd", watcher_add);

@@ -24,6 +24,9 @@ export const ERROR_CODES = {
   ERR_ABORTED: 'The operation was aborted by its AbortSignal before it finished.',
   ERR_TIMEOUT: 'A batch job ran longer than its timeout and was stopped (SIGTERM, grace, SIGKILL).',
   ERR_CONTAINER_STOPPED: 'The container is not running, so the operation cannot apply to it.',
+  ERR_TERMINAL_CLOSED: "The process's terminal is closed (its process ended or the stream was destroyed).",
+  ERR_CHECKPOINT_NOT_FOUND: 'The checkpoint directory to restore from does not exist.',
+  ERR_CHECKPOINT_INVALID: "A checkpoint's salvo-checkpoint.json is not the JSON salvo writes.",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -4,8 +4,17 @@ export { BATCH_DEFAULTS } from './launcher/batch.js';
 export { SalvoError, RuntimeError, ERROR_CODES, type ErrorCode } from './errors.js';
 export { LAUNCHER_DEFAULTS } from './launcher/options.js';
 export { defaultStateDir } from './launcher/state-dir.js';
+export type { Terminal } from './io/terminal.js';
 export type {
   BatchEvent,
+  CheckpointRef,
+  CheckpointResult,
+  CheckpointSpec,
+  CriuOptions,
+  ExecSpec,
+  ProcessUser,
+  RuntimeState,
+  TerminalSize,
   BatchOptions,
   Exit,
   ExitState,

@@ -15,6 +15,8 @@ export interface NativeAddon {
   mkfifo(path: string, mode: number): void;
   tryLock(fd: number): boolean;
   receiveFd(socketFd: number): number | null;
+  /** TIOCSWINSZ on a pty master (the process inside gets SIGWINCH). */
+  setWindowSize(fd: number, cols: number, rows: number): void;
   closeFd(fd: number): void;
   watcherCreate(onReadable: () => void): WatcherHandle;
   watcherAdd(watcher: WatcherHandle, pid: number): number;

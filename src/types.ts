@@ -53,8 +53,10 @@ export interface StartSpec {
   env?: Record<string, string> | string[];
   /** Override process.cwd. */
   cwd?: string;
-  /** Run with a terminal (pty). */
+  /** Run with a terminal (pty): the Proc gets `terminal`. */
   terminal?: boolean;
+  /** The terminal's size when the process starts. Default 80×24. */
+  terminalSize?: TerminalSize;
   /** stdout/stderr: 'log' (files in the process directory, default), 'null', or 'fifo' (streams). */
   stdio?: StdioMode;
   noPivot?: boolean;
@@ -67,6 +69,89 @@ export interface StartSpec {
   startMode?: StartMode;
   /** Groups records of one batch. */
   batchId?: string;
+  /** Restore from a checkpoint (`restore -d`) instead of running the bundle's process afresh. */
+  checkpoint?: CheckpointRef;
+}
+
+/** Which checkpoint to restore: by name (`<bundle>/checkpoints/<name>`) or by directory. */
+export interface CheckpointRef {
+  name?: string;
+  dir?: string;
+  /** CRIU's work directory (its restore.log). Default: the image directory. */
+  workDir?: string;
+}
+
+export interface TerminalSize {
+  cols: number;
+  rows: number;
+}
+
+/** The numeric user a process runs as (OCI process.user). */
+export interface ProcessUser {
+  uid: number;
+  gid: number;
+  additionalGids?: number[];
+}
+
+/** A process to run in a running container (`launcher.exec`). */
+export interface ExecSpec {
+  /** The command (process.args): required. */
+  args: string[];
+  /** Environment merged over the container's process env. */
+  env?: Record<string, string> | string[];
+  /** Working directory (absolute). Default: the container's. */
+  cwd?: string;
+  /** User to run as. Default: the container's. */
+  user?: ProcessUser;
+  /** Run with a terminal (pty): the Proc gets `terminal`. */
+  terminal?: boolean;
+  /** The terminal's size when the process starts. Default 80×24. */
+  terminalSize?: TerminalSize;
+  /** stdout/stderr: 'log' (default), 'null' or 'fifo' (streams). */
+  stdio?: StdioMode;
+  /** Id of the exec'd process within its container. Default `exec-<n>`. */
+  execId?: string;
+  /** Free-form labels stored with the record. */
+  labels?: Record<string, string>;
+}
+
+/** CRIU flags a checkpoint is made with; salvo stores them so the restore uses the same. */
+export interface CriuOptions {
+  tcpEstablished?: boolean;
+  extUnixSk?: boolean;
+  shellJob?: boolean;
+  fileLocks?: boolean;
+}
+
+export interface CheckpointSpec extends CriuOptions {
+  /** Images go to `<bundle>/checkpoints/<name>` unless `dir` is given. */
+  name?: string;
+  dir?: string;
+  /** CRIU's work directory (its dump.log). Default: the image directory. */
+  workDir?: string;
+  /** Keep the container running after the checkpoint. Default false (it stops). */
+  leaveRunning?: boolean;
+}
+
+/** `runtime state ID`, parsed (the OCI state, plus what runc and crun add). */
+export interface RuntimeState {
+  ociVersion: string;
+  id: string;
+  /** 'created' | 'running' | 'paused' | 'stopped' (and 'pausing' for runc). */
+  status: string;
+  pid: number;
+  bundle: string;
+  rootfs?: string;
+  created?: string;
+  owner?: string;
+  annotations?: Record<string, string>;
+}
+
+export interface CheckpointResult {
+  id: string;
+  /** The directory holding CRIU's images and salvo-checkpoint.json. */
+  dir: string;
+  leftRunning: boolean;
 }
 
 export interface Rusage {
@@ -143,6 +228,15 @@ export interface ProcessOverride {
   env?: string[];
   cwd?: string;
   terminal?: boolean;
+  /** OCI process.consoleSize: the runtime sets it before the process runs. */
+  consoleSize?: { height: number; width: number };
+  user?: ProcessUser;
+}
+
+/** Where a restore takes its images from (the worker reads salvo-checkpoint.json there). */
+export interface RestorePlan {
+  imagePath: string;
+  workPath: string | null;
 }
 
 export interface StartTask {
@@ -160,15 +254,50 @@ export interface StartTask {
   startMode: StartMode;
   noPivot: boolean;
   noNewKeyring: boolean;
+  /** The console socket the main thread listens on (terminal: true), else null. */
+  consoleSocket: string | null;
+  /** Restore from these images instead of running. */
+  restore: RestorePlan | null;
   timeoutMs: number;
   queuedAt: number;
+}
+
+export interface ExecTask {
+  kind: 'exec';
+  runtime: RuntimeInvocation;
+  id: string;
+  /** The exec'd process's directory (process.json, pid, log.json, stdio). */
+  dir: string;
+  /** The init's process directory: its derived config.json, if any, is the container's config. */
+  initDir: string;
+  /** The container's bundle (its config.json when the init had no derived one). */
+  bundle: string;
+  override: ProcessOverride;
+  stdio: StdioMode;
+  prepared: boolean;
+  consoleSocket: string | null;
+  timeoutMs: number;
+  queuedAt: number;
+}
+
+export interface CheckpointTask {
+  kind: 'checkpoint';
+  runtime: RuntimeInvocation;
+  id: string;
+  imagePath: string;
+  workPath: string | null;
+  leaveRunning: boolean;
+  criu: CriuOptions;
+  logFile: string;
+  timeoutMs: number;
 }
 
 /** DESIGN §3 step 2 alone: validate the bundle, make the process directory, derive the config. */
 export interface PrepareTask {
   kind: 'prepare';
   dir: string;
-  bundle: string;
+  /** null: only the process directory (the main thread then opens fifos or a console socket in it). */
+  bundle: string | null;
   override: ProcessOverride | null;
   stdio: StdioMode;
 }
@@ -202,7 +331,7 @@ export interface ExitStatusTask {
   statuses: { dir: string; exitCode: number }[];
 }
 
-export type WorkerTask = StartTask | PrepareTask | RuntimeCommandTask | DeleteTask | ExitStatusTask;
+export type WorkerTask = StartTask | ExecTask | CheckpointTask | PrepareTask | RuntimeCommandTask | DeleteTask | ExitStatusTask;
 
 export interface PlainError {
   code: string;

@@ -1,6 +1,10 @@
 // Piscina entry point: dispatches one task to its adapter and returns a plain object.
 import { writeExitStatus } from '../src/io/process-dir.js';
 import type { WorkerTask } from '../src/types.js';
+import { checkpointContainer } from './checkpoint.js';
+import { deleteContainer, runCommand } from './command.js';
+import { execInContainer } from './exec.js';
+import { prepareContainer, startContainer } from './start.js';
 
 /** Each file atomically; one that cannot be written (disk full) does not stop the others. */
 function writeExitStatuses(statuses: { dir: string; exitCode: number }[]): { failed: number } {
@@ -14,13 +18,15 @@ function writeExitStatuses(statuses: { dir: string; exitCode: number }[]): { fai
   }
   return { failed };
 }
-import { deleteContainer, runCommand } from './command.js';
-import { prepareContainer, startContainer } from './start.js';
 
 export default async function runTask(task: WorkerTask): Promise<unknown> {
   switch (task.kind) {
     case 'start':
       return startContainer(task);
+    case 'exec':
+      return execInContainer(task);
+    case 'checkpoint':
+      return checkpointContainer(task);
     case 'command':
       return runCommand(task);
     case 'delete':

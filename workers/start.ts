@@ -1,23 +1,36 @@
-// The worker half of a launch (DESIGN §3 steps 2–3): prepare, spawn, read the pid, or report why not.
-// Prepare can run as a task of its own, so that it overlaps the previous start's runtime call.
-import { readFileSync } from 'node:fs';
+// The worker half of a launch (DESIGN §3 steps 2–3): prepare, spawn (run, create+start or
+// restore), read the pid, or report why not. With a spawn gate the worker prepares at once and
+// waits for a slot only to spawn, so that preparing overlaps earlier starts' runtime calls.
+import { existsSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { deriveConfig, loadBundleConfig, writeConfig } from '../src/bundle/spec.js';
-import { isErrorCode } from '../src/errors.js';
+import { SalvoError, isErrorCode } from '../src/errors.js';
 import { closeFds, openRuntimeStdio, prepareProcessDir, processPaths, type ProcessPaths } from '../src/io/process-dir.js';
-import { acquireSpawnSlot, releaseSpawnSlot } from '../src/io/spawn-gate.js';
 import { readProcStat } from '../src/io/procfs.js';
-import { createArgs, deleteArgs, killArgs, runArgs, startArgs } from '../src/runtime/argv.js';
+import { acquireSpawnSlot, releaseSpawnSlot } from '../src/io/spawn-gate.js';
+import { createArgs, deleteArgs, killArgs, restoreArgs, runArgs, startArgs } from '../src/runtime/argv.js';
+import { CHECKPOINT_FILE, parseStoredCheckpoint, restoreOptionsFor, type StoredCheckpoint } from '../src/runtime/checkpoint-file.js';
+import { describeCriuFailure } from '../src/runtime/criu-log.js';
 import { describeFailure, invokeRuntime, type InvokeResult } from '../src/runtime/invoke.js';
-import type { PlainError, PrepareResult, PrepareTask, StartResult, StartTask } from '../src/types.js';
+import type { PlainError, PrepareResult, PrepareTask, RestorePlan, StartResult, StartTask } from '../src/types.js';
 
 const now = (): number => performance.timeOrigin + performance.now();
 
-/** Validates the bundle, makes a fresh process directory and, when the process is overridden, its config. */
-export function prepareContainer(task: PrepareTask): PrepareResult {
+/**
+ * Validates the bundle, makes a fresh process directory (unless the main thread already made it,
+ * for fifos or a console socket: `bundle` null asks for the directory alone) and, when the process
+ * is overridden, writes its derived config.
+ */
+export function prepareContainer(task: PrepareTask, makeDir = true): PrepareResult {
   const began = now();
   try {
+    if (task.bundle === null) {
+      prepareProcessDir(task.dir, task.stdio);
+      return { ok: true, bundle: task.dir, prepareMs: now() - began };
+    }
     const config = loadBundleConfig(task.bundle);
-    prepareProcessDir(task.dir, task.stdio);
+    if (makeDir) prepareProcessDir(task.dir, task.stdio);
     let bundle = task.bundle;
     if (task.override !== null) {
       writeConfig(task.dir, deriveConfig(config, task.bundle, task.override));
@@ -29,31 +42,31 @@ export function prepareContainer(task: PrepareTask): PrepareResult {
   }
 }
 
-export async function startContainer(task: StartTask): Promise<StartResult> {
-  const began = now();
-  const timings = { queuedMs: Math.max(0, began - task.queuedAt), prepareMs: 0, runtimeMs: 0 };
-  let spawnedAt: number | null = null;
-  const failed = (error: PlainError, runtimeExitCode: number | null = null): StartResult => ({
-    ok: false,
-    runtimeExitCode,
-    error,
-    timings,
-    spawnedAt,
-  });
+type Timings = { queuedMs: number; prepareMs: number; runtimeMs: number };
+type Fail = (error: PlainError, runtimeExitCode?: number | null) => StartResult;
 
-  let bundle = task.bundle;
-  if (!task.prepared) {
-    const prepared = prepareContainer({ kind: 'prepare', dir: task.dir, bundle: task.bundle, override: task.override, stdio: task.stdio });
-    timings.prepareMs = prepared.prepareMs;
-    if (!prepared.ok) return failed(prepared.error);
-    bundle = prepared.bundle;
+export async function startContainer(task: StartTask): Promise<StartResult> {
+  const timings: Timings = { queuedMs: 0, prepareMs: 0, runtimeMs: 0 };
+  let spawnedAt: number | null = null;
+  const failed: Fail = (error, runtimeExitCode = null) => ({ ok: false, runtimeExitCode, error, timings, spawnedAt });
+
+  const prepared = prepareContainer(
+    { kind: 'prepare', dir: task.dir, bundle: task.bundle, override: task.override, stdio: task.stdio },
+    !task.prepared,
+  );
+  timings.prepareMs = prepared.prepareMs;
+  if (!prepared.ok) return failed(prepared.error);
+  let stored: StoredCheckpoint | null = null;
+  try {
+    if (task.restore !== null) stored = await readStoredCheckpoint(task.restore);
+  } catch (error) {
+    return failed(plainError(error));
   }
-  const paths = processPaths(task.dir);
   if (task.gate !== null && !(await acquireSpawnSlot(task.gate))) {
     return failed({ code: 'ERR_ABORTED', message: `start of ${task.id} was canceled before its runtime was spawned` });
   }
   try {
-    return await spawnPrepared(task, bundle, paths, timings, (at) => (spawnedAt = at), failed);
+    return await spawnPrepared(task, prepared.bundle, stored, processPaths(task.dir), timings, (at) => (spawnedAt = at), failed);
   } finally {
     if (task.gate !== null) releaseSpawnSlot(task.gate);
   }
@@ -62,10 +75,11 @@ export async function startContainer(task: StartTask): Promise<StartResult> {
 async function spawnPrepared(
   task: StartTask,
   bundle: string,
+  stored: StoredCheckpoint | null,
   paths: ProcessPaths,
-  timings: { queuedMs: number; prepareMs: number; runtimeMs: number },
+  timings: Timings,
   onSpawn: (at: number) => void,
-  failed: (error: PlainError, runtimeExitCode?: number | null) => StartResult,
+  failed: Fail,
 ): Promise<StartResult> {
   let fds;
   try {
@@ -78,14 +92,19 @@ async function spawnPrepared(
   // Queued: from the start call to the spawn, except preparing (pool and gate waits).
   timings.queuedMs = Math.max(0, spawnedAt - task.queuedAt - timings.prepareMs);
 
-  const runOptions = { bundle, pidFile: paths.pid, noPivot: task.noPivot, noNewKeyring: task.noNewKeyring };
+  const consoleSocket = task.consoleSocket === null ? {} : { consoleSocket: task.consoleSocket };
+  const runOptions = { bundle, pidFile: paths.pid, noPivot: task.noPivot, noNewKeyring: task.noNewKeyring, ...consoleSocket };
   let result: InvokeResult;
   try {
-    const stdio = { stdin: fds.stdin, stdout: fds.stdout, stderr: fds.stderr };
-    if (task.startMode === 'run') {
-      result = await invokeRuntime(task.runtime, paths.log, runArgs(task.id, runOptions), { stdio, timeoutMs: task.timeoutMs });
+    const options = { stdio: { stdin: fds.stdin, stdout: fds.stdout, stderr: fds.stderr }, timeoutMs: task.timeoutMs };
+    if (task.restore !== null) {
+      const { imagePath, workPath } = task.restore;
+      const base = { bundle, pidFile: paths.pid, imagePath, noPivot: task.noPivot, ...consoleSocket, ...(workPath === null ? {} : { workPath }) };
+      result = await invokeRuntime(task.runtime, paths.log, restoreArgs(task.id, restoreOptionsFor(stored, base)), options);
+    } else if (task.startMode === 'run') {
+      result = await invokeRuntime(task.runtime, paths.log, runArgs(task.id, runOptions), options);
     } else {
-      result = await invokeRuntime(task.runtime, paths.log, createArgs(task.id, runOptions), { stdio, timeoutMs: task.timeoutMs });
+      result = await invokeRuntime(task.runtime, paths.log, createArgs(task.id, runOptions), options);
       if (result.exitCode === 0) {
         result = await invokeRuntime(task.runtime, paths.log, startArgs(task.id), { timeoutMs: task.timeoutMs });
       }
@@ -104,6 +123,10 @@ async function spawnPrepared(
   }
   if (result.exitCode !== 0) {
     const error = await describeFailure(paths.log, result, task.stdio === 'log' ? paths.stderrLog : undefined);
+    if (task.restore !== null && error.code === 'ERR_RUNTIME_FAILED') {
+      const criuLog = join(task.restore.workPath ?? task.restore.imagePath, 'restore.log');
+      error.message = describeCriuFailure(error.message, criuLog, await readFile(criuLog, 'utf8').catch(() => ''));
+    }
     if (result.spawnError === null) await removeContainer(task, paths.log, false);
     return failed(error, result.exitCode);
   }
@@ -132,7 +155,20 @@ async function removeContainer(task: StartTask, logFile: string, kill: boolean):
   await invokeRuntime(task.runtime, cleanupLog, deleteArgs(task.id, { force: true }), { timeoutMs: 10_000 });
 }
 
-function plainError(error: unknown): PlainError {
+/** The flags the images were made with; null for images made outside salvo. */
+async function readStoredCheckpoint(plan: RestorePlan): Promise<StoredCheckpoint | null> {
+  if (!existsSync(plan.imagePath)) {
+    throw new SalvoError('ERR_CHECKPOINT_NOT_FOUND', `no checkpoint at ${plan.imagePath}`, { details: { dir: plan.imagePath } });
+  }
+  const file = join(plan.imagePath, CHECKPOINT_FILE);
+  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return null;
+    throw error;
+  });
+  return text === null ? null : parseStoredCheckpoint(text, file);
+}
+
+export function plainError(error: unknown): PlainError {
   const code = (error as { code?: unknown }).code;
   const message = error instanceof Error ? error.message : String(error);
   if (isErrorCode(code)) return { code, message };

@@ -75,6 +75,7 @@ export function deriveConfig(config: Json, bundle: string, override: ProcessOver
   }
   if (override.cwd !== undefined) process.cwd = override.cwd;
   if (override.terminal !== undefined) process.terminal = override.terminal;
+  if (override.consoleSize !== undefined) process.consoleSize = { ...override.consoleSize };
   if (!Array.isArray(process.args) || process.args.length === 0) {
     throw new SalvoError('ERR_BUNDLE_INVALID', `bundle ${bundle}: config.json has no process.args and none were given`);
   }

@@ -5,6 +5,7 @@ import type { GlobalOptions } from './context.js';
 import { LOG_LEVELS } from './logging.js';
 import { batchCommand } from './commands/batch.js';
 import { benchCommand } from './commands/bench.js';
+import { execCommand } from './commands/exec.js';
 import { gcCommand } from './commands/gc.js';
 import { inspectCommand } from './commands/inspect.js';
 import { killCommand } from './commands/kill.js';
@@ -41,13 +42,14 @@ export function buildProgram(): Command {
       'after',
       '\nExamples:\n' +
         "  $ salvo run -- /bin/sh -c 'echo hi; exit 7'\n" +
-        '  $ salvo batch jobs.jsonl --concurrency 8 --junit report.xml ' +
+        '  $ salvo batch jobs.jsonl --concurrency 8 --junit report.xml\n' +
+        '  $ salvo exec job-17 -- /bin/sh -c \'ps\'\n' +
         '  $ salvo ps\n' +
         '\nDocs: docs/cli.md, docs/api.md, docs/errors.md',
     );
   // bench takes a list of runtimes and defaults to both: it must know whether --runtime was given.
   const runtimeGiven = (): boolean => program.getOptionValueSource('runtime') !== 'default';
-  const makers = [runCommand, batchCommand, (g: () => GlobalOptions) => benchCommand(g, runtimeGiven), psCommand, inspectCommand, logsCommand, killCommand, gcCommand];
+  const makers = [runCommand, execCommand, batchCommand, (g: () => GlobalOptions) => benchCommand(g, runtimeGiven), psCommand, inspectCommand, logsCommand, killCommand, gcCommand];
   for (const make of makers) {
     const command = make(globals);
     command.exitOverride();

@@ -1,6 +1,7 @@
 // The batch scheduler: pulls job specs from an (async) iterable only as fast as it launches them,
 // keeps at most `concurrency` starts in flight, yields a JobResult per job as each one finishes,
 // and stops jobs the right way (runtime kill SIGTERM, grace, SIGKILL; delete --force follows).
+import { createWriteStream } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { SalvoError } from '../errors.js';
@@ -249,6 +250,9 @@ class BatchRun {
     this.#startingIds.delete(id);
     this.#starting--;
     this.#changed();
+    // Nobody types into a batch job's terminal: what it prints goes to stdout.log, and reading it
+    // to its end frees the pty.
+    if (proc.terminal !== null) proc.terminal.stream.pipe(createWriteStream(join(proc.dir, 'stdout.log'), { flags: 'a' }));
     const job: RunningJob = { index, id, proc, stopReason: null, timers: [], done: false };
     this.#running.set(index, job);
     this.#o.onEvent({ type: 'started', index, id, pid: proc.pid });

@@ -1,7 +1,10 @@
 // Live processes by pid and by id, and what happens when the reaper hands over their exits:
-// one store transaction per pass, then per process exitStatus, the exit fifo, the waiters.
-// Everything here is O(1) per exit (conmon's model: exits routed by pid).
+// one store transaction per pass; then, off the reap pass, the exitStatus files of the pass (one
+// worker task), each exit fifo's EOF and the waiters. O(1) per exit (conmon's model: exits routed
+// by pid). A container's init finishes after its exec'd processes reaped in this or an earlier
+// pass (containerd's order): their rows come first and the init waits for their waiters.
 import { closeSync } from 'node:fs';
+import { INIT_EXEC_ID } from '../io/process-dir.js';
 import type { ReapedExit } from '../reaper/reaper.js';
 import type { ExitRow, Store } from '../store/store.js';
 import type { Exit, Logger } from '../types.js';
@@ -24,10 +27,14 @@ export interface LiveProcess {
 
 export type FinishedHandler = (live: LiveProcess, exit: Exit) => void;
 /** Writes exitStatus files (atomically, each) off the main thread. */
-export type StatusWriter = (statuses: { dir: string; exitCode: number }[]) => Promise<void>;
+export type StatusWriter = (statuses: { dir: string; exitCode: number }[]) => Promise<unknown>;
 
 function key(id: string, execId: string): string {
   return `${id}\0${execId}`;
+}
+
+function isInit(live: LiveProcess): boolean {
+  return live.execId === INIT_EXEC_ID;
 }
 
 export function deferredExit(): { exited: Promise<Exit>; settle: (exit: Exit) => void } {
@@ -39,11 +46,13 @@ export function deferredExit(): { exited: Promise<Exit>; settle: (exit: Exit) =>
 export class ExitRegistry {
   readonly #byPid = new Map<number, LiveProcess>();
   readonly #byId = new Map<string, LiveProcess>();
+  readonly #finishing = new Set<Promise<void>>();
+  /** Per container id: exits of exec'd processes not yet finished (exitStatus, waiters). */
+  readonly #execsFinishing = new Map<string, Set<Promise<void>>>();
   readonly #store: Store;
   readonly #logger: Logger;
-  readonly #onFinished: FinishedHandler;
   readonly #writeStatuses: StatusWriter;
-  readonly #finishing = new Set<Promise<void>>();
+  readonly #onFinished: FinishedHandler;
 
   constructor(store: Store, logger: Logger, writeStatuses: StatusWriter, onFinished: FinishedHandler) {
     this.#store = store;
@@ -61,7 +70,7 @@ export class ExitRegistry {
     this.#byId.set(key(live.id, live.execId), live);
   }
 
-  byId(id: string, execId = 'init'): LiveProcess | undefined {
+  byId(id: string, execId = INIT_EXEC_ID): LiveProcess | undefined {
     return this.#byId.get(key(id, execId));
   }
 
@@ -73,11 +82,10 @@ export class ExitRegistry {
     return [...this.#byPid.values()];
   }
 
-  /** The reaper's handler: commit every exit of the pass at once, then finish each process. */
+  /** The reaper's handler: commit every exit of the pass at once; the rest happens after the pass. */
   handleExits(exits: readonly ReapedExit[]): void {
     const at = Date.now();
-    const rows: ExitRow[] = [];
-    const finished: [LiveProcess, Exit][] = [];
+    const finished: [LiveProcess, Exit, ExitRow][] = [];
     for (const reaped of exits) {
       const live = this.#byPid.get(reaped.pid);
       if (live === undefined) continue;
@@ -97,7 +105,7 @@ export class ExitRegistry {
         exitedAt: at,
         durationMs: at - live.startedAt,
       };
-      rows.push({
+      const row: ExitRow = {
         seq: live.seq,
         state: exit.state,
         exitCode: exit.exitCode,
@@ -106,29 +114,49 @@ export class ExitRegistry {
         systemUs: lost ? null : reaped.systemUs,
         maxRssKb: lost ? null : reaped.maxRssKb,
         at,
-      });
-      finished.push([live, exit]);
+      };
+      finished.push([live, exit, row]);
       this.#byPid.delete(live.pid);
       this.#byId.delete(key(live.id, live.execId));
     }
+    if (finished.length === 0) return;
+    // Stable: exec'd processes before inits, otherwise the reaper's order.
+    finished.sort(([a], [b]) => Number(isInit(a)) - Number(isInit(b)));
     try {
-      this.#store.recordExits(rows);
+      this.#store.recordExits(finished.map(([, , row]) => row));
     } catch (error) {
-      this.#logger.error({ err: error, exits: rows.length }, 'cannot record exits in the store');
+      this.#logger.error({ err: error, exits: finished.length }, 'cannot record exits in the store');
     }
-    // Committed: the rest (files, fifos, waiters) happens off the reap pass.
-    if (finished.length > 0) this.#finishAll(finished);
+    this.#finishAll(finished.map(([live, exit]) => [live, exit]));
   }
 
-  /** exitStatus files for the whole pass in one worker task, then each fifo's EOF, then waiters. */
+  /** exitStatus files for the pass in one worker task, then (in order) each fifo's EOF and waiters. */
   #finishAll(finished: [LiveProcess, Exit][]): void {
-    const done = this.#writeStatuses(finished.map(([live, exit]) => ({ dir: live.dir, exitCode: exit.exitCode })))
+    const inits = finished.filter(([live]) => isInit(live)).map(([live]) => live.id);
+    const earlierExecs = inits.flatMap((id) => [...(this.#execsFinishing.get(id) ?? [])]);
+    const done = Promise.all(earlierExecs)
+      .then(() => this.#writeStatuses(finished.map(([live, exit]) => ({ dir: live.dir, exitCode: exit.exitCode }))))
       .catch((error: unknown) => this.#logger.warn({ err: error }, 'cannot write exitStatus files'))
       .then(() => {
         for (const [live, exit] of finished) this.#finish(live, exit);
       })
-      .finally(() => this.#finishing.delete(done));
+      .finally(() => {
+        this.#finishing.delete(done);
+        for (const [live] of finished) if (!isInit(live)) this.#forgetExecFinishing(live.id, done);
+      });
     this.#finishing.add(done);
+    for (const [live] of finished) {
+      if (isInit(live)) continue;
+      const pending = this.#execsFinishing.get(live.id) ?? new Set<Promise<void>>();
+      pending.add(done);
+      this.#execsFinishing.set(live.id, pending);
+    }
+  }
+
+  #forgetExecFinishing(id: string, done: Promise<void>): void {
+    const pending = this.#execsFinishing.get(id);
+    pending?.delete(done);
+    if (pending?.size === 0) this.#execsFinishing.delete(id);
   }
 
   /** DESIGN §3 step 5 after the commit and exitStatus: the exit fifo's EOF, then the waiters. */

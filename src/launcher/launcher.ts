@@ -5,19 +5,23 @@ import { basename, join } from 'node:path';
 import type { Socket } from 'node:net';
 import { ensureBusyboxBundle } from '../bundle/busybox.js';
 import { SalvoError, errorFromPlain } from '../errors.js';
-import { openFifoReader, type FifoReader } from '../io/fifo.js';
 import { INIT_EXEC_ID, processDir, processPaths, type ProcessPaths } from '../io/process-dir.js';
 import { readProcStat, startTimeToEpochMs, type ProcStat } from '../io/procfs.js';
+import type { Terminal } from '../io/terminal.js';
 import { OrphanSweeper } from '../reaper/orphans.js';
 import type { LatencyHistogram } from '../reaper/histogram.js';
 import { Reaper } from '../reaper/reaper.js';
-import { deleteArgs, killArgs, listArgs } from '../runtime/argv.js';
+import { deleteArgs, killArgs, listArgs, pauseArgs, resumeArgs, stateArgs } from '../runtime/argv.js';
 import { planRecovery } from '../store/recovery.js';
 import { acquireStateLock, type StateLock } from '../store/lock.js';
 import { Store, type ListFilter } from '../store/store.js';
 import type {
   PrepareResult,
   BatchOptions,
+  CheckpointResult,
+  CheckpointSpec,
+  ExecSpec,
+  RuntimeState,
   CommandResult,
   JobResult,
   JobSpec,
@@ -25,12 +29,16 @@ import type {
   LaunchTimings,
   LauncherOptions,
   ProcessRecord,
+  RestorePlan,
   StartResult,
   StartSpec,
 } from '../types.js';
 import { runBatch } from './batch.js';
+import { checkpointContainer } from './checkpoint.js';
+import { assertLive, execInContainer } from './exec.js';
 import { ExitRegistry, deferredExit, type LiveProcess } from './exit-registry.js';
 import { normalizeOptions, type NormalizedOptions } from './options.js';
+import { attachTerminal, closeProcessIo, openProcessIo, outputStreams, releaseKeepAlive, type ProcessIo } from './process-io.js';
 import { RuntimePool, type Priority } from './pool.js';
 import { setupRuntime, type RuntimeSetup } from './runtime-setup.js';
 import { ensureStateDir } from './state-dir.js';
@@ -49,6 +57,8 @@ export interface Proc {
   /** With stdio 'fifo': the process's output as it is written. */
   stdout: Socket | null;
   stderr: Socket | null;
+  /** With terminal: true: the pty (read and write it; destroy it if you do not read it) and its size. */
+  terminal: Terminal | null;
 }
 
 export interface RuntimeInfo {
@@ -210,17 +220,40 @@ export class Launcher {
   }
 
   async #launch(seq: number, start: NormalizedStart, bundle: string, dir: string, queuedAt: number, gate: SharedArrayBuffer | null): Promise<Proc> {
-    let readers: { stdout: FifoReader; stderr: FifoReader } | null = null;
+    let io: ProcessIo = { prepared: false, readers: null, console: null };
     let result: StartResult;
     try {
-      result = await this.#prepareAndSpawn(start, bundle, dir, queuedAt, gate, (opened) => (readers = opened));
+      // Fifos or a console socket must exist (opened by us) before the runtime is spawned.
+      io = await openProcessIo(this.#pool, dir, start.stdio, start.override?.terminal === true, this.options.startTimeoutMs, start.signal);
+      result = await this.#pool.run<StartResult>(
+        {
+          kind: 'start',
+          runtime: this.#runtime.invocation,
+          id: start.id,
+          dir,
+          bundle,
+          override: start.override,
+          stdio: start.stdio,
+          prepared: io.prepared,
+          gate,
+          startMode: start.startMode,
+          noPivot: start.noPivot,
+          noNewKeyring: start.noNewKeyring,
+          consoleSocket: io.console?.path ?? null,
+          restore: restorePlan(start, bundle),
+          timeoutMs: this.options.startTimeoutMs,
+          queuedAt,
+        },
+        'normal',
+        start.signal,
+      );
     } catch (error) {
       const failure = error instanceof SalvoError ? error : new SalvoError('ERR_RUNTIME_FAILED', String(error), { cause: error });
       this.#store.markFailed({ seq, runtimeExitCode: null, errorCode: failure.code, errorMessage: failure.message, at: Date.now() });
-      closeReaders(readers);
+      closeProcessIo(io);
       throw failure;
     } finally {
-      releaseReaders(readers);
+      releaseKeepAlive(io);
     }
 
     if (!result.ok) {
@@ -231,14 +264,13 @@ export class Launcher {
         errorMessage: result.error.message,
         at: Date.now(),
       });
-      closeReaders(readers);
+      closeProcessIo(io);
       const error = errorFromPlain(result.error, result.runtimeExitCode);
       Object.assign(error.details, { id: start.id, timings: result.timings });
       throw error;
     }
 
     const live = this.#track(seq, start.id, INIT_EXEC_ID, result.pid, result.pidStartTime, dir, false);
-    const opened = readers as { stdout: FifoReader; stderr: FifoReader } | null;
     const proc: Proc = {
       id: start.id,
       execId: INIT_EXEC_ID,
@@ -246,8 +278,8 @@ export class Launcher {
       dir,
       timings: result.timings,
       exited: live.exited,
-      stdout: opened?.stdout.stream ?? null,
-      stderr: opened?.stderr.stream ?? null,
+      ...outputStreams(io),
+      terminal: await attachTerminal(io, live),
     };
     if (start.signal?.aborted === true) {
       await this.kill(start.id, 'SIGKILL').catch(() => undefined);
@@ -256,64 +288,6 @@ export class Launcher {
       });
     }
     return proc;
-  }
-
-  /**
-   * DESIGN §3 steps 2-3 through the pool: one task that prepares and spawns. With a spawn gate
-   * (batches) the worker prepares at once and waits for a slot only to spawn, so preparing overlaps
-   * earlier starts' runtime calls. Fifo stdio prepares in a task of its own: the main thread opens
-   * the read ends before the runtime opens the write ends.
-   */
-  async #prepareAndSpawn(
-    start: NormalizedStart,
-    bundle: string,
-    dir: string,
-    queuedAt: number,
-    gate: SharedArrayBuffer | null,
-    onReaders: (readers: { stdout: FifoReader; stderr: FifoReader }) => void,
-  ): Promise<StartResult> {
-    let effectiveBundle = bundle;
-    let prepareMs = 0;
-    const prepared = start.stdio === 'fifo';
-    if (prepared) {
-      const result = await this.#pool.run<PrepareResult>(
-        { kind: 'prepare', dir, bundle, override: start.override, stdio: start.stdio },
-        'normal',
-        start.signal,
-      );
-      prepareMs = result.prepareMs;
-      if (!result.ok) {
-        return { ok: false, runtimeExitCode: null, error: result.error, timings: { queuedMs: 0, prepareMs, runtimeMs: 0 }, spawnedAt: null };
-      }
-      effectiveBundle = result.bundle;
-      const paths = processPaths(dir);
-      onReaders({ stdout: openFifoReader(paths.stdoutFifo), stderr: openFifoReader(paths.stderrFifo) });
-    }
-    const result = await this.#pool.run<StartResult>(
-      {
-        kind: 'start',
-        runtime: this.#runtime.invocation,
-        id: start.id,
-        dir,
-        bundle: effectiveBundle,
-        override: start.override,
-        stdio: start.stdio,
-        prepared,
-        gate,
-        startMode: start.startMode,
-        noPivot: start.noPivot,
-        noNewKeyring: start.noNewKeyring,
-        timeoutMs: this.options.startTimeoutMs,
-        queuedAt,
-      },
-      'normal',
-      start.signal,
-    );
-    if (prepared) {
-      result.timings.prepareMs = prepareMs;
-      if (result.spawnedAt !== null) result.timings.queuedMs = Math.max(0, result.spawnedAt - queuedAt - prepareMs);
-    }
-    return result;
   }
 
   /**
@@ -384,17 +358,97 @@ export class Launcher {
     this.#deletes.set(live.id, deletion);
   }
 
-  /** Sends a signal to a running container's init (or all its processes) through the runtime. */
-  async kill(id: string, signal: string | number = 'SIGTERM', options: { all?: boolean } = {}): Promise<void> {
+  /**
+   * Sends a signal to a running container's init (or all its processes) through the runtime; with
+   * `execId`, to that exec'd process (by its pid: tracked and unreaped, it cannot have been reused).
+   */
+  async kill(id: string, signal: string | number = 'SIGTERM', options: { all?: boolean; execId?: string } = {}): Promise<void> {
     this.#assertNotClosed();
     validateId(id, 'container id');
     const sig = normalizeSignal(signal);
+    if (options.execId !== undefined && options.execId !== INIT_EXEC_ID) {
+      const exec = this.#registry.byId(id, validateId(options.execId, 'exec id'));
+      if (exec === undefined) throw new SalvoError('ERR_CONTAINER_STOPPED', `exec ${options.execId} of container ${id} is not running`);
+      try {
+        process.kill(exec.pid, /^\d+$/.test(sig) ? Number(sig) : sig);
+      } catch (error) {
+        throw new SalvoError('ERR_INVALID_SPEC', `cannot send ${sig} to exec ${options.execId}: ${(error as Error).message}`, { cause: error });
+      }
+      return;
+    }
     if (this.#registry.byId(id) === undefined) {
       const record = this.#store.get(id);
       if (record === undefined) throw new SalvoError('ERR_NOT_FOUND', `no container ${id}`);
       throw new SalvoError('ERR_CONTAINER_STOPPED', `container ${id} is not running (${record.state})`);
     }
     await this.#runtimeCommand(id, killArgs(id, sig, options), 'high');
+  }
+
+  /**
+   * Runs a process in a running container (`exec -d`), tracked like an init: its own record,
+   * its exit recorded exactly once. Rejects with ERR_CONTAINER_STOPPED when the container is
+   * not running, or the runtime's error (ERR_RUNTIME_FAILED) when the exec fails.
+   */
+  async exec(id: string, spec: ExecSpec): Promise<Proc> {
+    this.#assertOpen();
+    const exec = execInContainer(
+      {
+        stateDir: this.stateDir,
+        pool: this.#pool,
+        runtime: this.#runtime.invocation,
+        store: this.#store,
+        registry: this.#registry,
+        timeoutMs: this.options.startTimeoutMs,
+        track: (seq, cid, execId, pid, pidStartTime, dir) => this.#track(seq, cid, execId, pid, pidStartTime, dir, false),
+      },
+      id,
+      spec,
+    );
+    this.#inflight.add(exec);
+    try {
+      return await exec;
+    } finally {
+      this.#inflight.delete(exec);
+    }
+  }
+
+  /**
+   * Checkpoints a running container with CRIU into `<bundle>/checkpoints/<name>` (or `dir`) and
+   * stores its CRIU flags there, so that `start({ checkpoint })` restores with the same ones.
+   */
+  async checkpoint(id: string, spec: CheckpointSpec): Promise<CheckpointResult> {
+    this.#assertOpen();
+    const context = { stateDir: this.stateDir, pool: this.#pool, runtime: this.#runtime.invocation, store: this.#store, registry: this.#registry };
+    return checkpointContainer(context, id, spec);
+  }
+
+  /** Freezes every process of a running container (`runtime pause`). */
+  async pause(id: string): Promise<void> {
+    this.#assertNotClosed();
+    validateId(id, 'container id');
+    assertLive({ store: this.#store, registry: this.#registry }, id);
+    await this.#runtimeCommand(id, pauseArgs(id), 'high');
+  }
+
+  /** Thaws a paused container (`runtime resume`). */
+  async resume(id: string): Promise<void> {
+    this.#assertNotClosed();
+    validateId(id, 'container id');
+    assertLive({ store: this.#store, registry: this.#registry }, id);
+    await this.#runtimeCommand(id, resumeArgs(id), 'high');
+  }
+
+  /** The runtime's view of a container (`runtime state`, parsed): status, pid, bundle… */
+  async state(id: string): Promise<RuntimeState> {
+    this.#assertNotClosed();
+    validateId(id, 'container id');
+    if (this.#store.get(id) === undefined) throw new SalvoError('ERR_NOT_FOUND', `no container ${id}`);
+    const result = await this.#runtimeCommand(id, stateArgs(id), 'normal');
+    try {
+      return JSON.parse(result.stdout) as RuntimeState;
+    } catch (error) {
+      throw new SalvoError('ERR_RUNTIME_FAILED', `runtime state ${id} printed no JSON: ${result.stdout.slice(0, 200)}`, { cause: error });
+    }
   }
 
   async #runtimeCommand(id: string, args: string[], priority: Priority): Promise<CommandResult> {
@@ -449,7 +503,9 @@ export class Launcher {
       throw new SalvoError('ERR_INVALID_OPTION', `gc option olderThanMs must be a number of ms ≥ 0, got ${String(olderThanMs)}`);
     }
     const cutoff = Date.now() - olderThanMs;
-    const busy = (id: string): boolean => this.#registry.byId(id) !== undefined || this.#starting.has(id);
+    // A container's exec'd processes may outlive its init (host pid namespace): their files stay too.
+    const live = new Set(this.#registry.all().map((l) => l.id));
+    const busy = (id: string): boolean => live.has(id) || this.#starting.has(id);
     const finishedBefore = (id: string): boolean => {
       const record = this.#store.get(id);
       return record === undefined || (record.state !== 'running' && record.state !== 'subscribed' && (record.exitedAt ?? 0) <= cutoff);
@@ -573,7 +629,7 @@ export class Launcher {
     this.#sweeper.sweep(); // runtime helpers that exited since the last sweep
     this.#reaper.close(); // before the pool: no exit may arrive once exitStatus cannot be written
     await this.#pool.destroy();
-    this.#runtime?.namespace?.close();
+    await this.#runtime?.namespace?.close();
     this.#store.close();
     this.#lock.release();
   }
@@ -591,14 +647,11 @@ export class Launcher {
   }
 }
 
-function releaseReaders(readers: { stdout: FifoReader; stderr: FifoReader } | null): void {
-  readers?.stdout.release();
-  readers?.stderr.release();
-}
-
-function closeReaders(readers: { stdout: FifoReader; stderr: FifoReader } | null): void {
-  readers?.stdout.stream.destroy();
-  readers?.stderr.stream.destroy();
+/** Where a restore takes its images: `<bundle>/checkpoints/<name>` unless a directory is given. */
+function restorePlan(start: NormalizedStart, bundle: string): RestorePlan | null {
+  const ref = start.checkpoint;
+  if (ref === null) return null;
+  return { imagePath: ref.dir ?? join(bundle, 'checkpoints', ref.name as string), workPath: ref.workDir };
 }
 
 function normalizeSignal(signal: string | number): string {

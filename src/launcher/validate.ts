@@ -1,7 +1,7 @@
 // Validation of ids and start specs: before any record, directory or process exists.
 import { isAbsolute, resolve } from 'node:path';
 import { SalvoError } from '../errors.js';
-import type { ProcessOverride, StartMode, StartSpec, StdioMode } from '../types.js';
+import type { CheckpointRef, ProcessOverride, StartMode, StartSpec, StdioMode } from '../types.js';
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
@@ -18,12 +18,12 @@ export function validateId(id: unknown, what = 'id'): string {
   return id;
 }
 
-function bad(field: string, value: unknown, expected: string): SalvoError {
+export function bad(field: string, value: unknown, expected: string): SalvoError {
   const shown = JSON.stringify(value);
   return new SalvoError('ERR_INVALID_SPEC', `${field} must be ${expected}, got ${shown === undefined ? String(value) : shown}`);
 }
 
-function stringArray(field: string, value: unknown, allowEmpty = false): string[] {
+export function stringArray(field: string, value: unknown, allowEmpty = false): string[] {
   if (!Array.isArray(value) || (!allowEmpty && value.length === 0) || value.some((v) => typeof v !== 'string')) {
     throw bad(field, value, allowEmpty ? 'an array of strings' : 'a non-empty array of strings');
   }
@@ -50,6 +50,47 @@ export function normalizeEnv(field: string, env: unknown): string[] {
   throw bad(field, env, 'an object of strings or an array of KEY=value');
 }
 
+export function normalizeLabels(labels: unknown): Record<string, string> | null {
+  if (labels === undefined) return null;
+  if (typeof labels !== 'object' || labels === null || Array.isArray(labels)) throw bad('labels', labels, 'an object of strings');
+  for (const [key, value] of Object.entries(labels)) {
+    if (typeof value !== 'string') throw bad(`labels.${key}`, value, 'a string');
+  }
+  return { ...(labels as Record<string, string>) };
+}
+
+/** A terminal's size as OCI process.consoleSize; 80×24 unless given (a 0×0 pty confuses programs). */
+export function consoleSize(size: unknown): { height: number; width: number } {
+  if (size === undefined) return { height: 24, width: 80 };
+  const { cols, rows } = (size ?? {}) as { cols?: unknown; rows?: unknown };
+  const dimension = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 65535;
+  if (!dimension(cols) || !dimension(rows)) throw bad('terminalSize', size, '{ cols, rows } with integers from 1 to 65535');
+  return { height: rows, width: cols };
+}
+
+/** A checkpoint to restore: exactly one of a name (an id-like path component) or a directory. */
+export interface NormalizedCheckpointRef {
+  name: string | null;
+  dir: string | null;
+  workDir: string | null;
+}
+
+export function normalizeCheckpointRef(ref: CheckpointRef, field = 'checkpoint'): NormalizedCheckpointRef {
+  if (typeof ref !== 'object' || ref === null) throw bad(field, ref, 'an object with name or dir');
+  if ((ref.name === undefined) === (ref.dir === undefined)) throw bad(field, ref, 'an object with either name or dir');
+  return {
+    name: ref.name === undefined ? null : validateId(ref.name, `${field}.name`),
+    dir: ref.dir === undefined ? null : directory(`${field}.dir`, ref.dir),
+    workDir: ref.workDir === undefined ? null : directory(`${field}.workDir`, ref.workDir),
+  };
+}
+
+/** A directory path option, resolved to an absolute path. */
+export function directory(field: string, value: unknown): string {
+  if (typeof value !== 'string' || value === '' || value.includes('\0')) throw bad(field, value, 'a directory path');
+  return resolve(value);
+}
+
 export interface NormalizedStart {
   id: string;
   bundle: string | null;
@@ -61,6 +102,7 @@ export interface NormalizedStart {
   labels: Record<string, string> | null;
   signal: AbortSignal | null;
   batchId: string | null;
+  checkpoint: NormalizedCheckpointRef | null;
 }
 
 const STDIO_MODES: readonly StdioMode[] = ['null', 'log', 'fifo'];
@@ -82,20 +124,13 @@ export function normalizeStartSpec(spec: StartSpec): NormalizedStart {
     if (typeof spec.terminal !== 'boolean') throw bad('terminal', spec.terminal, 'a boolean');
     override.terminal = spec.terminal;
   }
+  const size = spec.terminalSize === undefined && spec.terminal !== true ? null : consoleSize(spec.terminalSize);
+  if (spec.terminal === true && size !== null) override.consoleSize = size;
   const stdio = spec.stdio ?? 'log';
   if (!STDIO_MODES.includes(stdio)) throw bad('stdio', stdio, `one of ${STDIO_MODES.join(', ')}`);
   const startMode = spec.startMode ?? 'run';
   if (startMode !== 'run' && startMode !== 'create-start') throw bad('startMode', startMode, '"run" or "create-start"');
-  let labels: Record<string, string> | null = null;
-  if (spec.labels !== undefined) {
-    if (typeof spec.labels !== 'object' || spec.labels === null || Array.isArray(spec.labels)) {
-      throw bad('labels', spec.labels, 'an object of strings');
-    }
-    for (const [key, value] of Object.entries(spec.labels)) {
-      if (typeof value !== 'string') throw bad(`labels.${key}`, value, 'a string');
-    }
-    labels = { ...spec.labels };
-  }
+  const labels = normalizeLabels(spec.labels);
   if (spec.signal !== undefined && !(spec.signal instanceof AbortSignal)) throw bad('signal', spec.signal, 'an AbortSignal');
   if (spec.batchId !== undefined && typeof spec.batchId !== 'string') throw bad('batchId', spec.batchId, 'a string');
   return {
@@ -109,5 +144,6 @@ export function normalizeStartSpec(spec: StartSpec): NormalizedStart {
     labels,
     signal: spec.signal ?? null,
     batchId: spec.batchId ?? null,
+    checkpoint: spec.checkpoint === undefined ? null : normalizeCheckpointRef(spec.checkpoint),
   };
 }

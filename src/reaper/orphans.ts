@@ -26,6 +26,7 @@ export class OrphanSweeper {
   #timer: NodeJS.Timeout | undefined;
   #due = 0;
   #lastSweep = 0;
+  #stopped = false;
   readonly #onSignal = (): void => this.schedule();
 
   constructor(graceMs: number, onOrphans: OrphanHandler, isRuntimeHelper: HelperTest = () => false) {
@@ -35,10 +36,13 @@ export class OrphanSweeper {
   }
 
   start(): void {
+    this.#stopped = false;
     process.on('SIGCHLD', this.#onSignal);
   }
 
   stop(): void {
+    // A last sweep after stop (at shutdown) must not re-arm the timer: its handler's store is closed.
+    this.#stopped = true;
     process.off('SIGCHLD', this.#onSignal);
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
@@ -46,6 +50,7 @@ export class OrphanSweeper {
 
   /** Sweeps soon; sweeps are throttled so that their O(children) cost is not paid per exit. */
   schedule(delayMs?: number): void {
+    if (this.#stopped) return;
     const throttle = Math.min(THROTTLE_MS, this.#graceMs);
     const wait = Math.max(delayMs ?? 0, this.#lastSweep + throttle - Date.now(), 0);
     const due = Date.now() + wait;

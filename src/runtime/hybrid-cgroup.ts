@@ -51,8 +51,16 @@ export class HybridCgroupNamespace {
     return `/proc/${this.pid}/ns/mnt`;
   }
 
-  close(): void {
-    if (this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill('SIGKILL');
+  /**
+   * Kills the holder and resolves once it is reaped: a launcher process that exited first would
+   * leave it a zombie of the nearest subreaper above (a test runner, another salvo).
+   */
+  close(): Promise<void> {
+    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return Promise.resolve();
+    const exited = new Promise<void>((resolve) => this.#child.once('exit', () => resolve()));
+    this.#child.ref(); // it was unref'd so as not to hold the loop open; now the loop must wait for it
+    this.#child.kill('SIGKILL');
+    return exited;
   }
 }
 

@@ -228,7 +228,7 @@ describe('salvo with bad input', { timeout: 120_000 }, () => {
   }
 
   it('shows a runnable example in --help of every command', async () => {
-    for (const command of ['run', 'batch', 'bench', 'ps', 'inspect', 'logs', 'kill', 'gc']) {
+    for (const command of ['run', 'exec', 'batch', 'bench', 'ps', 'inspect', 'logs', 'kill', 'gc']) {
       const result = await salvo(join(tempDir(), 'state'), [command, '--help']);
       assert.equal(result.exitCode, 0);
       assert.match(result.stdout, /Examples?:\n/, command);

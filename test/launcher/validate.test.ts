@@ -61,6 +61,7 @@ describe('normalizeStartSpec', () => {
       labels: null,
       signal: null,
       batchId: null,
+      checkpoint: null,
     });
   });
 

@@ -84,4 +84,22 @@ describe('OrphanSweeper', () => {
       native().waitPid(pid);
     }
   });
+
+  it('never sweeps again once stopped, even after a last sweep that saw a zombie within its grace', async () => {
+    const reported: ReapedExit[] = [];
+    const sweeper = new OrphanSweeper(50, (orphans) => reported.push(...orphans));
+    sweeper.start();
+    const pid = orphan('exit 0');
+    try {
+      await waitForZombie(pid);
+      sweeper.stop();
+      // The launcher's shutdown sweeps once more after stop; its store closes right after.
+      assert.deepEqual(sweeper.sweep(), []);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      assert.deepEqual(reported, []);
+      assert.equal(isZombie(pid), true, 'left for a later owner');
+    } finally {
+      native().waitPid(pid);
+    }
+  });
 });

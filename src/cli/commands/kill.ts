@@ -50,6 +50,6 @@ async function killThroughRuntime(runtime: { path: string; root: string }, logFi
     const result = await invokeRuntime(invocation, logFile, args, { timeoutMs: 30_000 });
     if (result.exitCode !== 0) throw errorFromPlain(await describeFailure(logFile, result), result.exitCode);
   } finally {
-    namespace?.close();
+    await namespace?.close();
   }
 }

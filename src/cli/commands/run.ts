@@ -5,9 +5,11 @@ import { Command } from 'commander';
 import { bundleForRootfs } from '../../bundle/rootfs-bundle.js';
 import { newBatchId } from '../../launcher/batch.js';
 import type { Launcher, Proc } from '../../index.js';
+import { attachTerminal, userTerminalSize } from '../attach-terminal.js';
 import { contextFrom, openLauncher, type GlobalOptions } from '../context.js';
 import { parseDuration } from '../duration.js';
 import { EXIT, UsageError } from '../exit-codes.js';
+import { pipeOutput } from '../pipe-output.js';
 
 interface RunOptions {
   bundle?: string;
@@ -18,6 +20,7 @@ interface RunOptions {
   env: string[];
   cwd?: string;
   exitCodeFile?: string;
+  tty?: boolean;
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -44,12 +47,14 @@ export function runCommand(globals: () => GlobalOptions): Command {
     .option('-e, --env <KEY=VALUE>', 'environment variable for the container (repeatable)', collect, [])
     .option('--cwd <dir>', 'working directory inside the container')
     .option('--exit-code-file <file>', "also write the container's exit code to this file (for CI runners)")
+    .option('-t, --tty', 'run with a terminal and attach yours (raw mode, resized with your window)')
     .addHelpText(
       'after',
       '\nExamples:\n' +
         "  $ salvo run -- /bin/sh -c 'echo hi; exit 7'      # prints hi, exits 7\n" +
         '  $ salvo run --timeout 5s --env MODE=ci -- /bin/sh -c \'echo $MODE\'\n' +
-        '  $ salvo run --exit-code-file /tmp/code -- /bin/false; cat /tmp/code',
+        '  $ salvo run --exit-code-file /tmp/code -- /bin/false; cat /tmp/code\n' +
+        '  $ salvo run -t -- /bin/sh                             # an interactive shell',
     )
     .action(async (command: string[], options: RunOptions) => {
       process.exitCode = await run(command, options, globals());
@@ -84,7 +89,9 @@ async function run(command: string[], options: RunOptions, globals: GlobalOption
         args: command,
         env: options.env.length > 0 ? options.env : undefined,
         cwd: options.cwd,
-        stdio: 'fifo',
+        terminal: options.tty === true ? true : undefined,
+        terminalSize: options.tty === true ? userTerminalSize() : undefined,
+        stdio: options.tty === true ? 'log' : 'fifo',
       });
     } catch (error) {
       const code = (error as { code?: string }).code;
@@ -96,10 +103,16 @@ async function run(command: string[], options: RunOptions, globals: GlobalOption
       throw error;
     }
     const timer = timeoutMs > 0 ? setTimeout(() => stop('timeout'), timeoutMs) : null;
-    const outputDone = Promise.all([pipe(proc.stdout, process.stdout), pipe(proc.stderr, process.stderr)]);
-    const exit = await proc.exited;
-    if (timer !== null) clearTimeout(timer);
-    await outputDone;
+    // Once it has exited, draining its output is no reason to report a timeout.
+    void proc.exited.then(() => timer !== null && clearTimeout(timer));
+    let exit;
+    if (proc.terminal !== null) {
+      exit = await attachTerminal(proc.terminal, proc.exited);
+    } else {
+      const outputDone = pipeOutput(proc);
+      exit = await proc.exited;
+      await outputDone;
+    }
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     writeExitCodeFile(options.exitCodeFile, exit.exitCode);
@@ -119,16 +132,6 @@ async function stopContainer(launcher: Launcher, proc: Proc, graceMs: number): P
   const timer = setTimeout(() => void launcher.kill(proc.id, 'SIGKILL', { all: true }).catch(() => undefined), graceMs);
   await proc.exited;
   clearTimeout(timer);
-}
-
-function pipe(from: NodeJS.ReadableStream | null, to: NodeJS.WriteStream): Promise<void> {
-  if (from === null) return Promise.resolve();
-  return new Promise((resolve) => {
-    from.on('data', (chunk: Buffer) => to.write(chunk));
-    from.on('end', resolve);
-    from.on('error', () => resolve());
-    from.on('close', resolve);
-  });
 }
 
 function writeExitCodeFile(file: string | undefined, code: number): void {

@@ -1,0 +1,134 @@
+// `salvo exec ID -- CMD…`: a process in a running container, in the foreground, output streamed
+// (or the user's terminal attached with -t); salvo exits with the process's exit code. It opens
+// the state directory's launcher itself, so no other launcher may hold it (ERR_STATE_LOCKED).
+import { Command } from 'commander';
+import { SalvoError } from '../../errors.js';
+import type { Launcher, Proc } from '../../index.js';
+import { validateId } from '../../launcher/validate.js';
+import type { ProcessUser } from '../../types.js';
+import { attachTerminal, userTerminalSize } from '../attach-terminal.js';
+import { contextFrom, openLauncher, readStore, type GlobalOptions } from '../context.js';
+import { EXIT, UsageError } from '../exit-codes.js';
+import { pipeOutput } from '../pipe-output.js';
+
+interface ExecOptions {
+  tty?: boolean;
+  env: string[];
+  cwd?: string;
+  user?: string;
+  execId?: string;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export function execCommand(globals: () => GlobalOptions): Command {
+  return new Command('exec')
+    .summary("run a command in a running container and exit with its exit code")
+    .description(
+      'Runs a command in a running container (runtime exec), streams its stdout and stderr (or, with -t, ' +
+        "attaches your terminal), records it under the container, and exits with its exit code (128+n for a " +
+        'signal). It uses the runtime that started the container. SIGINT or SIGTERM to salvo is passed on to ' +
+        'the process. The state directory must not be held by another launcher (a running salvo batch or run).\n\n' +
+        "Exit status: the process's; 125 when it did not start (the runtime's error is printed); 2 when the " +
+        'container is unknown or not running, or for bad usage; 3 when the state directory is held.',
+    )
+    .argument('<id>', 'container id')
+    .argument('<command...>', 'the command to run (put it after --)')
+    .option('-t, --tty', 'run with a terminal and attach yours (raw mode, resized with your window)')
+    .option('-e, --env <KEY=VALUE>', 'environment variable for the process (repeatable)', collect, [])
+    .option('--cwd <dir>', 'working directory inside the container')
+    .option('-u, --user <uid[:gid]>', 'numeric user (and group) to run as')
+    .option('--exec-id <id>', 'id of the process under its container (default exec-<n>)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        "  $ salvo exec job-17 -- /bin/sh -c 'cat /proc/1/status'\n" +
+        '  $ salvo exec -t job-17 -- /bin/sh\n' +
+        '  $ salvo exec --user 1000:1000 --env DEBUG=1 job-17 -- /bin/id',
+    )
+    .action(async (id: string, command: string[], options: ExecOptions) => {
+      process.exitCode = await exec(id, command, options, globals());
+    });
+}
+
+function parseUser(text: string): ProcessUser {
+  const match = /^(\d+)(?::(\d+))?$/.exec(text);
+  if (match === null) throw new UsageError(`--user takes a numeric uid[:gid], got "${text}"`);
+  const uid = Number(match[1]);
+  return { uid, gid: match[2] === undefined ? uid : Number(match[2]) };
+}
+
+async function exec(id: string, command: string[], options: ExecOptions, globals: GlobalOptions): Promise<number> {
+  validateId(id, 'container id');
+  for (const entry of options.env) if (!/^[^=]+=/.test(entry)) throw new UsageError(`--env takes KEY=VALUE, got "${entry}"`);
+  const user = options.user === undefined ? undefined : parseUser(options.user);
+  const context = contextFrom(globals);
+  // The container's own runtime and --root, as `salvo kill` uses them.
+  const store = readStore(context);
+  let runtime: { path: string; root: string } | null = null;
+  try {
+    if (store?.get(id) === undefined) throw new SalvoError('ERR_NOT_FOUND', `no container ${id} in ${context.stateDir}`);
+    runtime = store.runtimeFor(id);
+  } finally {
+    store?.close();
+  }
+  const launcher = await openLauncher(
+    { ...context, runtime: runtime?.path ?? context.runtime },
+    { workers: 1, tasksPerWorker: 2, ...(runtime === null ? {} : { runtimeRoot: runtime.root }) },
+  );
+  try {
+    let proc: Proc;
+    try {
+      proc = await launcher.exec(id, {
+        args: command,
+        env: options.env.length > 0 ? options.env : undefined,
+        cwd: options.cwd,
+        user,
+        terminal: options.tty === true,
+        terminalSize: options.tty === true ? userTerminalSize() : undefined,
+        stdio: options.tty === true ? 'log' : 'fifo',
+        execId: options.execId,
+      });
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === 'ERR_RUNTIME_FAILED' || code === 'ERR_RUNTIME_HUNG' || code === 'ERR_CGROUP_HYBRID') {
+        process.stderr.write(`salvo: exec in container ${id} did not start: ${(error as Error).message}\n`);
+        return EXIT.startFailed;
+      }
+      throw error;
+    }
+    const onSignal = passSignals(launcher, proc);
+    try {
+      if (proc.terminal !== null) return (await attachTerminal(proc.terminal, proc.exited)).exitCode;
+      const output = pipeOutput(proc);
+      const exit = await proc.exited;
+      await output;
+      return exit.exitCode;
+    } finally {
+      onSignal.off();
+    }
+  } finally {
+    // The container keeps running: only the exec'd process was ours to wait for.
+    await launcher.close({ containers: 'leave' });
+    context.log.flush();
+  }
+}
+
+/** SIGINT/SIGTERM go to the exec'd process; a second one kills it. */
+function passSignals(launcher: Launcher, proc: Proc): { off(): void } {
+  let received = 0;
+  const handler = (signal: NodeJS.Signals): void => {
+    const send = received++ === 0 ? signal : 'SIGKILL';
+    void launcher.kill(proc.id, send, { execId: proc.execId }).catch(() => undefined);
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return {
+    off(): void {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    },
+  };
+}

@@ -1,0 +1,116 @@
+// The exit registry's order: a container's init exit is recorded and resolved after the exits of
+// its exec'd processes reaped in the same or an earlier pass (containerd's promise).
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { writeExitStatus } from '../../src/io/process-dir.js';
+import { ExitRegistry, deferredExit, type LiveProcess } from '../../src/launcher/exit-registry.js';
+import type { ReapedExit } from '../../src/reaper/reaper.js';
+import { Store, type ExitRow } from '../../src/store/store.js';
+import type { Exit } from '../../src/types.js';
+
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+
+function exited(pid: number, exitCode: number): ReapedExit {
+  return { pid, kind: 'exited', exitCode, signal: null, userUs: 10, systemUs: 10, maxRssKb: 100 };
+}
+
+describe('ExitRegistry', () => {
+  let dir: string;
+  let store: Store;
+  let rows: ExitRow[][];
+  let registry: ExitRegistry;
+  let finishedOrder: string[];
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'salvo-registry-'));
+    store = Store.open(join(dir, 'salvo.db'), { pid: process.pid, pidStartTime: null, bootId: null });
+    rows = [];
+    const record = store.recordExits.bind(store);
+    store.recordExits = (batch: readonly ExitRow[]): number => {
+      rows.push([...batch]);
+      return record(batch);
+    };
+    finishedOrder = [];
+    // As the worker does: each file atomically, a little later (the pool's round trip).
+    const writeStatuses = async (statuses: { dir: string; exitCode: number }[]): Promise<void> => {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      for (const { dir: processDir, exitCode } of statuses) writeExitStatus(processDir, exitCode);
+    };
+    registry = new ExitRegistry(store, silent, writeStatuses, (live) => finishedOrder.push(live.execId));
+  });
+
+  afterEach(() => {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A subscribed, running process with a real process directory, added to the registry. */
+  function live(id: string, execId: string, pid: number): LiveProcess {
+    const processDir = join(dir, 'containers', id, execId);
+    mkdirSync(processDir, { recursive: true });
+    const seq = store.subscribe({ id, execId, dir: processDir, bundle: '/b', batchId: null, labels: null, at: 1 });
+    store.markRunning(seq, pid, 1, 2);
+    const { exited: done, settle } = deferredExit();
+    const process: LiveProcess = { seq, id, execId, pid, dir: processDir, startedAt: 2, exitFd: null, adopted: false, exited: done, settle };
+    registry.add(process);
+    return process;
+  }
+
+  function resolutionOrder(processes: LiveProcess[]): string[] {
+    const order: string[] = [];
+    for (const p of processes) void p.exited.then((exit: Exit) => order.push(`${exit.execId}:${exit.exitCode}`));
+    return order;
+  }
+
+  it("resolves an init after its exec'd processes reaped in the same pass, whatever the reaper's order", async () => {
+    const init = live('c1', 'init', 100);
+    const execs = Array.from({ length: 20 }, (_, i) => live('c1', `exec-${i}`, 200 + i));
+    const order = resolutionOrder([init, ...execs]);
+    // The init comes first in the pass, as the kernel may report it.
+    registry.handleExits([exited(100, 0), ...execs.map((e, i) => exited(e.pid, i))]);
+    await registry.settled();
+    assert.equal(order.length, 21);
+    assert.equal(order.at(-1), 'init:0', `the init resolved last: ${order.join(' ')}`);
+    assert.equal(finishedOrder.at(-1), 'init');
+    // One transaction for the pass, the init's row last.
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0]?.at(-1)?.seq, init.seq);
+    assert.equal(readFileSync(join(init.dir, 'exitStatus'), 'utf8'), '0\n');
+  });
+
+  it("resolves an init after its exec'd processes of an earlier pass that are still finishing", async () => {
+    const init = live('c1', 'init', 100);
+    const exec = live('c1', 'exec-1', 101);
+    const order = resolutionOrder([init, exec]);
+    registry.handleExits([exited(101, 7)]);
+    registry.handleExits([exited(100, 0)]);
+    await registry.settled();
+    assert.deepEqual(order, ['exec-1:7', 'init:0']);
+    assert.equal(store.get('c1', 'exec-1')?.exitCode, 7);
+    assert.equal(store.get('c1')?.exitCode, 0);
+  });
+
+  it('does not hold an init back for the exec of another container', async () => {
+    const other = live('c2', 'exec-1', 300);
+    const init = live('c1', 'init', 100);
+    let otherResolved = false;
+    void other.exited.then(() => (otherResolved = true));
+    // The other container's exec'd process is still running: c1's init must not wait for it.
+    registry.handleExits([exited(100, 3)]);
+    assert.equal((await init.exited).exitCode, 3);
+    assert.equal(otherResolved, false);
+    assert.equal(registry.byId('c2', 'exec-1'), other);
+  });
+
+  it('records each exit once when a pid is handed over twice', async () => {
+    const exec = live('c1', 'exec-1', 101);
+    registry.handleExits([exited(101, 5)]);
+    registry.handleExits([exited(101, 6)]);
+    await registry.settled();
+    assert.equal((await exec.exited).exitCode, 5);
+    assert.equal(rows.flat().length, 1);
+  });
+});
