@@ -13,7 +13,7 @@ import { Progress } from '../progress.js';
 interface BenchCliOptions {
   count: string;
   concurrency: string;
-  baseline: boolean;
+  baseline?: boolean;
   rounds: string;
   bundle?: string;
   json?: string;
@@ -35,6 +35,7 @@ export function benchCommand(globals: () => GlobalOptions, runtimeGiven: () => b
     )
     .option('-n, --count <n>', 'containers per runtime and concurrency', '200')
     .option('-c, --concurrency <list>', 'runtime starts in flight, comma-separated (e.g. 1,2,4,8)', '1,4')
+    .option('--baseline', 'run the bare-runtime baseline beside salvo (the default)')
     .option('--no-baseline', 'skip the bare-runtime baseline')
     .option('--rounds <n>', 'interleaved salvo/baseline rounds per row', '4')
     .option('--bundle <dir>', 'bundle to start (default: busybox running /bin/true)')
@@ -57,7 +58,8 @@ export function benchCommand(globals: () => GlobalOptions, runtimeGiven: () => b
       const rounds = Math.min(parsePositiveInteger(options.rounds, '--rounds'), count);
       const concurrencies = options.concurrency.split(',').map((k) => parsePositiveInteger(k, '--concurrency'));
       const context = contextFrom(g);
-      const total = runtimes.length * concurrencies.length * count * (options.baseline ? 2 : 1);
+      const baseline = options.baseline !== false;
+      const total = runtimes.length * concurrencies.length * count * (baseline ? 2 : 1);
       const progress = options.progress && process.stderr.isTTY === true && !context.log.toStderr ? new Progress({ stream: process.stderr, total }) : null;
       let done = 0;
       try {
@@ -65,7 +67,7 @@ export function benchCommand(globals: () => GlobalOptions, runtimeGiven: () => b
           runtimes,
           count,
           concurrencies,
-          baseline: options.baseline,
+          baseline,
           rounds,
           stateDir: context.stateDir,
           bundle: options.bundle,

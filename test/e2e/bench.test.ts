@@ -1,0 +1,32 @@
+// salvo bench end to end, small: every row records every exit and carries a salvo/baseline ratio.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import type { BenchReport } from '../../src/bench/macro.js';
+import { RUNTIMES, removeTempDirs, tempDir } from '../helpers.js';
+
+after(removeTempDirs);
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+it('benchmarks every runtime and concurrency beside the bare runtime, with every exit recorded', { timeout: 600_000 }, async () => {
+  const result = await execa(
+    process.execPath,
+    [MAIN, 'bench', '--runtime', RUNTIMES.join(','), '--count', '12', '--concurrency', '1,2', '--rounds', '2', '--baseline', '--json', '-'],
+    { env: { SALVO_STATE_DIR: join(tempDir(), 'state') }, reject: false },
+  );
+  assert.equal(result.exitCode, 0, result.stderr);
+  const report = JSON.parse(result.stdout) as BenchReport;
+  assert.equal(report.rows.length, RUNTIMES.length * 2);
+  for (const row of report.rows) {
+    assert.equal(row.salvo.exitsRecorded, 12, `${row.runtime} K=${row.concurrency}`);
+    assert.equal(row.salvo.failures, 0);
+    assert.equal(row.baseline?.count, 12);
+    assert.equal(row.baseline?.failures, 0, row.baseline?.firstError ?? '');
+    assert.ok(row.throughputRatio !== null && row.throughputRatio > 0);
+    assert.ok(row.salvo.latency.p50 > 0 && row.salvo.latency.p99 >= row.salvo.latency.p50);
+  }
+  assert.match(result.stderr, /throughput salvo\/baseline \d\.\d{3}/, 'the ratios are printed');
+});
