@@ -98,7 +98,9 @@ export class Launcher {
       this.#store.recordOrphans(orphans.map((o) => ({ pid: o.pid, exitCode: o.exitCode, signal: o.signal, at })));
       options.logger.warn({ orphans: orphans.map((o) => o.pid) }, 'reaped untracked zombies');
     }, (stat) => this.#isRuntimeHelper(stat));
-    this.#pool = new RuntimePool(options.workers, options.tasksPerWorker);
+    this.#pool = new RuntimePool(options.workers, options.tasksPerWorker, (error) =>
+      options.logger.error({ err: error }, 'a worker thread failed'),
+    );
   }
 
   /** Opens a launcher on a state directory; only one may hold a state directory at a time. */
@@ -490,9 +492,10 @@ export class Launcher {
 
   async #shutdown(): Promise<void> {
     this.#closed = true;
-    this.#sweeper.stop();
-    this.#sweeper.sweep(); // runtime helpers that exited since the last sweep
     await this.#pool.destroy();
+    // Zombies still in their grace period are reaped now: none is left behind, and no sweep
+    // timer outlives the store it reports to.
+    await this.#sweeper.drain();
     this.#reaper.close();
     this.#runtime?.namespace?.close();
     this.#store.close();

@@ -27,7 +27,7 @@ export class RuntimePool {
   readonly #queues: Record<Priority, Queued[]> = { high: [], normal: [], low: [] };
   #destroyed = false;
 
-  constructor(workers: number, tasksPerWorker: number) {
+  constructor(workers: number, tasksPerWorker: number, onWorkerError: (error: unknown) => void = () => undefined) {
     this.capacity = workers * tasksPerWorker;
     this.#piscina = new Piscina({
       filename: WORKER_FILE,
@@ -37,6 +37,8 @@ export class RuntimePool {
       // Threads must not churn: a spawned runtime's parent-death signal follows its thread.
       idleTimeout: 2 ** 31 - 1,
     });
+    // A worker that dies outside a task (or cannot be restarted: EMFILE) is reported, never fatal.
+    this.#piscina.on('error', onWorkerError);
   }
 
   /** Tasks waiting for a slot, and tasks running in workers. */

@@ -25,6 +25,8 @@ export class OrphanSweeper {
   #timer: NodeJS.Timeout | undefined;
   #due = 0;
   #lastSweep = 0;
+  /** After stop(): no timer may be armed again (the store the handler writes to is closing). */
+  #stopped = false;
   readonly #onSignal = (): void => this.schedule();
 
   constructor(graceMs: number, onOrphans: OrphanHandler, isRuntimeHelper: HelperTest = () => false) {
@@ -34,17 +36,33 @@ export class OrphanSweeper {
   }
 
   start(): void {
+    this.#stopped = false;
     process.on('SIGCHLD', this.#onSignal);
   }
 
   stop(): void {
+    this.#stopped = true;
     process.off('SIGCHLD', this.#onSignal);
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
   }
 
+  /**
+   * The last sweeps before the launcher closes: stops, then sweeps until every zombie seen has
+   * served its grace period and been reaped, so that none is left behind (waits at most the grace).
+   */
+  async drain(): Promise<void> {
+    this.stop();
+    for (;;) {
+      this.sweep();
+      if (this.#seen.size === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(1, Math.min(THROTTLE_MS, this.#graceMs))));
+    }
+  }
+
   /** Sweeps soon; sweeps are throttled so that their O(children) cost is not paid per exit. */
   schedule(delayMs?: number): void {
+    if (this.#stopped) return;
     const throttle = Math.min(THROTTLE_MS, this.#graceMs);
     const wait = Math.max(delayMs ?? 0, this.#lastSweep + throttle - Date.now(), 0);
     const due = Date.now() + wait;
