@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   ERR_RUNTIME_NOT_FOUND: 'The runtime binary (runc, crun or a path) is missing or not executable.',
   ERR_RUNTIME_FAILED: 'The runtime exited non-zero; the message is its last log.json error line.',
   ERR_RUNTIME_HUNG: 'The runtime did not return within the start timeout and was killed.',
+  ERR_RESOURCE_EXHAUSTED: 'No file descriptor or process could be had (EMFILE, ENFILE, EAGAIN) within the start timeout.',
   ERR_CGROUP_HYBRID: 'crun refused the hybrid cgroup layout of this host (see docs/errors.md).',
   ERR_STATE_DIR: 'The state directory cannot be created, is not writable, or others can write it.',
   ERR_STATE_LOCKED: 'Another launcher holds this state directory.',
