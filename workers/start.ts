@@ -1,63 +1,64 @@
 // The worker half of a launch (DESIGN §3 steps 2–3): prepare, spawn, read the pid, or report why not.
+// Out of fds or processes (EMFILE, ENFILE, EAGAIN), every step waits and retries within the start
+// timeout, and the wait is reported in timings.waitedMs.
+import { existsSync, rmSync, truncateSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { deriveConfig, loadBundleConfig, writeConfig } from '../src/bundle/spec.js';
 import { isErrorCode } from '../src/errors.js';
-import { closeFds, openRuntimeStdio, prepareProcessDir, processPaths } from '../src/io/process-dir.js';
+import { patienceFor, patiently, readTextPatiently, waitBeforeRetry, type Patience } from '../src/io/exhaustion.js';
+import { closeFds, openRuntimeStdio, prepareProcessDir, processPaths, type ProcessPaths } from '../src/io/process-dir.js';
 import { readProcStat } from '../src/io/procfs.js';
 import { createArgs, deleteArgs, killArgs, runArgs, startArgs } from '../src/runtime/argv.js';
 import { describeFailure, invokeRuntime, type InvokeResult } from '../src/runtime/invoke.js';
+import { mentionsResourceExhaustion } from '../src/runtime/log.js';
 import type { PlainError, StartResult, StartTask } from '../src/types.js';
 
 const now = (): number => performance.timeOrigin + performance.now();
 
 export async function startContainer(task: StartTask): Promise<StartResult> {
   const began = now();
-  const timings = { queuedMs: Math.max(0, began - task.queuedAt), prepareMs: 0, runtimeMs: 0 };
-  const failed = (error: PlainError, runtimeExitCode: number | null = null): StartResult => ({
-    ok: false,
-    runtimeExitCode,
-    error,
-    timings,
-  });
+  const patience = patienceFor(task.timeoutMs);
+  const timings = { queuedMs: Math.max(0, began - task.queuedAt), prepareMs: 0, runtimeMs: 0, waitedMs: 0 };
+  const failed = (error: PlainError, runtimeExitCode: number | null = null): StartResult => {
+    timings.waitedMs = patience.waitedMs;
+    return { ok: false, runtimeExitCode, error, timings };
+  };
 
-  let paths;
+  let paths: ProcessPaths;
   let bundle = task.bundle;
-  let fds;
   try {
-    const config = loadBundleConfig(task.bundle);
-    paths = task.prepared ? processPaths(task.dir) : prepareProcessDir(task.dir, task.stdio);
+    const config = await patiently('reading the bundle', () => loadBundleConfig(task.bundle), patience);
+    paths = await patiently(
+      'preparing the process directory',
+      () => (task.prepared ? processPaths(task.dir) : prepareProcessDir(task.dir, task.stdio)),
+      patience,
+    );
     if (task.override !== null) {
-      writeConfig(task.dir, deriveConfig(config, task.bundle, task.override));
+      const derived = deriveConfig(config, task.bundle, task.override);
+      await patiently('writing the derived config.json', () => writeConfig(task.dir, derived), patience);
       bundle = task.dir;
     }
-    fds = openRuntimeStdio(paths, task.stdio);
   } catch (error) {
     timings.prepareMs = now() - began;
+    if (!task.prepared) removeQuietly(task.dir); // nothing half-made is left behind
     return failed(plainError(error));
   }
   const spawnedAt = now();
   timings.prepareMs = spawnedAt - began;
 
-  const runOptions = { bundle, pidFile: paths.pid, noPivot: task.noPivot, noNewKeyring: task.noNewKeyring };
   let result: InvokeResult;
   try {
-    const stdio = { stdin: fds.stdin, stdout: fds.stdout, stderr: fds.stderr };
-    if (task.startMode === 'run') {
-      result = await invokeRuntime(task.runtime, paths.log, runArgs(task.id, runOptions), {
-        stdio,
-        timeoutMs: task.timeoutMs,
-      });
-    } else {
-      result = await invokeRuntime(task.runtime, paths.log, createArgs(task.id, runOptions), {
-        stdio,
-        timeoutMs: task.timeoutMs,
-      });
-      if (result.exitCode === 0) {
-        result = await invokeRuntime(task.runtime, paths.log, startArgs(task.id), { timeoutMs: task.timeoutMs });
-      }
+    for (let attempt = 0; ; attempt++) {
+      result = await spawnRuntime(task, paths, bundle, patience);
+      if (!(await ranOutOfResources(task, paths, result))) break;
+      // runc or crun could not fork or open: undo the half-made container and try again.
+      await removeContainer(task, paths.log, false);
+      resetProcessFiles(paths);
+      if (!(await waitBeforeRetry(patience, attempt))) break;
     }
-  } finally {
-    closeFds([fds.stdin, fds.stdout, fds.stderr]);
+  } catch (error) {
+    timings.runtimeMs = now() - spawnedAt;
+    return failed(plainError(error));
   }
   timings.runtimeMs = now() - spawnedAt;
 
@@ -73,13 +74,67 @@ export async function startContainer(task: StartTask): Promise<StartResult> {
     if (result.spawnError === null) await removeContainer(task, paths.log, false);
     return failed(error, result.exitCode);
   }
-  const pid = Number.parseInt(await readFile(paths.pid, 'utf8').catch(() => ''), 10);
-  const stat = Number.isInteger(pid) && pid > 0 ? readProcStat(pid) : null;
+  let stat = null;
+  const pid = Number.parseInt(await readTextPatiently(paths.pid, patience), 10);
+  try {
+    if (Number.isInteger(pid) && pid > 0) stat = await patiently('reading /proc', () => readProcStat(pid), patience);
+  } catch {
+    // no fd came free in time: the start fails below and the container is removed
+  }
   if (stat === null) {
     await removeContainer(task, paths.log, true);
     return failed({ code: 'ERR_RUNTIME_FAILED', message: `the runtime reported success but ${paths.pid} holds no live pid` }, 0);
   }
+  timings.waitedMs = patience.waitedMs;
   return { ok: true, pid, pidStartTime: stat.startTime, timings };
+}
+
+/** One runtime start (run, or create then start) with the process directory's stdio. */
+async function spawnRuntime(task: StartTask, paths: ProcessPaths, bundle: string, patience: Patience): Promise<InvokeResult> {
+  const fds = await patiently('opening the stdio files', () => openRuntimeStdio(paths, task.stdio), patience);
+  const runOptions = { bundle, pidFile: paths.pid, noPivot: task.noPivot, noNewKeyring: task.noNewKeyring };
+  const options = { timeoutMs: task.timeoutMs, patience };
+  try {
+    const stdio = { stdin: fds.stdin, stdout: fds.stdout, stderr: fds.stderr };
+    if (task.startMode === 'run') return await invokeRuntime(task.runtime, paths.log, runArgs(task.id, runOptions), { stdio, ...options });
+    const created = await invokeRuntime(task.runtime, paths.log, createArgs(task.id, runOptions), { stdio, ...options });
+    if (created.exitCode !== 0) return created;
+    return await invokeRuntime(task.runtime, paths.log, startArgs(task.id), options);
+  } finally {
+    closeFds([fds.stdin, fds.stdout, fds.stderr]);
+  }
+}
+
+/**
+ * A start that failed for a full pids cgroup or fd table (its log or output says so). crun 1.8
+ * can even exit 0 after "detach process: Resource temporarily unavailable", without a pid file.
+ */
+async function ranOutOfResources(task: StartTask, paths: ProcessPaths, result: InvokeResult): Promise<boolean> {
+  if (result.timedOut || result.spawnError !== null) return false;
+  if (result.exitCode === 0 && existsSync(paths.pid)) return false;
+  const log = await readTextPatiently(paths.log, patienceFor(5000));
+  const output = result.stderr !== '' || task.stdio !== 'log' ? result.stderr : await readTextPatiently(paths.stderrLog, patienceFor(5000));
+  return mentionsResourceExhaustion(log) || mentionsResourceExhaustion(output);
+}
+
+function removeQuietly(dir: string): void {
+  try {
+    rmSync(dir, { recursive: true, force: true });
+  } catch {
+    // gc removes what is left
+  }
+}
+
+/** Before a retry: the failed attempt's log, output and pid file would be mistaken for the next one's. */
+function resetProcessFiles(paths: ProcessPaths): void {
+  for (const file of [paths.log, paths.stdoutLog, paths.stderrLog]) {
+    try {
+      truncateSync(file);
+    } catch {
+      // not there (stdio null or fifo)
+    }
+  }
+  rmSync(paths.pid, { force: true });
 }
 
 /** A failed or hung start leaves nothing behind: kill what may run, then delete --force. */

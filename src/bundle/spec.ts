@@ -32,9 +32,11 @@ export function loadBundleConfig(bundle: string): Json {
   }
   const cached = cache.get(file);
   if (cached !== undefined && cached.mtimeMs === info.mtimeMs && cached.size === info.size) return cached.config;
+  // Read errors (EMFILE under load) are not the file's fault: only a parse error means bad JSON.
+  const text = readFileSync(file, 'utf8');
   let config: unknown;
   try {
-    config = JSON.parse(readFileSync(file, 'utf8'));
+    config = JSON.parse(text);
   } catch (error) {
     throw new SalvoError('ERR_BUNDLE_INVALID', `${file} is not valid JSON: ${(error as Error).message}`, {
       cause: error,

@@ -1,5 +1,6 @@
 // /proc parsing shared by the main thread and workers: process start time, state, children.
 import { readFileSync, readdirSync } from 'node:fs';
+import { isExhaustion } from './exhaustion.js';
 
 export interface ProcStat {
   /** The executable's name, at most 15 characters. */
@@ -12,12 +13,16 @@ export interface ProcStat {
   startTime: number;
 }
 
-/** Parses /proc/<pid>/stat, or returns null when the process does not exist. */
+/**
+ * Parses /proc/<pid>/stat, or returns null when the process does not exist. Throws when no fd is
+ * free (EMFILE, ENFILE): that says nothing about the process, so callers retry or skip.
+ */
 export function readProcStat(pid: number): ProcStat | null {
   let text: string;
   try {
     text = readFileSync(`/proc/${pid}/stat`, 'latin1');
-  } catch {
+  } catch (error) {
+    if (isExhaustion(error)) throw error;
     return null;
   }
   return parseProcStat(text);

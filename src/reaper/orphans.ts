@@ -84,7 +84,13 @@ export class OrphanSweeper {
     const zombies = new Set<number>();
     for (const pid of listMainThreadChildren()) {
       if (trackedPids.has(pid)) continue;
-      const stat = readProcStat(pid);
+      let stat: ProcStat | null;
+      try {
+        stat = readProcStat(pid);
+      } catch {
+        this.schedule(THROTTLE_MS); // no fd free to read /proc: look again soon
+        continue;
+      }
       if (stat === null || stat.state !== 'Z') continue;
       if (this.#isRuntimeHelper(stat)) {
         this.#seen.delete(pid);
