@@ -3,6 +3,7 @@ import { closeSync, mkdirSync, openSync, rmSync, constants } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { native } from '../native.js';
+import { patienceFor, patiently } from './exhaustion.js';
 import type { StdioMode } from '../types.js';
 
 export const INIT_EXEC_ID = 'init';
@@ -108,9 +109,12 @@ export function closeFds(fds: Iterable<number>): void {
   }
 }
 
-/** Writes `exitStatus` atomically (temp + rename), after the record has committed. */
+/** Writes `exitStatus` atomically (temp + rename), after the record has committed; waits for a free fd. */
 export async function writeExitStatus(paths: ProcessPaths, exitCode: number): Promise<void> {
   const temp = `${paths.exitStatus}.tmp`;
-  await writeFile(temp, `${exitCode}\n`, { mode: 0o600 });
+  await patiently(`writing ${paths.exitStatus}`, () => writeFile(temp, `${exitCode}\n`, { mode: 0o600 }), patienceFor(EXIT_STATUS_PATIENCE_MS));
   await rename(temp, paths.exitStatus);
 }
+
+// The record already holds the exit: this file may wait a while for an fd, not forever.
+const EXIT_STATUS_PATIENCE_MS = 60_000;

@@ -1,10 +1,11 @@
 // The Launcher façade (DESIGN §8): opens the state directory, store, reaper and pool, and runs
 // the lifecycle of DESIGN §3 for every start: subscribe, prepare+spawn (worker), track, reap.
-import { chmodSync, constants, existsSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, closeSync, constants, existsSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Socket } from 'node:net';
 import { ensureBusyboxBundle } from '../bundle/busybox.js';
 import { SalvoError, errorFromPlain } from '../errors.js';
+import { patienceFor, patiently } from '../io/exhaustion.js';
 import { openFifoReader, type FifoReader } from '../io/fifo.js';
 import { INIT_EXEC_ID, processDir, processPaths, type ProcessPaths } from '../io/process-dir.js';
 import { readProcStat, startTimeToEpochMs, type ProcStat } from '../io/procfs.js';
@@ -83,6 +84,8 @@ export class Launcher {
   readonly #starting = new Set<string>();
   /** Pending `runtime delete` per container id: a new start of that id waits for it. */
   readonly #deletes = new Map<string, Promise<void>>();
+  /** Per live process: how long watching it waited for fds (added to its start's timings). */
+  readonly #watchWaits = new WeakMap<LiveProcess, Promise<number>>();
   #closing: Promise<void> | null = null;
   #closed = false;
 
@@ -188,7 +191,7 @@ export class Launcher {
     try {
       if (start.stdio === 'fifo') {
         await this.#pool.run({ kind: 'prepare', dir, stdio: 'fifo' }, 'normal', start.signal);
-        readers = { stdout: openFifoReader(paths.stdoutFifo), stderr: openFifoReader(paths.stderrFifo) };
+        readers = await this.#openReaders(paths);
       }
       result = await this.#pool.run<StartResult>(
         {
@@ -234,12 +237,13 @@ export class Launcher {
     }
 
     const live = this.#track(seq, start.id, INIT_EXEC_ID, result.pid, result.pidStartTime, paths, false);
+    const watchWaitedMs = (await this.#watchWaits.get(live)) ?? 0;
     const proc: Proc = {
       id: start.id,
       execId: INIT_EXEC_ID,
       pid: result.pid,
       dir,
-      timings: result.timings,
+      timings: { ...result.timings, waitedMs: result.timings.waitedMs + watchWaitedMs },
       exited: live.exited,
       stdout: readers?.stdout.stream ?? null,
       stderr: readers?.stderr.stream ?? null,
@@ -251,6 +255,19 @@ export class Launcher {
       });
     }
     return proc;
+  }
+
+  /** The read ends of the stdio fifos, waiting (within the start timeout) while no fd is free. */
+  async #openReaders(paths: ProcessPaths): Promise<{ stdout: FifoReader; stderr: FifoReader }> {
+    const patience = patienceFor(this.options.startTimeoutMs);
+    const stdout = await patiently('opening the stdout fifo', () => openFifoReader(paths.stdoutFifo), patience);
+    try {
+      return { stdout, stderr: await patiently('opening the stderr fifo', () => openFifoReader(paths.stderrFifo), patience) };
+    } catch (error) {
+      stdout.release();
+      stdout.stream.destroy();
+      throw error;
+    }
   }
 
   /**
@@ -273,26 +290,41 @@ export class Launcher {
   ): LiveProcess {
     const startedAt = Date.now();
     if (!adopted) this.#store.markRunning(seq, pid, pidStartTime, startedAt);
-    let exitFd: number | null = null;
-    try {
-      // O_RDWR never blocks on a fifo and keeps it open for watchers until we close it at exit.
-      exitFd = openSync(paths.exit, constants.O_RDWR | constants.O_NONBLOCK);
-    } catch (error) {
-      this.options.logger.warn({ err: error, id }, 'cannot open the exit fifo');
-    }
     const { exited, settle } = deferredExit();
-    const live: LiveProcess = { seq, id, execId, pid, paths, startedAt, exitFd, adopted, exited, settle };
+    const live: LiveProcess = { seq, id, execId, pid, paths, startedAt, exitFd: null, adopted, exited, settle };
     this.#registry.add(live);
-    try {
-      this.#reaper.track(pid);
-    } catch (error) {
+    const openingExitFifo = this.#openExitFifo(live);
+    const watching = this.#reaper.trackPatiently(pid).catch((error: unknown) => {
       // ESRCH: it is gone and was not ours to reap; its status cannot be known.
       this.options.logger.warn({ err: error, id, initPid: pid }, 'tracked process vanished');
       this.#registry.handleExits([
         { pid, kind: 'unknown', exitCode: 255, signal: null, userUs: null, systemUs: null, maxRssKb: null },
       ]);
-    }
+      return 0;
+    });
+    this.#watchWaits.set(live, Promise.all([openingExitFifo, watching]).then(([a, b]) => a + b));
     return live;
+  }
+
+  /**
+   * Holds the exit fifo's writer while the process lives, so that a watcher sees EOF at exit.
+   * O_RDWR never blocks on a fifo. Out of fds, waits (the first try is synchronous); resolves with the wait.
+   */
+  async #openExitFifo(live: LiveProcess): Promise<number> {
+    const patience = patienceFor(0);
+    const stillLive = (): boolean => this.#registry.byPid(live.pid) === live;
+    try {
+      const fd = await patiently(
+        'opening the exit fifo',
+        () => (stillLive() ? openSync(live.paths.exit, constants.O_RDWR | constants.O_NONBLOCK) : null),
+        patience,
+      );
+      if (fd !== null && stillLive()) live.exitFd = fd;
+      else if (fd !== null) closeSync(fd); // it exited while we waited
+    } catch (error) {
+      this.options.logger.warn({ err: error, id: live.id }, 'cannot open the exit fifo');
+    }
+    return patience.waitedMs;
   }
 
   /** DESIGN §3 step 6: the runtime forgets the container; the record stays as history. */

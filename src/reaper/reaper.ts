@@ -3,6 +3,7 @@
 // each by its own pid. Never waitpid(-1): libuv reaps its own children by pid.
 import { constants } from 'node:os';
 import { SalvoError } from '../errors.js';
+import { patienceFor, patiently } from '../io/exhaustion.js';
 import { KIND_EXITED, KIND_NOT_CHILD, KIND_SIGNALED, RECORD_FIELDS, native, type WatcherHandle } from '../native.js';
 
 export interface ReapedExit {
@@ -101,6 +102,23 @@ export class Reaper {
     trackedPids.add(pid);
     if (this.#pidfds.size === 1) native().watcherRef(this.#watcher, true);
     this.pass();
+  }
+
+  /**
+   * track(), waiting while no fd is free for the pidfd (EMFILE, ENFILE) instead of failing: the pid
+   * is kept from the orphan sweep meanwhile, so an exit in between stays a zombie for this reaper.
+   * The first try is synchronous. Resolves with the ms waited; rejects like track (ESRCH: gone).
+   */
+  async trackPatiently(pid: number): Promise<number> {
+    const patience = patienceFor(0);
+    trackedPids.add(pid);
+    try {
+      await patiently(`watching pid ${pid}`, () => this.track(pid), patience);
+    } catch (error) {
+      if (!this.#pidfds.has(pid)) trackedPids.delete(pid);
+      throw error;
+    }
+    return patience.waitedMs;
   }
 
   /** Stops tracking without reaping (the pid stays a zombie for someone else to collect). */
