@@ -294,7 +294,7 @@ export class Launcher {
     const live: LiveProcess = { seq, id, execId, pid, paths, startedAt, exitFd: null, adopted, exited, settle };
     this.#registry.add(live);
     const openingExitFifo = this.#openExitFifo(live);
-    const watching = this.#reaper.trackPatiently(pid).catch((error: unknown) => {
+    const watching = this.#reaper.trackPatiently(pid, adopted ? pidStartTime : null).catch((error: unknown) => {
       // ESRCH: it is gone and was not ours to reap; its status cannot be known.
       this.options.logger.warn({ err: error, id, initPid: pid }, 'tracked process vanished');
       this.#registry.handleExits([
@@ -471,7 +471,9 @@ export class Launcher {
     for (const action of actions) {
       const { record } = action;
       if (action.kind === 'adopt') {
-        if (record.state === 'subscribed') this.#store.markRunning(record.seq, action.pid, action.pidStartTime, Date.now());
+        // Started by the launcher that died, not by this one: it ran since its own start time.
+        const startedAt = Math.round(startTimeToEpochMs(action.pidStartTime));
+        if (record.state === 'subscribed') this.#store.markRunning(record.seq, action.pid, action.pidStartTime, startedAt);
         this.#track(record.seq, record.id, record.execId, action.pid, action.pidStartTime, processPaths(record.dir), true);
         this.options.logger.info({ id: record.id, initPid: action.pid }, 'adopted a process left by an earlier launcher');
       } else {
@@ -480,7 +482,13 @@ export class Launcher {
         ]);
         this.options.logger.warn({ id: record.id, reason: action.reason }, 'record resolved as lost');
         if (record.execId === INIT_EXEC_ID) {
-          void this.#runtimeCommand(record.id, deleteArgs(record.id, { force: true }), 'low').catch(() => undefined);
+          // Awaited by close and by a new start of this id, like the delete after an exit.
+          const deletion: Promise<void> = this.#runtimeCommand(record.id, deleteArgs(record.id, { force: true }), 'low')
+            .then(() => undefined, () => undefined)
+            .finally(() => {
+              if (this.#deletes.get(record.id) === deletion) this.#deletes.delete(record.id);
+            });
+          this.#deletes.set(record.id, deletion);
         }
       }
     }

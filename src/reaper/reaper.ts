@@ -4,6 +4,7 @@
 import { constants } from 'node:os';
 import { SalvoError } from '../errors.js';
 import { patienceFor, patiently } from '../io/exhaustion.js';
+import { readProcStat } from '../io/procfs.js';
 import { KIND_EXITED, KIND_NOT_CHILD, KIND_SIGNALED, RECORD_FIELDS, native, type WatcherHandle } from '../native.js';
 
 export interface ReapedExit {
@@ -107,13 +108,22 @@ export class Reaper {
   /**
    * track(), waiting while no fd is free for the pidfd (EMFILE, ENFILE) instead of failing: the pid
    * is kept from the orphan sweep meanwhile, so an exit in between stays a zombie for this reaper.
-   * The first try is synchronous. Resolves with the ms waited; rejects like track (ESRCH: gone).
+   * The first try is synchronous. With `startTime` (a process this launcher did not start), the
+   * pid must still be that process once its pidfd pins it: else it was reused and is not tracked.
+   * Resolves with the ms waited; rejects like track (ESRCH: gone) or with ESRCH for a reused pid.
    */
-  async trackPatiently(pid: number): Promise<number> {
+  async trackPatiently(pid: number, startTime: number | null = null): Promise<number> {
     const patience = patienceFor(0);
     trackedPids.add(pid);
     try {
       await patiently(`watching pid ${pid}`, () => this.track(pid), patience);
+      if (startTime !== null && this.#pidfds.has(pid)) {
+        const now = await patiently(`reading /proc/${pid}/stat`, () => readProcStat(pid), patience);
+        if (now?.startTime !== startTime) {
+          this.untrack(pid);
+          throw Object.assign(new Error(`pid ${pid} now belongs to another process (start time differs)`), { code: 'ESRCH' });
+        }
+      }
     } catch (error) {
       if (!this.#pidfds.has(pid)) trackedPids.delete(pid);
       throw error;
