@@ -87,6 +87,8 @@ export class Launcher {
   /** Per live process: how long watching it waited for fds (added to its start's timings). */
   readonly #watchWaits = new WeakMap<LiveProcess, Promise<number>>();
   #closing: Promise<void> | null = null;
+  /** Aborted by close: starts still queued for a worker are dropped, not started and then killed. */
+  readonly #closeController = new AbortController();
   #closed = false;
 
   private constructor(options: NormalizedOptions, lock: StateLock, store: Store) {
@@ -188,9 +190,10 @@ export class Launcher {
     const paths = processPaths(dir);
     let readers: { stdout: FifoReader; stderr: FifoReader } | null = null;
     let result: StartResult;
+    const queueSignal = start.signal === null ? this.#closeController.signal : AbortSignal.any([start.signal, this.#closeController.signal]);
     try {
       if (start.stdio === 'fifo') {
-        await this.#pool.run({ kind: 'prepare', dir, stdio: 'fifo' }, 'normal', start.signal);
+        await this.#pool.run({ kind: 'prepare', dir, stdio: 'fifo' }, 'normal', queueSignal);
         readers = await this.#openReaders(paths);
       }
       result = await this.#pool.run<StartResult>(
@@ -210,10 +213,13 @@ export class Launcher {
           queuedAt,
         },
         'normal',
-        start.signal,
+        queueSignal,
       );
     } catch (error) {
-      const failure = error instanceof SalvoError ? error : new SalvoError('ERR_RUNTIME_FAILED', String(error), { cause: error });
+      let failure = error instanceof SalvoError ? error : new SalvoError('ERR_RUNTIME_FAILED', String(error), { cause: error });
+      if (failure.code === 'ERR_ABORTED' && start.signal?.aborted !== true && this.#closing !== null) {
+        failure = new SalvoError('ERR_LAUNCHER_CLOSED', `start of ${start.id} was dropped: the launcher closed before a worker took it`);
+      }
       this.#store.markFailed({ seq, runtimeExitCode: null, errorCode: failure.code, errorMessage: failure.message, at: Date.now() });
       closeReaders(readers);
       throw failure;
@@ -499,7 +505,10 @@ export class Launcher {
    * running containers; records stay. Idempotent.
    */
   close(options: CloseOptions = {}): Promise<void> {
-    this.#closing ??= this.#close(options);
+    if (this.#closing === null) {
+      this.#closing = this.#close(options);
+      this.#closeController.abort();
+    }
     return this.#closing;
   }
 
@@ -510,28 +519,49 @@ export class Launcher {
     }
     const graceMs = options.graceMs ?? 10_000;
     await Promise.allSettled([...this.#inflight]);
-    if (mode !== 'leave') {
-      const live = this.#registry.all();
-      if (mode === 'kill' && live.length > 0) await this.#stopAll(live, graceMs);
-      await Promise.all(live.map((l) => l.exited));
-    }
+    if (mode === 'wait') await Promise.all(this.#registry.all().map((l) => l.exited));
+    if (mode === 'kill') await this.#stopAll(this.#registry.all(), graceMs);
     await this.#registry.settled();
     await Promise.allSettled([...this.#deletes.values()]);
     await this.#shutdown();
   }
 
+  /**
+   * SIGTERM to every container (adopted ones too), SIGKILL after the grace period; then our own
+   * children that the runtime could not stop get SIGKILL directly (a pid we track and have not
+   * reaped cannot have been reused). Resolves once our children are reaped; an adopted process
+   * that outlives all this is left running, for the next launcher to adopt.
+   */
   async #stopAll(live: LiveProcess[], graceMs: number): Promise<void> {
-    const inits = live.filter((l) => l.execId === INIT_EXEC_ID && !l.adopted);
+    if (live.length === 0) return;
+    const running = (l: LiveProcess): boolean => this.#registry.byPid(l.pid) === l;
+    const inits = live.filter((l) => l.execId === INIT_EXEC_ID);
     await Promise.allSettled(inits.map((l) => this.#runtimeCommand(l.id, killArgs(l.id, 'SIGTERM', { all: true }), 'high')));
-    const all = Promise.all(live.map((l) => l.exited));
-    const timedOut = await Promise.race([all.then(() => false), delay(graceMs).then(() => true)]);
-    if (!timedOut) return;
-    const remaining = inits.filter((l) => this.#registry.byPid(l.pid) !== undefined);
+    if (await allExitWithin(live, graceMs)) return;
+    const remaining = inits.filter(running);
     await Promise.allSettled(remaining.map((l) => this.#runtimeCommand(l.id, killArgs(l.id, 'SIGKILL', { all: true }), 'high')));
+    if (await allExitWithin(live, KILL_CONFIRM_MS)) return;
+    const own = live.filter((l) => !l.adopted);
+    for (const l of own.filter(running)) {
+      this.options.logger.warn({ id: l.id, initPid: l.pid }, 'the runtime did not stop it: sending SIGKILL directly');
+      try {
+        process.kill(l.pid, 'SIGKILL');
+      } catch {
+        // exited meanwhile
+      }
+    }
+    await Promise.all(own.map((l) => l.exited));
+    for (const l of live.filter(running)) this.options.logger.warn({ id: l.id, initPid: l.pid }, 'an adopted process outlived close; left running');
   }
 
   async #shutdown(): Promise<void> {
     this.#closed = true;
+    // Processes left running ('leave'): nobody watches them now, so the exit fifo's writer goes
+    // too; a watcher sees EOF without an exitStatus, as after a launcher crash.
+    for (const live of this.#registry.all()) {
+      if (live.exitFd !== null) closeSync(live.exitFd);
+      live.exitFd = null;
+    }
     await this.#pool.destroy();
     // Zombies still in their grace period are reaped now: none is left behind, and no sweep
     // timer outlives the store it reports to.
@@ -581,5 +611,14 @@ function readFileSafe(path: string): string {
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+// After SIGKILL through the runtime, how long close waits before signalling its children itself.
+const KILL_CONFIRM_MS = 2000;
+
+/** True when every one of these processes has exited within ms. */
+async function allExitWithin(live: readonly LiveProcess[], ms: number): Promise<boolean> {
+  const all = Promise.all(live.map((l) => l.exited)).then(() => true);
+  return Promise.race([all, delay(ms).then(() => false)]);
 }
 
