@@ -56,8 +56,8 @@ export function batchCommand(globals: () => GlobalOptions): Command {
     .addHelpText(
       'after',
       '\nExamples:\n' +
-        '  $ printf \'%s\\n\' \'{"args":["/bin/true"]}\' \'{"args":["/bin/sh","-c","exit 3"]}\' | salvo batch -\n' +
         '  $ salvo batch jobs.jsonl --concurrency 8 --timeout 10m --junit report.xml\n' +
+        '  $ printf \'%s\\n\' \'{"args":["/bin/true"]}\' \'{"args":["/bin/sh","-c","exit 3"]}\' | salvo batch -\n' +
         '  $ salvo batch jobs.jsonl --ndjson | jq -c \'select(.event=="finished")\'',
     )
     .action(async (file: string, options: BatchCliOptions) => {
