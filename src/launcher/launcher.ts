@@ -567,7 +567,7 @@ export class Launcher {
     // timer outlives the store it reports to.
     await this.#sweeper.drain();
     this.#reaper.close();
-    this.#runtime?.namespace?.close();
+    await this.#runtime?.namespace?.close();
     this.#store.close();
     this.#lock.release();
   }

@@ -2,6 +2,7 @@
 // The workaround: one long-lived process holds a private mount namespace in which that
 // controllers file is covered by an empty one; each crun call enters it with nsenter.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SalvoError } from '../errors.js';
@@ -51,8 +52,13 @@ export class HybridCgroupNamespace {
     return `/proc/${this.pid}/ns/mnt`;
   }
 
-  close(): void {
-    if (this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill('SIGKILL');
+  /** Kills the holder; resolves once it has exited and been reaped, so that no zombie is left. */
+  async close(): Promise<void> {
+    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
+    const exited = once(this.#child, 'exit');
+    this.#child.ref(); // unref'd since start: the event loop must stay up until its exit comes
+    this.#child.kill('SIGKILL');
+    await exited;
   }
 }
 
