@@ -9,7 +9,7 @@ export const ERROR_CODES = {
   ERR_DUPLICATE_ID: 'Two jobs of one batch have the same container id; the later one is not run.',
   ERR_NOT_FOUND: 'No container or record with this id.',
   ERR_BUNDLE_NOT_FOUND: 'The bundle directory or its config.json does not exist.',
-  ERR_BUNDLE_INVALID: "The bundle's config.json is not valid JSON or lacks root.path/process.",
+  ERR_BUNDLE_INVALID: "The bundle's config.json is not valid JSON, lacks root.path/process, or its rootfs is missing.",
   ERR_DEFAULT_BUNDLE: 'The default busybox bundle cannot be built (is busybox-static installed?).',
   ERR_RUNTIME_NOT_FOUND: 'The runtime binary (runc, crun or a path) is missing or not executable.',
   ERR_RUNTIME_FAILED: 'The runtime exited non-zero; the message is its last log.json error line.',

@@ -3,7 +3,7 @@
 // timeout, and the wait is reported in timings.waitedMs.
 import { existsSync, rmSync, truncateSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { deriveConfig, loadBundleConfig, writeConfig } from '../src/bundle/spec.js';
+import { checkRootfs, deriveConfig, loadBundleConfig, writeConfig } from '../src/bundle/spec.js';
 import { isErrorCode } from '../src/errors.js';
 import { patienceFor, patiently, readTextPatiently, waitBeforeRetry, type Patience } from '../src/io/exhaustion.js';
 import { closeFds, openRuntimeStdio, prepareProcessDir, processPaths, type ProcessPaths } from '../src/io/process-dir.js';
@@ -27,7 +27,7 @@ export async function startContainer(task: StartTask): Promise<StartResult> {
   let paths: ProcessPaths;
   let bundle = task.bundle;
   try {
-    const config = await patiently('reading the bundle', () => loadBundleConfig(task.bundle), patience);
+    const config = await patiently('reading the bundle', () => checkedConfig(task.bundle), patience);
     paths = await patiently(
       'preparing the process directory',
       () => (task.prepared ? processPaths(task.dir) : prepareProcessDir(task.dir, task.stdio)),
@@ -87,6 +87,13 @@ export async function startContainer(task: StartTask): Promise<StartResult> {
   }
   timings.waitedMs = patience.waitedMs;
   return { ok: true, pid, pidStartTime: stat.startTime, timings };
+}
+
+/** The bundle's config, once its rootfs is known to exist. */
+function checkedConfig(bundle: string): ReturnType<typeof loadBundleConfig> {
+  const config = loadBundleConfig(bundle);
+  checkRootfs(config, bundle);
+  return config;
 }
 
 /** One runtime start (run, or create then start) with the process directory's stdio. */

@@ -50,6 +50,28 @@ export function loadBundleConfig(bundle: string): Json {
   return config as Json;
 }
 
+/**
+ * Throws ERR_BUNDLE_INVALID when the rootfs the config names is not a directory: runc would say
+ * "invalid rootfs", but crun only "make `…` private: No such file or directory".
+ */
+export function checkRootfs(config: Json, bundle: string): void {
+  const root = config.root as Json | undefined;
+  if (typeof root?.path !== 'string' || root.path === '') return; // the runtime names that problem itself
+  const path = isAbsolute(root.path) ? root.path : resolve(bundle, root.path);
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(path).isDirectory();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw error;
+  }
+  if (!isDirectory) {
+    throw new SalvoError('ERR_BUNDLE_INVALID', `bundle ${bundle}: its rootfs ${path} (root.path) does not exist or is not a directory`, {
+      details: { bundle },
+    });
+  }
+}
+
 /** Merges `KEY=value` lists: later entries replace earlier ones with the same key. */
 export function mergeEnv(base: readonly string[], overrides: readonly string[]): string[] {
   const merged = new Map<string, string>();
