@@ -7,7 +7,7 @@ import { checkRootfs, deriveConfig, loadBundleConfig, writeConfig } from '../src
 import { isErrorCode } from '../src/errors.js';
 import { patienceFor, patiently, readTextPatiently, waitBeforeRetry, type Patience } from '../src/io/exhaustion.js';
 import { closeFds, openRuntimeStdio, prepareProcessDir, processPaths, type ProcessPaths } from '../src/io/process-dir.js';
-import { readProcStat } from '../src/io/procfs.js';
+import { readProcStat, type ProcStat } from '../src/io/procfs.js';
 import { createArgs, deleteArgs, killArgs, runArgs, startArgs } from '../src/runtime/argv.js';
 import { describeFailure, invokeRuntime, type InvokeResult } from '../src/runtime/invoke.js';
 import { mentionsResourceExhaustion } from '../src/runtime/log.js';
@@ -78,6 +78,7 @@ export async function startContainer(task: StartTask): Promise<StartResult> {
   const pid = Number.parseInt(await readTextPatiently(paths.pid, patience), 10);
   try {
     if (Number.isInteger(pid) && pid > 0) stat = await patiently('reading /proc', () => readProcStat(pid), patience);
+    if (stat !== null) stat = await untilOurChild(pid, stat, patience);
   } catch {
     // no fd came free in time: the start fails below and the container is removed
   }
@@ -87,6 +88,23 @@ export async function startContainer(task: StartTask): Promise<StartResult> {
   }
   timings.waitedMs = patience.waitedMs;
   return { ok: true, pid, pidStartTime: stat.startTime, timings };
+}
+
+/**
+ * `crun run -d` returns while its detached helper may still be the container's parent (it
+ * exits a moment later, slower under load). An exit in that window would be unreadable (wait4:
+ * ECHILD) and the record lost, so wait until the container is re-parented to this subreaper.
+ * Null when it is gone meanwhile; the stat as it is when the start timeout runs out.
+ */
+async function untilOurChild(pid: number, stat: ProcStat, patience: Patience): Promise<ProcStat | null> {
+  const reparenting: Patience = { until: patience.until, waitedMs: 0 }; // not a wait for resources
+  let current: ProcStat | null = stat;
+  for (let attempt = 0; current !== null && current.ppid !== process.pid; attempt++) {
+    if (!(await waitBeforeRetry(reparenting, attempt))) return current;
+    current = await patiently('reading /proc', () => readProcStat(pid), patience);
+    if (current !== null && current.startTime !== stat.startTime) current = null; // gone, and its pid reused
+  }
+  return current;
 }
 
 /** The bundle's config, once its rootfs is known to exist. */
@@ -134,22 +152,38 @@ function removeQuietly(dir: string): void {
 
 /** Before a retry: the failed attempt's log, output and pid file would be mistaken for the next one's. */
 function resetProcessFiles(paths: ProcessPaths): void {
-  for (const file of [paths.log, paths.stdoutLog, paths.stderrLog]) {
-    try {
-      truncateSync(file);
-    } catch {
-      // not there (stdio null or fifo)
-    }
-  }
+  for (const file of [paths.log, paths.stdoutLog, paths.stderrLog]) truncateQuietly(file);
   rmSync(paths.pid, { force: true });
 }
 
-/** A failed or hung start leaves nothing behind: kill what may run, then delete --force. */
+function truncateQuietly(file: string): void {
+  try {
+    truncateSync(file);
+  } catch {
+    // not there (stdio null or fifo, or no cleanup yet)
+  }
+}
+
+/**
+ * A failed or hung start leaves nothing behind: kill what may run, then delete --force, again
+ * while the delete itself fails for lack of processes or fds (else a retried start would find
+ * "container with given ID already exists").
+ */
 async function removeContainer(task: StartTask, logFile: string, kill: boolean): Promise<void> {
   const cleanupLog = `${logFile}.cleanup`;
-  if (kill) await invokeRuntime(task.runtime, cleanupLog, killArgs(task.id, 'SIGKILL'), { timeoutMs: 10_000 });
-  await invokeRuntime(task.runtime, cleanupLog, deleteArgs(task.id, { force: true }), { timeoutMs: 10_000 });
+  const patience = patienceFor(CLEANUP_PATIENCE_MS);
+  const options = { timeoutMs: 10_000, patience };
+  if (kill) await invokeRuntime(task.runtime, cleanupLog, killArgs(task.id, 'SIGKILL'), options);
+  for (let attempt = 0; ; attempt++) {
+    truncateQuietly(cleanupLog); // a shortage logged by an earlier attempt must not count for this one
+    const result = await invokeRuntime(task.runtime, cleanupLog, deleteArgs(task.id, { force: true }), options);
+    if (result.exitCode === 0 || result.spawnError !== null) return;
+    const said = `${await readTextPatiently(cleanupLog, patience)}\n${result.stderr}`;
+    if (!mentionsResourceExhaustion(said) || !(await waitBeforeRetry(patience, attempt))) return;
+  }
 }
+
+const CLEANUP_PATIENCE_MS = 30_000;
 
 function plainError(error: unknown): PlainError {
   const code = (error as { code?: unknown }).code;
