@@ -38,7 +38,9 @@ export class HybridCgroupNamespace {
     // setpriv --pdeathsig: the holder dies with the launcher's main thread, never outlives it.
     const child = spawn(
       'unshare',
-      ['--mount', '--propagation', 'private', 'setpriv', '--pdeathsig', 'KILL', '--',
+      // slave, not private: mounts made on the host after the launcher opened (a volume of
+      // bundles, a state directory) still reach crun; the bind mount below stays in here.
+      ['--mount', '--propagation', 'slave', 'setpriv', '--pdeathsig', 'KILL', '--',
         'sh', '-c', script, 'salvo-crun-namespace', empty, controllers],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
