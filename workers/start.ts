@@ -1,7 +1,8 @@
 // The worker half of a launch (DESIGN §3 steps 2–3): prepare, spawn, read the pid, or report why not.
 // Out of fds or processes (EMFILE, ENFILE, EAGAIN), every step waits and retries within the start
 // timeout, and the wait is reported in timings.waitedMs.
-import { existsSync, rmSync, truncateSync } from 'node:fs';
+import { existsSync, rmSync, rmdirSync, statfsSync, truncateSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { checkRootfs, deriveConfig, loadBundleConfig, writeConfig } from '../src/bundle/spec.js';
 import { isErrorCode } from '../src/errors.js';
@@ -70,7 +71,7 @@ export async function startContainer(task: StartTask): Promise<StartResult> {
     );
   }
   if (result.exitCode !== 0) {
-    const error = await describeFailure(paths.log, result, task.stdio === 'log' ? paths.stderrLog : undefined);
+    const error = whenDiskFull(paths, await describeFailure(paths.log, result, task.stdio === 'log' ? paths.stderrLog : undefined));
     if (result.spawnError === null) await removeContainer(task, paths.log, false);
     return failed(error, result.exitCode);
   }
@@ -105,6 +106,27 @@ async function untilOurChild(pid: number, stat: ProcStat, patience: Patience): P
     if (current !== null && current.startTime !== stat.startTime) current = null; // gone, and its pid reused
   }
   return current;
+}
+
+/**
+ * A runtime that could not write its log, pid file or output says nothing at all: when the
+ * process directory's filesystem is full, say that instead (ERR_STATE_DIR).
+ */
+function whenDiskFull(paths: ProcessPaths, error: PlainError): PlainError {
+  if (error.code !== 'ERR_RUNTIME_FAILED' || !isFull(paths.dir)) return error;
+  return {
+    code: 'ERR_STATE_DIR',
+    message: `no space left on the filesystem of ${paths.dir}: the runtime could not write its log and pid file (${error.message})`,
+  };
+}
+
+function isFull(dir: string): boolean {
+  try {
+    const fs = statfsSync(dir);
+    return fs.bavail * fs.bsize < 64 * 1024;
+  } catch {
+    return false;
+  }
 }
 
 /** The bundle's config, once its rootfs is known to exist. */
@@ -142,11 +164,13 @@ async function ranOutOfResources(task: StartTask, paths: ProcessPaths, result: I
   return mentionsResourceExhaustion(log) || mentionsResourceExhaustion(output);
 }
 
+/** Removes a process directory, and its container directory if that is left empty. */
 function removeQuietly(dir: string): void {
   try {
     rmSync(dir, { recursive: true, force: true });
+    rmdirSync(dirname(dir));
   } catch {
-    // gc removes what is left
+    // another process directory of the container (an exec) keeps it; gc removes the rest
   }
 }
 
