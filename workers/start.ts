@@ -3,7 +3,6 @@
 // timeout, and the wait is reported in timings.waitedMs.
 import { existsSync, rmSync, rmdirSync, statfsSync, truncateSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { readFile } from 'node:fs/promises';
 import { checkRootfs, deriveConfig, loadBundleConfig, writeConfig } from '../src/bundle/spec.js';
 import { isErrorCode } from '../src/errors.js';
 import { patienceFor, patiently, readTextPatiently, waitBeforeRetry, type Patience } from '../src/io/exhaustion.js';
@@ -75,7 +74,7 @@ export async function startContainer(task: StartTask): Promise<StartResult> {
     if (result.spawnError === null) await removeContainer(task, paths.log, false);
     return failed(error, result.exitCode);
   }
-  let stat = null;
+  let stat: ProcStat | null = null;
   const pid = Number.parseInt(await readTextPatiently(paths.pid, patience), 10);
   try {
     if (Number.isInteger(pid) && pid > 0) stat = await patiently('reading /proc', () => readProcStat(pid), patience);

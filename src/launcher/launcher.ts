@@ -190,7 +190,8 @@ export class Launcher {
     const paths = processPaths(dir);
     let readers: { stdout: FifoReader; stderr: FifoReader } | null = null;
     let result: StartResult;
-    const queueSignal = start.signal === null ? this.#closeController.signal : AbortSignal.any([start.signal, this.#closeController.signal]);
+    const closing = this.#closeController.signal;
+    const queueSignal = start.signal === null ? closing : AbortSignal.any([start.signal, closing]);
     try {
       if (start.stdio === 'fifo') {
         await this.#pool.run({ kind: 'prepare', dir, stdio: 'fifo' }, 'normal', queueSignal);

@@ -19,13 +19,6 @@ after(removeTempDirs);
 // Ignores SIGTERM for good: each sleep that SIGTERM kills is replaced by the next.
 const IGNORES_TERM = ['/bin/sh', '-c', "trap '' TERM; while :; do sleep 0.1; done"];
 
-function assertFinal(launcher: Launcher, ids: string[]): void {
-  for (const id of ids) {
-    const state = launcher.get(id)?.state;
-    assert.ok(state === 'exited' || state === 'failed' || state === 'lost', `${id} is final (${state})`);
-  }
-}
-
 for (const runtime of RUNTIMES) {
   describe(`shutdown (${runtime})`, { timeout: 300_000 }, () => {
     it("close({ containers: 'kill' }) sends SIGTERM, then SIGKILL after the grace period, and leaves nothing running", async () => {
