@@ -208,6 +208,11 @@ export interface LaunchTimings {
   prepareMs: number;
   /** Worker: the runtime command(s) until they returned. */
   runtimeMs: number;
+  /**
+   * Of the above (and of watching the started process), the time spent waiting for a free file
+   * descriptor or process slot (EMFILE, ENFILE, EAGAIN) before retrying. 0 when nothing ran short.
+   */
+  waitedMs: number;
 }
 
 // --- the worker boundary: plain data only ---------------------------------------------------
@@ -383,6 +388,8 @@ export interface JobTimings {
   runtimeMs: number;
   /** From running to exit. */
   runMs: number;
+  /** Time spent waiting for a free file descriptor or process slot (see LaunchTimings.waitedMs). */
+  waitedMs: number;
 }
 
 /** The outcome of one job; a batch yields one per job and never throws for a job's own failure. */

@@ -16,7 +16,7 @@ const now = (): number => performance.timeOrigin + performance.now();
 
 export async function execInContainer(task: ExecTask): Promise<StartResult> {
   const began = now();
-  const timings = { queuedMs: Math.max(0, began - task.queuedAt), prepareMs: 0, runtimeMs: 0 };
+  const timings = { queuedMs: Math.max(0, began - task.queuedAt), prepareMs: 0, runtimeMs: 0, waitedMs: 0 };
   let spawnedAt: number | null = null;
   const failed = (error: PlainError, runtimeExitCode: number | null = null): StartResult => ({ ok: false, runtimeExitCode, error, timings, spawnedAt });
 

@@ -32,9 +32,11 @@ export function loadBundleConfig(bundle: string): Json {
   }
   const cached = cache.get(file);
   if (cached !== undefined && cached.mtimeMs === info.mtimeMs && cached.size === info.size) return cached.config;
+  // Read errors (EMFILE under load) are not the file's fault: only a parse error means bad JSON.
+  const text = readFileSync(file, 'utf8');
   let config: unknown;
   try {
-    config = JSON.parse(readFileSync(file, 'utf8'));
+    config = JSON.parse(text);
   } catch (error) {
     throw new SalvoError('ERR_BUNDLE_INVALID', `${file} is not valid JSON: ${(error as Error).message}`, {
       cause: error,
@@ -46,6 +48,28 @@ export function loadBundleConfig(bundle: string): Json {
   }
   cache.set(file, { mtimeMs: info.mtimeMs, size: info.size, config: config as Json });
   return config as Json;
+}
+
+/**
+ * Throws ERR_BUNDLE_INVALID when the rootfs the config names is not a directory: runc would say
+ * "invalid rootfs", but crun only "make `…` private: No such file or directory".
+ */
+export function checkRootfs(config: Json, bundle: string): void {
+  const root = config.root as Json | undefined;
+  if (typeof root?.path !== 'string' || root.path === '') return; // the runtime names that problem itself
+  const path = isAbsolute(root.path) ? root.path : resolve(bundle, root.path);
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(path).isDirectory();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw error;
+  }
+  if (!isDirectory) {
+    throw new SalvoError('ERR_BUNDLE_INVALID', `bundle ${bundle}: its rootfs ${path} (root.path) does not exist or is not a directory`, {
+      details: { bundle },
+    });
+  }
 }
 
 /** Merges `KEY=value` lists: later entries replace earlier ones with the same key. */

@@ -2,6 +2,7 @@
 import { closeSync, constants, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { native } from '../native.js';
+import { patienceFor, patiently } from './exhaustion.js';
 import type { StdioMode } from '../types.js';
 
 export const INIT_EXEC_ID = 'init';
@@ -128,3 +129,6 @@ export function writeExitStatus(dir: string, exitCode: number): void {
   writeFileSync(temp, `${exitCode}\n`, { mode: 0o600 });
   renameSync(temp, path);
 }
+
+// The record already holds the exit: this file may wait a while for an fd, not forever.
+export const EXIT_STATUS_PATIENCE_MS = 60_000;

@@ -1,5 +1,6 @@
 // /proc parsing shared by the main thread and workers: process start time, state, children.
 import { closeSync, openSync, readFileSync, readSync, readdirSync } from 'node:fs';
+import { isExhaustion } from './exhaustion.js';
 
 export interface ProcStat {
   /** The executable's name, at most 15 characters. */
@@ -15,12 +16,16 @@ export interface ProcStat {
 // /proc files report size 0, so readFileSync grows fresh buffers for each: read into one instead.
 const procBuffer = Buffer.allocUnsafe(64 * 1024);
 
-/** A /proc file's text, or null when it does not exist (the process or thread has gone). */
+/**
+ * A /proc file's text, or null when it does not exist (the process or thread has gone). Throws
+ * when no fd is free (EMFILE, ENFILE): that says nothing about the process, so callers retry or skip.
+ */
 export function readProcFile(path: string): string | null {
   let fd: number;
   try {
     fd = openSync(path, 'r');
-  } catch {
+  } catch (error) {
+    if (isExhaustion(error)) throw error;
     return null;
   }
   try {
@@ -65,7 +70,12 @@ export function listChildren(tids?: readonly number[]): number[] {
   const children: number[] = [];
   const threads = tids ?? readdirSync('/proc/self/task').map(Number);
   for (const tid of threads) {
-    const text = readProcFile(`/proc/self/task/${tid}/children`);
+    let text: string | null;
+    try {
+      text = readProcFile(`/proc/self/task/${tid}/children`);
+    } catch {
+      continue; // no fd free: this sweep sees less, the next one more
+    }
     if (text === null) continue; // the thread ended
     for (const part of text.split(' ')) if (part !== '' && part !== '\n') children.push(Number(part));
   }

@@ -295,7 +295,7 @@ class BatchRun {
       error,
       pid: null,
       rusage: null,
-      timings: { queuedMs: 0, prepareMs: 0, runtimeMs: 0, runMs: 0 },
+      timings: { queuedMs: 0, prepareMs: 0, runtimeMs: 0, runMs: 0, waitedMs: 0 },
       startedAt: null,
       endedAt: Date.now(),
       ...logs,

@@ -1,10 +1,11 @@
 // The Launcher façade (DESIGN §8): opens the state directory, store, reaper and pool, and runs
 // the lifecycle of DESIGN §3 for every start: subscribe, prepare+spawn (worker), track, reap.
-import { chmodSync, constants, existsSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, closeSync, constants, existsSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Socket } from 'node:net';
 import { ensureBusyboxBundle } from '../bundle/busybox.js';
 import { SalvoError, errorFromPlain } from '../errors.js';
+import { patienceFor, patiently } from '../io/exhaustion.js';
 import { INIT_EXEC_ID, processDir, processPaths, type ProcessPaths } from '../io/process-dir.js';
 import { readProcStat, startTimeToEpochMs, type ProcStat } from '../io/procfs.js';
 import type { Terminal } from '../io/terminal.js';
@@ -106,7 +107,11 @@ export class Launcher {
   readonly #starting = new Set<string>();
   /** Pending `runtime delete` per container id: a new start of that id waits for it. */
   readonly #deletes = new Map<string, Promise<void>>();
+  /** Per live process: how long watching it waited for fds (added to its start's timings). */
+  readonly #watchWaits = new WeakMap<LiveProcess, Promise<number>>();
   #closing: Promise<void> | null = null;
+  /** Aborted by close: starts still queued for a worker are dropped, not started and then killed. */
+  readonly #closeController = new AbortController();
   #closed = false;
 
   private constructor(options: NormalizedOptions, lock: StateLock, store: Store) {
@@ -126,7 +131,9 @@ export class Launcher {
       this.#store.recordOrphans(orphans.map((o) => ({ pid: o.pid, exitCode: o.exitCode, signal: o.signal, at })));
       options.logger.warn({ orphans: orphans.map((o) => o.pid) }, 'reaped untracked zombies');
     }, (stat) => this.#isRuntimeHelper(stat));
-    this.#pool = new RuntimePool(options.workers, options.tasksPerWorker);
+    this.#pool = new RuntimePool(options.workers, options.tasksPerWorker, (error) =>
+      options.logger.error({ err: error }, 'a worker thread failed'),
+    );
   }
 
   /** Opens a launcher on a state directory; only one may hold a state directory at a time. */
@@ -222,9 +229,11 @@ export class Launcher {
   async #launch(seq: number, start: NormalizedStart, bundle: string, dir: string, queuedAt: number, gate: SharedArrayBuffer | null): Promise<Proc> {
     let io: ProcessIo = { prepared: false, readers: null, console: null };
     let result: StartResult;
+    const closing = this.#closeController.signal;
+    const queueSignal = start.signal === null ? closing : AbortSignal.any([start.signal, closing]);
     try {
       // Fifos or a console socket must exist (opened by us) before the runtime is spawned.
-      io = await openProcessIo(this.#pool, dir, start.stdio, start.override?.terminal === true, this.options.startTimeoutMs, start.signal);
+      io = await openProcessIo(this.#pool, dir, start.stdio, start.override?.terminal === true, this.options.startTimeoutMs, queueSignal);
       result = await this.#pool.run<StartResult>(
         {
           kind: 'start',
@@ -245,10 +254,13 @@ export class Launcher {
           queuedAt,
         },
         'normal',
-        start.signal,
+        queueSignal,
       );
     } catch (error) {
-      const failure = error instanceof SalvoError ? error : new SalvoError('ERR_RUNTIME_FAILED', String(error), { cause: error });
+      let failure = error instanceof SalvoError ? error : new SalvoError('ERR_RUNTIME_FAILED', String(error), { cause: error });
+      if (failure.code === 'ERR_ABORTED' && start.signal?.aborted !== true && this.#closing !== null) {
+        failure = new SalvoError('ERR_LAUNCHER_CLOSED', `start of ${start.id} was dropped: the launcher closed before a worker took it`);
+      }
       this.#store.markFailed({ seq, runtimeExitCode: null, errorCode: failure.code, errorMessage: failure.message, at: Date.now() });
       closeProcessIo(io);
       throw failure;
@@ -271,12 +283,13 @@ export class Launcher {
     }
 
     const live = this.#track(seq, start.id, INIT_EXEC_ID, result.pid, result.pidStartTime, dir, false);
+    const watchWaitedMs = (await this.#watchWaits.get(live)) ?? 0;
     const proc: Proc = {
       id: start.id,
       execId: INIT_EXEC_ID,
       pid: result.pid,
       dir,
-      timings: result.timings,
+      timings: { ...result.timings, waitedMs: result.timings.waitedMs + watchWaitedMs },
       exited: live.exited,
       ...outputStreams(io),
       terminal: await attachTerminal(io, live),
@@ -310,26 +323,41 @@ export class Launcher {
   ): LiveProcess {
     const startedAt = Date.now();
     if (!adopted) this.#store.markRunning(seq, pid, pidStartTime, startedAt);
-    let exitFd: number | null = null;
-    try {
-      // O_RDWR never blocks on a fifo and keeps it open for watchers until we close it at exit.
-      exitFd = openSync(join(dir, 'exit'), constants.O_RDWR | constants.O_NONBLOCK);
-    } catch (error) {
-      this.options.logger.warn({ err: error, id }, 'cannot open the exit fifo');
-    }
     const { exited, settle } = deferredExit();
-    const live: LiveProcess = { seq, id, execId, pid, dir, startedAt, exitFd, adopted, exited, settle };
+    const live: LiveProcess = { seq, id, execId, pid, dir, startedAt, exitFd: null, adopted, exited, settle };
     this.#registry.add(live);
-    try {
-      this.#reaper.track(pid);
-    } catch (error) {
+    const openingExitFifo = this.#openExitFifo(live);
+    const watching = this.#reaper.trackPatiently(pid, adopted ? pidStartTime : null).catch((error: unknown) => {
       // ESRCH: it is gone and was not ours to reap; its status cannot be known.
       this.options.logger.warn({ err: error, id, initPid: pid }, 'tracked process vanished');
       this.#registry.handleExits([
         { pid, kind: 'unknown', exitCode: 255, signal: null, userUs: null, systemUs: null, maxRssKb: null },
       ]);
-    }
+      return 0;
+    });
+    this.#watchWaits.set(live, Promise.all([openingExitFifo, watching]).then(([a, b]) => a + b));
     return live;
+  }
+
+  /**
+   * Holds the exit fifo's writer while the process lives, so that a watcher sees EOF at exit.
+   * O_RDWR never blocks on a fifo. Out of fds, waits (the first try is synchronous); resolves with the wait.
+   */
+  async #openExitFifo(live: LiveProcess): Promise<number> {
+    const patience = patienceFor(0);
+    const stillLive = (): boolean => this.#registry.byPid(live.pid) === live;
+    try {
+      const fd = await patiently(
+        'opening the exit fifo',
+        () => (stillLive() ? openSync(join(live.dir, 'exit'), constants.O_RDWR | constants.O_NONBLOCK) : null),
+        patience,
+      );
+      if (fd !== null && stillLive()) live.exitFd = fd;
+      else if (fd !== null) closeSync(fd); // it exited while we waited
+    } catch (error) {
+      this.options.logger.warn({ err: error, id: live.id }, 'cannot open the exit fifo');
+    }
+    return patience.waitedMs;
   }
 
   /** DESIGN §3 step 6: the runtime forgets the container; the record stays as history. */
@@ -567,7 +595,9 @@ export class Launcher {
     for (const action of actions) {
       const { record } = action;
       if (action.kind === 'adopt') {
-        if (record.state === 'subscribed') this.#store.markRunning(record.seq, action.pid, action.pidStartTime, Date.now());
+        // Started by the launcher that died, not by this one: it ran since its own start time.
+        const startedAt = Math.round(startTimeToEpochMs(action.pidStartTime));
+        if (record.state === 'subscribed') this.#store.markRunning(record.seq, action.pid, action.pidStartTime, startedAt);
         this.#track(record.seq, record.id, record.execId, action.pid, action.pidStartTime, record.dir, true);
         this.options.logger.info({ id: record.id, initPid: action.pid }, 'adopted a process left by an earlier launcher');
       } else {
@@ -576,7 +606,13 @@ export class Launcher {
         ]);
         this.options.logger.warn({ id: record.id, reason: action.reason }, 'record resolved as lost');
         if (record.execId === INIT_EXEC_ID) {
-          void this.#runtimeCommand(record.id, deleteArgs(record.id, { force: true }), 'low').catch(() => undefined);
+          // Awaited by close and by a new start of this id, like the delete after an exit.
+          const deletion: Promise<void> = this.#runtimeCommand(record.id, deleteArgs(record.id, { force: true }), 'low')
+            .then(() => undefined, () => undefined)
+            .finally(() => {
+              if (this.#deletes.get(record.id) === deletion) this.#deletes.delete(record.id);
+            });
+          this.#deletes.set(record.id, deletion);
         }
       }
     }
@@ -587,7 +623,10 @@ export class Launcher {
    * running containers; records stay. Idempotent.
    */
   close(options: CloseOptions = {}): Promise<void> {
-    this.#closing ??= this.#close(options);
+    if (this.#closing === null) {
+      this.#closing = this.#close(options);
+      this.#closeController.abort();
+    }
     return this.#closing;
   }
 
@@ -599,35 +638,53 @@ export class Launcher {
     const graceMs = options.graceMs ?? 10_000;
     await Promise.allSettled([...this.#inflight]);
     if (mode === 'wait') await Promise.all(this.#registry.all().map((l) => l.exited));
-    if (mode === 'kill') {
-      const live = this.#registry.all();
-      if (live.length > 0 && !(await this.#stopAll(live, graceMs))) {
-        // SIGKILL did not end them (a process stuck in the kernel): leave their records running.
-        this.options.logger.error({ ids: this.#registry.all().map((l) => l.id) }, 'containers outlived SIGKILL at close');
-      }
-    }
+    if (mode === 'kill') await this.#stopAll(this.#registry.all(), graceMs);
     await this.#registry.settled();
     await Promise.allSettled([...this.#deletes.values()]);
     await this.#shutdown();
   }
 
-  /** SIGTERM to every container (adopted ones too), SIGKILL after the grace period; true once all exited. */
-  async #stopAll(live: LiveProcess[], graceMs: number): Promise<boolean> {
-    const ids = [...new Set(live.map((l) => l.id))];
-    const all = Promise.all(live.map((l) => l.exited)).then(() => true);
-    const within = (ms: number): Promise<boolean> => Promise.race([all, delay(ms).then(() => false)]);
-    await Promise.allSettled(ids.map((id) => this.#runtimeCommand(id, killArgs(id, 'SIGTERM', { all: true }), 'high')));
-    if (await within(graceMs)) return true;
-    const remaining = ids.filter((id) => this.#registry.byId(id) !== undefined || live.some((l) => l.id === id && this.#registry.byPid(l.pid) !== undefined));
-    await Promise.allSettled(remaining.map((id) => this.#runtimeCommand(id, killArgs(id, 'SIGKILL', { all: true }), 'high')));
-    return within(Math.max(graceMs, 5000));
+  /**
+   * SIGTERM to every container (adopted ones too), SIGKILL after the grace period; then our own
+   * children that the runtime could not stop get SIGKILL directly (a pid we track and have not
+   * reaped cannot have been reused). Resolves once our children are reaped; an adopted process
+   * that outlives all this is left running, for the next launcher to adopt.
+   */
+  async #stopAll(live: LiveProcess[], graceMs: number): Promise<void> {
+    if (live.length === 0) return;
+    const running = (l: LiveProcess): boolean => this.#registry.byPid(l.pid) === l;
+    const inits = live.filter((l) => l.execId === INIT_EXEC_ID);
+    await Promise.allSettled(inits.map((l) => this.#runtimeCommand(l.id, killArgs(l.id, 'SIGTERM', { all: true }), 'high')));
+    if (await allExitWithin(live, graceMs)) return;
+    const remaining = inits.filter(running);
+    await Promise.allSettled(remaining.map((l) => this.#runtimeCommand(l.id, killArgs(l.id, 'SIGKILL', { all: true }), 'high')));
+    if (await allExitWithin(live, KILL_CONFIRM_MS)) return;
+    const own = live.filter((l) => !l.adopted);
+    for (const l of own.filter(running)) {
+      this.options.logger.warn({ id: l.id, initPid: l.pid }, 'the runtime did not stop it: sending SIGKILL directly');
+      try {
+        process.kill(l.pid, 'SIGKILL');
+      } catch {
+        // exited meanwhile
+      }
+    }
+    await Promise.all(own.map((l) => l.exited));
+    for (const l of live.filter(running)) this.options.logger.warn({ id: l.id, initPid: l.pid }, 'an adopted process outlived close; left running');
   }
 
   async #shutdown(): Promise<void> {
     this.#closed = true;
-    this.#sweeper.stop();
-    this.#sweeper.sweep(); // runtime helpers that exited since the last sweep
-    this.#reaper.close(); // before the pool: no exit may arrive once exitStatus cannot be written
+    // Processes left running ('leave'): nobody watches them now, so the exit fifo's writer goes
+    // too; a watcher sees EOF without an exitStatus, as after a launcher crash.
+    for (const live of this.#registry.all()) {
+      if (live.exitFd !== null) closeSync(live.exitFd);
+      live.exitFd = null;
+    }
+    // The reaper before the pool: no exit may arrive once its exitStatus cannot be written.
+    this.#reaper.close();
+    // Zombies still in their grace period are reaped now: none is left behind, and no sweep
+    // timer outlives the store it reports to.
+    await this.#sweeper.drain();
     await this.#pool.destroy();
     await this.#runtime?.namespace?.close();
     this.#store.close();
@@ -675,5 +732,14 @@ function readFileSafe(path: string): string {
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+// After SIGKILL through the runtime, how long close waits before signalling its children itself.
+const KILL_CONFIRM_MS = 2000;
+
+/** True when every one of these processes has exited within ms. */
+async function allExitWithin(live: readonly LiveProcess[], ms: number): Promise<boolean> {
+  const all = Promise.all(live.map((l) => l.exited)).then(() => true);
+  return Promise.race([all, delay(ms).then(() => false)]);
 }
 

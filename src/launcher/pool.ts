@@ -27,7 +27,7 @@ export class RuntimePool {
   readonly #queues: Record<Priority, Queued[]> = { high: [], normal: [], low: [] };
   #destroyed = false;
 
-  constructor(workers: number, tasksPerWorker: number) {
+  constructor(workers: number, tasksPerWorker: number, onWorkerError: (error: unknown) => void = () => undefined) {
     this.capacity = workers * tasksPerWorker;
     this.#piscina = new Piscina({
       filename: WORKER_FILE,
@@ -42,6 +42,8 @@ export class RuntimePool {
       // A small young generation keeps worker heaps, and so the cost of every fork(), low.
       resourceLimits: { maxYoungGenerationSizeMb: Number(process.env.SALVO_YOUNG_MB ?? 4) },
     });
+    // A worker that dies outside a task (or cannot be restarted: EMFILE) is reported, never fatal.
+    this.#piscina.on('error', onWorkerError);
   }
 
   /** Tasks waiting for a slot, and tasks running in workers. */

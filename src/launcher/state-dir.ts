@@ -1,6 +1,6 @@
 // The state directory: where it is by default, and the checks before salvo trusts it (§13).
-import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { SalvoError } from '../errors.js';
 
 /** /run/salvo as root, else $XDG_RUNTIME_DIR/salvo (or /tmp/salvo-<uid>); SALVO_STATE_DIR wins. */
@@ -18,7 +18,7 @@ export function ensureStateDir(dir: string): string {
   try {
     mkdirSync(path, { recursive: true, mode: 0o700 });
   } catch (error) {
-    throw new SalvoError('ERR_STATE_DIR', `cannot create state directory ${path}: ${(error as Error).message}`, {
+    throw new SalvoError('ERR_STATE_DIR', `cannot create state directory ${path}: ${whyNotCreated(path, error)}`, {
       cause: error,
     });
   }
@@ -41,4 +41,16 @@ export function ensureStateDir(dir: string): string {
   }
   for (const sub of ['containers', 'runtime', 'bundles']) mkdirSync(join(path, sub), { recursive: true, mode: 0o700 });
   return path;
+}
+
+/** A recursive mkdir says ENOENT when the real cause is a read-only or unwritable parent: name it. */
+function whyNotCreated(path: string, error: unknown): string {
+  let dir = dirname(path);
+  while (!existsSync(dir) && dir !== dirname(dir)) dir = dirname(dir);
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch (parentError) {
+    return `${dir} is not writable (${(parentError as Error).message})`;
+  }
+  return (error as Error).message;
 }

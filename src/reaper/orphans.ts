@@ -26,6 +26,7 @@ export class OrphanSweeper {
   #timer: NodeJS.Timeout | undefined;
   #due = 0;
   #lastSweep = 0;
+  /** After stop(): no timer may be armed again (the store the handler writes to is closing). */
   #stopped = false;
   readonly #onSignal = (): void => this.schedule();
 
@@ -41,11 +42,23 @@ export class OrphanSweeper {
   }
 
   stop(): void {
-    // A last sweep after stop (at shutdown) must not re-arm the timer: its handler's store is closed.
     this.#stopped = true;
     process.off('SIGCHLD', this.#onSignal);
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
+  }
+
+  /**
+   * The last sweeps before the launcher closes: stops, then sweeps until every zombie seen has
+   * served its grace period and been reaped, so that none is left behind (waits at most the grace).
+   */
+  async drain(): Promise<void> {
+    this.stop();
+    for (;;) {
+      this.sweep();
+      if (this.#seen.size === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(1, Math.min(THROTTLE_MS, this.#graceMs))));
+    }
   }
 
   /** Sweeps soon; sweeps are throttled so that their O(children) cost is not paid per exit. */
@@ -72,7 +85,13 @@ export class OrphanSweeper {
     const zombies = new Set<number>();
     for (const pid of listMainThreadChildren()) {
       if (trackedPids.has(pid)) continue;
-      const stat = readProcStat(pid);
+      let stat: ProcStat | null;
+      try {
+        stat = readProcStat(pid);
+      } catch {
+        this.schedule(THROTTLE_MS); // no fd free to read /proc: look again soon
+        continue;
+      }
       if (stat === null || stat.state !== 'Z') continue;
       if (this.#isRuntimeHelper(stat)) {
         this.#seen.delete(pid);

@@ -4,6 +4,8 @@
 import { constants } from 'node:os';
 import { LatencyHistogram } from './histogram.js';
 import { SalvoError } from '../errors.js';
+import { patienceFor, patiently } from '../io/exhaustion.js';
+import { readProcStat } from '../io/procfs.js';
 import { KIND_EXITED, KIND_NOT_CHILD, KIND_PENDING, KIND_SIGNALED, RECORD_FIELDS, native, type WatcherHandle } from '../native.js';
 
 export interface ReapedExit {
@@ -19,6 +21,8 @@ export interface ReapedExit {
 }
 
 const PENDING_RETRY_MS = 20;
+// crun's helper exits within milliseconds; a parent that holds a dead child this long never lets go.
+const PENDING_LIMIT_MS = 60_000;
 
 export type ExitHandler = (exits: ReapedExit[]) => void;
 
@@ -67,6 +71,10 @@ export class Reaper {
   readonly #pidfds = new Map<number, number>();
   /** Exited while still another process's child (crun's intermediate): retried until it is ours. */
   readonly #pending = new Map<number, number>();
+  /** When each pending pid first came back pending: a parent that never exits must not hold it forever. */
+  readonly #pendingSince = new Map<number, number>();
+  /** Processes another launcher started: their exit is not ours to read, pending or not. */
+  readonly #adopted = new Set<number>();
   #retryTimer: NodeJS.Timeout | undefined;
   readonly #onSigchld = (): void => this.#retryPending();
   readonly #onExits: ExitHandler;
@@ -106,8 +114,9 @@ export class Reaper {
    * Starts tracking pid, then runs a pass at once: a process that was already a zombie when
    * its pidfd was opened is found now. Throws ESRCH when the process no longer exists.
    */
-  track(pid: number): void {
+  track(pid: number, options: { adopted?: boolean } = {}): void {
     this.#add(pid);
+    if (options.adopted === true) this.#adopted.add(pid);
     this.pass();
   }
 
@@ -126,6 +135,32 @@ export class Reaper {
     if (this.#pidfds.size === 1) native().watcherRef(this.#watcher, true);
   }
 
+  /**
+   * track(), waiting while no fd is free for the pidfd (EMFILE, ENFILE) instead of failing: the pid
+   * is kept from the orphan sweep meanwhile, so an exit in between stays a zombie for this reaper.
+   * The first try is synchronous. With `startTime` (a process this launcher did not start), the
+   * pid must still be that process once its pidfd pins it: else it was reused and is not tracked.
+   * Resolves with the ms waited; rejects like track (ESRCH: gone) or with ESRCH for a reused pid.
+   */
+  async trackPatiently(pid: number, startTime: number | null = null): Promise<number> {
+    const patience = patienceFor(0);
+    trackedPids.add(pid);
+    try {
+      await patiently(`watching pid ${pid}`, () => this.track(pid, { adopted: startTime !== null }), patience);
+      if (startTime !== null && this.#pidfds.has(pid)) {
+        const now = await patiently(`reading /proc/${pid}/stat`, () => readProcStat(pid), patience);
+        if (now?.startTime !== startTime) {
+          this.untrack(pid);
+          throw Object.assign(new Error(`pid ${pid} now belongs to another process (start time differs)`), { code: 'ESRCH' });
+        }
+      }
+    } catch (error) {
+      if (!this.#pidfds.has(pid)) trackedPids.delete(pid);
+      throw error;
+    }
+    return patience.waitedMs;
+  }
+
   /** Stops tracking without reaping (the pid stays a zombie for someone else to collect). */
   untrack(pid: number): void {
     const pidfd = this.#pidfds.get(pid);
@@ -142,6 +177,7 @@ export class Reaper {
     const records = native().watcherReap(this.#watcher);
     if (records.length === 0) return 0;
     const exits = decodeRecords(records, this.#pending);
+    if (this.#pending.size > 0) exits.push(...this.#givenUp());
     if (this.#pending.size > 0) this.#scheduleRetry();
     if (exits.length === 0) return 0;
     for (const exit of exits) this.#forget(exit.pid);
@@ -149,6 +185,26 @@ export class Reaper {
     // The handler commits synchronously: this is noticed-to-committed for every exit of the pass.
     this.passLatency.record(performance.now() - began, exits.length);
     return exits.length;
+  }
+
+  /**
+   * Pending processes that will not become ours: adopted ones (their parent is whoever took them
+   * when the old launcher died, and their status is not ours anyway) and any still pending after
+   * PENDING_LIMIT_MS. They exited: their status is unknown, so they end as 'unknown' (lost, 255).
+   */
+  #givenUp(): ReapedExit[] {
+    const now = Date.now();
+    const exits: ReapedExit[] = [];
+    for (const [pid, pidfd] of this.#pending) {
+      const since = this.#pendingSince.get(pid) ?? now;
+      this.#pendingSince.set(pid, since);
+      if (!this.#adopted.has(pid) && now - since < PENDING_LIMIT_MS) continue;
+      this.#pending.delete(pid);
+      this.#pendingSince.delete(pid);
+      native().closeFd(pidfd);
+      exits.push({ pid, kind: 'unknown', exitCode: 255, signal: null, userUs: null, systemUs: null, maxRssKb: null });
+    }
+    return exits;
   }
 
   /** The zombie becomes our child when its parent exits (SIGCHLD), or we look again shortly. */
@@ -169,6 +225,8 @@ export class Reaper {
   }
 
   #forget(pid: number): void {
+    this.#adopted.delete(pid);
+    this.#pendingSince.delete(pid);
     this.#pidfds.delete(pid);
     trackedPids.delete(pid);
     if (this.#pidfds.size === 0 && !this.#closed) native().watcherRef(this.#watcher, false);

@@ -2,6 +2,7 @@
 // The workaround: one long-lived process holds a private mount namespace in which that
 // controllers file is covered by an empty one; each crun call enters it with nsenter.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SalvoError } from '../errors.js';
@@ -37,7 +38,9 @@ export class HybridCgroupNamespace {
     // setpriv --pdeathsig: the holder dies with the launcher's main thread, never outlives it.
     const child = spawn(
       'unshare',
-      ['--mount', '--propagation', 'private', 'setpriv', '--pdeathsig', 'KILL', '--',
+      // slave, not private: mounts made on the host after the launcher opened (a volume of
+      // bundles, a state directory) still reach crun; the bind mount below stays in here.
+      ['--mount', '--propagation', 'slave', 'setpriv', '--pdeathsig', 'KILL', '--',
         'sh', '-c', script, 'salvo-crun-namespace', empty, controllers],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -51,16 +54,13 @@ export class HybridCgroupNamespace {
     return `/proc/${this.pid}/ns/mnt`;
   }
 
-  /**
-   * Kills the holder and resolves once it is reaped: a launcher process that exited first would
-   * leave it a zombie of the nearest subreaper above (a test runner, another salvo).
-   */
-  close(): Promise<void> {
-    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return Promise.resolve();
-    const exited = new Promise<void>((resolve) => this.#child.once('exit', () => resolve()));
-    this.#child.ref(); // it was unref'd so as not to hold the loop open; now the loop must wait for it
+  /** Kills the holder; resolves once it has exited and been reaped, so that no zombie is left. */
+  async close(): Promise<void> {
+    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
+    const exited = once(this.#child, 'exit');
+    this.#child.ref(); // unref'd since start: the event loop must stay up until its exit comes
     this.#child.kill('SIGKILL');
-    return exited;
+    await exited;
   }
 }
 

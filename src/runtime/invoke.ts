@@ -1,15 +1,24 @@
 // Spawning one runtime command with execa (workers only) and turning a failure into a message.
-import { readFile } from 'node:fs/promises';
+// Never a stdio pipe: a pipe keeps `run -d` pending until the container exits, and when a spawn
+// hits EMFILE Node leaks the pipes it made and execa 9 throws instead of returning a result
+// (DESIGN §12). The runtime gets fds: its output goes to unlinked scratch files.
+import { randomBytes } from 'node:crypto';
 import { execa } from 'execa';
+import { closeSync, constants, fstatSync, openSync, readSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { isExhaustionCode, patienceFor, patiently, readTextPatiently, waitBeforeRetry, type Patience } from '../io/exhaustion.js';
 import type { PlainError, RuntimeInvocation } from '../types.js';
 import { commandLine } from './argv.js';
 import { HYBRID_CGROUP_EXPLANATION, isHybridCgroupRefusal, lastErrorMessage, tail } from './log.js';
 
 export interface InvokeOptions {
-  /** fds for the runtime's stdio (the container inherits them with `run -d`); default pipes. */
+  /** fds for the runtime's stdio (the container inherits them with `run -d`); default: output captured. */
   stdio?: { stdin: number; stdout: number; stderr: number };
   /** Kill the runtime (SIGKILL) after this long; 0 = never. */
   timeoutMs?: number;
+  /** How long a spawn may wait for fds or processes (EMFILE, ENFILE, EAGAIN); default the timeout, else 60 s. */
+  patience?: Patience;
 }
 
 export interface InvokeResult {
@@ -18,12 +27,17 @@ export interface InvokeResult {
   exitCode: number | null;
   signal: string | null;
   timedOut: boolean;
-  /** Set when the runtime could not be spawned at all (ENOENT, EACCES, EAGAIN…). */
+  /** Set when the runtime could not be spawned at all (ENOENT, EACCES, or EMFILE/EAGAIN beyond the patience). */
   spawnError: { code: string; message: string } | null;
+  /** The runtime's output when no stdio fds were given, else ''. */
   stdout: string;
   stderr: string;
   durationMs: number;
+  /** Of durationMs, the time spent waiting for fds or processes before a spawn succeeded. */
+  waitedMs: number;
 }
+
+type SpawnOutcome = Pick<InvokeResult, 'pid' | 'exitCode' | 'signal' | 'timedOut' | 'spawnError'>;
 
 let environment: Record<string, string> | undefined;
 
@@ -48,33 +62,154 @@ export async function invokeRuntime(
 ): Promise<InvokeResult> {
   const { file, args } = commandLine(runtime, logFile, verbArgs);
   const began = performance.now();
-  const subprocess = execa(file, args, {
-    env: runtimeEnvironment(),
-    extendEnv: false,
-    reject: false,
-    stripFinalNewline: true,
-    timeout: options.timeoutMs ?? 0,
-    killSignal: 'SIGKILL',
-    stdin: options.stdio === undefined ? 'ignore' : fdOption(options.stdio.stdin),
-    stdout: options.stdio === undefined ? 'pipe' : fdOption(options.stdio.stdout),
-    stderr: options.stdio === undefined ? 'pipe' : fdOption(options.stdio.stderr),
-  });
-  const pid = subprocess.pid ?? null;
-  const result = await subprocess;
-  const cause = result.cause as NodeJS.ErrnoException | undefined;
-  const spawned = result.exitCode !== undefined || result.signal !== undefined;
-  return {
-    pid,
-    exitCode: result.exitCode ?? null,
-    signal: result.signal ?? null,
-    timedOut: result.timedOut,
-    spawnError:
-      !spawned && cause !== undefined ? { code: cause.code ?? 'ESPAWN', message: cause.message } : null,
-    stdout: typeof result.stdout === 'string' ? result.stdout : '',
-    stderr: typeof result.stderr === 'string' ? result.stderr : '',
+  const patience = options.patience ?? patienceFor(options.timeoutMs || 60_000);
+  const waitedBefore = patience.waitedMs;
+  const finish = (outcome: SpawnOutcome, stdout = '', stderr = ''): InvokeResult => ({
+    ...outcome,
+    stdout,
+    stderr,
     durationMs: performance.now() - began,
+    waitedMs: patience.waitedMs - waitedBefore,
+  });
+  let captures: { stdout: number; stderr: number } | null = null;
+  try {
+    if (options.stdio === undefined) {
+      const dir = dirname(logFile);
+      captures = await patiently('opening output files', () => openCaptures(dir), patience);
+    }
+  } catch (error) {
+    return finish(notSpawned((error as { cause?: unknown }).cause ?? error));
+  }
+  try {
+    const stdio = options.stdio ?? { stdin: -1, ...(captures as { stdout: number; stderr: number }) };
+    let outcome: SpawnOutcome;
+    for (let attempt = 0; ; attempt++) {
+      outcome = await spawnOnce(file, args, stdio, options.timeoutMs ?? 0);
+      if (outcome.spawnError === null || !isExhaustionCode(outcome.spawnError.code)) break;
+      if (!(await waitBeforeRetry(patience, attempt))) break;
+    }
+    if (captures === null) return finish(outcome);
+    return finish(outcome, withoutFinalNewline(readCapture(captures.stdout)), withoutFinalNewline(readCapture(captures.stderr)));
+  } finally {
+    if (captures !== null) {
+      closeSync(captures.stdout);
+      closeSync(captures.stderr);
+    }
+  }
+}
+
+/** stdin -1 means none ('ignore'). A spawn that fails (EMFILE, ENOENT…) is an outcome, never a throw. */
+async function spawnOnce(
+  file: string,
+  args: string[],
+  stdio: { stdin: number; stdout: number; stderr: number },
+  timeoutMs: number,
+): Promise<SpawnOutcome> {
+  let result;
+  let pid: number | null = null;
+  try {
+    const subprocess = execa(file, args, {
+      env: runtimeEnvironment(),
+      extendEnv: false,
+      reject: false,
+      buffer: false,
+      timeout: timeoutMs,
+      killSignal: 'SIGKILL',
+      stdin: stdio.stdin < 0 ? 'ignore' : fdOption(stdio.stdin),
+      stdout: fdOption(stdio.stdout),
+      stderr: fdOption(stdio.stderr),
+    });
+    pid = subprocess.pid ?? null;
+    result = await subprocess;
+  } catch (error) {
+    // execa 9 throws a TypeError ("subprocess.stdio is not iterable") when the spawn itself fails,
+    // and Node's 'error' event, which says why (EMFILE…), comes a tick later to nobody: the
+    // thread's handler hands it to noteUnheardSpawnError. Wait for it and report that.
+    if (!(error instanceof TypeError)) return notSpawned(error);
+    await new Promise((resolve) => setImmediate(resolve));
+    const queue = unheardSpawnErrors.get(file);
+    const unheard = queue?.shift();
+    if (queue?.length === 0) unheardSpawnErrors.delete(file);
+    return notSpawned(unheard ?? error);
+  }
+  if (result.exitCode === undefined && result.signal === undefined) return notSpawned(result.cause ?? new Error('the runtime could not be spawned'));
+  return { pid, exitCode: result.exitCode ?? null, signal: result.signal ?? null, timedOut: result.timedOut, spawnError: null };
+}
+
+// Per thread: spawn 'error's that nobody listened to, by file, in order (see spawnOnce).
+const unheardSpawnErrors = new Map<string, NodeJS.ErrnoException[]>();
+
+/**
+ * For a thread's 'uncaughtException' handler: true (and kept for spawnOnce) when the error is a
+ * failed runtime spawn's, which execa left unheard; false for anything else.
+ */
+export function noteUnheardSpawnError(error: NodeJS.ErrnoException): boolean {
+  if (typeof error.syscall !== 'string' || !error.syscall.startsWith('spawn ') || typeof error.path !== 'string') return false;
+  const queue = unheardSpawnErrors.get(error.path) ?? [];
+  queue.push(error);
+  unheardSpawnErrors.set(error.path, queue);
+  return true;
+}
+
+function notSpawned(error: unknown): SpawnOutcome {
+  const cause = error as NodeJS.ErrnoException;
+  return {
+    pid: null,
+    exitCode: null,
+    signal: null,
+    timedOut: false,
+    spawnError: { code: cause.code ?? 'ESPAWN', message: cause.message ?? String(error) },
   };
 }
+
+/** Two unlinked files for a command's stdout and stderr: nothing is left on disk, even after a crash. */
+function openCaptures(dir: string): { stdout: number; stderr: number } {
+  const stdout = openCapture(dir);
+  try {
+    return { stdout, stderr: openCapture(dir) };
+  } catch (error) {
+    closeSync(stdout);
+    throw error;
+  }
+}
+
+function openCapture(dir: string): number {
+  const name = `.output-${process.pid}-${randomBytes(6).toString('hex')}`;
+  let path = join(dir, name);
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    path = join(tmpdir(), name); // the log's directory is gone (gc of a half-made container)
+    fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600);
+  }
+  unlinkSync(path);
+  return fd;
+}
+
+/** The whole file from offset 0 (the child's writes moved the shared offset to its end). */
+function readCapture(fd: number): string {
+  const size = fstatSync(fd).size;
+  const buffer = Buffer.alloc(size);
+  let read = 0;
+  while (read < size) {
+    const n = readSync(fd, buffer, read, size - read, read);
+    if (n === 0) break;
+    read += n;
+  }
+  return buffer.toString('utf8', 0, read);
+}
+
+function withoutFinalNewline(text: string): string {
+  return text.endsWith('\n') ? text.slice(0, text.endsWith('\r\n') ? -2 : -1) : text;
+}
+
+// Reading a failure's log waits a little for a free fd: without it the message would be lost.
+const READ_PATIENCE_MS = 5000;
+
+// salvo-exec (native/salvo-exec.c) says this when the runtime binary vanished or lost its x bit.
+const EXEC_HELPER_CANNOT_EXEC = /^salvo-exec: exec \S+: (No such file or directory|Permission denied)/m;
 
 /** The error of a failed runtime call: the last error line of log.json, else the stderr tail. */
 export async function describeFailure(
@@ -83,15 +218,23 @@ export async function describeFailure(
   fallbackOutputFile?: string,
 ): Promise<PlainError> {
   if (result.spawnError !== null) {
+    if (isExhaustionCode(result.spawnError.code)) {
+      return {
+        code: 'ERR_RESOURCE_EXHAUSTED',
+        message: `cannot spawn the runtime after waiting ${Math.round(result.waitedMs)} ms: ${result.spawnError.message}`,
+      };
+    }
     return { code: 'ERR_RUNTIME_NOT_FOUND', message: `cannot run the runtime: ${result.spawnError.message}` };
   }
-  const log = await readFile(logFile, 'utf8').catch(() => '');
+  const log = await readTextPatiently(logFile, patienceFor(READ_PATIENCE_MS));
   let message = lastErrorMessage(log);
   if (message === null) {
     let output = result.stderr;
     if (output === '' && fallbackOutputFile !== undefined) {
-      output = await readFile(fallbackOutputFile, 'utf8').catch(() => '');
+      output = await readTextPatiently(fallbackOutputFile, patienceFor(READ_PATIENCE_MS));
     }
+    const cannotExec = EXEC_HELPER_CANNOT_EXEC.exec(output);
+    if (cannotExec !== null) return { code: 'ERR_RUNTIME_NOT_FOUND', message: `cannot run the runtime: ${cannotExec[0]}` };
     message = tail(output) || `the runtime exited with ${result.exitCode ?? result.signal} and logged no error`;
   }
   if (isHybridCgroupRefusal(message)) {

@@ -40,6 +40,19 @@ export function tail(text: string, lines = 3, maxChars = 2000): string {
   return kept.length > maxChars ? kept.slice(kept.length - maxChars) : kept;
 }
 
+// How runc (Go: its own threads and `runc init`), crun and salvo-exec report a fork, clone or
+// open that failed for lack of processes or fds: EAGAIN, EMFILE, ENFILE in words or as names.
+const EXHAUSTION_TEXT =
+  /resource temporarily unavailable|too many open files|file table overflow|\b(EAGAIN|EMFILE|ENFILE)\b|failed to create new OS thread|newosproc/i;
+
+/**
+ * True when a failed runtime call's log or output says it ran out of processes or fds: the start
+ * is worth retrying once some are free (a pids cgroup or RLIMIT_NOFILE reached, not a bad bundle).
+ */
+export function mentionsResourceExhaustion(text: string): boolean {
+  return EXHAUSTION_TEXT.test(text);
+}
+
 /** True when crun refused the host's hybrid cgroup layout (DESIGN §12). */
 export function isHybridCgroupRefusal(message: string): boolean {
   return message.includes(HYBRID_CGROUP_TEXT);

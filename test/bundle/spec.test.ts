@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { deriveConfig, loadBundleConfig, mergeEnv } from '../../src/bundle/spec.js';
+import { checkRootfs, deriveConfig, loadBundleConfig, mergeEnv } from '../../src/bundle/spec.js';
 import { SalvoError } from '../../src/errors.js';
 
 let root: string;
@@ -164,5 +164,25 @@ describe('mergeEnv', () => {
   it('returns copies for empty inputs', () => {
     assert.deepEqual(mergeEnv([], []), []);
     assert.deepEqual(mergeEnv(['A=1'], []), ['A=1']);
+  });
+});
+
+describe('checkRootfs', () => {
+  it('accepts a rootfs directory, relative to the bundle or absolute', () => {
+    const dir = bundle(null);
+    mkdirSync(join(dir, 'rootfs'));
+    checkRootfs({ root: { path: 'rootfs' } }, dir);
+    checkRootfs({ root: { path: join(dir, 'rootfs') } }, dir);
+  });
+
+  it('refuses a rootfs that is missing or a file with ERR_BUNDLE_INVALID naming the path', () => {
+    const dir = bundle(null);
+    writeFileSync(join(dir, 'file'), '');
+    fails(() => checkRootfs({ root: { path: 'rootfs' } }, dir), 'ERR_BUNDLE_INVALID', new RegExp(`rootfs ${join(dir, 'rootfs')} \\(root.path\\) does not exist`));
+    fails(() => checkRootfs({ root: { path: 'file' } }, dir), 'ERR_BUNDLE_INVALID', /is not a directory/);
+  });
+
+  it('leaves a config without root.path to the runtime', () => {
+    checkRootfs({}, bundle(null));
   });
 });

@@ -1,8 +1,11 @@
 // crun 1.8 on a hybrid cgroup host (DESIGN §12): salvo works around it, or explains in one line.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { Launcher } from '../../src/index.js';
 import { hostHasHybridControllers } from '../../src/runtime/hybrid-cgroup.js';
-import { RUNTIMES, openLauncher, removeTempDirs } from '../helpers.js';
+import { RUNTIMES, openLauncher, removeTempDirs, tempDir } from '../helpers.js';
 
 after(removeTempDirs);
 
@@ -37,6 +40,30 @@ describe('crun on a hybrid cgroup host', { skip, timeout: 120_000 }, () => {
       assert.ok(hostHasHybridControllers(), 'the host still shows its cgroup2 controllers');
     } finally {
       await launcher.close();
+    }
+  });
+
+  it('still sees a mount made on the host after the launcher opened (a shared mount: the namespace is its slave)', async () => {
+    const shared = tempDir();
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', shared]);
+    execFileSync('mount', ['--make-shared', shared]);
+    const containers = join(shared, 'state', 'containers');
+    let mounted = false;
+    try {
+      const launcher = await Launcher.open({ stateDir: join(shared, 'state'), runtime: 'crun' });
+      try {
+        await launcher.defaultBundle();
+        // Process directories now live on a filesystem crun's namespace did not have when it was made.
+        execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', containers]);
+        mounted = true;
+        const proc = await launcher.start({ id: 'after-mount', args: ['/bin/sh', '-c', 'exit 6'] });
+        assert.equal((await proc.exited).exitCode, 6);
+      } finally {
+        await launcher.close();
+      }
+    } finally {
+      if (mounted) execFileSync('umount', [containers]);
+      execFileSync('umount', [shared]);
     }
   });
 });

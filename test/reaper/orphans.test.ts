@@ -102,4 +102,25 @@ describe('OrphanSweeper', () => {
       native().waitPid(pid);
     }
   });
+
+  it('drains before a close: a zombie still in its grace period is reaped, and no sweep runs afterwards', async () => {
+    const reported: ReapedExit[] = [];
+    const sweeper = new OrphanSweeper(300, (orphans) => reported.push(...orphans));
+    sweeper.start();
+    const pid = orphan('exit 4');
+    await waitForZombie(pid);
+    sweeper.sweep();
+    assert.equal(isZombie(pid), true, 'seen, within its grace period');
+    const began = Date.now();
+    await sweeper.drain();
+    assert.ok(Date.now() - began < 5000, 'drain waits about one grace period, not forever');
+    assert.deepEqual(reported.map((e) => [e.pid, e.exitCode]), [[pid, 4]]);
+    assert.equal(readProcStat(pid), null, 'reaped');
+    const late = orphan('exit 0');
+    await waitForZombie(late);
+    sweeper.schedule(0);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    assert.equal(isZombie(late), true, 'a stopped sweeper arms no timer');
+    native().waitPid(late);
+  });
 });

@@ -205,6 +205,23 @@ describe('Reaper', () => {
     }
   });
 
+  it('tracks patiently only the process that started at the given time: a reused pid is refused', async () => {
+    const { reaper, exits, until } = openReaper();
+    const pid = orphan('sleep 0.3');
+    try {
+      const startTime = readProcStat(pid)?.startTime as number;
+      await assert.rejects(reaper.trackPatiently(pid, startTime + 1), { code: 'ESRCH', message: /now belongs to another process/ });
+      assert.equal(reaper.isTracking(pid), false);
+      assert.equal(trackedPids.has(pid), false, 'left to the orphan sweep again');
+      assert.equal(await reaper.trackPatiently(pid, startTime), 0, 'no wait when an fd is free');
+      assert.equal(reaper.isTracking(pid), true);
+      await until(1);
+      assert.equal(exits[0]?.pid, pid);
+    } finally {
+      reaper.close();
+    }
+  });
+
   it('refuses to track once closed, and forgets what it tracked', () => {
     const { reaper } = openReaper();
     const pid = orphan('sleep 0.1');

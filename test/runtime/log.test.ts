@@ -1,7 +1,7 @@
 // Reading a runtime's JSON log: the last error line is the failure's message.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isHybridCgroupRefusal, lastErrorMessage, tail } from '../../src/runtime/log.js';
+import { isHybridCgroupRefusal, lastErrorMessage, mentionsResourceExhaustion, tail } from '../../src/runtime/log.js';
 
 // Lines as runc 1.1 (logrus) and crun 1.8 write them.
 const RUNC_INFO = '{"level":"info","msg":"starting container","time":"2026-11-28T18:07:37Z"}';
@@ -99,5 +99,29 @@ describe('isHybridCgroupRefusal', () => {
   it('does not match other errors', () => {
     assert.equal(isHybridCgroupRefusal('container does not exist'), false);
     assert.equal(isHybridCgroupRefusal(''), false);
+  });
+});
+
+describe('mentionsResourceExhaustion', () => {
+  it('recognizes how runc, crun and Go say they could not fork or open', () => {
+    for (const text of [
+      runcError('runc run failed: unable to start container process: unable to start init: fork/exec /proc/self/exe: resource temporarily unavailable'),
+      '{"level":"fatal","msg":"nsexec-1[18339]: unable to spawn stage-2: Resource temporarily unavailable"}',
+      crunError('detach process: Resource temporarily unavailable'),
+      'runtime: failed to create new OS thread (have 7 already; errno=11)',
+      'open /proc/self/fd: too many open files',
+    ]) {
+      assert.equal(mentionsResourceExhaustion(text), true, text);
+    }
+  });
+
+  it('does not mistake an ordinary failure for a shortage', () => {
+    for (const text of [
+      runcError('runc run failed: unable to start container process: exec: "/no/such": stat /no/such: no such file or directory'),
+      crunError('make `/no/such/rootfs` private: No such file or directory'),
+      '',
+    ]) {
+      assert.equal(mentionsResourceExhaustion(text), false, text);
+    }
   });
 });

@@ -75,9 +75,9 @@ async function run(command: string[], options: RunOptions, globals: GlobalOption
     let stopping: 'signal' | 'timeout' | null = null;
     let proc: Proc | null = null;
     const stop = (why: 'signal' | 'timeout'): void => {
-      if (stopping !== null || proc === null) return;
+      if (stopping !== null) return;
       stopping = why;
-      void stopContainer(launcher, proc, graceMs);
+      if (proc !== null) void stopContainer(launcher, proc, graceMs);
     };
     const onSignal = (): void => stop('signal');
     process.on('SIGINT', onSignal);
@@ -102,6 +102,8 @@ async function run(command: string[], options: RunOptions, globals: GlobalOption
       }
       throw error;
     }
+    // A signal that came while the runtime was starting it stops it now.
+    if (stopping !== null) void stopContainer(launcher, proc, graceMs);
     const timer = timeoutMs > 0 ? setTimeout(() => stop('timeout'), timeoutMs) : null;
     // Once it has exited, draining its output is no reason to report a timeout.
     void proc.exited.then(() => timer !== null && clearTimeout(timer));

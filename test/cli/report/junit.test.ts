@@ -121,7 +121,7 @@ describe('junitXml', () => {
   });
 
   it('says a timed-out job timed out even when no exit was recorded', () => {
-    const { cases } = report([jobResult({ index: 0, state: 'timedOut', timings: { queuedMs: 0, prepareMs: 0, runtimeMs: 0, runMs: 2500 } })]);
+    const { cases } = report([jobResult({ index: 0, state: 'timedOut', timings: { queuedMs: 0, prepareMs: 0, runtimeMs: 0, runMs: 2500, waitedMs: 0 } })]);
     assert.equal(only(cases[0]!, 'failure').attributes.message, 'timed out after 2.5 s');
   });
 

@@ -1,0 +1,61 @@
+// `salvo` in a child process, as the crash and shutdown tests drive it: ND-JSON events read as
+// they come, so a test can act (SIGKILL, SIGTERM) at a chosen moment of a batch.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { JobResult, JobSpec } from '../../src/index.js';
+
+export const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+export type BatchLine = ({ event: 'started'; id: string; pid: number } | ({ event: 'finished' } & JobResult) | { event: 'summary' }) & {
+  event: string;
+};
+
+export interface CliChild {
+  child: ChildProcess;
+  /** Every ND-JSON line so far. */
+  lines: BatchLine[];
+  stderr: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export function writeJobs(dir: string, jobs: JobSpec[]): string {
+  const file = join(dir, 'jobs.jsonl');
+  writeFileSync(file, `${jobs.map((job) => JSON.stringify(job)).join('\n')}\n`);
+  return file;
+}
+
+/** Runs `salvo <args>` with its state directory and runtime; stdout is parsed as ND-JSON. */
+export function salvoChild(stateDir: string, runtime: string, args: string[]): CliChild {
+  const child = spawn(process.execPath, [MAIN, '--runtime', runtime, ...args], {
+    env: { ...process.env, SALVO_STATE_DIR: stateDir, NO_COLOR: '1', CI: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: BatchLine[] = [];
+  let pending = '';
+  let errors = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    pending += chunk.toString();
+    let newline;
+    while ((newline = pending.indexOf('\n')) >= 0) {
+      const line = pending.slice(0, newline);
+      pending = pending.slice(newline + 1);
+      if (line.startsWith('{')) lines.push(JSON.parse(line) as BatchLine);
+    }
+  });
+  child.stderr?.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+  const exited = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
+  return { child, lines, stderr: () => errors, exited };
+}
+
+/** The pid a batch reported for a started job, or undefined. */
+export function startedPid(run: CliChild, id: string): number | undefined {
+  const line = run.lines.find((l) => l.event === 'started' && l.id === id) as { pid: number } | undefined;
+  return line?.pid;
+}
+
+export function finished(run: CliChild, id: string): JobResult | undefined {
+  return run.lines.find((l) => l.event === 'finished' && (l as JobResult).id === id) as JobResult | undefined;
+}

@@ -1,0 +1,68 @@
+// A batch of 500 under a lowered RLIMIT_NOFILE, and under a tight pids cgroup (root ignores
+// RLIMIT_NPROC), finishes with every exit right: launches wait and retry (EMFILE, EAGAIN)
+// instead of failing, and their results say how long they waited.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { RUNTIMES, removeTempDirs, tempDir } from '../helpers.js';
+import type { LimitedBatchSummary } from './limited-batch.js';
+
+after(removeTempDirs);
+
+const run = promisify(execFile);
+const CHILD = fileURLToPath(new URL('./limited-batch.js', import.meta.url));
+const COUNT = Number(process.env.SALVO_LIMITS_COUNT ?? 500);
+const PIDS_ROOT = '/sys/fs/cgroup/pids';
+// runc's Go runtime takes several threads per call; crun is one process: both get only a few calls' worth.
+const PIDS_HEADROOM: Record<string, number> = { runc: 48, crun: 10 };
+
+async function limitedBatch(command: string[], args: string[]): Promise<LimitedBatchSummary> {
+  const { stdout, stderr } = await run(command[0] as string, [...command.slice(1), process.execPath, CHILD, ...args], {
+    maxBuffer: 16 << 20,
+    timeout: 600_000,
+  });
+  const summary = JSON.parse(stdout.trim().split('\n').pop() as string) as LimitedBatchSummary;
+  if (summary.notRight.length > 0) process.stderr.write(`# launcher warnings:\n${stderr.split('\n').slice(-40).join('\n')}\n`);
+  return summary;
+}
+
+function assertAllRight(summary: LimitedBatchSummary): void {
+  assert.deepEqual(summary.notRight.slice(0, 10), [], `${summary.notRight.length} jobs did not exit right`);
+  assert.equal(summary.results, COUNT);
+  assert.equal(summary.exitedRight, COUNT);
+  assert.ok(summary.waitedJobs > 0, 'the limit was reached: some launches waited (else this test proves nothing)');
+  assert.ok(summary.waitedMsMax > 0 && summary.waitedMsTotal >= summary.waitedMsMax);
+  assert.equal(summary.leftInRuntime, 0);
+}
+
+for (const runtime of RUNTIMES) {
+  describe(`resource limits (${runtime})`, { timeout: 900_000 }, () => {
+    it(`finishes ${COUNT} jobs with RLIMIT_NOFILE 256, waiting for fds instead of failing`, async () => {
+      // Jobs that live 4 s keep ~100 containers (2 fds each) watched at once: more than 256 fds allow.
+      const summary = await limitedBatch(['prlimit', '--nofile=256:256'], [runtime, join(tempDir(), 'state'), String(COUNT), '4']);
+      process.stderr.write(`# nofile 256 ${runtime}: ${summary.waitedJobs} launches waited, ${Math.round(summary.waitedMsTotal)} ms in all, at most ${Math.round(summary.waitedMsMax)} ms\n`);
+      assert.equal(summary.nofileLimit, 256);
+      assertAllRight(summary);
+    });
+
+    it(`finishes ${COUNT} jobs in a pids cgroup with a few processes of headroom, waiting for EAGAIN to pass`, { skip: !existsSync(PIDS_ROOT) && 'no cgroup v1 pids controller' }, async () => {
+      const cgroup = join(PIDS_ROOT, `salvo-test-${process.pid}-${runtime}`);
+      mkdirSync(cgroup);
+      try {
+        const summary = await limitedBatch(['env'], [runtime, join(tempDir(), 'state'), String(COUNT), '0', cgroup, String(PIDS_HEADROOM[runtime] ?? 16)]);
+        const limited = Number(/^max (\d+)/m.exec(readFileSync(join(cgroup, 'pids.events'), 'utf8'))?.[1] ?? 0);
+        process.stderr.write(`# pids.max ${summary.pidsMax} ${runtime}: forks refused ${limited} times, ${summary.waitedJobs} launches waited, ${Math.round(summary.waitedMsTotal)} ms in all\n`);
+        assert.ok(limited > 0, 'forks were refused by pids.max');
+        assertAllRight(summary);
+      } finally {
+        // Container cgroups nest under the launcher's; runtime delete removed them, so these are empty.
+        for (const child of readdirSync(cgroup, { withFileTypes: true })) if (child.isDirectory()) rmdirSync(join(cgroup, child.name));
+        rmdirSync(cgroup);
+      }
+    });
+  });
+}
