@@ -3,7 +3,7 @@
 // and the measured values side by side. Sizes: SALVO_BENCH_COUNT (200), SALVO_BENCH_BURST (1000),
 // SALVO_BENCH_LIVE (2000), SALVO_BENCH_RUNTIMES (runc,crun); state under SALVO_STATE_DIR or /run/salvo.
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -23,21 +23,37 @@ const liveCount = Number(env.SALVO_BENCH_LIVE ?? 2000);
 const runtimes = (env.SALVO_BENCH_RUNTIMES ?? 'runc,crun').split(',');
 const stateDir = join(defaultStateDir(), 'bench-results');
 const results = fileURLToPath(new URL('../../bench/RESULTS.md', import.meta.url));
+const raw = fileURLToPath(new URL('../../bench/results.json', import.meta.url));
 const log = (line: string): boolean => process.stderr.write(`bench: ${line}\n`);
 
-log('micro benchmarks');
-const micro = await runMicro();
-log(`macro: ${runtimes.join(', ')} × K = 1, 2, 4, 8 × ${count} containers, salvo and baseline interleaved`);
-const macro = await runBench({ runtimes, count, concurrencies: [1, 2, 4, 8], baseline: true, rounds: 4, stateDir });
-log(`burst: ${burstCount} exits at once (${runtimes[0]})`);
-const burst = await runBurst(runtimes[0] ?? 'runc', burstCount, join(stateDir, 'burst'));
-log(`live: ${liveCount} sleeping containers (${runtimes[0]})`);
-const liveMain = fileURLToPath(new URL('./live-main.js', import.meta.url));
-const live = JSON.parse(
-  (await run(process.execPath, ['--expose-gc', liveMain, runtimes[0] ?? 'runc', String(liveCount), join(stateDir, 'live')], { maxBuffer: 1 << 20 })).stdout,
-) as LiveResult;
-writeFileSync(results, resultsMarkdown(macro, micro, burst, live));
+interface Measured {
+  micro: MicroResult[];
+  macro: BenchReport;
+  burst: BurstResult;
+  live: LiveResult;
+}
+
+// `npm run bench -- --render` rewrites RESULTS.md from the last run's numbers (bench/results.json).
+const measured: Measured = process.argv.includes('--render')
+  ? (JSON.parse(readFileSync(raw, 'utf8')) as Measured)
+  : await measure();
+writeFileSync(raw, `${JSON.stringify(measured, null, 2)}\n`);
+writeFileSync(results, resultsMarkdown(measured.macro, measured.micro, measured.burst, measured.live));
 log(`wrote ${results}`);
+
+async function measure(): Promise<Measured> {
+  log('micro benchmarks');
+  const micro = await runMicro();
+  log(`macro: ${runtimes.join(', ')} × K = 1, 2, 4, 8 × ${count} containers, salvo and baseline interleaved`);
+  const macro = await runBench({ runtimes, count, concurrencies: [1, 2, 4, 8], baseline: true, rounds: 4, stateDir });
+  log(`burst: ${burstCount} exits at once (${runtimes[0]})`);
+  const burst = await runBurst(runtimes[0] ?? 'runc', burstCount, join(stateDir, 'burst'));
+  log(`live: ${liveCount} sleeping containers (${runtimes[0]})`);
+  const liveMain = fileURLToPath(new URL('./live-main.js', import.meta.url));
+  const args = ['--expose-gc', liveMain, runtimes[0] ?? 'runc', String(liveCount), join(stateDir, 'live')];
+  const live = JSON.parse((await run(process.execPath, args, { maxBuffer: 1 << 20 })).stdout) as LiveResult;
+  return { micro, macro, burst, live };
+}
 
 function f(v: number, digits = 2): string {
   return v.toFixed(digits);
@@ -60,6 +76,43 @@ function targets(report: BenchReport, b: BurstResult, l: LiveResult): string {
   return `| target | measured | verdict |\n|---|---|---|\n${rows.join('\n')}\n`;
 }
 
+/** What the numbers say about the targets that are missed: where the time goes, and what bounds it. */
+function bounds(report: BenchReport, b: BurstResult, l: LiveResult): string {
+  const mean = (xs: number[]): number => xs.reduce((x, y) => x + y, 0) / Math.max(1, xs.length);
+  const lines: string[] = ['## What bounds the misses', ''];
+  for (const runtime of [...new Set(report.rows.map((r) => r.runtime))]) {
+    const rows = report.rows.filter((r) => r.runtime === runtime);
+    const salvoCpu = mean(rows.map((r) => r.salvo.launcherCpuMs + r.salvo.runtimeCpuMs));
+    const baseCpu = mean(rows.map((r) => (r.baseline?.launcherCpuMs ?? 0) + (r.baseline?.runtimeCpuMs ?? 0)));
+    const launcher = mean(rows.map((r) => r.salvo.launcherCpuMs));
+    const driver = mean(rows.map((r) => r.baseline?.launcherCpuMs ?? 0));
+    const runtimeExtra = mean(rows.map((r) => r.salvo.runtimeCpuMs - (r.baseline?.runtimeCpuMs ?? 0)));
+    lines.push(
+      `- **${runtime}**: a container costs ${f(salvoCpu, 1)} ms of CPU through salvo against ${f(baseCpu, 1)} ms bare ` +
+        `(launcher ${f(launcher, 1)} ms vs the baseline driver's ${f(driver, 1)} ms; the runtime's own CPU ${runtimeExtra >= 0 ? '+' : ''}${f(runtimeExtra, 1)} ms). ` +
+        `On 2 cores starts are CPU-bound from K = 2 on, so the throughput ratio follows the CPU ratio (${f(baseCpu / salvoCpu)}).`,
+    );
+  }
+  lines.push(
+    '- The launcher\'s CPU is mostly the spawn itself. The shape spawns every runtime with execa from a worker thread of ' +
+      'the launcher: libuv forks the whole ~80-130 MB multi-threaded process (page tables, then copy-on-write faults in ' +
+      'every thread, and the child\'s exec tears the copy down, which shows as runtime CPU), and execa adds ~1.3 ms of ' +
+      'JavaScript per call (bench/micro and the profiles in the closing note). The bare baseline forks a 50 MB ' +
+      'single-threaded driver with plain child_process. salvo\'s own bookkeeping per container (store writes, pidfd, ' +
+      'reap, exitStatus) is a fraction of a millisecond (Micro below). Meeting 0.97× would take spawning outside the ' +
+      'launcher process (a small posix_spawn helper), which the fixed shape rules out.',
+    `- The 3%-of-runtime CPU budget (${f(mean(report.rows.map((r) => r.salvo.runtimeCpuMs)) * 0.03, 2)} ms) is below the cost of one fork+exec from ` +
+      'Node, so no launcher that spawns from Node can meet it; crun, fast on its own, shows it most.',
+    `- Burst: a single reap pass took all ${b.exits} exits (they were all ready at once); each costs ~${f((b.reapToRecord.max * 1000) / Math.max(1, b.exits), 0)} µs there, ` +
+      'mostly `waitid` while hundreds of processes exit at the same moment (the kernel\'s task list lock), against ' +
+      '~29 µs when reaping quiet zombies (Micro). Exits that arrive over time are committed within a pass of a few of them ' +
+      `(reap-to-record p99 in the macro table). Per live container the launcher holds ${f(l.heapBytesPerLive / 1024)} KiB of V8 heap; ` +
+      'the rest of the RSS growth is SQLite\'s page cache (bounded at 2 MB) and the WAL index, which do not grow per exit.',
+    '',
+  );
+  return lines.join('\n');
+}
+
 function resultsMarkdown(report: BenchReport, microResults: MicroResult[], b: BurstResult, l: LiveResult): string {
   const m = report.machine;
   return `# salvo benchmark results
@@ -73,6 +126,7 @@ Written by \`npm run bench\` (bench/run.ts) on ${report.date}.
 ## Targets
 
 ${targets(report, b, l)}
+${bounds(report, b, l)}
 ## Macro: salvo vs the bare runtime
 
 ${formatBenchMarkdown(report)}
