@@ -15,6 +15,8 @@ export interface BurstResult {
   releaseToAllRecordedMs: number;
   reapToRecord: { p50: number; p99: number; max: number };
   loopDelay: { p50: number; p99: number; max: number };
+  /** How the exits came in: passes, the largest, and µs per exit in waitid and in the handler. */
+  passes: { count: number; largest: number; reapUsPerExit: number; handlerUsPerExit: number; firstAfterReleaseMs: number };
 }
 
 async function limit<T>(items: T[], k: number, work: (item: T) => Promise<void>): Promise<void> {
@@ -47,13 +49,18 @@ export async function runBurst(runtime: string, count: number, stateDir: string)
       procs.push(await launcher.start({ id, bundle, stdio: 'null' }));
     });
     launcher.reapLatency.reset();
+    launcher.reapCost.reset();
     const loop = monitorEventLoopDelay({ resolution: 1 });
     loop.enable();
     const released = performance.now();
     const fd = openSync(join(barrier, 'go'), constants.O_WRONLY);
     writeSync(fd, '\n'.repeat(count));
     closeSync(fd);
-    const exits = await Promise.all(procs.map((p) => p.exited));
+    let firstExit = 0;
+    const exits = await Promise.all(procs.map((p) => p.exited.then((e) => {
+      if (firstExit === 0) firstExit = performance.now();
+      return e;
+    })));
     const releaseToAllRecordedMs = performance.now() - released;
     loop.disable();
     const h = launcher.reapLatency;
@@ -65,6 +72,13 @@ export async function runBurst(runtime: string, count: number, stateDir: string)
       releaseToAllRecordedMs,
       reapToRecord: { p50: h.quantile(0.5), p99: h.quantile(0.99), max: h.max },
       loopDelay: { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) },
+      passes: {
+        count: launcher.reapCost.passes,
+        largest: launcher.reapCost.largestPass,
+        reapUsPerExit: launcher.reapCost.perExitUs().reap,
+        handlerUsPerExit: launcher.reapCost.perExitUs().handler,
+        firstAfterReleaseMs: firstExit - released,
+      },
     };
   } finally {
     await launcher.gc().catch(() => undefined);

@@ -11,6 +11,7 @@ import { readProcStat, startTimeToEpochMs, type ProcStat } from '../io/procfs.js
 import type { Terminal } from '../io/terminal.js';
 import { OrphanSweeper } from '../reaper/orphans.js';
 import type { LatencyHistogram } from '../reaper/histogram.js';
+import type { PassCost } from '../reaper/pass-cost.js';
 import { Reaper } from '../reaper/reaper.js';
 import { deleteArgs, killArgs, listArgs, pauseArgs, resumeArgs, stateArgs } from '../runtime/argv.js';
 import { planRecovery } from '../store/recovery.js';
@@ -573,6 +574,11 @@ export class Launcher {
   /** Reap-path measurements: per exit, from the reap pass noticing it to its committed row. */
   get reapLatency(): LatencyHistogram {
     return this.#reaper.passLatency;
+  }
+
+  /** Reap-path cost: passes, exits, and the time split between waitid and the exit handler. */
+  get reapCost(): PassCost {
+    return this.#reaper.passCost;
   }
 
   /** Number of processes being watched right now. */

@@ -3,6 +3,7 @@
 // each by its own pid. Never waitpid(-1): libuv reaps its own children by pid.
 import { constants } from 'node:os';
 import { LatencyHistogram } from './histogram.js';
+import { PassCost } from './pass-cost.js';
 import { SalvoError } from '../errors.js';
 import { patienceFor, patiently } from '../io/exhaustion.js';
 import { readProcStat } from '../io/procfs.js';
@@ -81,6 +82,8 @@ export class Reaper {
   #closed = false;
   /** Per exit: from the pass noticing it (pidfd readable) to its row committed. */
   readonly passLatency = new LatencyHistogram();
+  /** Where the passes' time goes: reaping in the kernel (epoll + waitid) against the handler (store, promises). */
+  readonly passCost = new PassCost();
 
   private constructor(onExits: ExitHandler) {
     this.#onExits = onExits;
@@ -176,6 +179,7 @@ export class Reaper {
     const began = performance.now();
     const records = native().watcherReap(this.#watcher);
     if (records.length === 0) return 0;
+    const reaped = performance.now();
     const exits = decodeRecords(records, this.#pending);
     if (this.#pending.size > 0) exits.push(...this.#givenUp());
     if (this.#pending.size > 0) this.#scheduleRetry();
@@ -183,7 +187,9 @@ export class Reaper {
     for (const exit of exits) this.#forget(exit.pid);
     this.#onExits(exits);
     // The handler commits synchronously: this is noticed-to-committed for every exit of the pass.
-    this.passLatency.record(performance.now() - began, exits.length);
+    const committed = performance.now();
+    this.passLatency.record(committed - began, exits.length);
+    this.passCost.record(exits.length, reaped - began, committed - reaped);
     return exits.length;
   }
 

@@ -113,6 +113,9 @@ describe('Reaper', () => {
       assert.equal(byPid.size, 100, 'no pid reported twice');
       pids.forEach((pid, i) => assert.equal(byPid.get(pid)?.exitCode, i + 1, `pid ${pid}`));
       assert.equal(reaper.size, 0);
+      assert.equal(reaper.passCost.exits, 100, 'the pass costs count every exit');
+      assert.ok(reaper.passCost.passes >= 1 && reaper.passCost.largestPass <= 100);
+      assert.equal(reaper.passLatency.count, 100);
     } finally {
       reaper.close();
     }

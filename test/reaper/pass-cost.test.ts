@@ -1,0 +1,25 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { PassCost } from '../../src/reaper/pass-cost.js';
+
+describe('PassCost', () => {
+  it('sums passes and exits, keeps the largest pass, and splits µs per exit between waitid and the handler', () => {
+    const cost = new PassCost();
+    cost.record(3, 0.3, 0.06);
+    cost.record(1, 0.1, 0.02);
+    assert.equal(cost.passes, 2);
+    assert.equal(cost.exits, 4);
+    assert.equal(cost.largestPass, 3);
+    const perExit = cost.perExitUs();
+    assert.ok(Math.abs(perExit.reap - 100) < 1e-9);
+    assert.ok(Math.abs(perExit.handler - 20) < 1e-9);
+  });
+
+  it('starts again from nothing after reset, and reports 0 µs per exit with no exits', () => {
+    const cost = new PassCost();
+    cost.record(5, 1, 1);
+    cost.reset();
+    assert.deepEqual([cost.passes, cost.exits, cost.largestPass], [0, 0, 0]);
+    assert.deepEqual(cost.perExitUs(), { reap: 0, handler: 0 });
+  });
+});
