@@ -16,7 +16,17 @@ export interface BurstResult {
   reapToRecord: { p50: number; p99: number; max: number };
   loopDelay: { p50: number; p99: number; max: number };
   /** How the exits came in: passes, the largest, and µs per exit in waitid and in the handler. */
-  passes: { count: number; largest: number; reapUsPerExit: number; handlerUsPerExit: number; firstAfterReleaseMs: number };
+  passes: {
+    count: number;
+    largest: number;
+    reapUsPerExit: number;
+    handlerUsPerExit: number;
+    firstAfterReleaseMs: number;
+    /** Of the passes' wall time, the main thread's time on a CPU and waiting for one (schedstat). */
+    onCpuMs: number;
+    waitingForCpuMs: number;
+    wallMs: number;
+  };
 }
 
 async function limit<T>(items: T[], k: number, work: (item: T) => Promise<void>): Promise<void> {
@@ -50,6 +60,7 @@ export async function runBurst(runtime: string, count: number, stateDir: string)
     });
     launcher.reapLatency.reset();
     launcher.reapCost.reset();
+    launcher.reapCost.scheduling = true;
     const loop = monitorEventLoopDelay({ resolution: 1 });
     loop.enable();
     const released = performance.now();
@@ -78,6 +89,9 @@ export async function runBurst(runtime: string, count: number, stateDir: string)
         reapUsPerExit: launcher.reapCost.perExitUs().reap,
         handlerUsPerExit: launcher.reapCost.perExitUs().handler,
         firstAfterReleaseMs: firstExit - released,
+        onCpuMs: launcher.reapCost.onCpuMs,
+        waitingForCpuMs: launcher.reapCost.waitingForCpuMs,
+        wallMs: launcher.reapCost.reapMs + launcher.reapCost.handlerMs,
       },
     };
   } finally {

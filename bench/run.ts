@@ -105,12 +105,15 @@ function bounds(report: BenchReport, b: BurstResult, l: LiveResult): string {
       'Node, so no launcher that spawns from Node can meet it; crun, fast on its own, shows it most.',
     `- Burst: the ${b.exits} exits came in ${b.passes.count} reap pass${b.passes.count === 1 ? '' : 'es'} (the largest ${b.passes.largest}), the first ` +
       `${f(b.passes.firstAfterReleaseMs, 0)} ms after the release: the kernel turns the released processes into zombies in a bunch ` +
-      '(a /proc sampler saw over half of them turn Z within one 20 ms scan), and the event loop was free meanwhile ' +
-      `(delay p99 ${f(b.loopDelay.p99, 1)} ms), so the reaper met them together. Per exit, \`waitid\` cost ${f(b.passes.reapUsPerExit, 0)} µs there ` +
-      `(it takes the kernel's task list lock against the processes still exiting; ~24 µs for quiet zombies, Micro) and the handler ${f(b.passes.handlerUsPerExit, 0)} µs ` +
-      '(store transaction, exitStatus hand-off, promises). The last exit of a pass waits for the ones before it, so p99 ≤ 2 ms over 1000 ' +
-      'exits that are ready at once would need ≤ 2 µs per exit, less than one `waitid` call: it is bounded by the kernel, not by ' +
-      'salvo. Exits that arrive over time are committed within a pass of a few (reap-to-record p99 in the macro table). ' +
+      '(a /proc sampler saw over half of them turn Z within one 20 ms scan), so the reaper meets them together. Per exit, ' +
+      `\`waitid\` took ${f(b.passes.reapUsPerExit, 0)} µs of wall time there (~24 µs for quiet zombies, Micro) and the handler ` +
+      `${f(b.passes.handlerUsPerExit, 0)} µs (store transaction, exitStatus hand-off, promises). Of the passes' ${f(b.passes.wallMs, 0)} ms, ` +
+      `the main thread was on a CPU ${f(b.passes.onCpuMs, 0)} ms and runnable but waiting for one ${f(b.passes.waitingForCpuMs, 0)} ms ` +
+      '(its schedstat; the rest it slept on kernel locks): the exiting processes\' teardown holds the 2 cores and the task list ' +
+      'lock, and renicing the launcher to -15 did not change that (tried). The last exit of a pass waits for the ones before ' +
+      'it, so p99 ≤ 2 ms over 1000 exits that are ready at once would need ≤ 2 µs per exit, less than one `waitid` call: the ' +
+      'bound is the kernel, not the store. Exits that arrive over time are committed within a pass of a few (reap-to-record ' +
+      'p99 in the macro table). ' +
       `Per live container the launcher holds ${f(l.heapBytesPerLive / 1024)} KiB of V8 heap; ` +
       'the rest of the RSS growth is SQLite\'s page cache (bounded at 2 MB) and the WAL index, which do not grow per exit.',
     '',

@@ -98,3 +98,18 @@ export function startTimeToEpochMs(startTicks: number): number {
   }
   return bootTimeMs + (startTicks * 1000) / USER_HZ;
 }
+
+/** This thread's scheduler totals: ns on a CPU and ns runnable but waiting for one. */
+export interface Schedstat {
+  onCpuNs: number;
+  waitingNs: number;
+}
+
+/** Reads /proc/thread-self/schedstat (null where the kernel has no schedstats). */
+export function readThreadSchedstat(): Schedstat | null {
+  const text = readProcFile('/proc/thread-self/schedstat');
+  const [onCpu, waiting] = (text ?? '').split(' ').map(Number);
+  return onCpu === undefined || waiting === undefined || Number.isNaN(onCpu) || Number.isNaN(waiting)
+    ? null
+    : { onCpuNs: onCpu, waitingNs: waiting };
+}

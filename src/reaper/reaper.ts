@@ -176,6 +176,7 @@ export class Reaper {
   /** Reaps every tracked pid that has exited; hands them to the handler in one call. */
   pass(): number {
     if (this.#closed) return 0;
+    const sched = this.passCost.begin();
     const began = performance.now();
     const records = native().watcherReap(this.#watcher);
     if (records.length === 0) return 0;
@@ -189,7 +190,7 @@ export class Reaper {
     // The handler commits synchronously: this is noticed-to-committed for every exit of the pass.
     const committed = performance.now();
     this.passLatency.record(committed - began, exits.length);
-    this.passCost.record(exits.length, reaped - began, committed - reaped);
+    this.passCost.record(exits.length, reaped - began, committed - reaped, sched);
     return exits.length;
   }
 

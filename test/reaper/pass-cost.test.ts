@@ -22,4 +22,17 @@ describe('PassCost', () => {
     assert.deepEqual([cost.passes, cost.exits, cost.largestPass], [0, 0, 0]);
     assert.deepEqual(cost.perExitUs(), { reap: 0, handler: 0 });
   });
+
+  it('with scheduling on, counts the main thread time on a CPU during a pass from its schedstat', () => {
+    const cost = new PassCost();
+    assert.equal(cost.begin(), null, 'off by default: no /proc read per pass');
+    cost.scheduling = true;
+    const before = cost.begin();
+    assert.ok(before !== null && before.onCpuNs > 0);
+    const cpu = process.cpuUsage();
+    while (process.cpuUsage(cpu).user < 20_000); // busy until this (single-threaded) test spent 20 ms on a CPU
+    cost.record(1, 20, 0, before);
+    assert.ok(cost.onCpuMs >= 15, `on CPU ${cost.onCpuMs} ms`);
+    assert.ok(cost.onCpuMs + cost.waitingForCpuMs < 1000);
+  });
 });
