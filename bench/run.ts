@@ -97,7 +97,7 @@ function bounds(report: BenchReport, b: BurstResult, l: LiveResult): string {
     '- The launcher\'s CPU is mostly the spawn itself. The shape spawns every runtime with execa from a worker thread of ' +
       'the launcher: libuv forks the whole ~80-130 MB multi-threaded process (page tables, then copy-on-write faults in ' +
       'every thread, and the child\'s exec tears the copy down, which shows as runtime CPU), and execa adds ~1.3 ms of ' +
-      'JavaScript per call (bench/micro and the profiles in the closing note). The bare baseline forks a 50 MB ' +
+      'JavaScript per call (bench/micro; profiled with `node --cpu-prof`). The bare baseline forks a 50 MB ' +
       'single-threaded driver with plain child_process. salvo\'s own bookkeeping per container (store writes, pidfd, ' +
       'reap, exitStatus) is a fraction of a millisecond (Micro below). Meeting 0.97× would take spawning outside the ' +
       'launcher process (a small posix_spawn helper), which the fixed shape rules out.',
