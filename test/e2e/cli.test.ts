@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
@@ -181,15 +182,8 @@ describe('salvo batch', { timeout: 600_000 }, () => {
     });
     const finishedAt: number[] = [];
     let fed = 0;
-    let pending = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      pending += chunk.toString();
-      let newline;
-      while ((newline = pending.indexOf('\n')) >= 0) {
-        const line = pending.slice(0, newline);
-        pending = pending.slice(newline + 1);
-        if ((JSON.parse(line) as { event: string }).event === 'finished') finishedAt.push(fed);
-      }
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+      if ((JSON.parse(line) as { event: string }).event === 'finished') finishedAt.push(fed);
     });
     for (let i = 0; i < 10; i++) {
       child.stdin?.write(`${JSON.stringify({ id: `streamed-${i}`, args: ['/bin/true'] })}\n`);

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { JobResult, JobSpec } from '../../src/index.js';
 
@@ -34,16 +35,9 @@ export function salvoChild(stateDir: string, runtime: string, args: string[]): C
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: BatchLine[] = [];
-  let pending = '';
   let errors = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    pending += chunk.toString();
-    let newline;
-    while ((newline = pending.indexOf('\n')) >= 0) {
-      const line = pending.slice(0, newline);
-      pending = pending.slice(newline + 1);
-      if (line.startsWith('{')) lines.push(JSON.parse(line) as BatchLine);
-    }
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    if (line.startsWith('{')) lines.push(JSON.parse(line) as BatchLine);
   });
   child.stderr?.on('data', (chunk: Buffer) => (errors += chunk.toString()));
   const exited = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
