@@ -1,11 +1,13 @@
 // Macro: N containers blocked reading one fifo are released at once, so N exits arrive in a burst.
 // Reports, per exit, the reap pass noticing it to its committed row, and the event loop's delay
 // (how long a readable pidfd can wait before a pass runs): their sum bounds readable-to-committed.
-import { closeSync, constants, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Launcher, type Proc } from '../src/index.js';
+import { pool } from '../src/bench/pool.js';
+import { deriveConfig, loadBundleConfig, writeConfig } from '../src/bundle/spec.js';
 import { native } from '../src/native.js';
 
 export interface BurstResult {
@@ -29,13 +31,6 @@ export interface BurstResult {
   };
 }
 
-async function limit<T>(items: T[], k: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: k }, async () => {
-    while (next < items.length) await work(items[next++] as T);
-  }));
-}
-
 export async function runBurst(runtime: string, count: number, stateDir: string): Promise<BurstResult> {
   const launcher = await Launcher.open({ stateDir, runtime, deleteAfterExit: false, tasksPerWorker: 16 });
   const scratch = mkdtempSync(join(tmpdir(), 'salvo-burst-'));
@@ -45,17 +40,16 @@ export async function runBurst(runtime: string, count: number, stateDir: string)
     mkdirSync(barrier);
     native().mkfifo(join(barrier, 'go'), 0o666);
     const base = await launcher.defaultBundle();
-    const config = JSON.parse(readFileSync(join(base, 'config.json'), 'utf8')) as { root: { path: string }; mounts: object[]; process: { args: string[] } };
-    config.root.path = join(base, 'rootfs');
-    config.mounts.push({ destination: '/barrier', type: 'bind', source: barrier, options: ['rbind', 'rw'] });
-    config.process.args = ['/bin/sh', '-c', 'read x < /barrier/go'];
+    const config = deriveConfig(loadBundleConfig(base), base, { args: ['/bin/sh', '-c', 'read x < /barrier/go'] });
+    // A new mounts array: the loaded config is cached and shared.
+    config.mounts = [...(config.mounts as object[]), { destination: '/barrier', type: 'bind', source: barrier, options: ['rbind', 'rw'] }];
     const bundle = join(scratch, 'bundle');
     mkdirSync(bundle);
-    writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
+    writeConfig(bundle, config);
 
     const procs: Proc[] = [];
     const ids = Array.from({ length: count }, (_, i) => `burst-${Date.now().toString(36)}-${i}`);
-    await limit(ids, 8, async (id) => {
+    await pool(ids, 8, async (id) => {
       procs.push(await launcher.start({ id, bundle, stdio: 'null' }));
     });
     launcher.reapLatency.reset();
@@ -75,23 +69,26 @@ export async function runBurst(runtime: string, count: number, stateDir: string)
     const releaseToAllRecordedMs = performance.now() - released;
     loop.disable();
     const h = launcher.reapLatency;
+    const cost = launcher.reapCost;
+    const perExit = cost.perExitUs();
+    const burstIds = new Set(ids);
     const ms = (ns: number): number => ns / 1e6;
     return {
       runtime,
       exits: exits.length,
-      recorded: launcher.list({}).filter((r) => ids.includes(r.id) && r.state === 'exited').length,
+      recorded: launcher.list({}).filter((r) => burstIds.has(r.id) && r.state === 'exited').length,
       releaseToAllRecordedMs,
       reapToRecord: { p50: h.quantile(0.5), p99: h.quantile(0.99), max: h.max },
       loopDelay: { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) },
       passes: {
-        count: launcher.reapCost.passes,
-        largest: launcher.reapCost.largestPass,
-        reapUsPerExit: launcher.reapCost.perExitUs().reap,
-        handlerUsPerExit: launcher.reapCost.perExitUs().handler,
+        count: cost.passes,
+        largest: cost.largestPass,
+        reapUsPerExit: perExit.reap,
+        handlerUsPerExit: perExit.handler,
         firstAfterReleaseMs: firstExit - released,
-        onCpuMs: launcher.reapCost.onCpuMs,
-        waitingForCpuMs: launcher.reapCost.waitingForCpuMs,
-        wallMs: launcher.reapCost.reapMs + launcher.reapCost.handlerMs,
+        onCpuMs: cost.onCpuMs,
+        waitingForCpuMs: cost.waitingForCpuMs,
+        wallMs: cost.reapMs + cost.handlerMs,
       },
     };
   } finally {

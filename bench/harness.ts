@@ -1,6 +1,7 @@
 // A small harness over the `benchmark` package for stateless cases, and an explicit-setup timer for
 // stateful ones (a reap pass consumes its zombies; a store transaction consumes its live rows).
 import Benchmark from 'benchmark';
+import { quantileOf } from '../src/reaper/histogram.js';
 
 export interface MicroResult {
   name: string;
@@ -37,7 +38,7 @@ export async function timedCase<T>(
   }
   times.sort((a, b) => a - b);
   const meanMs = times.reduce((a, b) => a + b, 0) / times.length;
-  const p99 = times[Math.min(times.length - 1, Math.ceil(0.99 * times.length) - 1)] ?? 0;
+  const p99 = quantileOf(times, 0.99);
   return { name, meanUs: meanMs * 1000, p99Us: p99 * 1000, opsPerSec: 1000 / meanMs, note: `${samples} samples, median ${(times[times.length >> 1] ?? 0).toFixed(2)} ms` };
 }
 

@@ -2,6 +2,7 @@
 // containers and compares the launcher's RSS (after a full GC: run node with --expose-gc) and the
 // reap path's latency with none and with N alive.
 import { Launcher, type Proc } from '../src/index.js';
+import { pool } from '../src/bench/pool.js';
 
 export interface LiveResult {
   runtime: string;
@@ -19,13 +20,6 @@ function settledMemory(): { rss: number; heap: number } {
   for (let i = 0; i < 3; i++) gc?.();
   const usage = process.memoryUsage();
   return { rss: usage.rss, heap: usage.heapUsed };
-}
-
-async function limit<T>(items: T[], k: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: k }, async () => {
-    while (next < items.length) await work(items[next++] as T);
-  }));
 }
 
 /** p99 of reap-to-record over `n` short containers started one by one. */
@@ -47,7 +41,7 @@ export async function runLive(runtime: string, count: number, stateDir: string):
     const before = settledMemory();
     const procs: Proc[] = [];
     const ids = Array.from({ length: count }, (_, i) => `live-${i}`);
-    await limit(ids, 8, async (id) => {
+    await pool(ids, 8, async (id) => {
       procs.push(await launcher.start({ id, args: ['/bin/sleep', '3600'], stdio: 'null' }));
     });
     // The user's Proc objects are theirs, not the launcher's: measure without them.

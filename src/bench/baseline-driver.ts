@@ -5,7 +5,8 @@
 import { spawn } from 'node:child_process';
 import { listMainThreadChildren, readProcStat } from '../io/procfs.js';
 import { native } from '../native.js';
-import { childrenCpuMs } from './cpu.js';
+import { childrenCpuMs, selfCpuMs } from './cpu.js';
+import { pool } from './pool.js';
 
 export interface BaselineInput {
   /** The runtime invocation: file and prefix (a namespace wrapper, or nothing). */
@@ -39,14 +40,6 @@ function runOnce(file: string, args: string[]): Promise<{ code: number | null; s
   });
 }
 
-async function pool<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-    while (next < items.length) await work(items[next++] as T);
-  });
-  await Promise.all(lanes);
-}
-
 /** Reaps the zombies re-parented to this subreaper (libuv's own children are gone by now). */
 function reapZombies(): void {
   for (const pid of listMainThreadChildren()) {
@@ -66,7 +59,7 @@ export async function runBaseline(input: BaselineInput): Promise<BaselineOutput>
   const latencies: number[] = [];
   let failures = 0;
   let firstError: string | null = null;
-  const cpuBefore = process.cpuUsage();
+  const cpu0 = selfCpuMs();
   const childrenBefore = childrenCpuMs();
   const began = performance.now();
   await pool(input.ids, input.concurrency, async (id) => {
@@ -82,7 +75,7 @@ export async function runBaseline(input: BaselineInput): Promise<BaselineOutput>
   // Container inits exit at once (/bin/true): give them a moment, then collect them.
   await new Promise((resolve) => setTimeout(resolve, 50));
   reapZombies();
-  const cpu = process.cpuUsage(cpuBefore);
+  const driverCpuMs = selfCpuMs() - cpu0;
   const childrenCpu = childrenCpuMs() - childrenBefore;
   const deleteBegan = performance.now();
   await pool(input.ids, input.concurrency, async (id) => {
@@ -94,7 +87,7 @@ export async function runBaseline(input: BaselineInput): Promise<BaselineOutput>
     latencies,
     failures,
     firstError,
-    driverCpuMs: (cpu.user + cpu.system) / 1000,
+    driverCpuMs,
     childrenCpuMs: childrenCpu,
     deleteWallMs: performance.now() - deleteBegan,
   };

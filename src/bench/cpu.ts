@@ -1,14 +1,11 @@
 // CPU and memory readings for benchmarks, from /proc (clock ticks are 10 ms: fine over a run).
-import { readFileSync } from 'node:fs';
-
-const TICK_MS = 10; // USER_HZ is 100 on Linux
+import { USER_HZ, readProcFile, statFields } from '../io/procfs.js';
 
 /** CPU of the children this process has waited for (runtimes, reaped containers), ms. */
 export function childrenCpuMs(): number {
-  const text = readFileSync('/proc/self/stat', 'latin1');
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  // fields[n - 3] is field n: 16 cutime, 17 cstime.
-  return (Number(fields[16 - 3]) + Number(fields[17 - 3])) * TICK_MS;
+  const fields = statFields(readProcFile('/proc/self/stat') ?? '') ?? [];
+  // Fields 16 cutime and 17 cstime, in clock ticks.
+  return ((Number(fields[16 - 3]) + Number(fields[17 - 3])) * 1000) / USER_HZ;
 }
 
 /** This process's own CPU (all its threads), ms. */

@@ -3,10 +3,11 @@
 // time, with no exit tracking. Deletes happen after each timed part, for both.
 import { execFile } from 'node:child_process';
 import { cpus, release, totalmem } from 'node:os';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { deriveConfig, loadBundleConfig, writeConfig } from '../bundle/spec.js';
 import { Launcher } from '../launcher/launcher.js';
 import type { JobSpec, Logger } from '../types.js';
 import { quantileOf } from '../reaper/histogram.js';
@@ -87,11 +88,8 @@ function distribution(samples: number[]): Distribution {
 /** The default bundle with /bin/true as its process, so neither side derives a config per start. */
 async function trueBundle(launcher: Launcher, dir: string): Promise<string> {
   const base = await launcher.defaultBundle();
-  const config = JSON.parse(readFileSync(join(base, 'config.json'), 'utf8')) as { root: { path: string }; process: { args: string[] } };
-  config.root.path = join(base, 'rootfs');
-  config.process.args = ['/bin/true'];
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+  writeConfig(dir, deriveConfig(loadBundleConfig(base), base, { args: ['/bin/true'] }));
   return dir;
 }
 
@@ -106,8 +104,8 @@ interface PhaseSamples {
   firstError: string | null;
   queued: number[];
   prepare: number[];
-  runtime: number[];
-  reap: number[];
+  /** The round's reap-to-record histogram, summed up (null: none, or the baseline). */
+  reap: (Distribution & { count: number }) | null;
 }
 
 async function salvoRound(launcher: Launcher, bundle: string, ids: string[], k: number, batchId: string, onContainer?: () => void): Promise<PhaseSamples> {
@@ -119,7 +117,7 @@ async function salvoRound(launcher: Launcher, bundle: string, ids: string[], k: 
   const began = performance.now();
   const samples: PhaseSamples = {
     wallMs: 0, latencies: [], launcherCpuMs: 0, runtimeCpuMs: 0, peakRss: null, exitsRecorded: 0, failures: 0, firstError: null,
-    queued: [], prepare: [], runtime: [], reap: [],
+    queued: [], prepare: [], reap: null,
   };
   for await (const result of launcher.batch(jobs, { concurrency: k, batchId })) {
     const t = result.timings;
@@ -127,11 +125,11 @@ async function salvoRound(launcher: Launcher, bundle: string, ids: string[], k: 
       samples.failures++;
       samples.firstError ??= result.error?.message ?? 'failed';
     } else {
-      // Like the baseline's: from the runtime's spawn to it reporting the container running.
+      // Like the baseline's: from the runtime's spawn to it reporting the container running
+      // (so it is also the runtime phase).
       samples.latencies.push(t.runtimeMs);
       samples.queued.push(t.queuedMs);
       samples.prepare.push(t.prepareMs);
-      samples.runtime.push(t.runtimeMs);
     }
     onContainer?.();
   }
@@ -141,8 +139,8 @@ async function salvoRound(launcher: Launcher, bundle: string, ids: string[], k: 
   samples.peakRss = rss.stop();
   samples.exitsRecorded = launcher.list({ batchId }).filter((r) => r.state === 'exited').length;
   const h = launcher.reapLatency;
-  // The histogram keeps quantiles, not samples: carry them as a few representative values.
-  samples.reap = h.count === 0 ? [] : [h.quantile(0.5), h.quantile(0.95), h.quantile(0.99), h.max];
+  // The histogram keeps quantiles, not samples: carry its summary.
+  samples.reap = h.count === 0 ? null : { p50: h.quantile(0.5), p95: h.quantile(0.95), p99: h.quantile(0.99), max: h.max, mean: h.mean, count: h.count };
   await launcher.gc(); // untimed: the baseline deletes after its timed part too
   return samples;
 }
@@ -160,7 +158,7 @@ async function baselineRound(input: BaselineInput, onContainer?: () => void): Pr
     exitsRecorded: null,
     failures: out.failures,
     firstError: out.firstError,
-    queued: [], prepare: [], runtime: [], reap: [],
+    queued: [], prepare: [], reap: null,
   };
 }
 
@@ -169,7 +167,9 @@ function merge(rounds: PhaseSamples[], withPhases: boolean): PhaseStats {
   const wallMs = rounds.reduce((n, r) => n + r.wallMs, 0);
   const all = (pick: (r: PhaseSamples) => number[]): number[] => rounds.flatMap(pick);
   const mean = (xs: number[]): number => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
-  const reap = all((r) => r.reap);
+  const reaps = rounds.flatMap((r) => (r.reap === null ? [] : [r.reap]));
+  const worst = (pick: (d: NonNullable<PhaseSamples['reap']>) => number): number => Math.max(0, ...reaps.map(pick));
+  const reapCount = reaps.reduce((n, d) => n + d.count, 0);
   return {
     count,
     wallMs,
@@ -179,14 +179,14 @@ function merge(rounds: PhaseSamples[], withPhases: boolean): PhaseStats {
       ? {
           queuedMs: mean(all((r) => r.queued)),
           prepareMs: mean(all((r) => r.prepare)),
-          runtimeMs: mean(all((r) => r.runtime)),
-          // Per round: p50, p95, p99, max of the reap histogram; report the worst round's.
+          runtimeMs: mean(all((r) => r.latencies)),
+          // Quantiles are the worst round's (histograms do not merge into samples); the mean is over every exit.
           reapToRecord: {
-            p50: Math.max(0, ...rounds.map((r) => r.reap[0] ?? 0)),
-            p95: Math.max(0, ...rounds.map((r) => r.reap[1] ?? 0)),
-            p99: Math.max(0, ...rounds.map((r) => r.reap[2] ?? 0)),
-            max: Math.max(0, ...reap),
-            mean: mean(rounds.map((r) => r.reap[0] ?? 0)),
+            p50: worst((d) => d.p50),
+            p95: worst((d) => d.p95),
+            p99: worst((d) => d.p99),
+            max: worst((d) => d.max),
+            mean: reapCount === 0 ? 0 : reaps.reduce((n, d) => n + d.mean * d.count, 0) / reapCount,
           },
         }
       : null,
@@ -266,9 +266,10 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       await launcher.close();
     }
   }
+  const cores = cpus();
   return {
     date: new Date().toISOString(),
-    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(totalmem() / 2 ** 30), kernel: release() },
+    machine: { cpus: cores.length, model: cores[0]?.model ?? 'unknown', memoryGb: Math.round(totalmem() / 2 ** 30), kernel: release() },
     versions: { node: process.version, salvo: salvoVersion(), runtimes: versions },
     count: options.count,
     rounds: options.rounds,

@@ -50,18 +50,24 @@ export function readProcStat(pid: number): ProcStat | null {
   return text === null ? null : parseProcStat(text);
 }
 
-/** The comm field may hold spaces and parentheses: fields are counted after the last ')'. */
-export function parseProcStat(text: string): ProcStat | null {
+/**
+ * The fields of a /proc/<pid>/stat text after the comm, which may hold spaces and parentheses
+ * (so they are counted after the last ')'): fields[0] is field 3 (state), field n is fields[n - 3].
+ */
+export function statFields(text: string): string[] | null {
   const close = text.lastIndexOf(')');
-  if (close < 0) return null;
-  const fields = text.slice(close + 2).split(' ');
-  // fields[0] is field 3 (state), so field n is fields[n - 3].
+  return close < 0 ? null : text.slice(close + 2).split(' ');
+}
+
+export function parseProcStat(text: string): ProcStat | null {
+  const fields = statFields(text);
+  if (fields === null) return null;
   const startTime = Number(fields[22 - 3]);
   const ppid = Number(fields[4 - 3]);
   const pgrp = Number(fields[5 - 3]);
   const session = Number(fields[6 - 3]);
   if (!Number.isFinite(startTime) || !Number.isFinite(ppid)) return null;
-  const comm = text.slice(text.indexOf('(') + 1, close);
+  const comm = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
   return { comm, state: fields[0] ?? '?', ppid, pgrp, session, startTime };
 }
 
@@ -87,7 +93,7 @@ export function listMainThreadChildren(): number[] {
   return listChildren([process.pid]);
 }
 
-const USER_HZ = 100; // clock ticks per second in /proc/<pid>/stat on Linux (fixed ABI value)
+export const USER_HZ = 100; // clock ticks per second in /proc/<pid>/stat on Linux (fixed ABI value)
 let bootTimeMs: number | undefined;
 
 /** Wall-clock time (ms since the epoch) of a start time in clock ticks since boot. */
