@@ -2,12 +2,12 @@
 // output and the console socket for a terminal. Both exist before the runtime is spawned, so the
 // process directory is made first (a worker's prepare would remove them).
 import type { Socket } from 'node:net';
-import { SalvoError } from '../errors.js';
+import { SalvoError, errorFromPlain } from '../errors.js';
 import { listenConsoleSocket, type ConsoleSocket } from '../io/console-socket.js';
 import { openFifoReader, type FifoReader } from '../io/fifo.js';
 import { processPaths } from '../io/process-dir.js';
 import { terminalFromMaster, type Terminal } from '../io/terminal.js';
-import type { StdioMode } from '../types.js';
+import type { PrepareResult, StdioMode } from '../types.js';
 import type { LiveProcess } from './exit-registry.js';
 import type { RuntimePool } from './pool.js';
 
@@ -28,7 +28,8 @@ export async function openProcessIo(
 ): Promise<ProcessIo> {
   const io: ProcessIo = { prepared: false, readers: null, console: null };
   if (stdio !== 'fifo' && !terminal) return io;
-  await pool.run({ kind: 'prepare', dir, bundle: null, override: null, stdio }, 'normal', signal);
+  const prepared = await pool.run<PrepareResult>({ kind: 'prepare', dir, bundle: null, override: null, stdio }, 'normal', signal);
+  if (!prepared.ok) throw errorFromPlain(prepared.error);
   io.prepared = true;
   const paths = processPaths(dir);
   try {

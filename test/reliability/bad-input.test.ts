@@ -220,6 +220,29 @@ for (const runtime of RUNTIMES) {
         execFileSync('umount', [containers]);
       }
     });
+
+    it('reports a process directory that cannot be made for streamed output or a terminal as ERR_STATE_DIR', async () => {
+      const stateDir = join(tempDir(), 'state');
+      const containers = join(stateDir, 'containers');
+      mkdirSync(containers, { recursive: true, mode: 0o700 });
+      // Few inodes: once they are used up, the main thread's prepare (fifos, console socket) cannot mkdir.
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,nr_inodes=64,mode=0700', 'tmpfs', containers]);
+      try {
+        const launcher = await Launcher.open({ stateDir, runtime });
+        try {
+          await launcher.defaultBundle();
+          fillInodes(join(containers, 'filler'));
+          await rejectsWith(launcher.start({ id: 'no-inode-fifo', args: ['/bin/true'], stdio: 'fifo' }), 'ERR_STATE_DIR', /no space left/i);
+          assertNothingLeft(launcher, 'no-inode-fifo', false);
+          await rejectsWith(launcher.start({ id: 'no-inode-tty', args: ['/bin/true'], terminal: true }), 'ERR_STATE_DIR', /no space left/i);
+          assertNothingLeft(launcher, 'no-inode-tty', false);
+        } finally {
+          await launcher.close();
+        }
+      } finally {
+        execFileSync('umount', [containers]);
+      }
+    });
   });
 }
 
@@ -241,5 +264,15 @@ function fill(file: string): void {
     if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Makes empty files until the filesystem has no inode left. */
+function fillInodes(dir: string): void {
+  mkdirSync(dir);
+  try {
+    for (let i = 0; ; i++) writeFileSync(join(dir, String(i)), '');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
   }
 }
