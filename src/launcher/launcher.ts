@@ -44,7 +44,7 @@ import { attachTerminal, closeProcessIo, openProcessIo, outputStreams, releaseKe
 import { RuntimePool, type Priority } from './pool.js';
 import { setupRuntime, type RuntimeSetup } from './runtime-setup.js';
 import { ensureStateDir } from './state-dir.js';
-import { normalizeStartSpec, validateId, type NormalizedStart } from './validate.js';
+import { normalizeSignal, normalizeStartSpec, validateId, type NormalizedStart } from './validate.js';
 
 /** A started process: resolves from `start` once the runtime reports it running. */
 export interface Proc {
@@ -715,13 +715,6 @@ function restorePlan(start: NormalizedStart, bundle: string): RestorePlan | null
   const ref = start.checkpoint;
   if (ref === null) return null;
   return { imagePath: ref.dir ?? join(bundle, 'checkpoints', ref.name as string), workPath: ref.workDir };
-}
-
-function normalizeSignal(signal: string | number): string {
-  if (typeof signal === 'number' && Number.isInteger(signal) && signal > 0 && signal < 65) return String(signal);
-  if (typeof signal === 'string' && /^(SIG)?[A-Z0-9+-]+$/.test(signal)) return signal.startsWith('SIG') ? signal : `SIG${signal}`;
-  if (typeof signal === 'string' && /^\d+$/.test(signal)) return signal;
-  throw new SalvoError('ERR_INVALID_SPEC', `signal must be a name like SIGTERM or a number, got ${JSON.stringify(signal)}`);
 }
 
 function readBootId(): string | null {

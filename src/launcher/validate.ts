@@ -18,6 +18,15 @@ export function validateId(id: unknown, what = 'id'): string {
   return id;
 }
 
+/** A signal for the runtime's kill: a number as given, a name with its SIG prefix. */
+export function normalizeSignal(signal: string | number): string {
+  if (typeof signal === 'number' && Number.isInteger(signal) && signal > 0 && signal < 65) return String(signal);
+  // Digits first: the name pattern below would take "9" as a name and make it "SIG9".
+  if (typeof signal === 'string' && /^\d+$/.test(signal)) return signal;
+  if (typeof signal === 'string' && /^(SIG)?[A-Z0-9+-]+$/.test(signal)) return signal.startsWith('SIG') ? signal : `SIG${signal}`;
+  throw new SalvoError('ERR_INVALID_SPEC', `signal must be a name like SIGTERM or a number, got ${JSON.stringify(signal)}`);
+}
+
 export function bad(field: string, value: unknown, expected: string): SalvoError {
   const shown = JSON.stringify(value);
   return new SalvoError('ERR_INVALID_SPEC', `${field} must be ${expected}, got ${shown === undefined ? String(value) : shown}`);

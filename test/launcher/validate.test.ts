@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { SalvoError } from '../../src/errors.js';
-import { normalizeStartSpec, validateId } from '../../src/launcher/validate.js';
+import { normalizeSignal, normalizeStartSpec, validateId } from '../../src/launcher/validate.js';
 import type { StartSpec } from '../../src/types.js';
 
 /** Asserts a SalvoError with this code whose message starts with the field's name. */
@@ -178,5 +178,22 @@ describe('normalizeStartSpec', () => {
 
   it('shows the bad value in the message', () => {
     assert.throws(() => normalizeStartSpec(spec({ cwd: 'rel/dir' })), /cwd must be an absolute path, got "rel\/dir"/);
+  });
+});
+
+describe('normalizeSignal', () => {
+  it('passes numbers and digit strings through as numbers, and gives names their SIG prefix', () => {
+    assert.equal(normalizeSignal(9), '9');
+    assert.equal(normalizeSignal('9'), '9');
+    assert.equal(normalizeSignal('15'), '15');
+    assert.equal(normalizeSignal('KILL'), 'SIGKILL');
+    assert.equal(normalizeSignal('SIGTERM'), 'SIGTERM');
+    assert.equal(normalizeSignal('RTMIN+1'), 'SIGRTMIN+1');
+  });
+
+  it('refuses what is neither a signal name nor a number with ERR_INVALID_SPEC', () => {
+    for (const bad of [0, 65, 1.5, '', 'kill me', 'SIG TERM']) {
+      assert.throws(() => normalizeSignal(bad), { code: 'ERR_INVALID_SPEC', message: /signal must be a name like SIGTERM or a number/ });
+    }
   });
 });

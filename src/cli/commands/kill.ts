@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { SalvoError, errorFromPlain } from '../../errors.js';
 import { execHelperArgs } from '../../launcher/runtime-setup.js';
 import { execHelperPath } from '../../native.js';
-import { validateId } from '../../launcher/validate.js';
+import { normalizeSignal, validateId } from '../../launcher/validate.js';
 import { killArgs } from '../../runtime/argv.js';
 import { HybridCgroupNamespace, hostHasHybridControllers } from '../../runtime/hybrid-cgroup.js';
 import { describeFailure, invokeRuntime } from '../../runtime/invoke.js';
@@ -21,8 +21,7 @@ export function killCommand(globals: () => GlobalOptions): Command {
     .addHelpText('after', '\nExamples:\n  $ salvo kill job-17\n  $ salvo kill job-17 KILL --all')
     .action(async (id: string, signal: string, options: { all?: boolean }) => {
       validateId(id, 'container id');
-      if (!/^(SIG)?[A-Z0-9+-]+$/i.test(signal)) throw new SalvoError('ERR_INVALID_SPEC', `signal must be a name like SIGTERM or a number, got "${signal}"`);
-      const sig = /^\d+$/.test(signal) || signal.toUpperCase().startsWith('SIG') ? signal.toUpperCase() : `SIG${signal.toUpperCase()}`;
+      const sig = normalizeSignal(signal.toUpperCase());
       const context = contextFrom(globals());
       const store = readStore(context);
       let runtime: { path: string; root: string } | null;
