@@ -3,11 +3,12 @@
 // and stops jobs the right way (runtime kill SIGTERM, grace, SIGKILL; delete --force follows).
 import { createWriteStream } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { SalvoError } from '../errors.js';
 import type { BatchEvent, BatchOptions, Exit, JobResult, JobSpec, JobState, PlainError, StartSpec } from '../types.js';
+import { processPaths } from '../io/process-dir.js';
 import { closeSpawnGate, createSpawnGate } from '../io/spawn-gate.js';
 import type { Proc } from './launcher.js';
+import { isValidId } from './validate.js';
 
 /** What the scheduler needs from the launcher. */
 export interface BatchHost {
@@ -56,6 +57,9 @@ export function newBatchId(): string {
   return `b${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
 }
 
+/** What a batch id may be: it groups records, so it is short and safe in a path or a log line. */
+export const BATCH_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
 export function normalizeBatchOptions(options: BatchOptions, capacity: number): Normalized {
   if (typeof options !== 'object' || options === null) throw bad('options', options, 'an object');
   const onAbort = options.onAbort ?? BATCH_DEFAULTS.onAbort;
@@ -63,7 +67,7 @@ export function normalizeBatchOptions(options: BatchOptions, capacity: number): 
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw bad('signal', options.signal, 'an AbortSignal');
   if (options.onEvent !== undefined && typeof options.onEvent !== 'function') throw bad('onEvent', options.onEvent, 'a function');
   const batchId = options.batchId ?? newBatchId();
-  if (typeof batchId !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(batchId)) {
+  if (typeof batchId !== 'string' || !BATCH_ID_PATTERN.test(batchId)) {
     throw bad('batchId', batchId, '1-64 of A-Z a-z 0-9 _ . - starting with a letter or digit');
   }
   return {
@@ -103,7 +107,6 @@ class BatchRun {
   readonly #spawnGate: SharedArrayBuffer;
   readonly #ready: JobResult[] = [];
   readonly #running = new Map<number, RunningJob>();
-  #starting = 0;
   #alive = 0;
   #inputDone = false;
   #inputError: unknown = null;
@@ -178,7 +181,7 @@ class BatchRun {
         await this.#until(
           () =>
             this.#aborted ||
-            (this.#starting < this.#o.concurrency + PREPARE_AHEAD &&
+            (this.#startingIds.size < this.#o.concurrency + PREPARE_AHEAD &&
               this.#alive < this.#o.maxRunning &&
               this.#ready.length < BATCH_DEFAULTS.highWaterMark),
         );
@@ -201,12 +204,16 @@ class BatchRun {
 
   #push(result: JobResult): void {
     this.#ready.push(result);
-    try {
-      this.#o.onEvent({ type: 'finished', index: result.index, id: result.id, result });
-    } catch {
-      // a faulty listener must not lose results
-    }
+    this.#emit({ type: 'finished', index: result.index, id: result.id, result });
     this.#changed();
+  }
+
+  #emit(event: BatchEvent): void {
+    try {
+      this.#o.onEvent(event);
+    } catch {
+      // a faulty listener must not lose results or stall the batch
+    }
   }
 
   #jobId(index: number, spec: JobSpec): string {
@@ -232,7 +239,6 @@ class BatchRun {
       this.#push(this.#notRun(index, spec, 'failed', { code: 'ERR_INVALID_SPEC', message }));
       return;
     }
-    this.#starting++;
     this.#alive++;
     this.#startingIds.add(id);
     let proc: Proc;
@@ -241,21 +247,19 @@ class BatchRun {
       proc = await this.#host.start({ ...startSpec, id, batchId: this.#o.batchId, signal: this.#abort.signal }, this.#spawnGate);
     } catch (error) {
       this.#startingIds.delete(id);
-      this.#starting--;
       await this.#startFailed(index, spec, id, error, takenAt);
       this.#alive--;
       this.#changed();
       return;
     }
     this.#startingIds.delete(id);
-    this.#starting--;
     this.#changed();
     // Nobody types into a batch job's terminal: what it prints goes to stdout.log, and reading it
     // to its end frees the pty.
-    if (proc.terminal !== null) proc.terminal.stream.pipe(createWriteStream(join(proc.dir, 'stdout.log'), { flags: 'a' }));
+    if (proc.terminal !== null) proc.terminal.stream.pipe(createWriteStream(processPaths(proc.dir).stdoutLog, { flags: 'a' }));
     const job: RunningJob = { index, id, proc, stopReason: null, timers: [], done: false };
     this.#running.set(index, job);
-    this.#o.onEvent({ type: 'started', index, id, pid: proc.pid });
+    this.#emit({ type: 'started', index, id, pid: proc.pid });
     if (timeoutMs > 0) job.timers.push(unref(setTimeout(() => this.#stop(job, 'timedOut'), timeoutMs)));
     const exit = await proc.exited;
     job.done = true;
@@ -369,7 +373,7 @@ function labelsOf(spec: unknown): Record<string, string> {
 
 function logPaths(host: BatchHost, id: string, spec: JobSpec | null, exists: boolean): { stdoutPath: string | null; stderrPath: string | null } {
   const stdio = spec?.stdio ?? 'log';
-  if (!exists || stdio !== 'log' || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(id)) return { stdoutPath: null, stderrPath: null };
-  const dir = host.processDir(id);
-  return { stdoutPath: join(dir, 'stdout.log'), stderrPath: join(dir, 'stderr.log') };
+  if (!exists || stdio !== 'log' || !isValidId(id)) return { stdoutPath: null, stderrPath: null };
+  const paths = processPaths(host.processDir(id));
+  return { stdoutPath: paths.stdoutLog, stderrPath: paths.stderrLog };
 }

@@ -5,6 +5,11 @@ import type { CheckpointRef, ProcessOverride, StartMode, StartSpec, StdioMode } 
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
+/** Whether `id` is a valid container id (validateId without the error). */
+export function isValidId(id: string): boolean {
+  return ID_PATTERN.test(id);
+}
+
 /** Throws ERR_INVALID_ID unless `id` is safe to use as one path component and a runtime id. */
 export function validateId(id: unknown, what = 'id'): string {
   if (typeof id !== 'string' || !ID_PATTERN.test(id)) {

@@ -3,17 +3,17 @@
 // usage or input, 3 when the launcher fails, 130/143 when interrupted.
 import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
-import type { BatchEvent, JobResult, Launcher } from '../../index.js';
-import { newBatchId } from '../../launcher/batch.js';
+import type { BatchEvent, JobResult } from '../../index.js';
+import { BATCH_ID_PATTERN, newBatchId } from '../../launcher/batch.js';
 import { contextFrom, openLauncher, type GlobalOptions } from '../context.js';
 import { parseDuration, parsePositiveInteger } from '../duration.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { formatMs } from '../format.js';
-import { checkJobsFile, openJobs, readJobs } from '../jobs-file.js';
+import { bundleChecker, checkJobsFile, openJobs, readJobs } from '../jobs-file.js';
 import { Progress } from '../progress.js';
 import { batchDocument, ndjsonLine } from '../report/json.js';
 import { junitXml } from '../report/junit.js';
-import { batchExitStatus, formatSummaryLine, summarize, type Outcome } from '../report/summary.js';
+import { batchExitStatus, emptySummary, formatSummaryLine, tally } from '../report/summary.js';
 import { createStyle, type Style } from '../style.js';
 
 interface BatchCliOptions {
@@ -72,9 +72,8 @@ async function runBatchCommand(file: string, options: BatchCliOptions, globals: 
   const timeoutMs = options.timeout === undefined ? 0 : parseDuration(options.timeout, '--timeout');
   const graceMs = parseDuration(options.grace, '--grace');
   const batchId = options.batchId ?? newBatchId();
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(batchId)) throw new UsageError(`--batch-id "${batchId}" must be 1-64 of A-Z a-z 0-9 _ . -`);
+  if (!BATCH_ID_PATTERN.test(batchId)) throw new UsageError(`--batch-id "${batchId}" must be 1-64 of A-Z a-z 0-9 _ . -`);
   if (options.bundle !== undefined) {
-    const { bundleChecker } = await import('../jobs-file.js');
     if (!bundleChecker()(options.bundle)) throw new UsageError(`bundle ${options.bundle} has no config.json`);
   }
   // A file is checked whole first: a bad line 17 stops the batch before anything starts.
@@ -102,14 +101,14 @@ async function runBatchCommand(file: string, options: BatchCliOptions, globals: 
 
   const keepAll = options.json === true || options.junit !== undefined;
   const results: JobResult[] = [];
-  const outcomes: Outcome[] = [];
-  const counts = { done: 0, running: 0, ok: 0, failed: 0 };
+  const summary = emptySummary();
+  let running = 0;
   const began = Date.now();
   let inputError: unknown = null;
   try {
     const jobs = readJobs(openJobs(file), { bundle: options.bundle });
     const onEvent = (event: BatchEvent): void => {
-      if (event.type === 'started') counts.running++;
+      if (event.type === 'started') running++;
       if (options.ndjson === true) process.stdout.write(ndjsonLine(eventLine(event)));
     };
     try {
@@ -123,13 +122,10 @@ async function runBatchCommand(file: string, options: BatchCliOptions, globals: 
         onAbort: file === '-' ? 'stop' : 'drain',
         onEvent,
       })) {
-        if (result.startedAt !== null) counts.running--;
-        counts.done++;
-        if (result.state === 'exited' && result.exitCode === 0) counts.ok++;
-        else counts.failed++;
-        progress?.update(counts);
+        if (result.startedAt !== null) running--;
+        tally(summary, result);
+        progress?.update({ done: summary.total, running, ok: summary.succeeded, failed: summary.total - summary.succeeded });
         if (keepAll) results.push(result);
-        outcomes.push({ state: result.state, exitCode: result.exitCode });
         if (options.json !== true && options.ndjson !== true) {
           const line = humanLine(result, style);
           if (progress !== null) progress.log(line);
@@ -140,7 +136,7 @@ async function runBatchCommand(file: string, options: BatchCliOptions, globals: 
       if (!(error instanceof UsageError)) throw error;
       inputError = error; // a bad line on stdin: what ran is still reported below
     }
-    const summary = summarize(outcomes, Date.now() - began);
+    summary.wallMs = Date.now() - began;
     progress?.stop();
     if (options.json === true) process.stdout.write(`${JSON.stringify(batchDocument(batchId, results, summary), null, 2)}\n`);
     if (options.ndjson === true) process.stdout.write(ndjsonLine({ event: 'summary', batchId, ...summary }));
@@ -156,13 +152,9 @@ async function runBatchCommand(file: string, options: BatchCliOptions, globals: 
     progress?.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await closeQuietly(launcher);
+    await launcher.close({ containers: 'kill', graceMs: 5000 });
     context.log.flush();
   }
-}
-
-async function closeQuietly(launcher: Launcher): Promise<void> {
-  await launcher.close({ containers: 'kill', graceMs: 5000 });
 }
 
 function eventLine(event: BatchEvent): object {

@@ -18,37 +18,37 @@ export interface BatchSummary {
 export type Outcome = Pick<JobResult, 'state' | 'exitCode'>;
 
 export function summarize(results: readonly Outcome[], wallMs: number): BatchSummary {
-  const summary: BatchSummary = {
-    total: results.length,
-    succeeded: 0,
-    nonZero: 0,
-    failed: 0,
-    lost: 0,
-    canceled: 0,
-    timedOut: 0,
-    wallMs,
-  };
-  for (const result of results) {
-    switch (result.state) {
-      case 'exited':
-        if (result.exitCode === 0) summary.succeeded++;
-        else summary.nonZero++;
-        break;
-      case 'failed':
-        summary.failed++;
-        break;
-      case 'lost':
-        summary.lost++;
-        break;
-      case 'canceled':
-        summary.canceled++;
-        break;
-      case 'timedOut':
-        summary.timedOut++;
-        break;
-    }
-  }
+  const summary = emptySummary();
+  for (const result of results) tally(summary, result);
+  summary.wallMs = wallMs;
   return summary;
+}
+
+export function emptySummary(): BatchSummary {
+  return { total: 0, succeeded: 0, nonZero: 0, failed: 0, lost: 0, canceled: 0, timedOut: 0, wallMs: 0 };
+}
+
+/** Counts one outcome in: a batch keeps a running summary, not every outcome. */
+export function tally(summary: BatchSummary, result: Outcome): void {
+  summary.total++;
+  switch (result.state) {
+    case 'exited':
+      if (result.exitCode === 0) summary.succeeded++;
+      else summary.nonZero++;
+      break;
+    case 'failed':
+      summary.failed++;
+      break;
+    case 'lost':
+      summary.lost++;
+      break;
+    case 'canceled':
+      summary.canceled++;
+      break;
+    case 'timedOut':
+      summary.timedOut++;
+      break;
+  }
 }
 
 /** DESIGN §9: 0 when every job exited 0 (an empty batch included), else 1. */
