@@ -27,7 +27,10 @@ export interface LiveProcess {
 
 export type FinishedHandler = (live: LiveProcess, exit: Exit) => void;
 /** Writes exitStatus files (atomically, each) off the main thread. */
-export type StatusWriter = (statuses: { dir: string; exitCode: number }[]) => Promise<unknown>;
+/** Writes the pass's exitStatus files; resolves with how many could not be written. */
+export type StatusWriter = (statuses: { dir: string; exitCode: number }[]) => Promise<{ failed: number }>;
+
+type Finished = [LiveProcess, Exit, ExitRow];
 
 function key(id: string, execId: string): string {
   return `${id}\0${execId}`;
@@ -85,7 +88,9 @@ export class ExitRegistry {
   /** The reaper's handler: commit every exit of the pass at once; the rest happens after the pass. */
   handleExits(exits: readonly ReapedExit[]): void {
     const at = Date.now();
-    const finished: [LiveProcess, Exit, ExitRow][] = [];
+    // Exec'd processes before inits (containerd's order), otherwise the reaper's.
+    const execs: Finished[] = [];
+    const inits: Finished[] = [];
     for (const reaped of exits) {
       const live = this.#byPid.get(reaped.pid);
       if (live === undefined) continue;
@@ -115,27 +120,28 @@ export class ExitRegistry {
         maxRssKb: lost ? null : reaped.maxRssKb,
         at,
       };
-      finished.push([live, exit, row]);
+      (isInit(live) ? inits : execs).push([live, exit, row]);
       this.#byPid.delete(live.pid);
       this.#byId.delete(key(live.id, live.execId));
     }
+    const finished = execs.concat(inits);
     if (finished.length === 0) return;
-    // Stable: exec'd processes before inits, otherwise the reaper's order.
-    finished.sort(([a], [b]) => Number(isInit(a)) - Number(isInit(b)));
     try {
       this.#store.recordExits(finished.map(([, , row]) => row));
     } catch (error) {
       this.#logger.error({ err: error, exits: finished.length }, 'cannot record exits in the store');
     }
-    this.#finishAll(finished.map(([live, exit]) => [live, exit]));
+    this.#finishAll(finished, inits);
   }
 
   /** exitStatus files for the pass in one worker task, then (in order) each fifo's EOF and waiters. */
-  #finishAll(finished: [LiveProcess, Exit][]): void {
-    const inits = finished.filter(([live]) => isInit(live)).map(([live]) => live.id);
-    const earlierExecs = inits.flatMap((id) => [...(this.#execsFinishing.get(id) ?? [])]);
+  #finishAll(finished: readonly Finished[], inits: readonly Finished[]): void {
+    const earlierExecs = inits.flatMap(([live]) => [...(this.#execsFinishing.get(live.id) ?? [])]);
     const done = Promise.all(earlierExecs)
       .then(() => this.#writeStatuses(finished.map(([live, exit]) => ({ dir: live.dir, exitCode: exit.exitCode }))))
+      .then(({ failed }) => {
+        if (failed > 0) this.#logger.warn({ failed, exits: finished.length }, 'cannot write some exitStatus files');
+      })
       .catch((error: unknown) => this.#logger.warn({ err: error }, 'cannot write exitStatus files'))
       .then(() => {
         for (const [live, exit] of finished) this.#finish(live, exit);

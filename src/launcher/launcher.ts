@@ -123,7 +123,7 @@ export class Launcher {
     this.#registry = new ExitRegistry(
       store,
       options.logger,
-      (statuses) => this.#pool.run<void>({ kind: 'exit-status', statuses }, 'high'),
+      (statuses) => this.#pool.run<{ failed: number }>({ kind: 'exit-status', statuses }, 'high'),
       (live, exit) => this.#afterExit(live, exit),
     );
     this.#reaper = Reaper.open((exits) => this.#registry.handleExits(exits));

@@ -35,9 +35,10 @@ describe('ExitRegistry', () => {
     };
     finishedOrder = [];
     // As the worker does: each file atomically, a little later (the pool's round trip).
-    const writeStatuses = async (statuses: { dir: string; exitCode: number }[]): Promise<void> => {
+    const writeStatuses = async (statuses: { dir: string; exitCode: number }[]): Promise<{ failed: number }> => {
       await new Promise((resolve) => setTimeout(resolve, 2));
       for (const { dir: processDir, exitCode } of statuses) writeExitStatus(processDir, exitCode);
+      return { failed: 0 };
     };
     registry = new ExitRegistry(store, silent, writeStatuses, (live) => finishedOrder.push(live.execId));
   });
@@ -112,5 +113,20 @@ describe('ExitRegistry', () => {
     await registry.settled();
     assert.equal((await exec.exited).exitCode, 5);
     assert.equal(rows.flat().length, 1);
+  });
+
+  it('warns when some exitStatus files could not be written, and still resolves every exit', async () => {
+    const warnings: string[] = [];
+    const logger = { ...silent, warn: (_: object, message: string) => warnings.push(message) };
+    const failing = new ExitRegistry(store, logger, async (statuses) => ({ failed: statuses.length }), () => undefined);
+    const processDir = join(dir, 'containers', 'c9', 'init');
+    mkdirSync(processDir, { recursive: true });
+    const seq = store.subscribe({ id: 'c9', execId: 'init', dir: processDir, bundle: '/b', batchId: null, labels: null, at: 1 });
+    store.markRunning(seq, 900, 1, 2);
+    const { exited: done, settle } = deferredExit();
+    failing.add({ seq, id: 'c9', execId: 'init', pid: 900, dir: processDir, startedAt: 2, exitFd: null, adopted: false, exited: done, settle });
+    failing.handleExits([exited(900, 4)]);
+    assert.equal((await done).exitCode, 4);
+    assert.deepEqual(warnings, ['cannot write some exitStatus files']);
   });
 });
