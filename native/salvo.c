@@ -360,6 +360,13 @@ static watcher_t *get_watcher(napi_env env, napi_value value) {
   return w;
 }
 
+// Adds a pidfd to the set; an event carries both the pidfd and the pid it stands for.
+static int watch_pidfd(watcher_t *w, int fd, pid_t pid) {
+  struct epoll_event event = {.events = EPOLLIN};
+  event.data.u64 = ((uint64_t)(uint32_t)fd << 32) | (uint32_t)pid;
+  return epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &event);
+}
+
 // Opens a pidfd for pid and adds it to the set; returns the pidfd.
 static napi_value watcher_add(napi_env env, napi_callback_info info) {
   napi_value argv[2];
@@ -370,9 +377,7 @@ static napi_value watcher_add(napi_env env, napi_callback_info info) {
   int fd = (int)syscall(SYS_pidfd_open, pid, 0);
   if (fd < 0) return throw_errno(env, errno, "pidfd_open");
   fcntl(fd, F_SETFD, FD_CLOEXEC);
-  struct epoll_event event = {.events = EPOLLIN};
-  event.data.u64 = ((uint64_t)(uint32_t)fd << 32) | (uint32_t)pid;
-  if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &event) != 0) {
+  if (watch_pidfd(w, fd, pid) != 0) {
     int err = errno;
     close(fd);
     return throw_errno(env, err, "epoll_ctl");
@@ -428,14 +433,12 @@ static napi_value watcher_retry(napi_env env, napi_callback_info info) {
   if (!get_args(env, info, 3, argv)) return NULL;
   watcher_t *w = get_watcher(env, argv[0]);
   if (w == NULL || !get_int(env, argv[1], &pid) || !get_int(env, argv[2], &fd)) return NULL;
-  struct epoll_event event = {.events = EPOLLIN};
-  event.data.u64 = ((uint64_t)(uint32_t)fd << 32) | (uint32_t)pid;
-  if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &event) != 0 && errno != EEXIST) return throw_errno(env, errno, "epoll_ctl");
+  if (watch_pidfd(w, fd, pid) != 0 && errno != EEXIST) return throw_errno(env, errno, "epoll_ctl");
   return NULL;
 }
 
-// One non-blocking pass: every watched process that has exited is reaped by its own pid
-// (wait4 with rusage) and dropped from the set. Returns a flat Float64Array of records:
+// One non-blocking pass: every watched process that has exited is reaped through its own pidfd
+// (waitid P_PIDFD with rusage) and dropped from the set. Returns a flat Float64Array of records:
 // [pid, kind, value, userMicros, systemMicros, maxRssKiB] where kind 0 = exited (value = code),
 // 1 = killed by a signal (value = signo), 2 = gone and not ours (status unknowable),
 // 3 = exited but still another's child (value = its pidfd, now out of the set: retry it).

@@ -12,7 +12,7 @@ import type { Terminal } from '../io/terminal.js';
 import { OrphanSweeper } from '../reaper/orphans.js';
 import type { LatencyHistogram } from '../reaper/histogram.js';
 import type { PassCost } from '../reaper/pass-cost.js';
-import { Reaper } from '../reaper/reaper.js';
+import { Reaper, unknownExit } from '../reaper/reaper.js';
 import { deleteArgs, killArgs, listArgs, pauseArgs, resumeArgs, stateArgs } from '../runtime/argv.js';
 import { planRecovery } from '../store/recovery.js';
 import { acquireStateLock, type StateLock } from '../store/lock.js';
@@ -331,9 +331,7 @@ export class Launcher {
     const watching = this.#reaper.trackPatiently(pid, adopted ? pidStartTime : null).catch((error: unknown) => {
       // ESRCH: it is gone and was not ours to reap; its status cannot be known.
       this.options.logger.warn({ err: error, id, initPid: pid }, 'tracked process vanished');
-      this.#registry.handleExits([
-        { pid, kind: 'unknown', exitCode: 255, signal: null, userUs: null, systemUs: null, maxRssKb: null },
-      ]);
+      this.#registry.handleExits([unknownExit(pid)]);
       return 0;
     });
     this.#watchWaits.set(live, Promise.all([openingExitFifo, watching]).then(([a, b]) => a + b));

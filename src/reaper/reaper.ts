@@ -1,13 +1,13 @@
 // The reaper (DESIGN §6): this process is a child subreaper; every tracked pid has a pidfd in one
 // epoll set watched from the event loop; a pass reaps exactly the tracked pids that have exited,
-// each by its own pid. Never waitpid(-1): libuv reaps its own children by pid.
+// each through its own pidfd (waitid P_PIDFD). Never waitpid(-1): libuv reaps its own children by pid.
 import { constants } from 'node:os';
 import { LatencyHistogram } from './histogram.js';
 import { PassCost } from './pass-cost.js';
 import { SalvoError } from '../errors.js';
 import { patienceFor, patiently } from '../io/exhaustion.js';
 import { readProcStat } from '../io/procfs.js';
-import { KIND_EXITED, KIND_NOT_CHILD, KIND_PENDING, KIND_SIGNALED, RECORD_FIELDS, native, type WatcherHandle } from '../native.js';
+import { KIND_NOT_CHILD, KIND_PENDING, KIND_SIGNALED, RECORD_FIELDS, native, type WatcherHandle } from '../native.js';
 
 export interface ReapedExit {
   pid: number;
@@ -35,6 +35,11 @@ export function signalName(signo: number): string {
   return SIGNAL_NAMES.get(signo) ?? `SIG${signo}`;
 }
 
+/** The exit of a process whose status cannot be known (not our child, or gone): lost, 255. */
+export function unknownExit(pid: number): ReapedExit {
+  return { pid, kind: 'unknown', exitCode: 255, signal: null, userUs: null, systemUs: null, maxRssKb: null };
+}
+
 /** Every pid tracked by any reaper in this thread: the orphan sweep must never take one. */
 export const trackedPids = new Set<number>();
 
@@ -50,13 +55,13 @@ export function decodeRecords(records: Float64Array, pending?: Map<number, numbe
       continue;
     }
     if (kind === KIND_NOT_CHILD) {
-      exits.push({ pid, kind: 'unknown', exitCode: 255, signal: null, userUs: null, systemUs: null, maxRssKb: null });
+      exits.push(unknownExit(pid));
       continue;
     }
     const signaled = kind === KIND_SIGNALED;
     exits.push({
       pid,
-      kind: signaled ? 'signaled' : kind === KIND_EXITED ? 'exited' : 'unknown',
+      kind: signaled ? 'signaled' : 'exited',
       exitCode: signaled ? 128 + value : value,
       signal: signaled ? signalName(value) : null,
       userUs: records[i + 3] as number,
@@ -209,7 +214,7 @@ export class Reaper {
       this.#pending.delete(pid);
       this.#pendingSince.delete(pid);
       native().closeFd(pidfd);
-      exits.push({ pid, kind: 'unknown', exitCode: 255, signal: null, userUs: null, systemUs: null, maxRssKb: null });
+      exits.push(unknownExit(pid));
     }
     return exits;
   }
@@ -243,8 +248,7 @@ export class Reaper {
     if (this.#closed) return;
     if (this.#retryTimer !== undefined) clearTimeout(this.#retryTimer);
     process.off('SIGCHLD', this.#onSigchld);
-    for (const [pid, pidfd] of this.#pending) native().watcherRetry(this.#watcher, pid, pidfd);
-    this.#pending.clear();
+    // untrack closes pending pidfds too (they are out of the epoll set already).
     for (const pid of [...this.#pidfds.keys()]) this.untrack(pid);
     this.#closed = true;
     native().watcherClose(this.#watcher);
