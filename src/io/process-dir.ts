@@ -2,7 +2,6 @@
 import { closeSync, constants, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { native } from '../native.js';
-import { patienceFor, patiently } from './exhaustion.js';
 import type { StdioMode } from '../types.js';
 
 export const INIT_EXEC_ID = 'init';
@@ -69,10 +68,6 @@ export interface StdioFds {
   stderr: number;
 }
 
-/**
- * The fds the runtime (and, with `run -d`, the container) gets as stdio: never pipes, which
- * would keep `run -d` pending until the container exits (DESIGN §12).
- */
 // Per thread, opened once and never closed: every start gets them as stdin (and stdout for 'null').
 let devNullRead: number | undefined;
 let devNullWrite: number | undefined;
@@ -82,6 +77,10 @@ function isDevNull(fd: number): boolean {
   return fd === devNullRead || fd === devNullWrite;
 }
 
+/**
+ * The fds the runtime (and, with `run -d`, the container) gets as stdio: never pipes, which
+ * would keep `run -d` pending until the container exits (DESIGN §12).
+ */
 export function openRuntimeStdio(paths: ProcessPaths, stdio: StdioMode): StdioFds {
   const opened: number[] = [];
   try {

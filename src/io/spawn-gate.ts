@@ -37,6 +37,5 @@ export function releaseSpawnSlot(buffer: SharedArrayBuffer): void {
 export function closeSpawnGate(buffer: SharedArrayBuffer): void {
   const cells = new Int32Array(buffer);
   Atomics.store(cells, CLOSED, 1);
-  Atomics.add(cells, FREE, 0);
   Atomics.notify(cells, FREE);
 }

@@ -6,7 +6,7 @@ import type { Socket } from 'node:net';
 import { ensureBusyboxBundle } from '../bundle/busybox.js';
 import { SalvoError, errorFromPlain } from '../errors.js';
 import { patienceFor, patiently } from '../io/exhaustion.js';
-import { INIT_EXEC_ID, processDir, processPaths, type ProcessPaths } from '../io/process-dir.js';
+import { INIT_EXEC_ID, processDir } from '../io/process-dir.js';
 import { readProcStat, startTimeToEpochMs, type ProcStat } from '../io/procfs.js';
 import type { Terminal } from '../io/terminal.js';
 import { OrphanSweeper } from '../reaper/orphans.js';
@@ -18,7 +18,6 @@ import { planRecovery } from '../store/recovery.js';
 import { acquireStateLock, type StateLock } from '../store/lock.js';
 import { Store, type ListFilter } from '../store/store.js';
 import type {
-  PrepareResult,
   BatchOptions,
   CheckpointResult,
   CheckpointSpec,
@@ -403,11 +402,7 @@ export class Launcher {
       }
       return;
     }
-    if (this.#registry.byId(id) === undefined) {
-      const record = this.#store.get(id);
-      if (record === undefined) throw new SalvoError('ERR_NOT_FOUND', `no container ${id}`);
-      throw new SalvoError('ERR_CONTAINER_STOPPED', `container ${id} is not running (${record.state})`);
-    }
+    assertLive({ store: this.#store, registry: this.#registry }, id);
     await this.#runtimeCommand(id, killArgs(id, sig, options), 'high');
   }
 

@@ -1,6 +1,7 @@
 // crun 1.8 refuses hosts whose cgroup2 mount (in hybrid mode) has controllers (DESIGN §12).
-// The workaround: one long-lived process holds a private mount namespace in which that
-// controllers file is covered by an empty one; each crun call enters it with nsenter.
+// The workaround: one long-lived process holds a mount namespace (a slave of the host's, so later
+// host mounts show) in which that controllers file is covered by an empty one; each crun call
+// enters it through salvo-exec (setns).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
