@@ -26,6 +26,14 @@ export class UsageError extends Error {
   }
 }
 
+/** Error codes that mean a container or exec did not start (the runtime failed): exit 125. */
+const START_FAILURE_CODES: ReadonlySet<string> = new Set(['ERR_RUNTIME_FAILED', 'ERR_RUNTIME_HUNG', 'ERR_CGROUP_HYBRID']);
+
+export function isStartFailure(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && START_FAILURE_CODES.has(code);
+}
+
 /** Error codes that mean the user asked for something impossible (exit 2), not a launcher failure (exit 3). */
 export const USAGE_ERROR_CODES: ReadonlySet<string> = new Set([
   'ERR_INVALID_OPTION',

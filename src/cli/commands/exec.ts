@@ -6,10 +6,11 @@ import { SalvoError } from '../../errors.js';
 import type { Launcher, Proc } from '../../index.js';
 import { validateId } from '../../launcher/validate.js';
 import type { ProcessUser } from '../../types.js';
-import { attachTerminal, userTerminalSize } from '../attach-terminal.js';
+import { userTerminalSize } from '../attach-terminal.js';
 import { contextFrom, openLauncher, readStore, type GlobalOptions } from '../context.js';
-import { EXIT, UsageError } from '../exit-codes.js';
-import { pipeOutput } from '../pipe-output.js';
+import { collect, checkEnvEntries } from '../env-option.js';
+import { EXIT, UsageError, isStartFailure } from '../exit-codes.js';
+import { followProc } from '../follow.js';
 
 interface ExecOptions {
   tty?: boolean;
@@ -17,10 +18,6 @@ interface ExecOptions {
   cwd?: string;
   user?: string;
   execId?: string;
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }
 
 export function execCommand(globals: () => GlobalOptions): Command {
@@ -62,7 +59,7 @@ function parseUser(text: string): ProcessUser {
 
 async function exec(id: string, command: string[], options: ExecOptions, globals: GlobalOptions): Promise<number> {
   validateId(id, 'container id');
-  for (const entry of options.env) if (!/^[^=]+=/.test(entry)) throw new UsageError(`--env takes KEY=VALUE, got "${entry}"`);
+  checkEnvEntries(options.env);
   const user = options.user === undefined ? undefined : parseUser(options.user);
   const context = contextFrom(globals);
   // The container's own runtime and --root, as `salvo kill` uses them.
@@ -92,8 +89,7 @@ async function exec(id: string, command: string[], options: ExecOptions, globals
         execId: options.execId,
       });
     } catch (error) {
-      const code = (error as { code?: string }).code;
-      if (code === 'ERR_RUNTIME_FAILED' || code === 'ERR_RUNTIME_HUNG' || code === 'ERR_CGROUP_HYBRID') {
+      if (isStartFailure(error)) {
         process.stderr.write(`salvo: exec in container ${id} did not start: ${(error as Error).message}\n`);
         return EXIT.startFailed;
       }
@@ -101,11 +97,7 @@ async function exec(id: string, command: string[], options: ExecOptions, globals
     }
     const onSignal = passSignals(launcher, proc);
     try {
-      if (proc.terminal !== null) return (await attachTerminal(proc.terminal, proc.exited)).exitCode;
-      const output = pipeOutput(proc);
-      const exit = await proc.exited;
-      await output;
-      return exit.exitCode;
+      return (await followProc(proc)).exitCode;
     } finally {
       onSignal.off();
     }

@@ -5,11 +5,12 @@ import { Command } from 'commander';
 import { bundleForRootfs } from '../../bundle/rootfs-bundle.js';
 import { newBatchId } from '../../launcher/batch.js';
 import type { Launcher, Proc } from '../../index.js';
-import { attachTerminal, userTerminalSize } from '../attach-terminal.js';
+import { userTerminalSize } from '../attach-terminal.js';
 import { contextFrom, openLauncher, type GlobalOptions } from '../context.js';
 import { parseDuration } from '../duration.js';
-import { EXIT, UsageError } from '../exit-codes.js';
-import { pipeOutput } from '../pipe-output.js';
+import { collect, checkEnvEntries } from '../env-option.js';
+import { EXIT, UsageError, isStartFailure } from '../exit-codes.js';
+import { followProc } from '../follow.js';
 
 interface RunOptions {
   bundle?: string;
@@ -21,10 +22,6 @@ interface RunOptions {
   cwd?: string;
   exitCodeFile?: string;
   tty?: boolean;
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }
 
 export function runCommand(globals: () => GlobalOptions): Command {
@@ -64,7 +61,7 @@ export function runCommand(globals: () => GlobalOptions): Command {
 async function run(command: string[], options: RunOptions, globals: GlobalOptions): Promise<number> {
   if (options.bundle !== undefined && options.rootfs !== undefined) throw new UsageError('use --bundle or --rootfs, not both');
   if (options.bundle !== undefined && !existsSync(options.bundle)) throw new UsageError(`bundle ${options.bundle} does not exist`);
-  for (const entry of options.env) if (!/^[^=]+=/.test(entry)) throw new UsageError(`--env takes KEY=VALUE, got "${entry}"`);
+  checkEnvEntries(options.env);
   const timeoutMs = options.timeout === undefined ? 0 : parseDuration(options.timeout, '--timeout');
   const graceMs = parseDuration(options.grace, '--grace');
   const context = contextFrom(globals);
@@ -83,46 +80,41 @@ async function run(command: string[], options: RunOptions, globals: GlobalOption
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     try {
-      proc = await launcher.start({
-        id,
-        bundle,
-        args: command,
-        env: options.env.length > 0 ? options.env : undefined,
-        cwd: options.cwd,
-        terminal: options.tty === true ? true : undefined,
-        terminalSize: options.tty === true ? userTerminalSize() : undefined,
-        stdio: options.tty === true ? 'log' : 'fifo',
-      });
-    } catch (error) {
-      const code = (error as { code?: string }).code;
-      if (code === 'ERR_RUNTIME_FAILED' || code === 'ERR_RUNTIME_HUNG' || code === 'ERR_CGROUP_HYBRID') {
-        process.stderr.write(`salvo: container ${id} did not start: ${(error as Error).message}\n`);
-        writeExitCodeFile(options.exitCodeFile, EXIT.startFailed);
-        return EXIT.startFailed;
+      try {
+        proc = await launcher.start({
+          id,
+          bundle,
+          args: command,
+          env: options.env.length > 0 ? options.env : undefined,
+          cwd: options.cwd,
+          terminal: options.tty === true ? true : undefined,
+          terminalSize: options.tty === true ? userTerminalSize() : undefined,
+          stdio: options.tty === true ? 'log' : 'fifo',
+        });
+      } catch (error) {
+        if (isStartFailure(error)) {
+          process.stderr.write(`salvo: container ${id} did not start: ${(error as Error).message}\n`);
+          writeExitCodeFile(options.exitCodeFile, EXIT.startFailed);
+          return EXIT.startFailed;
+        }
+        throw error;
       }
-      throw error;
+      // A signal that came while the runtime was starting it stops it now.
+      if (stopping !== null) void stopContainer(launcher, proc, graceMs);
+      const timer = timeoutMs > 0 ? setTimeout(() => stop('timeout'), timeoutMs) : null;
+      // Once it has exited, draining its output is no reason to report a timeout.
+      void proc.exited.then(() => timer !== null && clearTimeout(timer));
+      const exit = await followProc(proc);
+      writeExitCodeFile(options.exitCodeFile, exit.exitCode);
+      if (stopping === 'timeout') {
+        process.stderr.write(`salvo: container ${id} ran longer than ${options.timeout} and was stopped (exit ${exit.exitCode})\n`);
+        return EXIT.timedOut;
+      }
+      return exit.exitCode;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
     }
-    // A signal that came while the runtime was starting it stops it now.
-    if (stopping !== null) void stopContainer(launcher, proc, graceMs);
-    const timer = timeoutMs > 0 ? setTimeout(() => stop('timeout'), timeoutMs) : null;
-    // Once it has exited, draining its output is no reason to report a timeout.
-    void proc.exited.then(() => timer !== null && clearTimeout(timer));
-    let exit;
-    if (proc.terminal !== null) {
-      exit = await attachTerminal(proc.terminal, proc.exited);
-    } else {
-      const outputDone = pipeOutput(proc);
-      exit = await proc.exited;
-      await outputDone;
-    }
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    writeExitCodeFile(options.exitCodeFile, exit.exitCode);
-    if (stopping === 'timeout') {
-      process.stderr.write(`salvo: container ${id} ran longer than ${options.timeout} and was stopped (exit ${exit.exitCode})\n`);
-      return EXIT.timedOut;
-    }
-    return exit.exitCode;
   } finally {
     await launcher.close();
     context.log.flush();
