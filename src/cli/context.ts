@@ -2,7 +2,8 @@
 // CLI's error mapping (usage problems exit 2, launcher failures exit 3).
 import { join } from 'node:path';
 import { Launcher, SalvoError, defaultStateDir } from '../index.js';
-import type { LauncherOptions } from '../index.js';
+import type { LauncherOptions, ProcessRecord } from '../index.js';
+import { INIT_EXEC_ID } from '../io/process-dir.js';
 import { Store } from '../store/store.js';
 import { EXIT, USAGE_ERROR_CODES, UsageError } from './exit-codes.js';
 import { createLogger, type CliLogger } from './logging.js';
@@ -36,6 +37,23 @@ export async function openLauncher(context: CliContext, options: LauncherOptions
 /** The store for reading only, beside a launcher that may be running; null when none ever ran. */
 export function readStore(context: CliContext): Store | null {
   return Store.openReadOnly(join(context.stateDir, 'salvo.db'));
+}
+
+/**
+ * `fn` of a recorded process (the init unless `execId` says otherwise), read from the store
+ * opened read-only; ERR_NOT_FOUND naming the state directory when there is no such record.
+ */
+export function withRecord<T>(context: CliContext, id: string, execId: string, fn: (record: ProcessRecord, store: Store) => T): T {
+  const store = readStore(context);
+  try {
+    const record = store?.get(id, execId);
+    if (store === null || record === undefined) {
+      throw new SalvoError('ERR_NOT_FOUND', `no container ${id}${execId === INIT_EXEC_ID ? '' : ` exec ${execId}`} in ${context.stateDir}`);
+    }
+    return fn(record, store);
+  } finally {
+    store?.close();
+  }
 }
 
 /** The exit status and one-line message for an error that ends a command. */

@@ -2,12 +2,12 @@
 // (or the user's terminal attached with -t); salvo exits with the process's exit code. It opens
 // the state directory's launcher itself, so no other launcher may hold it (ERR_STATE_LOCKED).
 import { Command } from 'commander';
-import { SalvoError } from '../../errors.js';
 import type { Launcher, Proc } from '../../index.js';
 import { validateId } from '../../launcher/validate.js';
 import type { ProcessUser } from '../../types.js';
 import { userTerminalSize } from '../attach-terminal.js';
-import { contextFrom, openLauncher, readStore, type GlobalOptions } from '../context.js';
+import { INIT_EXEC_ID } from '../../io/process-dir.js';
+import { contextFrom, openLauncher, withRecord, type GlobalOptions } from '../context.js';
 import { collect, checkEnvEntries } from '../env-option.js';
 import { EXIT, UsageError, isStartFailure } from '../exit-codes.js';
 import { followProc } from '../follow.js';
@@ -63,14 +63,7 @@ async function exec(id: string, command: string[], options: ExecOptions, globals
   const user = options.user === undefined ? undefined : parseUser(options.user);
   const context = contextFrom(globals);
   // The container's own runtime and --root, as `salvo kill` uses them.
-  const store = readStore(context);
-  let runtime: { path: string; root: string } | null = null;
-  try {
-    if (store?.get(id) === undefined) throw new SalvoError('ERR_NOT_FOUND', `no container ${id} in ${context.stateDir}`);
-    runtime = store.runtimeFor(id);
-  } finally {
-    store?.close();
-  }
+  const runtime = withRecord(context, id, INIT_EXEC_ID, (_, store) => store.runtimeFor(id));
   const launcher = await openLauncher(
     { ...context, runtime: runtime?.path ?? context.runtime },
     { workers: 1, tasksPerWorker: 2, ...(runtime === null ? {} : { runtimeRoot: runtime.root }) },

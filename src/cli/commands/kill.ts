@@ -10,7 +10,8 @@ import { killArgs } from '../../runtime/argv.js';
 import { HybridCgroupNamespace, hostHasHybridControllers } from '../../runtime/hybrid-cgroup.js';
 import { describeFailure, invokeRuntime } from '../../runtime/invoke.js';
 import type { RuntimeInvocation } from '../../types.js';
-import { contextFrom, readStore, type GlobalOptions } from '../context.js';
+import { INIT_EXEC_ID } from '../../io/process-dir.js';
+import { contextFrom, withRecord, type GlobalOptions } from '../context.js';
 
 export function killCommand(globals: () => GlobalOptions): Command {
   return new Command('kill')
@@ -23,29 +24,25 @@ export function killCommand(globals: () => GlobalOptions): Command {
       validateId(id, 'container id');
       const sig = normalizeSignal(signal.toUpperCase());
       const context = contextFrom(globals());
-      const store = readStore(context);
-      let runtime: { path: string; root: string } | null;
-      let dir: string;
-      try {
-        const record = store?.get(id);
-        if (record === undefined) throw new SalvoError('ERR_NOT_FOUND', `no container ${id} in ${context.stateDir}`);
+      const { runtime, dir } = withRecord(context, id, INIT_EXEC_ID, (record, store) => {
         if (record.state !== 'running') throw new SalvoError('ERR_CONTAINER_STOPPED', `container ${id} is not running (${record.state})`);
-        runtime = store?.runtimeFor(id) ?? null;
-        dir = record.dir;
-      } finally {
-        store?.close();
-      }
+        return { runtime: store.runtimeFor(id), dir: record.dir };
+      });
       if (runtime === null) throw new SalvoError('ERR_NOT_FOUND', `no runtime is recorded for container ${id}`);
       await killThroughRuntime(runtime, join(dir, 'kill.log.json'), killArgs(id, sig, options), context.stateDir);
     });
 }
 
 async function killThroughRuntime(runtime: { path: string; root: string }, logFile: string, args: string[], stateDir: string): Promise<void> {
-  const invocation: RuntimeInvocation = { file: runtime.path, prefix: [], root: runtime.root, extraGlobalArgs: [] };
-  // crun on a hybrid cgroup host needs the same private mount namespace as the launcher's (§12).
+  // crun on a hybrid cgroup host needs the same mount namespace as the launcher's (§12).
   const namespace = runtime.path.endsWith('crun') && hostHasHybridControllers() ? await HybridCgroupNamespace.start(stateDir) : null;
   try {
-    Object.assign(invocation, { file: execHelperPath(), prefix: execHelperArgs(runtime.path, namespace?.mountNamespace ?? null) });
+    const invocation: RuntimeInvocation = {
+      file: execHelperPath(),
+      prefix: execHelperArgs(runtime.path, namespace?.mountNamespace ?? null),
+      root: runtime.root,
+      extraGlobalArgs: [],
+    };
     const result = await invokeRuntime(invocation, logFile, args, { timeoutMs: 30_000 });
     if (result.exitCode !== 0) throw errorFromPlain(await describeFailure(logFile, result), result.exitCode);
   } finally {

@@ -1,10 +1,9 @@
 // `salvo logs ID`: a container's stdout.log to stdout and stderr.log to stderr; --follow until it exits.
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { Command } from 'commander';
-import { SalvoError } from '../../errors.js';
 import { validateId } from '../../launcher/validate.js';
-import { contextFrom, readStore, type CliContext, type GlobalOptions } from '../context.js';
+import { processPaths } from '../../io/process-dir.js';
+import { contextFrom, withRecord, type CliContext, type GlobalOptions } from '../context.js';
 
 interface LogsOptions {
   follow?: boolean;
@@ -29,21 +28,14 @@ export function logsCommand(globals: () => GlobalOptions): Command {
 }
 
 function recordOf(context: CliContext, id: string, execId: string): { dir: string; live: boolean } {
-  const store = readStore(context);
-  try {
-    const record = store?.get(id, execId);
-    if (record === undefined) throw new SalvoError('ERR_NOT_FOUND', `no container ${id}${execId === 'init' ? '' : ` exec ${execId}`} in ${context.stateDir}`);
-    return { dir: record.dir, live: record.state === 'running' || record.state === 'subscribed' };
-  } finally {
-    store?.close();
-  }
+  return withRecord(context, id, execId, (record) => ({ dir: record.dir, live: record.state === 'running' || record.state === 'subscribed' }));
 }
 
 async function printLogs(context: CliContext, id: string, options: LogsOptions): Promise<void> {
   const { dir } = recordOf(context, id, options.exec);
   const sources = [
-    { path: join(dir, 'stdout.log'), to: process.stdout, offset: 0 },
-    { path: join(dir, 'stderr.log'), to: process.stderr, offset: 0 },
+    { path: processPaths(dir).stdoutLog, to: process.stdout, offset: 0 },
+    { path: processPaths(dir).stderrLog, to: process.stderr, offset: 0 },
   ];
   const drain = (): void => {
     for (const source of sources) source.offset = copyFrom(source.path, source.offset, source.to);
