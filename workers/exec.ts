@@ -3,7 +3,8 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { deriveProcess, writeProcessJson } from '../src/bundle/process-spec.js';
+import { deriveProcess } from '../src/bundle/process-spec.js';
+import { writeJsonFile } from '../src/bundle/spec.js';
 import { loadBundleConfig } from '../src/bundle/spec.js';
 import { closeFds, openRuntimeStdio, prepareProcessDir, processPaths } from '../src/io/process-dir.js';
 import { readProcStat } from '../src/io/procfs.js';
@@ -28,7 +29,7 @@ export async function execInContainer(task: ExecTask): Promise<StartResult> {
     const configDir = existsSync(initConfig) ? task.initDir : task.bundle;
     const process = deriveProcess(loadBundleConfig(configDir), join(configDir, 'config.json'), task.override);
     paths = task.prepared ? processPaths(task.dir) : prepareProcessDir(task.dir, task.stdio);
-    writeProcessJson(paths.processJson, process);
+    writeJsonFile(paths.processJson, process);
     fds = openRuntimeStdio(paths, task.stdio);
   } catch (error) {
     timings.prepareMs = now() - began;

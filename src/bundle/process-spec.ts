@@ -1,9 +1,8 @@
 // The OCI process spec of an exec'd process (`exec --process process.json`): the container's
 // own process with args, env, cwd, user and terminal overridden.
-import { writeFileSync } from 'node:fs';
 import { SalvoError } from '../errors.js';
 import type { ProcessOverride } from '../types.js';
-import { mergeEnv } from './spec.js';
+import { applyProcessOverride } from './spec.js';
 
 type Json = Record<string, unknown>;
 
@@ -14,12 +13,10 @@ export function deriveProcess(config: Json, source: string, override: ProcessOve
     throw new SalvoError('ERR_BUNDLE_INVALID', `${source} has no process object to derive an exec'd process from`);
   }
   const process: Json = { ...(base as Json) };
-  if (override.args !== undefined) process.args = [...override.args];
+  applyProcessOverride(process, override);
   if (!Array.isArray(process.args) || process.args.length === 0) {
     throw new SalvoError('ERR_INVALID_SPEC', 'args must be a non-empty array of strings for an exec');
   }
-  if (override.env !== undefined) process.env = mergeEnv(Array.isArray(process.env) ? (process.env as string[]) : [], override.env);
-  if (override.cwd !== undefined) process.cwd = override.cwd;
   if (override.user !== undefined) {
     const { uid, gid, additionalGids } = override.user;
     process.user = additionalGids === undefined ? { uid, gid } : { uid, gid, additionalGids: [...additionalGids] };
@@ -29,8 +26,4 @@ export function deriveProcess(config: Json, source: string, override: ProcessOve
   if (process.terminal !== true) delete process.consoleSize;
   else if (override.consoleSize !== undefined) process.consoleSize = { ...override.consoleSize };
   return process;
-}
-
-export function writeProcessJson(file: string, process: Json): void {
-  writeFileSync(file, JSON.stringify(process), { mode: 0o600 });
 }

@@ -55,9 +55,8 @@ export function loadBundleConfig(bundle: string): Json {
  * "invalid rootfs", but crun only "make `…` private: No such file or directory".
  */
 export function checkRootfs(config: Json, bundle: string): void {
-  const root = config.root as Json | undefined;
-  if (typeof root?.path !== 'string' || root.path === '') return; // the runtime names that problem itself
-  const path = isAbsolute(root.path) ? root.path : resolve(bundle, root.path);
+  const path = rootfsPath(config, bundle);
+  if (path === null) return; // the runtime names that problem itself
   let isDirectory = false;
   try {
     isDirectory = statSync(path).isDirectory();
@@ -70,6 +69,20 @@ export function checkRootfs(config: Json, bundle: string): void {
       details: { bundle },
     });
   }
+}
+
+/** The absolute path of the config's rootfs (`root.path`, relative to the bundle), or null when it names none. */
+function rootfsPath(config: Json, bundle: string): string | null {
+  const root = config.root as Json | undefined;
+  if (typeof root?.path !== 'string' || root.path === '') return null;
+  return isAbsolute(root.path) ? root.path : resolve(bundle, root.path);
+}
+
+/** Applies what an override says of args, env and cwd to a copy of a process spec (start and exec alike). */
+export function applyProcessOverride(process: Json, override: ProcessOverride): void {
+  if (override.args !== undefined) process.args = [...override.args];
+  if (override.env !== undefined) process.env = mergeEnv(Array.isArray(process.env) ? (process.env as string[]) : [], override.env);
+  if (override.cwd !== undefined) process.cwd = override.cwd;
 }
 
 /** Merges `KEY=value` lists: later entries replace earlier ones with the same key. */
@@ -87,27 +100,24 @@ export function mergeEnv(base: readonly string[], overrides: readonly string[]):
  * so that it can live in the process directory and still point at the original rootfs.
  */
 export function deriveConfig(config: Json, bundle: string, override: ProcessOverride): Json {
-  const root = config.root as Json | undefined;
-  if (typeof root?.path !== 'string' || root.path === '') {
-    throw new SalvoError('ERR_BUNDLE_INVALID', `bundle ${bundle}: config.json has no root.path`);
-  }
+  const rootPath = rootfsPath(config, bundle);
+  if (rootPath === null) throw new SalvoError('ERR_BUNDLE_INVALID', `bundle ${bundle}: config.json has no root.path`);
   const process = { ...((config.process as Json | undefined) ?? {}) };
-  if (override.args !== undefined) process.args = [...override.args];
-  if (override.env !== undefined) {
-    const base = Array.isArray(process.env) ? (process.env as string[]) : [];
-    process.env = mergeEnv(base, override.env);
-  }
-  if (override.cwd !== undefined) process.cwd = override.cwd;
+  applyProcessOverride(process, override);
   if (override.terminal !== undefined) process.terminal = override.terminal;
   if (override.consoleSize !== undefined) process.consoleSize = { ...override.consoleSize };
   if (!Array.isArray(process.args) || process.args.length === 0) {
     throw new SalvoError('ERR_BUNDLE_INVALID', `bundle ${bundle}: config.json has no process.args and none were given`);
   }
-  const rootPath = isAbsolute(root.path) ? root.path : resolve(bundle, root.path);
-  return { ...config, process, root: { ...root, path: rootPath } };
+  return { ...config, process, root: { ...(config.root as Json), path: rootPath } };
 }
 
 /** Writes a derived config.json into the process directory (which then serves as the bundle). */
 export function writeConfig(dir: string, config: Json): void {
-  writeFileSync(join(dir, 'config.json'), JSON.stringify(config), { mode: 0o600 });
+  writeJsonFile(join(dir, 'config.json'), config);
+}
+
+/** A derived spec file (config.json, an exec's process.json): readable by root alone. */
+export function writeJsonFile(file: string, value: Json): void {
+  writeFileSync(file, JSON.stringify(value), { mode: 0o600 });
 }
