@@ -8,7 +8,7 @@ import type { BatchEvent, BatchOptions, Exit, JobResult, JobSpec, JobState, Plai
 import { processPaths } from '../io/process-dir.js';
 import { closeSpawnGate, createSpawnGate } from '../io/spawn-gate.js';
 import type { Proc } from './launcher.js';
-import { isValidId } from './validate.js';
+import { isMilliseconds, isValidId } from './validate.js';
 
 /** What the scheduler needs from the launcher. */
 export interface BatchHost {
@@ -49,7 +49,7 @@ function count(option: string, value: unknown, fallback: number): number {
 
 function ms(option: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw bad(option, value, 'a number of ms ≥ 0');
+  if (!isMilliseconds(value)) throw bad(option, value, 'a number of ms ≥ 0');
   return value;
 }
 
@@ -234,7 +234,7 @@ class BatchRun {
       return;
     }
     const timeoutMs = spec.timeoutMs ?? this.#o.timeoutMs;
-    if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0) {
+    if (!isMilliseconds(timeoutMs)) {
       const message = `job ${index}: timeoutMs must be a number of ms ≥ 0, got ${JSON.stringify(spec.timeoutMs)}`;
       this.#push(this.#notRun(index, spec, 'failed', { code: 'ERR_INVALID_SPEC', message }));
       return;

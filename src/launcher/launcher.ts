@@ -43,7 +43,7 @@ import { attachTerminal, closeProcessIo, openProcessIo, outputStreams, releaseKe
 import { RuntimePool, type Priority } from './pool.js';
 import { setupRuntime, type RuntimeSetup } from './runtime-setup.js';
 import { ensureStateDir } from './state-dir.js';
-import { normalizeSignal, normalizeStartSpec, validateId, type NormalizedStart } from './validate.js';
+import { isMilliseconds, normalizeSignal, normalizeStartSpec, validateId, type NormalizedStart } from './validate.js';
 
 /** A started process: resolves from `start` once the runtime reports it running. */
 export interface Proc {
@@ -521,7 +521,7 @@ export class Launcher {
   async gc(options: { olderThanMs?: number } = {}): Promise<GcResult> {
     this.#assertOpen();
     const olderThanMs = options.olderThanMs ?? 0;
-    if (typeof olderThanMs !== 'number' || !Number.isFinite(olderThanMs) || olderThanMs < 0) {
+    if (!isMilliseconds(olderThanMs)) {
       throw new SalvoError('ERR_INVALID_OPTION', `gc option olderThanMs must be a number of ms ≥ 0, got ${String(olderThanMs)}`);
     }
     const cutoff = Date.now() - olderThanMs;

@@ -3,6 +3,7 @@
 import { SalvoError } from '../errors.js';
 import type { LauncherOptions, Logger } from '../types.js';
 import { defaultStateDir } from './state-dir.js';
+import { isMilliseconds } from './validate.js';
 
 export const LAUNCHER_DEFAULTS = {
   runtime: 'runc',
@@ -50,7 +51,7 @@ function positiveInteger(option: string, value: unknown, fallback: number, max: 
 
 function milliseconds(option: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw bad(option, value, 'a number of ms ≥ 0');
+  if (!isMilliseconds(value)) throw bad(option, value, 'a number of ms ≥ 0');
   return value;
 }
 

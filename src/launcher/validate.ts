@@ -5,6 +5,11 @@ import type { CheckpointRef, ProcessOverride, StartMode, StartSpec, StdioMode } 
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
+/** A duration in ms as options take it: a finite number ≥ 0. */
+export function isMilliseconds(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
+}
+
 /** Whether `id` is a valid container id (validateId without the error). */
 export function isValidId(id: string): boolean {
   return ID_PATTERN.test(id);
