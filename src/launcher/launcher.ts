@@ -108,7 +108,6 @@ export class Launcher {
   /** Pending `runtime delete` per container id: a new start of that id waits for it. */
   readonly #deletes = new Map<string, Promise<void>>();
   /** Per live process: how long watching it waited for fds (added to its start's timings). */
-  readonly #watchWaits = new WeakMap<LiveProcess, Promise<number>>();
   #closing: Promise<void> | null = null;
   /** Aborted by close: starts still queued for a worker are dropped, not started and then killed. */
   readonly #closeController = new AbortController();
@@ -282,8 +281,8 @@ export class Launcher {
       throw error;
     }
 
-    const live = this.#track(seq, start.id, INIT_EXEC_ID, result.pid, result.pidStartTime, dir, false);
-    const watchWaitedMs = (await this.#watchWaits.get(live)) ?? 0;
+    const { live, watched } = this.#track(seq, start.id, INIT_EXEC_ID, result.pid, result.pidStartTime, dir, false);
+    const watchWaitedMs = await watched;
     const proc: Proc = {
       id: start.id,
       execId: INIT_EXEC_ID,
@@ -311,7 +310,10 @@ export class Launcher {
     return stat.comm === this.#runtimeComm && stat.session !== OWN_SESSION;
   }
 
-  /** DESIGN §3 step 4: the record says running, the pidfd joins the epoll set, a pass runs at once. */
+  /**
+   * DESIGN §3 step 4: the record says running, the pidfd joins the epoll set, a pass runs at once.
+   * `watched` resolves with the ms spent waiting for fds to watch it (EMFILE), for the start's timings.
+   */
   #track(
     seq: number,
     id: string,
@@ -320,7 +322,7 @@ export class Launcher {
     pidStartTime: number,
     dir: string,
     adopted: boolean,
-  ): LiveProcess {
+  ): { live: LiveProcess; watched: Promise<number> } {
     const startedAt = Date.now();
     if (!adopted) this.#store.markRunning(seq, pid, pidStartTime, startedAt);
     const { exited, settle } = deferredExit();
@@ -333,8 +335,7 @@ export class Launcher {
       this.#registry.handleExits([unknownExit(pid)]);
       return 0;
     });
-    this.#watchWaits.set(live, Promise.all([openingExitFifo, watching]).then(([a, b]) => a + b));
-    return live;
+    return { live, watched: Promise.all([openingExitFifo, watching]).then(([a, b]) => a + b) };
   }
 
   /**
@@ -421,7 +422,7 @@ export class Launcher {
         store: this.#store,
         registry: this.#registry,
         timeoutMs: this.options.startTimeoutMs,
-        track: (seq, cid, execId, pid, pidStartTime, dir) => this.#track(seq, cid, execId, pid, pidStartTime, dir, false),
+        track: (seq, cid, execId, pid, pidStartTime, dir) => this.#track(seq, cid, execId, pid, pidStartTime, dir, false).live,
       },
       id,
       spec,
