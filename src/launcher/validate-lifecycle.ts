@@ -2,7 +2,7 @@
 import { isAbsolute } from 'node:path';
 import { INIT_EXEC_ID } from '../io/process-dir.js';
 import type { CheckpointSpec, CriuOptions, ExecSpec, ProcessOverride, ProcessUser, StdioMode } from '../types.js';
-import { bad, consoleSize, directory, normalizeEnv, normalizeLabels, stringArray, validateId } from './validate.js';
+import { STDIO_MODES, bad, consoleSize, directory, normalizeEnv, normalizeLabels, stringArray, validateId } from './validate.js';
 import { SalvoError } from '../errors.js';
 
 export interface NormalizedExec {
@@ -14,7 +14,6 @@ export interface NormalizedExec {
   labels: Record<string, string> | null;
 }
 
-const STDIO_MODES: readonly StdioMode[] = ['null', 'log', 'fifo'];
 const MAX_ID = 2 ** 32 - 2;
 
 function uint(field: string, value: unknown): number {

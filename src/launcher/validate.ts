@@ -124,7 +124,7 @@ export interface NormalizedStart {
   checkpoint: NormalizedCheckpointRef | null;
 }
 
-const STDIO_MODES: readonly StdioMode[] = ['null', 'log', 'fifo'];
+export const STDIO_MODES: readonly StdioMode[] = ['null', 'log', 'fifo'];
 
 export function normalizeStartSpec(spec: StartSpec): NormalizedStart {
   if (typeof spec !== 'object' || spec === null) throw bad('spec', spec, 'an object');

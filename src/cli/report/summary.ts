@@ -1,5 +1,6 @@
 // Counting a batch's outcomes, the exit status they imply, and one human line that says them.
 import type { JobResult } from '../../types.js';
+import { EXIT } from '../exit-codes.js';
 
 export interface BatchSummary {
   total: number;
@@ -52,8 +53,8 @@ export function tally(summary: BatchSummary, result: Outcome): void {
 }
 
 /** DESIGN §9: 0 when every job exited 0 (an empty batch included), else 1. */
-export function batchExitStatus(summary: BatchSummary): 0 | 1 {
-  return summary.succeeded === summary.total ? 0 : 1;
+export function batchExitStatus(summary: BatchSummary): number {
+  return summary.succeeded === summary.total ? EXIT.ok : EXIT.jobsFailed;
 }
 
 /** E.g. `300 jobs: 280 ok, 15 exit≠0, 2 failed, 1 timed out, 2 canceled in 12.3 s`. */
