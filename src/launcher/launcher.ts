@@ -359,6 +359,14 @@ export class Launcher {
     return patience.waitedMs;
   }
 
+  /** A runtime delete in flight: a new start of the id and close() wait for it; it forgets itself when done. */
+  #noteDelete(id: string, deletion: Promise<void>): void {
+    const noted: Promise<void> = deletion.finally(() => {
+      if (this.#deletes.get(id) === noted) this.#deletes.delete(id);
+    });
+    this.#deletes.set(id, noted);
+  }
+
   /** DESIGN §3 step 6: the runtime forgets the container; the record stays as history. */
   #afterExit(live: LiveProcess, exit: Exit): void {
     if (live.execId !== INIT_EXEC_ID || !this.options.deleteAfterExit) return;
@@ -378,11 +386,8 @@ export class Launcher {
           if (!result.ok) this.options.logger.warn({ id: live.id, error: result.error }, 'runtime delete failed');
         },
         (error: unknown) => this.options.logger.warn({ err: error, id: live.id }, 'runtime delete failed'),
-      )
-      .finally(() => {
-        if (this.#deletes.get(live.id) === deletion) this.#deletes.delete(live.id);
-      });
-    this.#deletes.set(live.id, deletion);
+      );
+    this.#noteDelete(live.id, deletion);
   }
 
   /**
@@ -607,12 +612,10 @@ export class Launcher {
         this.options.logger.warn({ id: record.id, reason: action.reason }, 'record resolved as lost');
         if (record.execId === INIT_EXEC_ID) {
           // Awaited by close and by a new start of this id, like the delete after an exit.
-          const deletion: Promise<void> = this.#runtimeCommand(record.id, deleteArgs(record.id, { force: true }), 'low')
-            .then(() => undefined, () => undefined)
-            .finally(() => {
-              if (this.#deletes.get(record.id) === deletion) this.#deletes.delete(record.id);
-            });
-          this.#deletes.set(record.id, deletion);
+          this.#noteDelete(
+            record.id,
+            this.#runtimeCommand(record.id, deleteArgs(record.id, { force: true }), 'low').then(() => undefined, () => undefined),
+          );
         }
       }
     }
