@@ -195,55 +195,50 @@ for (const runtime of RUNTIMES) {
     });
 
     it('reports a full disk while writing the process directory as ERR_STATE_DIR, and recovers once there is room', async () => {
-      const stateDir = join(tempDir(), 'state');
-      const containers = join(stateDir, 'containers');
-      mkdirSync(containers, { recursive: true, mode: 0o700 });
-      // Before open: crun's private mount namespace (hybrid hosts) is made with it.
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k,mode=0700', 'tmpfs', containers]);
-      try {
-        const launcher = await Launcher.open({ stateDir, runtime });
-        try {
-          await launcher.defaultBundle();
-          fill(join(containers, 'filler'));
-          // A derived config.json cannot be written; without one the runtime cannot write its log and pid.
-          await rejectsWith(launcher.start({ id: 'full-derived', args: ['/bin/true'] }), 'ERR_STATE_DIR', /ENOSPC|no space left/i);
-          assertNothingLeft(launcher, 'full-derived', false);
-          await rejectsWith(launcher.start({ id: 'full-plain' }), 'ERR_STATE_DIR', /no space left on the filesystem of .*full-plain/);
-          assertNothingLeft(launcher, 'full-plain', true);
-          rmSync(join(containers, 'filler'));
-          const proc = await launcher.start({ id: 'room-again', args: ['/bin/sh', '-c', 'exit 5'] });
-          assert.equal((await proc.exited).exitCode, 5);
-        } finally {
-          await launcher.close();
-        }
-      } finally {
-        execFileSync('umount', [containers]);
-      }
+      await onSmallTmpfs(runtime, 'size=256k', async (launcher, containers) => {
+        fill(join(containers, 'filler'));
+        // A derived config.json cannot be written; without one the runtime cannot write its log and pid.
+        await rejectsWith(launcher.start({ id: 'full-derived', args: ['/bin/true'] }), 'ERR_STATE_DIR', /ENOSPC|no space left/i);
+        assertNothingLeft(launcher, 'full-derived', false);
+        await rejectsWith(launcher.start({ id: 'full-plain' }), 'ERR_STATE_DIR', /no space left on the filesystem of .*full-plain/);
+        assertNothingLeft(launcher, 'full-plain', true);
+        rmSync(join(containers, 'filler'));
+        const proc = await launcher.start({ id: 'room-again', args: ['/bin/sh', '-c', 'exit 5'] });
+        assert.equal((await proc.exited).exitCode, 5);
+      });
     });
 
     it('reports a process directory that cannot be made for streamed output or a terminal as ERR_STATE_DIR', async () => {
-      const stateDir = join(tempDir(), 'state');
-      const containers = join(stateDir, 'containers');
-      mkdirSync(containers, { recursive: true, mode: 0o700 });
       // Few inodes: once they are used up, the main thread's prepare (fifos, console socket) cannot mkdir.
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,nr_inodes=64,mode=0700', 'tmpfs', containers]);
-      try {
-        const launcher = await Launcher.open({ stateDir, runtime });
-        try {
-          await launcher.defaultBundle();
-          fillInodes(join(containers, 'filler'));
-          await rejectsWith(launcher.start({ id: 'no-inode-fifo', args: ['/bin/true'], stdio: 'fifo' }), 'ERR_STATE_DIR', /no space left/i);
-          assertNothingLeft(launcher, 'no-inode-fifo', false);
-          await rejectsWith(launcher.start({ id: 'no-inode-tty', args: ['/bin/true'], terminal: true }), 'ERR_STATE_DIR', /no space left/i);
-          assertNothingLeft(launcher, 'no-inode-tty', false);
-        } finally {
-          await launcher.close();
-        }
-      } finally {
-        execFileSync('umount', [containers]);
-      }
+      await onSmallTmpfs(runtime, 'size=1m,nr_inodes=64', async (launcher, containers) => {
+        fillInodes(join(containers, 'filler'));
+        await rejectsWith(launcher.start({ id: 'no-inode-fifo', args: ['/bin/true'], stdio: 'fifo' }), 'ERR_STATE_DIR', /no space left/i);
+        assertNothingLeft(launcher, 'no-inode-fifo', false);
+        await rejectsWith(launcher.start({ id: 'no-inode-tty', args: ['/bin/true'], terminal: true }), 'ERR_STATE_DIR', /no space left/i);
+        assertNothingLeft(launcher, 'no-inode-tty', false);
+      });
     });
   });
+}
+
+/** A launcher whose process directories (containers/) are on a small tmpfs, with the default bundle ready. */
+async function onSmallTmpfs(runtime: string, size: string, body: (launcher: Launcher, containers: string) => Promise<void>): Promise<void> {
+  const stateDir = join(tempDir(), 'state');
+  const containers = join(stateDir, 'containers');
+  mkdirSync(containers, { recursive: true, mode: 0o700 });
+  // Before open: crun's mount namespace (hybrid hosts) is made with it.
+  execFileSync('mount', ['-t', 'tmpfs', '-o', `${size},mode=0700`, 'tmpfs', containers]);
+  try {
+    const launcher = await Launcher.open({ stateDir, runtime });
+    try {
+      await launcher.defaultBundle();
+      await body(launcher, containers);
+    } finally {
+      await launcher.close();
+    }
+  } finally {
+    execFileSync('umount', [containers]);
+  }
 }
 
 function readContainerPid(stateDir: string, id: string): string {
