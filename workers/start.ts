@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { checkRootfs, deriveConfig, loadBundleConfig, writeConfig } from '../src/bundle/spec.js';
 import { SalvoError, isErrorCode } from '../src/errors.js';
-import { patienceFor, patiently, readTextPatiently, waitBeforeRetry, type Patience } from '../src/io/exhaustion.js';
+import { isExhaustionCode, noPatience, patienceFor, patiently, readTextPatiently, waitBeforeRetry, type Patience } from '../src/io/exhaustion.js';
 import { closeFds, openRuntimeStdio, prepareProcessDir, processPaths, type ProcessPaths } from '../src/io/process-dir.js';
 import { readProcStat, type ProcStat } from '../src/io/procfs.js';
 import { acquireSpawnSlot, releaseSpawnSlot } from '../src/io/spawn-gate.js';
@@ -102,6 +102,12 @@ async function spawnAndRead(
   try {
     for (let attempt = 0; ; attempt++) {
       result = await spawnRuntime(task, paths, bundle, stored, patience);
+      if (isSpawnExhaustion(result)) {
+        // Not spawned, and its stdio fds are closed again: wait holding nothing, then try again.
+        if (await waitBeforeRetry(patience, attempt)) continue;
+        result = { ...result, waitedMs: patience.waitedMs };
+        break;
+      }
       if (!(await ranOutOfResources(task, paths, result))) break;
       // runc or crun could not fork or open: undo the half-made container and try again.
       await removeContainer(task, paths.log, false);
@@ -158,21 +164,27 @@ async function spawnRuntime(
   const fds = await patiently('opening the stdio files', () => openRuntimeStdio(paths, task.stdio), patience);
   const consoleSocket = task.consoleSocket === null ? {} : { consoleSocket: task.consoleSocket };
   const runOptions = { bundle, pidFile: paths.pid, noPivot: task.noPivot, noNewKeyring: task.noNewKeyring, ...consoleSocket };
-  const options = { timeoutMs: task.timeoutMs, patience };
+  // The spawn that carries the stdio fds does not wait for more fds: the caller closes these first.
+  const withStdio = { stdio: { stdin: fds.stdin, stdout: fds.stdout, stderr: fds.stderr }, timeoutMs: task.timeoutMs, patience: noPatience() };
+  let created: InvokeResult;
   try {
-    const stdio = { stdin: fds.stdin, stdout: fds.stdout, stderr: fds.stderr };
     if (task.restore !== null) {
       const { imagePath, workPath } = task.restore;
       const base = { bundle, pidFile: paths.pid, imagePath, noPivot: task.noPivot, ...consoleSocket, ...(workPath === null ? {} : { workPath }) };
-      return await invokeRuntime(task.runtime, paths.log, restoreArgs(task.id, restoreOptionsFor(stored, base)), { stdio, ...options });
+      return await invokeRuntime(task.runtime, paths.log, restoreArgs(task.id, restoreOptionsFor(stored, base)), withStdio);
     }
-    if (task.startMode === 'run') return await invokeRuntime(task.runtime, paths.log, runArgs(task.id, runOptions), { stdio, ...options });
-    const created = await invokeRuntime(task.runtime, paths.log, createArgs(task.id, runOptions), { stdio, ...options });
-    if (created.exitCode !== 0) return created;
-    return await invokeRuntime(task.runtime, paths.log, startArgs(task.id), options);
+    if (task.startMode === 'run') return await invokeRuntime(task.runtime, paths.log, runArgs(task.id, runOptions), withStdio);
+    created = await invokeRuntime(task.runtime, paths.log, createArgs(task.id, runOptions), withStdio);
   } finally {
     closeFds([fds.stdin, fds.stdout, fds.stderr]);
   }
+  if (created.exitCode !== 0) return created;
+  return await invokeRuntime(task.runtime, paths.log, startArgs(task.id), { timeoutMs: task.timeoutMs, patience });
+}
+
+/** The runtime could not be spawned for lack of fds or processes (nothing was created). */
+function isSpawnExhaustion(result: InvokeResult): boolean {
+  return result.spawnError !== null && isExhaustionCode(result.spawnError.code);
 }
 
 /**

@@ -71,30 +71,33 @@ export async function invokeRuntime(
     durationMs: performance.now() - began,
     waitedMs: patience.waitedMs - waitedBefore,
   });
-  let captures: { stdout: number; stderr: number } | null = null;
-  try {
-    if (options.stdio === undefined) {
-      const dir = dirname(logFile);
-      captures = await patiently('opening output files', () => openCaptures(dir), patience);
+  // Output files are opened per attempt and closed before a wait: a call that held fds while it
+  // waited for more would deadlock with the others under RLIMIT_NOFILE.
+  let outcome: SpawnOutcome;
+  for (let attempt = 0; ; attempt++) {
+    let captures: { stdout: number; stderr: number } | null = null;
+    try {
+      if (options.stdio === undefined) {
+        const dir = dirname(logFile);
+        captures = await patiently('opening output files', () => openCaptures(dir), patience);
+      }
+    } catch (error) {
+      return finish(notSpawned((error as { cause?: unknown }).cause ?? error));
     }
-  } catch (error) {
-    return finish(notSpawned((error as { cause?: unknown }).cause ?? error));
-  }
-  try {
-    const stdio = options.stdio ?? { stdin: -1, ...(captures as { stdout: number; stderr: number }) };
-    let outcome: SpawnOutcome;
-    for (let attempt = 0; ; attempt++) {
+    try {
+      const stdio = options.stdio ?? { stdin: -1, ...(captures as { stdout: number; stderr: number }) };
       outcome = await spawnOnce(file, args, stdio, options.timeoutMs ?? 0);
-      if (outcome.spawnError === null || !isExhaustionCode(outcome.spawnError.code)) break;
-      if (!(await waitBeforeRetry(patience, attempt))) break;
+      if (outcome.spawnError === null || !isExhaustionCode(outcome.spawnError.code)) {
+        if (captures === null) return finish(outcome);
+        return finish(outcome, withoutFinalNewline(readCapture(captures.stdout)), withoutFinalNewline(readCapture(captures.stderr)));
+      }
+    } finally {
+      if (captures !== null) {
+        closeSync(captures.stdout);
+        closeSync(captures.stderr);
+      }
     }
-    if (captures === null) return finish(outcome);
-    return finish(outcome, withoutFinalNewline(readCapture(captures.stdout)), withoutFinalNewline(readCapture(captures.stderr)));
-  } finally {
-    if (captures !== null) {
-      closeSync(captures.stdout);
-      closeSync(captures.stderr);
-    }
+    if (!(await waitBeforeRetry(patience, attempt))) return finish(outcome);
   }
 }
 
