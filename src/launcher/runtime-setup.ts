@@ -6,7 +6,7 @@ import { SalvoError } from '../errors.js';
 import { HybridCgroupNamespace, hostHasHybridControllers } from '../runtime/hybrid-cgroup.js';
 import { resolveRuntime, runtimeFlavour } from '../runtime/resolve.js';
 import { execHelperPath } from '../native.js';
-import type { CommandResult, RuntimeInvocation } from '../types.js';
+import type { RuntimeInvocation } from '../types.js';
 import type { NormalizedOptions } from './options.js';
 import type { RuntimePool } from './pool.js';
 
@@ -29,8 +29,7 @@ export async function setupRuntime(options: NormalizedOptions, pool: RuntimePool
     extraGlobalArgs: options.runtimeArgs,
   };
   const execHelper = execHelperPath();
-  const probe = await pool.run<CommandResult>({
-    kind: 'command',
+  const probe = await pool.run('command', {
     runtime: { ...invocation, root, extraGlobalArgs: [] },
     args: ['--version'],
     logFile: join(options.stateDir, 'runtime-version.log'),
@@ -39,7 +38,7 @@ export async function setupRuntime(options: NormalizedOptions, pool: RuntimePool
   if (!probe.ok) {
     throw new SalvoError(
       'ERR_RUNTIME_NOT_FOUND',
-      `${path} --version failed, so it is not a usable OCI runtime: ${probe.error?.message ?? 'no output'}`,
+      `${path} --version failed, so it is not a usable OCI runtime: ${probe.error.message}`,
     );
   }
   const flavour = runtimeFlavour(probe.stdout);
