@@ -5,6 +5,7 @@ export { BATCH_DEFAULTS } from './launcher/batch.js';
 export { SalvoError, RuntimeError, ERROR_CODES, type ErrorCode } from './errors.js';
 export { LAUNCHER_DEFAULTS } from './launcher/options.js';
 export { defaultStateDir } from './launcher/state-dir.js';
+export { RecordReader, type ListFilter } from './store/records.js';
 export type { Terminal } from './io/terminal.js';
 export type {
   BatchEvent,
