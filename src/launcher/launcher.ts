@@ -1,6 +1,6 @@
 // The Launcher façade (DESIGN §8): opens the state directory, store, reaper and pool, and runs
 // the lifecycle of DESIGN §3 for every start: subscribe, prepare+spawn (worker), track, reap.
-import { chmodSync, closeSync, existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { SalvoError } from '../errors.js';
 import { INIT_EXEC_ID, processDir } from '../io/process-dir.js';
@@ -26,15 +26,17 @@ import type {
 } from '../types.js';
 import { runBatch } from './batch.js';
 import { checkpointContainer } from './checkpoint.js';
-import type { LiveProcess } from './exit-registry.js';
 import { Lifecycle } from './lifecycle.js';
 import { normalizeOptions, type NormalizedOptions } from './options.js';
 import type { Proc } from './proc.js';
 import { setupRuntime } from './runtime-setup.js';
+import { removeFinished, type GcResult } from './gc.js';
+import { stopAll } from './stop-all.js';
 import { ensureStateDir } from './state-dir.js';
 import { isMilliseconds, normalizeSignal, validateId } from './validate.js';
 
 export type { Proc } from './proc.js';
+export type { GcResult } from './gc.js';
 
 export interface RuntimeInfo {
   path: string;
@@ -45,12 +47,6 @@ export interface RuntimeInfo {
   namespaced: boolean;
   /** That namespace's file (/proc/<pid>/ns/mnt), or null. */
   mountNamespace: string | null;
-}
-
-export interface GcResult {
-  containersDeleted: string[];
-  directoriesRemoved: number;
-  recordsPruned: number;
 }
 
 export interface CloseOptions {
@@ -160,16 +156,7 @@ export class Launcher {
     this.#assertNotClosed();
     validateId(id, 'container id');
     const sig = normalizeSignal(signal);
-    if (options.execId !== undefined && options.execId !== INIT_EXEC_ID) {
-      const exec = this.#lifecycle.registry.byId(id, validateId(options.execId, 'exec id'));
-      if (exec === undefined) throw new SalvoError('ERR_CONTAINER_STOPPED', `exec ${options.execId} of container ${id} is not running`);
-      try {
-        process.kill(exec.pid, /^\d+$/.test(sig) ? Number(sig) : sig);
-      } catch (error) {
-        throw new SalvoError('ERR_INVALID_SPEC', `cannot send ${sig} to exec ${options.execId}: ${(error as Error).message}`, { cause: error });
-      }
-      return;
-    }
+    if (options.execId !== undefined && options.execId !== INIT_EXEC_ID) return this.#lifecycle.signalExec(id, validateId(options.execId, 'exec id'), sig);
     this.#lifecycle.assertLive(id);
     await this.#lifecycle.runtimeCommand(id, killArgs(id, sig, options), 'high');
   }
@@ -257,33 +244,7 @@ export class Launcher {
     if (!isMilliseconds(olderThanMs)) {
       throw new SalvoError('ERR_INVALID_OPTION', `gc option olderThanMs must be a number of ms ≥ 0, got ${String(olderThanMs)}`);
     }
-    const cutoff = Date.now() - olderThanMs;
-    // A container's exec'd processes may outlive its init (host pid namespace): their files stay too.
-    const live = new Set(this.#lifecycle.registry.all().map((l) => l.id));
-    const busy = (id: string): boolean => live.has(id) || this.#lifecycle.starting.has(id);
-    const finishedBefore = (id: string): boolean => {
-      const record = this.#store.get(id);
-      return record === undefined || (record.state !== 'running' && record.state !== 'subscribed' && (record.exitedAt ?? 0) <= cutoff);
-    };
-    const result: GcResult = { containersDeleted: [], directoriesRemoved: 0, recordsPruned: 0 };
-    const doomed = (await this.runtimeContainers()).filter(
-      (c) => c.status !== 'running' && c.status !== 'paused' && !busy(c.id) && finishedBefore(c.id),
-    );
-    // The pool bounds how many deletes run at once.
-    await Promise.all(
-      doomed.map(async (c) => {
-        await this.#lifecycle.runtimeCommand(c.id, deleteArgs(c.id, { force: true }), 'normal');
-        result.containersDeleted.push(c.id);
-      }),
-    );
-    const containers = join(this.stateDir, 'containers');
-    for (const id of readdirSync(containers)) {
-      if (busy(id) || !finishedBefore(id)) continue;
-      rmSync(join(containers, id), { recursive: true, force: true });
-      result.directoriesRemoved++;
-    }
-    result.recordsPruned = this.#store.prune(cutoff);
-    return result;
+    return removeFinished(this.#lifecycle, await this.runtimeContainers(), Date.now() - olderThanMs);
   }
 
   /** The newest record of a container (or of one of its execs). */
@@ -368,38 +329,10 @@ export class Launcher {
     const graceMs = options.graceMs ?? 10_000;
     await Promise.allSettled([...this.#lifecycle.inflight]);
     if (mode === 'wait') await Promise.all(this.#lifecycle.registry.all().map((l) => l.exited));
-    if (mode === 'kill') await this.#stopAll(this.#lifecycle.registry.all(), graceMs);
+    if (mode === 'kill') await stopAll(this.#lifecycle, this.#lifecycle.registry.all(), graceMs, this.options.logger);
     await this.#lifecycle.registry.settled();
     await Promise.allSettled([...this.#lifecycle.deletes.values()]);
     await this.#shutdown();
-  }
-
-  /**
-   * SIGTERM to every container (adopted ones too), SIGKILL after the grace period; then our own
-   * children that the runtime could not stop get SIGKILL directly (a pid we track and have not
-   * reaped cannot have been reused). Resolves once our children are reaped; an adopted process
-   * that outlives all this is left running, for the next launcher to adopt.
-   */
-  async #stopAll(live: LiveProcess[], graceMs: number): Promise<void> {
-    if (live.length === 0) return;
-    const running = (l: LiveProcess): boolean => this.#lifecycle.registry.byPid(l.pid) === l;
-    const inits = live.filter((l) => l.execId === INIT_EXEC_ID);
-    await Promise.allSettled(inits.map((l) => this.#lifecycle.runtimeCommand(l.id, killArgs(l.id, 'SIGTERM', { all: true }), 'high')));
-    if (await allExitWithin(live, graceMs)) return;
-    const remaining = inits.filter(running);
-    await Promise.allSettled(remaining.map((l) => this.#lifecycle.runtimeCommand(l.id, killArgs(l.id, 'SIGKILL', { all: true }), 'high')));
-    if (await allExitWithin(live, KILL_CONFIRM_MS)) return;
-    const own = live.filter((l) => !l.adopted);
-    for (const l of own.filter(running)) {
-      this.options.logger.warn({ id: l.id, initPid: l.pid }, 'the runtime did not stop it: sending SIGKILL directly');
-      try {
-        process.kill(l.pid, 'SIGKILL');
-      } catch {
-        // exited meanwhile
-      }
-    }
-    await Promise.all(own.map((l) => l.exited));
-    for (const l of live.filter(running)) this.options.logger.warn({ id: l.id, initPid: l.pid }, 'an adopted process outlived close; left running');
   }
 
   async #shutdown(): Promise<void> {
@@ -441,17 +374,3 @@ function readFileSafe(path: string): string {
     return '';
   }
 }
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
-// After SIGKILL through the runtime, how long close waits before signalling its children itself.
-const KILL_CONFIRM_MS = 2000;
-
-/** True when every one of these processes has exited within ms. */
-async function allExitWithin(live: readonly LiveProcess[], ms: number): Promise<boolean> {
-  const all = Promise.all(live.map((l) => l.exited)).then(() => true);
-  return Promise.race([all, delay(ms).then(() => false)]);
-}
-

@@ -296,6 +296,17 @@ export class Lifecycle {
     return result;
   }
 
+  /** A signal to an exec'd process by its pid: tracked and unreaped, it cannot have been reused. */
+  signalExec(id: string, execId: string, signal: string): void {
+    const exec = this.registry.byId(id, execId);
+    if (exec === undefined) throw new SalvoError('ERR_CONTAINER_STOPPED', `exec ${execId} of container ${id} is not running`);
+    try {
+      process.kill(exec.pid, /^\d+$/.test(signal) ? Number(signal) : signal);
+    } catch (error) {
+      throw new SalvoError('ERR_INVALID_SPEC', `cannot send ${signal} to exec ${execId}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
   /** Throws ERR_NOT_FOUND or ERR_CONTAINER_STOPPED unless the container's init is live. */
   assertLive(id: string): void {
     if (this.registry.byId(id) !== undefined) return;
