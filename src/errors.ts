@@ -75,6 +75,17 @@ export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && Object.hasOwn(ERROR_CODES, value);
 }
 
+/**
+ * An error as the plain `{ code, message }` that crosses a thread or lands in a job result: a
+ * salvo code is kept; anything else becomes `fallback`, its message prefixed with `context`.
+ */
+export function plainError(error: unknown, fallback: ErrorCode = 'ERR_RUNTIME_FAILED', context = ''): { code: string; message: string } {
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  if (isErrorCode(code)) return { code, message };
+  return { code: fallback, message: context === '' ? message : `${context}: ${message}` };
+}
+
 /** Rebuilds a SalvoError from the plain `{ code, message }` a worker returned. */
 export function errorFromPlain(
   plain: { code: string; message: string },

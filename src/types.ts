@@ -1,4 +1,5 @@
-// Public types of salvo and the plain objects that cross the worker boundary. No imports.
+// Public types of salvo, and the plain data that both the API and the worker protocol
+// (src/worker/protocol.ts) use. No imports.
 
 /** Where a process's stdout and stderr go (stdin is always /dev/null unless a terminal). */
 export type StdioMode = 'null' | 'log' | 'fifo';
@@ -215,7 +216,7 @@ export interface LaunchTimings {
   waitedMs: number;
 }
 
-// --- the worker boundary: plain data only ---------------------------------------------------
+// --- plain data shared with the worker protocol -----------------------------------------------
 
 /**
  * How to invoke the runtime: `file` with `prefix` args (a namespace wrapper, or nothing), then
@@ -238,135 +239,9 @@ export interface ProcessOverride {
   user?: ProcessUser;
 }
 
-/** Where a restore takes its images from (the worker reads salvo-checkpoint.json there). */
-export interface RestorePlan {
-  imagePath: string;
-  workPath: string | null;
-}
-
-export interface StartTask {
-  kind: 'start';
-  runtime: RuntimeInvocation;
-  id: string;
-  dir: string;
-  bundle: string;
-  override: ProcessOverride | null;
-  stdio: StdioMode;
-  /** True when a prepare task already ran: `bundle` is then the effective one. */
-  prepared: boolean;
-  /** A spawn gate (src/io/spawn-gate.ts): prepare at once, spawn once a slot is free. */
-  gate: SharedArrayBuffer | null;
-  startMode: StartMode;
-  noPivot: boolean;
-  noNewKeyring: boolean;
-  /** The console socket the main thread listens on (terminal: true), else null. */
-  consoleSocket: string | null;
-  /** Restore from these images instead of running. */
-  restore: RestorePlan | null;
-  timeoutMs: number;
-  queuedAt: number;
-}
-
-export interface ExecTask {
-  kind: 'exec';
-  runtime: RuntimeInvocation;
-  id: string;
-  /** The exec'd process's directory (process.json, pid, log.json, stdio). */
-  dir: string;
-  /** The init's process directory: its derived config.json, if any, is the container's config. */
-  initDir: string;
-  /** The container's bundle (its config.json when the init had no derived one). */
-  bundle: string;
-  override: ProcessOverride;
-  stdio: StdioMode;
-  prepared: boolean;
-  consoleSocket: string | null;
-  timeoutMs: number;
-  queuedAt: number;
-}
-
-export interface CheckpointTask {
-  kind: 'checkpoint';
-  runtime: RuntimeInvocation;
-  id: string;
-  imagePath: string;
-  workPath: string | null;
-  leaveRunning: boolean;
-  criu: CriuOptions;
-  logFile: string;
-  timeoutMs: number;
-}
-
-/** DESIGN §3 step 2 alone: validate the bundle, make the process directory, derive the config. */
-export interface PrepareTask {
-  kind: 'prepare';
-  dir: string;
-  /** null: only the process directory (the main thread then opens fifos or a console socket in it). */
-  bundle: string | null;
-  override: ProcessOverride | null;
-  stdio: StdioMode;
-}
-
-export type PrepareResult =
-  /** `bundle` is what the runtime gets: the process directory when a config was derived. */
-  | { ok: true; bundle: string; prepareMs: number }
-  | { ok: false; error: PlainError; prepareMs: number };
-
-export interface RuntimeCommandTask {
-  kind: 'command';
-  runtime: RuntimeInvocation;
-  /** The verb and its args, already built. */
-  args: string[];
-  /** Where the runtime's log goes, so an error can be read back. */
-  logFile: string;
-  timeoutMs: number;
-}
-
-export interface DeleteTask {
-  kind: 'delete';
-  runtime: RuntimeInvocation;
-  id: string;
-  force: boolean;
-  logFile: string;
-}
-
-/** exitStatus files of one reap pass, written after their rows committed. */
-export interface ExitStatusTask {
-  kind: 'exit-status';
-  statuses: { dir: string; exitCode: number }[];
-}
-
-export type WorkerTask = StartTask | ExecTask | CheckpointTask | PrepareTask | RuntimeCommandTask | DeleteTask | ExitStatusTask;
-
 export interface PlainError {
   code: string;
   message: string;
-}
-
-export interface StartOk {
-  ok: true;
-  pid: number;
-  pidStartTime: number;
-  timings: LaunchTimings;
-  /** When the runtime was spawned (epoch ms, sub-ms precision). */
-  spawnedAt: number;
-}
-
-export interface StartFailed {
-  ok: false;
-  runtimeExitCode: number | null;
-  error: PlainError;
-  timings: LaunchTimings;
-  spawnedAt: number | null;
-}
-
-export type StartResult = StartOk | StartFailed;
-
-export interface CommandResult {
-  ok: boolean;
-  runtimeExitCode: number | null;
-  stdout: string;
-  error: PlainError | null;
 }
 
 // --- batches --------------------------------------------------------------------------------

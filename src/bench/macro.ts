@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { deriveConfig, loadBundleConfig, writeConfig } from '../bundle/spec.js';
 import { Launcher } from '../launcher/launcher.js';
 import type { JobSpec, Logger } from '../types.js';
-import { quantileOf } from '../reaper/histogram.js';
+import { quantileOf } from '../stats.js';
 import type { BaselineInput, BaselineOutput } from './baseline-driver.js';
 import { childrenCpuMs, sampleRss, selfCpuMs } from './cpu.js';
 

@@ -4,10 +4,11 @@
 // counted from what the open launcher uses, so the limit is reached whatever the machine's speed.
 // usage: node limited-batch.js RUNTIME STATE_DIR COUNT SLEEP_SECONDS fds HEADROOM
 //        node limited-batch.js RUNTIME STATE_DIR COUNT SLEEP_SECONDS pids CGROUP_DIR HEADROOM
-import { closeSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Launcher } from '../../src/index.js';
 import type { JobSpec } from '../../src/index.js';
+import { leaveFreeFds, nofileLimit as readNofileLimit, type FdHeadroom } from './fd-headroom.js';
 
 export interface LimitedBatchSummary {
   nofileLimit: number;
@@ -32,15 +33,12 @@ const logger = { debug: () => undefined, info: () => undefined, warn: say('warn'
 const launcher = await Launcher.open({ stateDir, runtime, logger });
 // Node's lazy, lasting fds (the /dev/null libuv keeps after a first spawn, busybox --list) come now, not mid-batch.
 await launcher.defaultBundle();
-const nofileLimit = Number(/^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1]);
+const nofileLimit = readNofileLimit();
 let pidsMax: number | null = null;
-let fdsInUse: number | null = null;
-const dummies: number[] = [];
+let headroom: FdHeadroom | null = null;
 if (mode === 'fds') {
   // Only now: Node, the workers and the store are up; every fd from here on counts.
-  fdsInUse = readdirSync('/proc/self/fd').length - 1; // less the directory's own fd
-  const keepFree = Number(modeArgs[0]);
-  while (fdsInUse + dummies.length < nofileLimit - keepFree) dummies.push(openSync('/dev/null', 'r'));
+  headroom = leaveFreeFds(Number(modeArgs[0]));
 } else {
   const [cgroup = '', headroomText = '16'] = modeArgs;
   // Only now: Node, the workers and the store are up; every fork from here on counts.
@@ -52,8 +50,8 @@ const script = (i: number): string => (sleepText === '0' ? `exit ${i % 7}` : `sl
 const jobs: JobSpec[] = Array.from({ length: count }, (_, i) => ({ id: `limited-${i}`, args: ['/bin/sh', '-c', script(i)] }));
 const summary: LimitedBatchSummary = {
   nofileLimit,
-  fdsInUse,
-  fdsFree: fdsInUse === null ? null : nofileLimit - fdsInUse - dummies.length,
+  fdsInUse: headroom?.inUse ?? null,
+  fdsFree: headroom?.free ?? null,
   pidsMax,
   results: 0,
   exitedRight: 0,
@@ -71,7 +69,7 @@ for await (const result of launcher.batch(jobs, { concurrency: 8 })) {
   summary.waitedMsTotal += result.timings.waitedMs;
   summary.waitedMsMax = Math.max(summary.waitedMsMax, result.timings.waitedMs);
 }
-for (const fd of dummies) closeSync(fd);
+headroom?.release();
 await launcher.close();
 summary.leftInRuntime = (await import('../helpers.js')).runtimeContainers(launcher).length;
 process.stdout.write(`${JSON.stringify(summary)}\n`);

@@ -69,7 +69,7 @@ export function junitXml(results: readonly JobResult[], options: JunitOptions): 
   jobs.forEach((job, i) => {
     const head = `    <testcase name="${attr(job.id)}" classname="${attr(`salvo.${options.batchId}`)}" time="${seconds(job.timings.runMs)}"`;
     const body: string[] = [];
-    const outcome = outcomes[i];
+    const outcome = outcomes[i] ?? null;
     if (outcome !== null) body.push(`      ${outcomeElement(outcome)}`);
     const out = job.stdoutPath === null ? '' : readTail(job.stdoutPath, tailBytes);
     const err = job.stderrPath === null ? '' : readTail(job.stderrPath, tailBytes);
@@ -142,6 +142,7 @@ function timestamp(ms: number): string {
 }
 
 // Terminal colour codes in logs would leave '[31m' litter once their ESC is removed below.
+// eslint-disable-next-line no-control-regex -- ESC is the character being matched
 const ANSI_SEQUENCE = /\x1b\[[0-?]*[ -/]*[@-~]/g;
 // Everything outside XML 1.0's Char production (a lone surrogate included, thanks to the u flag).
 const NOT_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
