@@ -47,6 +47,12 @@ export interface StartSpec {
   id: string;
   /** OCI bundle directory. Default: salvo's busybox bundle. */
   bundle?: string;
+  /** Run from an image instead of a bundle: `oci:DIR[:TAG]` or `docker-archive:FILE[:REF]` (docs/images.md). */
+  image?: string;
+  /** With an image: replaces its Entrypoint (and drops its Cmd), as `docker run --entrypoint` does. */
+  entrypoint?: string[];
+  /** With an image: no overlay; the image's rootfs read-only with a tmpfs on /tmp. */
+  readOnly?: boolean;
   /** Override process.args. */
   args?: string[];
   /** Environment for the container's process, merged over the bundle's (never the runtime's). */
@@ -244,8 +250,26 @@ export interface RestorePlan {
   workPath: string | null;
 }
 
+/** How a worker runs mount/umount where the runtime runs (src/image/mount.ts). */
+export interface MountHelper {
+  /** salvo-exec, or null to run mount directly. */
+  file: string | null;
+  /** salvo-exec's launcher pid and namespace ('-' for the host's). */
+  prefix: string[];
+  /** The mountinfo file of that namespace. */
+  mountinfo: string;
+}
+
+/** A start from a cached image: an overlay over `lower` in the process directory, or `lower` read-only. */
+export interface ImageRootfs {
+  lower: string;
+  readOnly: boolean;
+  mount: MountHelper;
+}
+
 export interface StartTask {
   kind: 'start';
+  image: ImageRootfs | null;
   runtime: RuntimeInvocation;
   id: string;
   dir: string;
@@ -305,6 +329,7 @@ export interface PrepareTask {
   bundle: string | null;
   override: ProcessOverride | null;
   stdio: StdioMode;
+  image?: ImageRootfs | null;
 }
 
 export type PrepareResult =
@@ -328,6 +353,15 @@ export interface DeleteTask {
   id: string;
   force: boolean;
   logFile: string;
+  /** Unmount salvo's overlays in the log file's directory after the delete (an image's rootfs). */
+  unmount?: MountHelper;
+}
+
+/** Unmount salvo's overlays under these directories (gc, recovery). */
+export interface UnmountTask {
+  kind: 'unmount';
+  mount: MountHelper;
+  dirs: string[];
 }
 
 /** exitStatus files of one reap pass, written after their rows committed. */
@@ -336,7 +370,7 @@ export interface ExitStatusTask {
   statuses: { dir: string; exitCode: number }[];
 }
 
-export type WorkerTask = StartTask | ExecTask | CheckpointTask | PrepareTask | RuntimeCommandTask | DeleteTask | ExitStatusTask;
+export type WorkerTask = StartTask | ExecTask | CheckpointTask | PrepareTask | RuntimeCommandTask | DeleteTask | ExitStatusTask | UnmountTask;
 
 export interface PlainError {
   code: string;

@@ -4,7 +4,7 @@ import { EXIT_STATUS_PATIENCE_MS, writeExitStatus } from '../src/io/process-dir.
 import { noteUnheardSpawnError } from '../src/runtime/invoke.js';
 import type { WorkerTask } from '../src/types.js';
 import { checkpointContainer } from './checkpoint.js';
-import { deleteContainer, runCommand } from './command.js';
+import { deleteContainer, runCommand, unmountDirs } from './command.js';
 import { execInContainer } from './exec.js';
 import { prepareContainer, startContainer } from './start.js';
 
@@ -45,5 +45,7 @@ export default async function runTask(task: WorkerTask): Promise<unknown> {
       return prepareContainer(task);
     case 'exit-status':
       return writeExitStatuses(task.statuses);
+    case 'unmount':
+      return unmountDirs(task);
   }
 }

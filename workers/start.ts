@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { checkRootfs, deriveConfig, loadBundleConfig, writeConfig } from '../src/bundle/spec.js';
 import { SalvoError, isErrorCode } from '../src/errors.js';
+import { releaseImageRootfs, withImageRootfs } from '../src/image/rootfs.js';
 import { patienceFor, patiently, readTextPatiently, waitBeforeRetry, type Patience } from '../src/io/exhaustion.js';
 import { closeFds, openRuntimeStdio, prepareProcessDir, processPaths, type ProcessPaths } from '../src/io/process-dir.js';
 import { readProcStat, type ProcStat } from '../src/io/procfs.js';
@@ -38,12 +39,14 @@ export async function prepareContainer(task: PrepareTask, makeDir = true, patien
     if (makeDir) await patiently('preparing the process directory', () => prepareProcessDir(task.dir, task.stdio), patience);
     let bundle = source;
     if (task.override !== null) {
-      const derived = deriveConfig(config, source, task.override);
+      let derived = deriveConfig(config, source, task.override);
+      if (task.image != null) derived = await withImageRootfs(derived, task.dir, task.image);
       await patiently('writing the derived config.json', () => writeConfig(task.dir, derived), patience);
       bundle = task.dir;
     }
     return { ok: true, bundle, prepareMs: now() - began };
   } catch (error) {
+    if (task.image != null) await releaseImageRootfs(task.dir, task.image.mount).catch(() => undefined);
     if (makeDir) removeQuietly(task.dir); // nothing half-made is left behind
     return { ok: false, error: plainError(error), prepareMs: now() - began };
   }
@@ -62,7 +65,7 @@ export async function startContainer(task: StartTask): Promise<StartResult> {
   };
 
   const prepared = await prepareContainer(
-    { kind: 'prepare', dir: task.dir, bundle: task.bundle, override: task.override, stdio: task.stdio },
+    { kind: 'prepare', dir: task.dir, bundle: task.bundle, override: task.override, stdio: task.stdio, image: task.image },
     !task.prepared,
     patience,
   );
@@ -82,7 +85,10 @@ export async function startContainer(task: StartTask): Promise<StartResult> {
     spawnedAt = now();
     // Queued: from the start call to the spawn, except preparing (pool and gate waits).
     timings.queuedMs = Math.max(0, spawnedAt - task.queuedAt - timings.prepareMs);
-    return await spawnAndRead(task, prepared.bundle, stored, paths, patience, timings, spawnedAt, failed);
+    const result = await spawnAndRead(task, prepared.bundle, stored, paths, patience, timings, spawnedAt, failed);
+    // A failed start was force-deleted: its overlay goes with it.
+    if (!result.ok && task.image !== null) await releaseImageRootfs(task.dir, task.image.mount).catch(() => undefined);
+    return result;
   } finally {
     if (task.gate !== null) releaseSpawnSlot(task.gate);
   }

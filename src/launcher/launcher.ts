@@ -4,6 +4,8 @@ import { chmodSync, closeSync, constants, existsSync, openSync, readFileSync, re
 import { basename, join } from 'node:path';
 import type { Socket } from 'node:net';
 import { ensureBusyboxBundle } from '../bundle/busybox.js';
+import { ImageCache } from '../image/cache.js';
+import { mountHelperFor } from '../image/mount.js';
 import { SalvoError, errorFromPlain } from '../errors.js';
 import { patienceFor, patiently } from '../io/exhaustion.js';
 import { INIT_EXEC_ID, processDir } from '../io/process-dir.js';
@@ -37,6 +39,7 @@ import type {
 import { runBatch } from './batch.js';
 import { checkpointContainer } from './checkpoint.js';
 import { assertLive, execInContainer } from './exec.js';
+import { imageRootfs, startFromImage } from './image-start.js';
 import { ExitRegistry, deferredExit, type LiveProcess } from './exit-registry.js';
 import { normalizeOptions, type NormalizedOptions } from './options.js';
 import { attachTerminal, closeProcessIo, openProcessIo, outputStreams, releaseKeepAlive, type ProcessIo } from './process-io.js';
@@ -102,6 +105,8 @@ export class Launcher {
   /** The runtime binary's name as /proc shows it (comm: at most 15 characters). */
   #runtimeComm = '';
   #defaultBundle: Promise<string> | null = null;
+  /** Images unpacked once per digest under <stateDir>/images (src/image/). */
+  readonly images: ImageCache;
   readonly #inflight = new Set<Promise<unknown>>();
   /** Ids whose start is under way (not yet running or failed). */
   readonly #starting = new Set<string>();
@@ -118,6 +123,7 @@ export class Launcher {
     this.stateDir = options.stateDir;
     this.#lock = lock;
     this.#store = store;
+    this.images = new ImageCache(options.stateDir);
     this.#registry = new ExitRegistry(
       store,
       options.logger,
@@ -155,6 +161,7 @@ export class Launcher {
       launcher.#runtimeComm = basename(launcher.#runtime.path).slice(0, 15);
       store.setRuntime(launcher.#runtime.path, launcher.#runtime.invocation.root);
       launcher.#recover();
+      await launcher.#recoverImageMounts();
       launcher.#sweeper.start();
       return launcher;
     } catch (error) {
@@ -189,8 +196,9 @@ export class Launcher {
   async #start(spec: StartSpec, gate: SharedArrayBuffer | null): Promise<Proc> {
     this.#assertOpen();
     const queuedAt = now();
-    const start = normalizeStartSpec(spec);
+    let start = normalizeStartSpec(spec);
     if (start.signal?.aborted === true) throw new SalvoError('ERR_ABORTED', `start of ${start.id} was aborted`);
+    if (start.image !== null) start = startFromImage(start, await this.images.resolve(start.image.ref));
     const bundle = start.bundle ?? (await this.defaultBundle());
     const pendingDelete = this.#deletes.get(start.id);
     if (pendingDelete !== undefined) await pendingDelete;
@@ -237,6 +245,7 @@ export class Launcher {
         {
           kind: 'start',
           runtime: this.#runtime.invocation,
+          image: imageRootfs(start, this.#mountHelper),
           id: start.id,
           dir,
           bundle,
@@ -378,6 +387,7 @@ export class Launcher {
           id: live.id,
           force: exit.signal !== null || exit.state === 'lost',
           logFile: join(live.dir, 'delete.log.json'),
+          unmount: this.#mountHelper,
         },
         'low',
       )
@@ -550,8 +560,10 @@ export class Launcher {
       }),
     );
     const containers = join(this.stateDir, 'containers');
-    for (const id of readdirSync(containers)) {
-      if (busy(id) || !finishedBefore(id)) continue;
+    const removable = readdirSync(containers).filter((id) => !busy(id) && finishedBefore(id));
+    // An image's overlay goes before its directory (rm would otherwise walk into the mount).
+    await this.#pool.run({ kind: 'unmount', mount: this.#mountHelper, dirs: removable.map((id) => join(containers, id)) }, 'normal');
+    for (const id of removable) {
       rmSync(join(containers, id), { recursive: true, force: true });
       result.directoriesRemoved++;
     }
@@ -619,6 +631,23 @@ export class Launcher {
         }
       }
     }
+  }
+
+  /** How workers mount and unmount images' overlays: where the runtime runs (crun's namespace or the host's). */
+  get #mountHelper() {
+    return mountHelperFor(this.#runtime.invocation);
+  }
+
+  /**
+   * After a crash: half-made image unpacks go, and so does every overlay of a container that is not
+   * running any more (its delete or its record's recovery may never have come).
+   */
+  async #recoverImageMounts(): Promise<void> {
+    this.images.recover();
+    const containers = join(this.stateDir, 'containers');
+    const live = new Set(this.#registry.all().map((l) => l.id));
+    const dirs = existsSync(containers) ? readdirSync(containers).filter((id) => !live.has(id)).map((id) => join(containers, id)) : [];
+    if (dirs.length > 0) await this.#pool.run({ kind: 'unmount', mount: this.#mountHelper, dirs }, 'high');
   }
 
   /**

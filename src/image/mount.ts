@@ -1,0 +1,84 @@
+// A container's root filesystem from a cached image: an overlay (lower = the image, upper and work
+// in the process directory) mounted where the runtime runs, and unmounted only if salvo made it.
+// The mount is made by `mount` run through salvo-exec, not by the addon: crun runs in a private
+// mount namespace (DESIGN §12) that this host's private mounts do not propagate into, and a thread
+// of the multi-threaded launcher cannot setns into a mount namespace; salvo-exec can.
+import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { SalvoError } from '../errors.js';
+import type { MountHelper, RuntimeInvocation } from '../types.js';
+
+const run = promisify(execFile);
+
+/** The helper for a runtime invocation: salvo-exec with its first two args (launcher pid, namespace or '-'). */
+export function mountHelperFor(invocation: RuntimeInvocation): MountHelper {
+  if (invocation.prefix.length < 3) return { file: null, prefix: [], mountinfo: '/proc/self/mountinfo' };
+  const [parent = '', namespace = '-'] = invocation.prefix;
+  const mountinfo = namespace === '-' ? '/proc/self/mountinfo' : namespace.replace(/ns\/mnt$/, 'mountinfo');
+  return { file: invocation.file, prefix: [parent, namespace], mountinfo };
+}
+
+async function runMountCommand(helper: MountHelper, program: string, args: string[]): Promise<void> {
+  const [file, argv] = helper.file === null ? [program, args] : [helper.file, [...helper.prefix, program, ...args]];
+  await run(file, argv, { timeout: 30_000 });
+}
+
+/** The merged directory of a process directory's overlay. */
+export const mergedDir = (dir: string): string => join(dir, 'rootfs');
+
+/** Mounts the overlay for a container and returns its merged directory (root.path of the derived config). */
+export async function mountOverlay(helper: MountHelper, lower: string, dir: string): Promise<string> {
+  const upper = join(dir, 'upper');
+  const work = join(dir, 'work');
+  const merged = mergedDir(dir);
+  for (const path of [lower, upper, work, merged]) {
+    if (/[,:\s\\]/.test(path)) {
+      throw new SalvoError('ERR_IMAGE_MOUNT', `cannot mount an overlay with ${path}: a path with ',', ':', '\\' or spaces cannot be an overlay option`);
+    }
+  }
+  for (const path of [upper, work, merged]) mkdirSync(path, { mode: 0o755 });
+  try {
+    await runMountCommand(helper, '/bin/mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lower},upperdir=${upper},workdir=${work}`, merged]);
+  } catch (error) {
+    const said = String((error as { stderr?: unknown }).stderr ?? '').trim() || (error as Error).message;
+    throw new SalvoError('ERR_IMAGE_MOUNT', `cannot mount the overlay rootfs at ${merged}: ${said}`, { cause: error });
+  }
+  return merged;
+}
+
+/** Overlay mount points in a mountinfo file that lie under `under` (salvo's own: never anything else). */
+export function overlayMountsUnder(mountinfo: string, under: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(mountinfo, 'utf8');
+  } catch {
+    return []; // the namespace is gone, and its mounts with it
+  }
+  const prefix = under.endsWith('/') ? under : `${under}/`;
+  const found: string[] = [];
+  for (const line of text.split('\n')) {
+    const fields = line.split(' ');
+    const dash = fields.indexOf('-');
+    if (dash < 0 || fields[dash + 1] !== 'overlay') continue;
+    const point = unescapeMountPath(fields[4] ?? '');
+    if (point.startsWith(prefix)) found.push(point);
+  }
+  return found;
+}
+
+const unescapeMountPath = (path: string): string => path.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
+
+/** Unmounts every salvo overlay under `dir` (a process or container directory); a lazy detach if it is busy. */
+export async function unmountUnder(helper: MountHelper, dir: string): Promise<number> {
+  const points = overlayMountsUnder(helper.mountinfo, dir).sort().reverse();
+  for (const point of points) {
+    try {
+      await runMountCommand(helper, '/bin/umount', [point]);
+    } catch {
+      await runMountCommand(helper, '/bin/umount', ['-l', point]).catch(() => undefined);
+    }
+  }
+  return points.length;
+}
