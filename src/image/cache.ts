@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { defaultSpec } from '../bundle/default-spec.js';
 import { SalvoError } from '../errors.js';
 import { readImageSource } from './layout.js';
+import { overlayLowerDirs } from './mount.js';
 import { imageProcess, type ImageProcess } from './process.js';
 import { parseImageRef } from './reference.js';
 import { applyLayer } from './unpack.js';
@@ -139,11 +140,12 @@ export class ImageCache {
     return images;
   }
 
-  /** Removes cached images whose digest is not in `inUse`; returns their digests. */
-  prune(inUse: ReadonlySet<string>): string[] {
+  /** Removes cached images whose digest is not in `inUse` and whose rootfs no overlay uses; returns their digests. */
+  prune(inUse: ReadonlySet<string>, mountinfos: readonly string[]): string[] {
     const removed = [];
+    const lowers = new Set(mountinfos.flatMap((file) => [...overlayLowerDirs(file)]));
     for (const image of this.list()) {
-      if (inUse.has(image.digest) || this.#unpacking.has(image.digest.slice('sha256:'.length))) continue;
+      if (inUse.has(image.digest) || lowers.has(join(image.dir, 'rootfs')) || this.#unpacking.has(image.digest.slice('sha256:'.length))) continue;
       rmSync(image.dir, { recursive: true, force: true });
       removed.push(image.digest);
     }

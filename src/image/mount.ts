@@ -82,3 +82,23 @@ export async function unmountUnder(helper: MountHelper, dir: string): Promise<nu
   }
   return points.length;
 }
+
+/** The lower directories of every overlay in a mountinfo file (an image under one is in use). */
+export function overlayLowerDirs(mountinfo: string): Set<string> {
+  const lowers = new Set<string>();
+  let text = '';
+  try {
+    text = readFileSync(mountinfo, 'utf8');
+  } catch {
+    return lowers;
+  }
+  for (const line of text.split('\n')) {
+    const fields = line.split(' ');
+    const dash = fields.indexOf('-');
+    if (dash < 0 || fields[dash + 1] !== 'overlay') continue;
+    for (const option of (fields[dash + 3] ?? '').split(',')) {
+      if (option.startsWith('lowerdir=')) for (const dir of option.slice('lowerdir='.length).split(':')) lowers.add(unescapeMountPath(dir));
+    }
+  }
+  return lowers;
+}
