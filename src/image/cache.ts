@@ -10,7 +10,7 @@ import { SalvoError } from '../errors.js';
 import { readImageSource } from './layout.js';
 import { overlayLowerDirs } from './mount.js';
 import { imageProcess, type ImageProcess } from './process.js';
-import { parseImageRef } from './reference.js';
+import { parseImageRef, type ImageRef } from './reference.js';
 import { applyLayer } from './unpack.js';
 
 export interface CachedImage {
@@ -45,6 +45,8 @@ export class ImageCache {
   readonly dir: string;
   /** Per digest: the unpack under way (or done) in this launcher. */
   readonly #unpacking = new Map<string, Promise<CachedImage>>();
+  /** Per reference: the image it named while its index.json (or archive) was unchanged: no re-read per start. */
+  readonly #resolved = new Map<string, { stamp: string; image: Promise<CachedImage> }>();
 
   constructor(stateDir: string) {
     this.dir = imagesDir(stateDir);
@@ -59,6 +61,20 @@ export class ImageCache {
   /** The cached image a reference names, unpacking it first if this digest is not cached yet. */
   async resolve(text: string): Promise<CachedImage> {
     const ref = parseImageRef(text);
+    const stamp = sourceStamp(ref.transport === 'oci' ? join(ref.path, 'index.json') : ref.path);
+    const known = this.#resolved.get(text);
+    if (stamp !== null && known !== undefined && known.stamp === stamp) {
+      const image = await known.image.catch(() => null);
+      if (image !== null && touch(image.dir)) return { ...image, unpackedNow: false };
+    }
+    const image = this.#resolveAfresh(ref);
+    if (stamp !== null) this.#resolved.set(text, { stamp, image });
+    image.catch(() => this.#resolved.get(text)?.image === image && this.#resolved.delete(text));
+    return image;
+  }
+
+  async #resolveAfresh(ref: ImageRef): Promise<CachedImage> {
+    const text = ref.text;
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     const scratch = join(this.dir, `${TEMP_PREFIX}src-${randomBytes(6).toString('hex')}`);
     try {
@@ -119,8 +135,7 @@ export class ImageCache {
       meta.refs.push(text);
       writeFileSync(metaFile, `${JSON.stringify(meta, null, 2)}\n`);
     }
-    const at = new Date();
-    utimesSync(final, at, at); // last used
+    touch(final);
     return { ref: text, digest: meta.digest, dir: final, rootfs: join(final, 'rootfs'), process: meta.process, sizeBytes: meta.sizeBytes, unpackMs: meta.unpackMs, unpackedNow: fresh };
   }
 
@@ -184,4 +199,25 @@ function treeSize(root: string): number {
   };
   walk(root);
   return total;
+}
+
+/** Identifies one version of an index.json or archive file; null when it cannot be read. */
+function sourceStamp(file: string): string | null {
+  try {
+    const s = statSync(file);
+    return `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
+  } catch {
+    return null;
+  }
+}
+
+/** Notes the time of use on an image directory; false when it is gone (pruned). */
+function touch(dir: string): boolean {
+  const at = new Date();
+  try {
+    utimesSync(dir, at, at);
+    return true;
+  } catch {
+    return false;
+  }
 }
