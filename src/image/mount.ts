@@ -1,13 +1,15 @@
 // A container's root filesystem from a cached image: an overlay (lower = the image, upper and work
 // in the process directory) mounted where the runtime runs, and unmounted only if salvo made it.
-// The mount is made by `mount` run through salvo-exec, not by the addon: crun runs in a private
-// mount namespace (DESIGN §12) that this host's private mounts do not propagate into, and a thread
-// of the multi-threaded launcher cannot setns into a mount namespace; salvo-exec can.
+// In the launcher's own mount namespace the addon calls mount(2)/umount2(2). crun on a hybrid host
+// runs in salvo's private mount namespace (DESIGN §12), which this host's private mounts do not
+// propagate into, and a thread of the multi-threaded launcher cannot setns into it: there
+// mount(8)/umount(8) run through salvo-exec, which enters it.
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { SalvoError } from '../errors.js';
+import { native } from '../native.js';
 import type { MountHelper, RuntimeInvocation } from '../types.js';
 
 const run = promisify(execFile);
@@ -20,9 +22,11 @@ export function mountHelperFor(invocation: RuntimeInvocation): MountHelper {
   return { file: invocation.file, prefix: [parent, namespace], mountinfo };
 }
 
+/** True when mounts are made in the launcher's own namespace (runc, or crun without the workaround). */
+const inOwnNamespace = (helper: MountHelper): boolean => helper.file === null || helper.prefix[1] === '-';
+
 async function runMountCommand(helper: MountHelper, program: string, args: string[]): Promise<void> {
-  const [file, argv] = helper.file === null ? [program, args] : [helper.file, [...helper.prefix, program, ...args]];
-  await run(file, argv, { timeout: 30_000 });
+  await run(helper.file as string, [...helper.prefix, program, ...args], { timeout: 30_000 });
 }
 
 /** The merged directory of a process directory's overlay. */
@@ -39,8 +43,10 @@ export async function mountOverlay(helper: MountHelper, lower: string, dir: stri
     }
   }
   for (const path of [upper, work, merged]) mkdirSync(path, { mode: 0o755 });
+  const options = `lowerdir=${lower},upperdir=${upper},workdir=${work}`;
   try {
-    await runMountCommand(helper, '/bin/mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lower},upperdir=${upper},workdir=${work}`, merged]);
+    if (inOwnNamespace(helper)) native().mountOverlay(options, merged);
+    else await runMountCommand(helper, '/bin/mount', ['-t', 'overlay', 'overlay', '-o', options, merged]);
   } catch (error) {
     const said = String((error as { stderr?: unknown }).stderr ?? '').trim() || (error as Error).message;
     throw new SalvoError('ERR_IMAGE_MOUNT', `cannot mount the overlay rootfs at ${merged}: ${said}`, { cause: error });
@@ -70,15 +76,15 @@ export function overlayMountsUnder(mountinfo: string, under: string): string[] {
 
 const unescapeMountPath = (path: string): string => path.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
 
-/** Unmounts every salvo overlay under `dir` (a process or container directory); a lazy detach if it is busy. */
+/**
+ * Unmounts every salvo overlay under `dir` (a process or container directory). A lazy detach:
+ * the container is gone, and a plain umount waits out an RCU grace period (10-40 ms measured).
+ */
 export async function unmountUnder(helper: MountHelper, dir: string): Promise<number> {
   const points = overlayMountsUnder(helper.mountinfo, dir).sort().reverse();
   for (const point of points) {
-    try {
-      await runMountCommand(helper, '/bin/umount', [point]);
-    } catch {
-      await runMountCommand(helper, '/bin/umount', ['-l', point]).catch(() => undefined);
-    }
+    if (inOwnNamespace(helper)) native().unmountDetach(point);
+    else await runMountCommand(helper, '/bin/umount', ['-l', point]);
   }
   return points.length;
 }
