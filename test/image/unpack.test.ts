@@ -68,6 +68,31 @@ describe('image unpack', { timeout: 120_000 }, () => {
     assert.equal((await cache.resolve(`oci:${layout}`)).unpackedNow, false, 'the only manifest without a tag is the same image');
   });
 
+  it('unpacks a docker save archive of the same image to the same tree, by its repo tag', async () => {
+    // docker save's layout: <config hex>.json, <layer>/layer.tar (uncompressed), manifest.json.
+    const dir = join(scratch, 'docker-save');
+    mkdirSync(dir);
+    const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8'));
+    const blob = (digest: string): Buffer => readFileSync(join(layout, 'blobs', 'sha256', digest.slice(7)));
+    const manifest = JSON.parse(blob(index.manifests[0].digest).toString());
+    writeFileSync(join(dir, `${manifest.config.digest.slice(7)}.json`), blob(manifest.config.digest));
+    const { gunzipSync } = await import('node:zlib');
+    const layers = manifest.layers.map((l: { digest: string }, i: number) => {
+      mkdirSync(join(dir, `l${i}`));
+      writeFileSync(join(dir, `l${i}`, 'layer.tar'), gunzipSync(blob(l.digest)));
+      return `l${i}/layer.tar`;
+    });
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify([{ Config: `${manifest.config.digest.slice(7)}.json`, RepoTags: ['team/test:v1'], Layers: layers }]));
+    const archive = join(scratch, 'image.tar');
+    execFileSync('tar', ['-cf', archive, '-C', dir, '.']);
+    const cache = new ImageCache(join(scratch, 'state-archive'));
+    const image = await cache.resolve(`docker-archive:${archive}:team/test:v1`);
+    assert.equal(image.digest, manifest.config.digest);
+    const fromLayout = await new ImageCache(join(scratch, 'state-archive-oci')).resolve(`oci:${layout}:v1`);
+    assert.deepEqual(describeTree(image.rootfs), describeTree(fromLayout.rootfs));
+    assert.equal((await refusal(cache, `docker-archive:${archive}:team/other`)).code, 'ERR_IMAGE_NOT_FOUND');
+  });
+
   it('refuses a missing tag and a directory that is not a layout, with their codes', async () => {
     const cache = new ImageCache(join(scratch, 'state-tag'));
     const missing = await refusal(cache, `oci:${layout}:nope`);
