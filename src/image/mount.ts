@@ -3,7 +3,7 @@
 // In the launcher's own mount namespace the addon calls mount(2)/umount2(2). crun on a hybrid host
 // runs in salvo's private mount namespace (DESIGN §12), which this host's private mounts do not
 // propagate into, and a thread of the multi-threaded launcher cannot setns into it: there
-// mount(8)/umount(8) run through salvo-exec, which enters it.
+// salvo-exec enters it and makes the same two calls (its --mount-overlay and --detach verbs).
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,8 +25,8 @@ export function mountHelperFor(invocation: RuntimeInvocation): MountHelper {
 /** True when mounts are made in the launcher's own namespace (runc, or crun without the workaround). */
 const inOwnNamespace = (helper: MountHelper): boolean => helper.file === null || helper.prefix[1] === '-';
 
-async function runMountCommand(helper: MountHelper, program: string, args: string[]): Promise<void> {
-  await run(helper.file as string, [...helper.prefix, program, ...args], { timeout: 30_000 });
+async function runMountVerb(helper: MountHelper, verb: '--mount-overlay' | '--detach', args: string[]): Promise<void> {
+  await run(helper.file as string, [...helper.prefix, verb, ...args], { timeout: 30_000 });
 }
 
 /** The merged directory of a process directory's overlay. */
@@ -46,7 +46,7 @@ export async function mountOverlay(helper: MountHelper, lower: string, dir: stri
   const options = `lowerdir=${lower},upperdir=${upper},workdir=${work}`;
   try {
     if (inOwnNamespace(helper)) native().mountOverlay(options, merged);
-    else await runMountCommand(helper, '/bin/mount', ['-t', 'overlay', 'overlay', '-o', options, merged]);
+    else await runMountVerb(helper, '--mount-overlay', [options, merged]);
   } catch (error) {
     const said = String((error as { stderr?: unknown }).stderr ?? '').trim() || (error as Error).message;
     throw new SalvoError('ERR_IMAGE_MOUNT', `cannot mount the overlay rootfs at ${merged}: ${said}`, { cause: error });
@@ -84,7 +84,7 @@ export async function unmountUnder(helper: MountHelper, dir: string): Promise<nu
   const points = overlayMountsUnder(helper.mountinfo, dir).sort().reverse();
   for (const point of points) {
     if (inOwnNamespace(helper)) native().unmountDetach(point);
-    else await runMountCommand(helper, '/bin/umount', ['-l', point]);
+    else await runMountVerb(helper, '--detach', [point]);
   }
   return points.length;
 }
