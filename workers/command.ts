@@ -33,7 +33,5 @@ export async function deleteContainer(task: DeleteTask): Promise<CommandResult> 
 
 /** gc and recovery: salvo's overlays under these container directories. */
 export async function unmountDirs(task: UnmountTask): Promise<{ unmounted: number }> {
-  let unmounted = 0;
-  for (const dir of task.dirs) unmounted += await unmountUnder(task.mount, dir);
-  return { unmounted };
+  return { unmounted: await unmountUnder(task.mount, task.dirs) };
 }

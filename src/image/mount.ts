@@ -77,11 +77,17 @@ export function overlayMountsUnder(mountinfo: string, under: string): string[] {
 const unescapeMountPath = (path: string): string => path.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
 
 /**
- * Unmounts every salvo overlay under `dir` (a process or container directory). A lazy detach:
- * the container is gone, and a plain umount waits out an RCU grace period (10-40 ms measured).
+ * Unmounts every salvo overlay under the given directories (process or container directories), from
+ * one read of the mountinfo. A lazy detach: the container is gone, and a plain umount waits out an
+ * RCU grace period (10-40 ms measured).
  */
-export async function unmountUnder(helper: MountHelper, dir: string): Promise<number> {
-  const points = overlayMountsUnder(helper.mountinfo, dir).sort().reverse();
+export async function unmountUnder(helper: MountHelper, dirs: readonly string[]): Promise<number> {
+  if (dirs.length === 0) return 0;
+  const prefixes = dirs.map((dir) => (dir.endsWith('/') ? dir : `${dir}/`));
+  const points = overlayMountsUnder(helper.mountinfo, '/')
+    .filter((point) => prefixes.some((prefix) => point.startsWith(prefix)))
+    .sort()
+    .reverse();
   for (const point of points) {
     if (inOwnNamespace(helper)) native().unmountDetach(point);
     else await runMountVerb(helper, '--detach', [point]);

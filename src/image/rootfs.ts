@@ -17,5 +17,5 @@ export async function withImageRootfs(config: Json, dir: string, image: ImageRoo
 
 /** Unmounts a process directory's overlay, if it has one (its upper directory says so). */
 export async function releaseImageRootfs(dir: string, mount: MountHelper): Promise<void> {
-  if (existsSync(join(dir, 'upper'))) await unmountUnder(mount, dir);
+  if (existsSync(join(dir, 'upper'))) await unmountUnder(mount, [dir]);
 }
