@@ -647,7 +647,10 @@ export class Launcher {
     const containers = join(this.stateDir, 'containers');
     const live = new Set(this.#registry.all().map((l) => l.id));
     const dirs = existsSync(containers) ? readdirSync(containers).filter((id) => !live.has(id)).map((id) => join(containers, id)) : [];
-    if (dirs.length > 0) await this.#pool.run({ kind: 'unmount', mount: this.#mountHelper, dirs }, 'high');
+    if (dirs.length === 0) return;
+    await this.#pool.run({ kind: 'unmount', mount: this.#mountHelper, dirs }, 'high').catch((error: unknown) => {
+      this.options.logger.warn({ err: error }, 'cannot unmount the overlays a killed launcher left');
+    });
   }
 
   /**
