@@ -250,11 +250,11 @@ export interface RestorePlan {
   workPath: string | null;
 }
 
-/** How a worker runs mount/umount where the runtime runs (src/image/mount.ts). */
+/** How a worker mounts and detaches an image's overlay where the runtime runs (src/image/mount.ts). */
 export interface MountHelper {
-  /** salvo-exec, or null to run mount directly. */
+  /** salvo-exec, used when the namespace is not the launcher's own; null: always the addon. */
   file: string | null;
-  /** salvo-exec's launcher pid and namespace ('-' for the host's). */
+  /** salvo-exec's launcher pid and mount namespace ('-': the launcher's own, where the addon mounts). */
   prefix: string[];
   /** The mountinfo file of that namespace. */
   mountinfo: string;
