@@ -70,6 +70,14 @@ for (const runtime of RUNTIMES) {
       assert.equal(existsSync(join(proc.dir, 'upper')), false);
     });
 
+    it('keeps an image that a running container overlays when the cache is pruned', async () => {
+      const proc = await launcher.start({ id: `img-${runtime}-prune`, image, args: ['/bin/sleep', '60'] });
+      assert.deepEqual(launcher.images.prune(new Set(), [mountinfoOf(launcher)]), []);
+      assert.equal(launcher.images.list().length, 1);
+      await launcher.kill(proc.id, 'SIGKILL');
+      await proc.exited;
+    });
+
     it(`runs ${MANY} containers from one unpack, each writing to its own upper directory, and leaves no mount after gc`, async () => {
       const jobs = Array.from({ length: MANY }, (_, i) => ({
         id: `img-${runtime}-many-${i}`,
