@@ -10,6 +10,7 @@
 #include <sys/epoll.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -174,6 +175,32 @@ static napi_value make_fifo(napi_env env, napi_callback_info info) {
   if (mkfifo(path, (mode_t)mode) != 0) return throw_errno(env, errno, "mkfifo");
   // mkfifo honours the umask; set the exact mode asked for.
   if (chmod(path, (mode_t)mode) != 0) return throw_errno(env, errno, "chmod");
+  return NULL;
+}
+
+// mount -t overlay, without a mount(8) process: an image's rootfs in the launcher's own mount namespace.
+static napi_value mount_overlay(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  char options[8192], target[4096];
+  size_t length;
+  if (!get_args(env, info, 2, argv)) return NULL;
+  CHECK(napi_get_value_string_utf8(env, argv[0], options, sizeof options, &length));
+  if (length >= sizeof options - 1) return throw_errno(env, ENAMETOOLONG, "mount");
+  CHECK(napi_get_value_string_utf8(env, argv[1], target, sizeof target, &length));
+  if (length >= sizeof target - 1) return throw_errno(env, ENAMETOOLONG, "mount");
+  if (mount("overlay", target, "overlay", 0, options) != 0) return throw_errno(env, errno, "mount");
+  return NULL;
+}
+
+// umount2(MNT_DETACH | UMOUNT_NOFOLLOW): a lazy detach skips the RCU grace period a plain umount waits for.
+static napi_value unmount_detach(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  char target[4096];
+  size_t length;
+  if (!get_args(env, info, 1, argv)) return NULL;
+  CHECK(napi_get_value_string_utf8(env, argv[0], target, sizeof target, &length));
+  if (length >= sizeof target - 1) return throw_errno(env, ENAMETOOLONG, "umount2");
+  if (umount2(target, MNT_DETACH | UMOUNT_NOFOLLOW) != 0) return throw_errno(env, errno, "umount2");
   return NULL;
 }
 
@@ -533,5 +560,7 @@ NAPI_MODULE_INIT() {
   EXPORT("watcherReap", watcher_reap);
   EXPORT("watcherRef", watcher_ref);
   EXPORT("watcherClose", watcher_close);
+  EXPORT("mountOverlay", mount_overlay);
+  EXPORT("unmountDetach", unmount_detach);
   return exports;
 }

@@ -31,6 +31,10 @@ export interface NativeAddon {
   watcherReap(watcher: WatcherHandle): Float64Array;
   watcherRef(watcher: WatcherHandle, on: boolean): void;
   watcherClose(watcher: WatcherHandle): void;
+  /** mount("overlay", target, "overlay", 0, options). */
+  mountOverlay(options: string, target: string): void;
+  /** umount2(target, MNT_DETACH | UMOUNT_NOFOLLOW). */
+  unmountDetach(target: string): void;
 }
 
 export const RECORD_FIELDS = 6;

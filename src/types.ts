@@ -48,6 +48,12 @@ export interface StartSpec {
   id: string;
   /** OCI bundle directory. Default: salvo's busybox bundle. */
   bundle?: string;
+  /** Run from an image instead of a bundle: `oci:DIR[:TAG]` or `docker-archive:FILE[:REF]` (docs/images.md). */
+  image?: string;
+  /** With an image: replaces its Entrypoint (and drops its Cmd), as `docker run --entrypoint` does. */
+  entrypoint?: string[];
+  /** With an image: no overlay; the image's rootfs read-only with a tmpfs on /tmp. */
+  readOnly?: boolean;
   /** Override process.args. */
   args?: string[];
   /** Environment for the container's process, merged over the bundle's (never the runtime's). */
@@ -237,6 +243,23 @@ export interface ProcessOverride {
   /** OCI process.consoleSize: the runtime sets it before the process runs. */
   consoleSize?: { height: number; width: number };
   user?: ProcessUser;
+}
+
+/** How a worker mounts and detaches an image's overlay where the runtime runs (src/image/mount.ts). */
+export interface MountHelper {
+  /** salvo-exec, used when the namespace is not the launcher's own; null: always the addon. */
+  file: string | null;
+  /** salvo-exec's launcher pid and mount namespace ('-': the launcher's own, where the addon mounts). */
+  prefix: string[];
+  /** The mountinfo file of that namespace. */
+  mountinfo: string;
+}
+
+/** A start from a cached image: an overlay over `lower` in the process directory, or `lower` read-only. */
+export interface ImageRootfs {
+  lower: string;
+  readOnly: boolean;
+  mount: MountHelper;
 }
 
 export interface PlainError {

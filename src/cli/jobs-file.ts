@@ -10,7 +10,7 @@ import type { JobSpec } from '../types.js';
 import { UsageError } from './exit-codes.js';
 
 const JOB_FIELDS = new Set([
-  'id', 'bundle', 'args', 'env', 'cwd', 'stdio', 'labels', 'timeoutMs', 'noPivot', 'noNewKeyring', 'startMode', 'terminal',
+  'id', 'bundle', 'image', 'entrypoint', 'readOnly', 'args', 'env', 'cwd', 'stdio', 'labels', 'timeoutMs', 'noPivot', 'noNewKeyring', 'startMode', 'terminal',
 ]);
 
 export interface JobDefaults {

@@ -31,8 +31,10 @@ export async function removeFinished(lifecycle: Lifecycle, known: { id: string; 
     }),
   );
   const containers = join(lifecycle.stateDir, 'containers');
-  for (const id of readdirSync(containers)) {
-    if (busy(id) || !finishedBefore(id)) continue;
+  const removable = readdirSync(containers).filter((id) => !busy(id) && finishedBefore(id));
+  // An image's overlay goes before its directory (rm would otherwise walk into the mount).
+  await lifecycle.pool.run('unmount', { mount: lifecycle.mountHelper, dirs: removable.map((id) => join(containers, id)) }, 'normal');
+  for (const id of removable) {
     rmSync(join(containers, id), { recursive: true, force: true });
     result.directoriesRemoved++;
   }

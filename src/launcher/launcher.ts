@@ -1,8 +1,9 @@
 // The Launcher façade (DESIGN §8): opens the state directory, store, reaper and pool, and runs
 // the lifecycle of DESIGN §3 for every start: subscribe, prepare+spawn (worker), track, reap.
-import { chmodSync, closeSync, existsSync, readFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { SalvoError } from '../errors.js';
+import type { ImageCache } from '../image/cache.js';
 import { INIT_EXEC_ID, processDir } from '../io/process-dir.js';
 import { readProcStat, startTimeToEpochMs, type ProcStat } from '../io/procfs.js';
 import { OrphanSweeper } from '../reaper/orphans.js';
@@ -105,6 +106,7 @@ export class Launcher {
       launcher.#runtimeComm = basename(runtime.path).slice(0, 15);
       store.setRuntime(runtime.path, runtime.invocation.root);
       launcher.#recover();
+      await launcher.#recoverImageMounts();
       launcher.#sweeper.start();
       return launcher;
     } catch (error) {
@@ -272,6 +274,27 @@ export class Launcher {
   get liveCount(): number {
     return this.#lifecycle.registry.size;
   }
+
+  /** Images unpacked once per digest under <stateDir>/images (src/image/). */
+  get images(): ImageCache {
+    return this.#lifecycle.images;
+  }
+
+  /**
+   * After a crash: half-made image unpacks go, and so does every overlay of a container that is not
+   * running any more (its delete or its record's recovery may never have come).
+   */
+  async #recoverImageMounts(): Promise<void> {
+    this.images.recover();
+    const containers = join(this.stateDir, 'containers');
+    const live = new Set(this.#lifecycle.registry.all().map((l) => l.id));
+    const dirs = existsSync(containers) ? readdirSync(containers).filter((id) => !live.has(id)).map((id) => join(containers, id)) : [];
+    if (dirs.length === 0) return;
+    await this.#lifecycle.pool.run('unmount', { mount: this.#lifecycle.mountHelper, dirs }, 'high').catch((error: unknown) => {
+      this.options.logger.warn({ err: error }, 'cannot unmount the overlays a killed launcher left');
+    });
+  }
+
 
   /** Records left by a launcher that died: adopt what still runs, mark the rest lost (§7). */
   #recover(): void {

@@ -6,15 +6,18 @@ import { closeSync, constants, existsSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureBusyboxBundle } from '../bundle/busybox.js';
 import { SalvoError, errorFromPlain } from '../errors.js';
+import { ImageCache } from '../image/cache.js';
+import { mountHelperFor } from '../image/mount.js';
 import { patienceFor, patiently } from '../io/exhaustion.js';
 import { INIT_EXEC_ID, processDir } from '../io/process-dir.js';
 import { Reaper, unknownExit } from '../reaper/reaper.js';
 import { killArgs } from '../runtime/argv.js';
 import type { Store } from '../store/store.js';
 import { now } from '../time.js';
-import type { Exit, ExecSpec, PlainError, StartSpec } from '../types.js';
+import type { Exit, ExecSpec, MountHelper, PlainError, StartSpec } from '../types.js';
 import type { CommandResult, RestorePlan, StartTask } from '../worker/protocol.js';
 import { ExitRegistry, deferredExit, type LiveProcess } from './exit-registry.js';
+import { imageRootfs, startFromImage } from './image-start.js';
 import type { NormalizedOptions } from './options.js';
 import { RuntimePool, type Priority } from './pool.js';
 import type { Proc } from './proc.js';
@@ -43,6 +46,8 @@ export class Lifecycle {
   readonly pool: RuntimePool;
   readonly registry: ExitRegistry;
   readonly reaper: Reaper;
+  /** Images unpacked once per digest under <stateDir>/images (src/image/). */
+  readonly images: ImageCache;
   readonly #options: NormalizedOptions;
   readonly stateDir: string;
   #runtime!: RuntimeSetup;
@@ -60,6 +65,7 @@ export class Lifecycle {
     this.#options = options;
     this.stateDir = options.stateDir;
     this.store = store;
+    this.images = new ImageCache(options.stateDir);
     this.pool = new RuntimePool(options.workers, options.tasksPerWorker, (error) => options.logger.error({ err: error }, 'a worker thread failed'));
     this.registry = new ExitRegistry(
       store,
@@ -77,6 +83,11 @@ export class Lifecycle {
 
   get runtime(): RuntimeSetup {
     return this.#runtime;
+  }
+
+  /** How workers mount and unmount images' overlays: where the runtime runs (crun's namespace or the host's). */
+  get mountHelper(): MountHelper {
+    return mountHelperFor(this.#runtime.invocation);
   }
 
   /** Drops launches still queued for a worker (close). */
@@ -97,8 +108,9 @@ export class Lifecycle {
   async start(spec: StartSpec, gate: SharedArrayBuffer | null): Promise<Proc> {
     this.#assertNotClosing();
     const queuedAt = now();
-    const start = normalizeStartSpec(spec);
+    let start = normalizeStartSpec(spec);
     if (start.signal?.aborted === true) throw new SalvoError('ERR_ABORTED', `start of ${start.id} was aborted`);
+    if (start.image !== null) start = startFromImage(start, await this.images.resolve(start.image.ref));
     const bundle = start.bundle ?? (await this.defaultBundle());
     const pendingDelete = this.deletes.get(start.id);
     if (pendingDelete !== undefined) await pendingDelete;
@@ -121,6 +133,7 @@ export class Lifecycle {
             stdio: start.stdio,
             gate,
             process: { kind: 'init', startMode: start.startMode, noPivot: start.noPivot, noNewKeyring: start.noNewKeyring, restore: restorePlan(start, bundle) },
+            image: imageRootfs(start, this.mountHelper),
           },
           explain: (error) => error,
         }),
@@ -158,6 +171,7 @@ export class Lifecycle {
         stdio: exec.stdio,
         gate: null,
         process: { kind: 'exec', initDir: processDir(this.stateDir, id, INIT_EXEC_ID) },
+        image: null,
       },
       // The init ended while the runtime ran: that, not the runtime's wording, is the reason.
       explain: (error) =>
@@ -278,7 +292,7 @@ export class Lifecycle {
     if (live.execId !== INIT_EXEC_ID || !this.#options.deleteAfterExit) return;
     const force = exit.signal !== null || exit.state === 'lost';
     const deletion = this.pool
-      .run('delete', { runtime: this.#runtime.invocation, id: live.id, force, logFile: join(live.dir, 'delete.log.json') }, 'low')
+      .run('delete', { runtime: this.#runtime.invocation, id: live.id, force, logFile: join(live.dir, 'delete.log.json'), unmount: this.mountHelper }, 'low')
       .then(
         (result) => {
           if (!result.ok) this.#options.logger.warn({ id: live.id, error: result.error }, 'runtime delete failed');

@@ -122,6 +122,7 @@ export interface NormalizedStart {
   signal: AbortSignal | null;
   batchId: string | null;
   checkpoint: NormalizedCheckpointRef | null;
+  image: { ref: string; entrypoint: string[] | null; readOnly: boolean } | null;
 }
 
 export const STDIO_MODES: readonly StdioMode[] = ['null', 'log', 'fifo'];
@@ -164,5 +165,22 @@ export function normalizeStartSpec(spec: StartSpec): NormalizedStart {
     signal: spec.signal ?? null,
     batchId: spec.batchId ?? null,
     checkpoint: spec.checkpoint === undefined ? null : normalizeCheckpointRef(spec.checkpoint),
+    image: normalizeImage(spec),
+  };
+}
+
+function normalizeImage(spec: StartSpec): NormalizedStart['image'] {
+  if (spec.image === undefined) {
+    if (spec.entrypoint !== undefined || spec.readOnly !== undefined) throw bad(spec.entrypoint !== undefined ? 'entrypoint' : 'readOnly', spec.entrypoint ?? spec.readOnly, 'used with image');
+    return null;
+  }
+  if (typeof spec.image !== 'string' || spec.image === '') throw bad('image', spec.image, 'an image reference (oci:DIR[:TAG])');
+  if (spec.bundle !== undefined) throw bad('bundle', spec.bundle, 'left out when an image is given');
+  if (spec.checkpoint !== undefined) throw bad('checkpoint', spec.checkpoint, 'left out when an image is given');
+  if (spec.readOnly !== undefined && typeof spec.readOnly !== 'boolean') throw bad('readOnly', spec.readOnly, 'a boolean');
+  return {
+    ref: spec.image,
+    entrypoint: spec.entrypoint === undefined ? null : stringArray('entrypoint', spec.entrypoint, true),
+    readOnly: spec.readOnly === true,
   };
 }

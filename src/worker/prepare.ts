@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { deriveProcess } from '../bundle/process-spec.js';
 import { checkRootfs, deriveConfig, loadBundleConfig, writeConfig, writeJsonFile } from '../bundle/spec.js';
 import { plainError } from '../errors.js';
+import { releaseImageRootfs, withImageRootfs } from '../image/rootfs.js';
 import { patienceFor, patiently, type Patience } from '../io/exhaustion.js';
 import { prepareProcessDir, processPaths } from '../io/process-dir.js';
 import { now } from '../time.js';
@@ -28,12 +29,14 @@ export async function prepareContainer(task: PrepareTask, makeDir = true, patien
     if (makeDir) await patiently('preparing the process directory', () => prepareProcessDir(task.dir, task.stdio), patience);
     let bundle = source;
     if (task.override !== null) {
-      const derived = deriveConfig(config, source, task.override);
+      let derived = deriveConfig(config, source, task.override);
+      if (task.image != null) derived = await withImageRootfs(derived, task.dir, task.image);
       await patiently('writing the derived config.json', () => writeConfig(task.dir, derived), patience);
       bundle = task.dir;
     }
     return { ok: true, bundle, prepareMs: now() - began };
   } catch (error) {
+    if (task.image != null) await releaseImageRootfs(task.dir, task.image.mount).catch(() => undefined);
     if (makeDir) removeQuietly(task.dir); // nothing half-made is left behind
     return { ok: false, error: plainProcessDirError(error), prepareMs: now() - began };
   }

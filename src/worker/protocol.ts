@@ -1,7 +1,7 @@
 // The worker protocol: every task the main thread sends to a worker and the plain result it gets
 // back, as one map from task kind to { task, result }, so that `pool.run('start', task)` is typed
 // end to end. Plain data only: it crosses a thread boundary by structured clone.
-import type { CriuOptions, LaunchTimings, PlainError, ProcessOverride, RuntimeInvocation, StartMode, StdioMode } from '../types.js';
+import type { CriuOptions, ImageRootfs, LaunchTimings, MountHelper, PlainError, ProcessOverride, RuntimeInvocation, StartMode, StdioMode } from '../types.js';
 
 /** Where a restore takes its images from (the worker reads salvo-checkpoint.json there). */
 export interface RestorePlan {
@@ -45,6 +45,8 @@ export interface StartTask {
   timeoutMs: number;
   queuedAt: number;
   process: InitProcess | ExecProcess;
+  /** An init from an image: its root filesystem (an overlay in the process directory), else null. */
+  image: ImageRootfs | null;
 }
 
 export type StartResult =
@@ -65,6 +67,7 @@ export interface PrepareTask {
   bundle: string | null;
   override: ProcessOverride | null;
   stdio: StdioMode;
+  image?: ImageRootfs | null;
 }
 
 export type PrepareResult =
@@ -96,6 +99,14 @@ export interface DeleteTask {
   id: string;
   force: boolean;
   logFile: string;
+  /** Unmount salvo's overlays in the log file's directory after the delete (an image's rootfs). */
+  unmount?: MountHelper;
+}
+
+/** Unmount salvo's overlays under these directories (gc, recovery). */
+export interface UnmountTask {
+  mount: MountHelper;
+  dirs: string[];
 }
 
 export type CommandResult =
@@ -114,6 +125,7 @@ export interface WorkerProtocol {
   command: { task: RuntimeCommandTask; result: CommandResult };
   delete: { task: DeleteTask; result: CommandResult };
   'exit-status': { task: ExitStatusTask; result: { failed: number } };
+  unmount: { task: UnmountTask; result: { unmounted: number } };
 }
 
 export type TaskKind = keyof WorkerProtocol;

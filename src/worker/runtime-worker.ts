@@ -4,7 +4,7 @@ import { patienceFor, patiently } from '../io/exhaustion.js';
 import { EXIT_STATUS_PATIENCE_MS, writeExitStatus } from '../io/process-dir.js';
 import { noteUnheardSpawnError } from '../runtime/invoke.js';
 import { checkpointContainer } from './checkpoint.js';
-import { deleteContainer, runCommand } from './command.js';
+import { deleteContainer, runCommand, unmountDirs } from './command.js';
 import { prepareContainer } from './prepare.js';
 import type { ExitStatusTask, ResultOf, TaskKind, TaskOf, WorkerMessage } from './protocol.js';
 import { startProcess } from './start.js';
@@ -37,6 +37,7 @@ const HANDLERS: { [K in TaskKind]: (task: TaskOf<K>) => Promise<ResultOf<K>> } =
   command: runCommand,
   delete: deleteContainer,
   'exit-status': writeExitStatuses,
+  unmount: unmountDirs,
 };
 
 export default function runTask<K extends TaskKind>(message: { kind: K; task: TaskOf<K> } & WorkerMessage): Promise<ResultOf<K>> {

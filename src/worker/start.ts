@@ -19,6 +19,7 @@ import { describeFailure, invokeRuntime, type InvokeResult } from '../runtime/in
 import { mentionsResourceExhaustion } from '../runtime/log.js';
 import { now } from '../time.js';
 import type { LaunchTimings, PlainError } from '../types.js';
+import { releaseImageRootfs } from '../image/rootfs.js';
 import { plainProcessDirError, prepareContainer, prepareExec } from './prepare.js';
 import type { PrepareResult, RestorePlan, StartResult, StartTask } from './protocol.js';
 
@@ -52,7 +53,10 @@ export async function startProcess(task: StartTask): Promise<StartResult> {
     spawnedAt = now();
     // Queued: from the start call to the spawn, except preparing (pool and gate waits).
     timings.queuedMs = Math.max(0, spawnedAt - task.queuedAt - timings.prepareMs);
-    return await spawnAndRead(task, prepared.bundle, stored, paths, patience, timings, spawnedAt, failed);
+    const result = await spawnAndRead(task, prepared.bundle, stored, paths, patience, timings, spawnedAt, failed);
+    // A failed start was force-deleted: its overlay goes with it.
+    if (!result.ok && task.image !== null) await releaseImageRootfs(task.dir, task.image.mount).catch(() => undefined);
+    return result;
   } finally {
     if (task.gate !== null) releaseSpawnSlot(task.gate);
   }
@@ -166,7 +170,7 @@ function isSpawnExhaustion(result: InvokeResult): boolean {
 /** An init's config is checked and derived; an exec's process.json is derived from the container's. */
 function prepare(task: StartTask, patience: Patience): Promise<PrepareResult> {
   if (task.process.kind === 'exec') return prepareExec(task, task.process.initDir, patience);
-  return prepareContainer({ dir: task.dir, bundle: task.bundle, override: task.override, stdio: task.stdio }, !task.prepared, patience);
+  return prepareContainer({ dir: task.dir, bundle: task.bundle, override: task.override, stdio: task.stdio, image: task.image }, !task.prepared, patience);
 }
 
 /**

@@ -62,7 +62,19 @@ describe('normalizeStartSpec', () => {
       signal: null,
       batchId: null,
       checkpoint: null,
+      image: null,
     });
+  });
+
+  it('takes an image with its entrypoint and readOnly, and refuses them with a bundle or without an image', () => {
+    assert.deepEqual(normalizeStartSpec(spec({ image: 'oci:/i:v1', entrypoint: ['/bin/echo'], readOnly: true })).image, {
+      ref: 'oci:/i:v1',
+      entrypoint: ['/bin/echo'],
+      readOnly: true,
+    });
+    refused(() => normalizeStartSpec(spec({ image: 'oci:/i', bundle: '/b' })), 'ERR_INVALID_SPEC', 'bundle');
+    refused(() => normalizeStartSpec(spec({ entrypoint: ['/bin/echo'] })), 'ERR_INVALID_SPEC', 'entrypoint');
+    refused(() => normalizeStartSpec(spec({ image: '' })), 'ERR_INVALID_SPEC', 'image');
   });
 
   it('refuses a bad container id with ERR_INVALID_ID', () => {

@@ -22,6 +22,9 @@ interface RunOptions {
   cwd?: string;
   exitCodeFile?: string;
   tty?: boolean;
+  image?: string;
+  entrypoint?: string;
+  readOnly?: boolean;
 }
 
 export function runCommand(globals: () => GlobalOptions): Command {
@@ -35,8 +38,11 @@ export function runCommand(globals: () => GlobalOptions): Command {
         'Exit status: the container\'s; 124 when --timeout stopped it; 125 when it did not start ' +
         "(the runtime's error is printed); 2 for bad usage.",
     )
-    .argument('<command...>', 'the command to run in the container (put it after --)')
+    .argument('[command...]', "the command to run in the container (put it after --); with --image, replaces the image's Cmd")
     .option('--bundle <dir>', 'OCI bundle directory (holds config.json)')
+    .option('--image <ref>', 'run from an image: oci:DIR[:TAG] or docker-archive:FILE[:REF] (docs/images.md)')
+    .option('--entrypoint <path>', "with --image: replaces the image's Entrypoint (and drops its Cmd)")
+    .option('--read-only', 'with --image: no overlay, the image read-only with a tmpfs on /tmp')
     .option('--rootfs <dir>', 'root filesystem directory: salvo writes a bundle for it')
     .option('--id <id>', 'container id (default: run-<random>)')
     .option('--timeout <duration>', 'stop the container after this long (30, 90s, 5m…)')
@@ -51,7 +57,8 @@ export function runCommand(globals: () => GlobalOptions): Command {
         "  $ salvo run -- /bin/sh -c 'echo hi; exit 7'      # prints hi, exits 7\n" +
         '  $ salvo run --timeout 5s --env MODE=ci -- /bin/sh -c \'echo $MODE\'\n' +
         '  $ salvo run --exit-code-file /tmp/code -- /bin/false; cat /tmp/code\n' +
-        '  $ salvo run -t -- /bin/sh                             # an interactive shell',
+        '  $ salvo run -t -- /bin/sh                             # an interactive shell\n' +
+        '  $ salvo run --image oci:./alpine:3.20 -- cat /etc/os-release',
     )
     .action(async (command: string[], options: RunOptions) => {
       process.exitCode = await run(command, options, globals());
@@ -59,7 +66,9 @@ export function runCommand(globals: () => GlobalOptions): Command {
 }
 
 async function run(command: string[], options: RunOptions, globals: GlobalOptions): Promise<number> {
-  if (options.bundle !== undefined && options.rootfs !== undefined) throw new UsageError('use --bundle or --rootfs, not both');
+  if ([options.bundle, options.rootfs, options.image].filter((o) => o !== undefined).length > 1) throw new UsageError('use one of --bundle, --rootfs and --image');
+  if (options.image === undefined && (options.entrypoint !== undefined || options.readOnly === true)) throw new UsageError('--entrypoint and --read-only go with --image');
+  if (options.image === undefined && command.length === 0) throw new UsageError('give the command to run after --');
   if (options.bundle !== undefined && !existsSync(options.bundle)) throw new UsageError(`bundle ${options.bundle} does not exist`);
   checkEnvEntries(options.env);
   const timeoutMs = options.timeout === undefined ? 0 : parseDuration(options.timeout, '--timeout');
@@ -84,7 +93,10 @@ async function run(command: string[], options: RunOptions, globals: GlobalOption
         proc = await launcher.start({
           id,
           bundle,
-          args: command,
+          ...(options.image === undefined
+            ? {}
+            : { image: options.image, readOnly: options.readOnly === true, ...(options.entrypoint === undefined ? {} : { entrypoint: [options.entrypoint] }) }),
+          args: options.image !== undefined && command.length === 0 ? undefined : command,
           env: options.env.length > 0 ? options.env : undefined,
           cwd: options.cwd,
           terminal: options.tty === true ? true : undefined,
