@@ -2,8 +2,9 @@
   "targets": [
     {
       "target_name": "salvo",
-      "sources": ["native/salvo.c"],
+      "sources": ["native/salvo.c", "native/spawn.c"],
       "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "ldflags": ["-Wl,-z,now"],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"]
     },
     {

@@ -51,9 +51,11 @@ export async function setupRuntime(options: NormalizedOptions, pool: RuntimePool
       'crun runs in a private mount namespace: this hybrid cgroup host has cgroup2 controllers crun 1.8 refuses',
     );
   }
-  // Every runtime command dies with the launcher, and enters crun's namespace when there is one.
+  // Every runtime command dies with the launcher, and enters crun's namespace when there is one:
+  // through the addon's spawner on the hot path (spawner 'native'), else through salvo-exec.
   invocation.file = execHelper;
   invocation.prefix = execHelperArgs(path, namespace?.mountNamespace ?? null);
+  invocation.native = options.spawner === 'native' ? { path, mountNamespace: namespace?.mountNamespace ?? null } : null;
   return { invocation, path, flavour, version: probe.stdout.split('\n')[0] ?? '', namespace };
 }
 
