@@ -36,6 +36,7 @@ import type {
 } from '../types.js';
 import { runBatch } from './batch.js';
 import { checkpointContainer } from './checkpoint.js';
+import { DeleteBatcher } from './delete-batch.js';
 import { assertLive, execInContainer } from './exec.js';
 import { ExitRegistry, deferredExit, type LiveProcess } from './exit-registry.js';
 import { normalizeOptions, type NormalizedOptions } from './options.js';
@@ -99,6 +100,8 @@ export class Launcher {
   readonly #sweeper: OrphanSweeper;
   readonly #pool: RuntimePool;
   #runtime!: RuntimeSetup;
+  /** The delete after an exit, batched where the runtime allows it (set once the runtime is known). */
+  #deleteBatcher!: DeleteBatcher;
   /** The runtime binary's name as /proc shows it (comm: at most 15 characters). */
   #runtimeComm = '';
   #defaultBundle: Promise<string> | null = null;
@@ -153,6 +156,8 @@ export class Launcher {
       launcher = new Launcher(normalized, lock, store);
       launcher.#runtime = await setupRuntime(normalized, launcher.#pool);
       launcher.#runtimeComm = basename(launcher.#runtime.path).slice(0, 15);
+      const { runtimeSetup, pool } = { runtimeSetup: launcher.#runtime, pool: launcher.#pool };
+      launcher.#deleteBatcher = new DeleteBatcher((task, priority) => pool.run(task, priority), () => runtimeSetup.invocation, runtimeSetup.flavour === 'crun', normalized.logger);
       store.setRuntime(launcher.#runtime.path, launcher.#runtime.invocation.root);
       launcher.#recover();
       launcher.#sweeper.start();
@@ -370,23 +375,10 @@ export class Launcher {
   /** DESIGN §3 step 6: the runtime forgets the container; the record stays as history. */
   #afterExit(live: LiveProcess, exit: Exit): void {
     if (live.execId !== INIT_EXEC_ID || !this.options.deleteAfterExit) return;
-    const deletion = this.#pool
-      .run<CommandResult>(
-        {
-          kind: 'delete',
-          runtime: this.#runtime.invocation,
-          id: live.id,
-          force: exit.signal !== null || exit.state === 'lost',
-          logFile: join(live.dir, 'delete.log.json'),
-        },
-        'low',
-      )
-      .then(
-        (result) => {
-          if (!result.ok) this.options.logger.warn({ id: live.id, error: result.error }, 'runtime delete failed');
-        },
-        (error: unknown) => this.options.logger.warn({ err: error, id: live.id }, 'runtime delete failed'),
-      );
+    const force = exit.signal !== null || exit.state === 'lost';
+    const deletion = this.#deleteBatcher.delete(live.id, force, join(live.dir, 'delete.log.json')).then((result) => {
+      if (!result.ok) this.options.logger.warn({ id: live.id, error: result.error }, 'runtime delete failed');
+    });
     this.#noteDelete(live.id, deletion);
   }
 
