@@ -8,6 +8,12 @@
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"]
     },
     {
+      "target_name": "salvo-bench-driver",
+      "type": "executable",
+      "sources": ["native/bench-driver.c"],
+      "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra"]
+    },
+    {
       "target_name": "salvo-exec",
       "type": "executable",
       "sources": ["native/salvo-exec.c"],
