@@ -14,6 +14,12 @@
       "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra"]
     },
     {
+      "target_name": "salvo-burst-reaper",
+      "type": "executable",
+      "sources": ["native/burst-reaper.c"],
+      "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra"]
+    },
+    {
       "target_name": "salvo-exec",
       "type": "executable",
       "sources": ["native/salvo-exec.c"],
