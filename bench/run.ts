@@ -1,12 +1,14 @@
 // `npm run bench`: micro benchmarks, the salvo-vs-bare-runtime macro run, a 1,000-exit burst and a
 // 2,000-live-container memory run; writes bench/RESULTS.md with the machine, versions, the targets
 // and the measured values side by side. Sizes: SALVO_BENCH_COUNT (200), SALVO_BENCH_BURST (1000),
-// SALVO_BENCH_LIVE (2000), SALVO_BENCH_RUNTIMES (runc,crun); state under SALVO_STATE_DIR or /run/salvo.
+// SALVO_BENCH_LIVE (2000), SALVO_BENCH_E2E (150), SALVO_BENCH_RUNTIMES (runc,crun); state under
+// SALVO_STATE_DIR or /run/salvo.
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { formatE2eText, runE2e, type E2eRow } from '../src/bench/e2e.js';
 import { runBench, type BenchReport } from '../src/bench/macro.js';
 import { formatBenchMarkdown } from '../src/bench/report-markdown.js';
 import { defaultStateDir } from '../src/launcher/state-dir.js';
@@ -20,6 +22,7 @@ const env = process.env;
 const count = Number(env.SALVO_BENCH_COUNT ?? 200);
 const burstCount = Number(env.SALVO_BENCH_BURST ?? 1000);
 const liveCount = Number(env.SALVO_BENCH_LIVE ?? 2000);
+const e2eCount = Number(env.SALVO_BENCH_E2E ?? 150);
 const runtimes = (env.SALVO_BENCH_RUNTIMES ?? 'runc,crun').split(',');
 const stateDir = join(defaultStateDir(), 'bench-results');
 const results = fileURLToPath(new URL('../../bench/RESULTS.md', import.meta.url));
@@ -31,14 +34,20 @@ interface Measured {
   macro: BenchReport;
   burst: BurstResult;
   live: LiveResult;
+  /** `salvo bench --e2e`'s rows (absent in results of older runs). */
+  e2e?: E2eRow[];
 }
 
 // `npm run bench -- --render` rewrites RESULTS.md from the last run's numbers (bench/results.json).
+// `npm run bench -- --again burst,e2e` measures those parts anew into the last run's numbers.
+const again = process.argv.indexOf('--again');
 const measured: Measured = process.argv.includes('--render')
   ? (JSON.parse(readFileSync(raw, 'utf8')) as Measured)
-  : await measure();
+  : again > 0
+    ? await measureAgain(JSON.parse(readFileSync(raw, 'utf8')) as Measured, (process.argv[again + 1] ?? '').split(','))
+    : await measure();
 writeFileSync(raw, `${JSON.stringify(measured, null, 2)}\n`);
-writeFileSync(results, resultsMarkdown(measured.macro, measured.micro, measured.burst, measured.live));
+writeFileSync(results, resultsMarkdown(measured.macro, measured.micro, measured.burst, measured.live, measured.e2e ?? []));
 log(`wrote ${results}`);
 
 async function measure(): Promise<Measured> {
@@ -52,15 +61,34 @@ async function measure(): Promise<Measured> {
   const liveMain = fileURLToPath(new URL('./live-main.js', import.meta.url));
   const args = ['--expose-gc', liveMain, runtimes[0] ?? 'runc', String(liveCount), join(stateDir, 'live')];
   const live = JSON.parse((await run(process.execPath, args, { maxBuffer: 1 << 20 })).stdout) as LiveResult;
-  return { micro, macro, burst, live };
+  log(`e2e: ${e2eCount} jobs started, recorded and deleted vs xargs -P 4 run (${runtimes.join(', ')})`);
+  const e2e = await runE2e({ runtimes, count: e2eCount, concurrency: 4, rounds: 2, stateDir });
+  return { micro, macro, burst, live, e2e };
+}
+
+async function measureAgain(last: Measured, parts: string[]): Promise<Measured> {
+  const next = { ...last };
+  if (parts.includes('burst')) {
+    log(`burst: ${burstCount} exits at once (${runtimes[0]}), and the C reaper`);
+    next.burst = await runBurst(runtimes[0] ?? 'runc', burstCount, join(stateDir, 'burst'));
+  }
+  if (parts.includes('e2e')) {
+    log(`e2e: ${e2eCount} jobs (${runtimes.join(', ')})`);
+    next.e2e = await runE2e({ runtimes, count: e2eCount, concurrency: 4, rounds: 2, stateDir });
+  }
+  return next;
 }
 
 function f(v: number, digits = 2): string {
   return v.toFixed(digits);
 }
 
-function targets(report: BenchReport, b: BurstResult, l: LiveResult): string {
+function targets(report: BenchReport, b: BurstResult, l: LiveResult, e2e: readonly E2eRow[]): string {
   const rows: string[] = [];
+  for (const r of e2e) {
+    const want = r.runtime.includes('crun') ? 0.8 : 0.7;
+    rows.push(`| end to end ≥ ${want} × \`xargs -P ${r.concurrency} ${r.runtime} run\`, ${r.count} jobs | ${f(r.salvoJobsPerSec, 1)} vs ${f(r.bareJobsPerSec, 1)} jobs/s: ${f(r.ratio, 3)} | ${r.ratio >= want ? 'met' : 'missed'} |`);
+  }
   for (const r of report.rows) {
     const ratio = r.throughputRatio ?? 0;
     rows.push(`| throughput ≥ 0.97 × the C driver, ${r.runtime} K=${r.concurrency} | ${f(ratio, 3)} | ${ratio >= 0.97 ? 'met' : `missed by ${f((0.97 - ratio) * 100, 1)} points`} |`);
@@ -128,7 +156,7 @@ function bounds(report: BenchReport, b: BurstResult, l: LiveResult): string {
   return lines.join('\n');
 }
 
-function resultsMarkdown(report: BenchReport, microResults: MicroResult[], b: BurstResult, l: LiveResult): string {
+function resultsMarkdown(report: BenchReport, microResults: MicroResult[], b: BurstResult, l: LiveResult, e2e: readonly E2eRow[]): string {
   const m = report.machine;
   return `# salvo benchmark results
 
@@ -140,11 +168,16 @@ Written by \`npm run bench\` (bench/run.ts) on ${report.date}.
 
 ## Targets
 
-${targets(report, b, l)}
+${targets(report, b, l, e2e)}
 ${bounds(report, b, l)}
 ## Macro: salvo vs the bare runtime
 
 ${formatBenchMarkdown(report)}
+## End to end: short jobs through salvo vs \`xargs -P K runtime run\`
+
+\`\`\`
+${formatE2eText(e2e)}\`\`\`
+
 ## Burst: ${b.exits} exits released at once (${b.runtime})
 
 | exits recorded | release → all recorded | reap noticed → committed p50 / p99 / max | event-loop delay p50 / p99 / max | passes (largest) | waitid / handler µs per exit |
