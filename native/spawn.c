@@ -132,6 +132,10 @@ typedef struct {
 static void on_child_poll_closed(uv_handle_t *handle) {
   child_t *c = handle->data;
   c->handle_closed = 1;
+  if (c->pidfd >= 0) {  // the loop closed us before the exit (a worker that ends): no fd leaks
+    close(c->pidfd);
+    c->pidfd = -1;
+  }
   if (c->finalized) free(c);
 }
 
@@ -151,6 +155,16 @@ static void child_release(child_t *c) {
   c->resource = NULL;
   c->async_context = NULL;
   uv_close((uv_handle_t *)&c->poll, on_child_poll_closed);
+}
+
+// The thread's environment is ending (a worker terminated) before the child's exit came: close the
+// poll handle (or the loop could not close) and the pidfd. The child dies by its parent-death signal.
+static void child_cleanup(void *arg) {
+  child_t *c = arg;
+  if (c->pidfd < 0) return;
+  close(c->pidfd);
+  c->pidfd = -1;
+  child_release(c);
 }
 
 // The pidfd is readable: the child has exited. Reap it by its pidfd, then call onExit(kind, value).
@@ -177,6 +191,7 @@ static void on_child_readable(uv_poll_t *handle, int status, int events) {
   close(c->pidfd);
   c->pidfd = -1;
   napi_env env = c->env;
+  napi_remove_env_cleanup_hook(env, child_cleanup, c);
   napi_handle_scope scope;
   napi_open_handle_scope(env, &scope);
   napi_value callback, resource, result, argv[2];
@@ -344,6 +359,7 @@ napi_value native_spawn(napi_env env, napi_callback_info info) {
   napi_create_string_utf8(env, "salvo:spawn", NAPI_AUTO_LENGTH, &name);
   napi_async_init(env, external, name, &c->async_context);
   uv_poll_start(&c->poll, UV_READABLE, on_child_readable);
+  napi_add_env_cleanup_hook(env, child_cleanup, c);
   napi_create_array_with_length(env, 2, &result);
   napi_create_int32(env, pid, &pid_value);
   napi_set_element(env, result, 0, pid_value);

@@ -11,6 +11,7 @@ import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { execa } from 'execa';
+import { native } from '../../src/native.js';
 import { OrphanSweeper } from '../../src/reaper/orphans.js';
 import { spawnNativeOnce } from '../../src/runtime/native-spawn.js';
 import { describeFailure, invokeRuntime } from '../../src/runtime/invoke.js';
@@ -101,6 +102,21 @@ describe('the native spawner', () => {
     assert.ok(isRunning(hung));
     launcher.kill('SIGKILL');
     await waitFor('the hung child to die with its parent', () => !isRunning(hung), 10_000);
+  });
+
+  it('lets a worker be terminated while its child hangs: the process lives on, the child dies with the thread', async () => {
+    const pidFile = join(dir, 'terminated.pid');
+    const worker = new Worker(
+      `const { workerData } = require('node:worker_threads');
+       import(workerData.url).then(({ spawnNativeOnce }) =>
+         spawnNativeOnce('/bin/sh', ['-c', 'echo $$ > ' + workerData.pidFile + '; exec sleep 3600'], {}, { stdin: -1, stdout: 1, stderr: 2 }, null, 0));`,
+      { eval: true, workerData: { url: NATIVE_SPAWN_URL, pidFile } },
+    );
+    await waitFor('the hung child to write its pid', () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'), 20_000);
+    const hung = Number(readFileSync(pidFile, 'utf8'));
+    await worker.terminate();
+    await waitFor('the child to die with its thread', () => !isRunning(hung), 10_000);
+    native().waitPid(hung); // its zombie came back to another thread of ours: nobody else reaps it here
   });
 
   it("is never reaped by the main thread's orphan sweep while its worker has not waited for it yet", async () => {
