@@ -156,8 +156,9 @@ export class Launcher {
       launcher = new Launcher(normalized, lock, store);
       launcher.#runtime = await setupRuntime(normalized, launcher.#pool);
       launcher.#runtimeComm = basename(launcher.#runtime.path).slice(0, 15);
-      const { runtimeSetup, pool } = { runtimeSetup: launcher.#runtime, pool: launcher.#pool };
-      launcher.#deleteBatcher = new DeleteBatcher((task, priority) => pool.run(task, priority), () => runtimeSetup.invocation, runtimeSetup.flavour === 'crun', normalized.logger);
+      const setup = launcher.#runtime;
+      const pool = launcher.#pool;
+      launcher.#deleteBatcher = new DeleteBatcher((task, priority) => pool.run(task, priority), () => setup.invocation, setup.flavour === 'crun', normalized.logger);
       store.setRuntime(launcher.#runtime.path, launcher.#runtime.invocation.root);
       launcher.#recover();
       launcher.#sweeper.start();
