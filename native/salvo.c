@@ -1,5 +1,5 @@
 // salvo's native addon: the Linux calls Node has no API for (prctl, pidfd, epoll, wait4 by pid,
-// mkfifo, flock, SCM_RIGHTS, TIOCSWINSZ). Context-aware: workers load it too, for mkfifo.
+// mkfifo, flock, SCM_RIGHTS, TIOCSWINSZ) and the vfork spawner (spawn.c). Context-aware: workers load it too, for mkfifo.
 #include <errno.h>
 #include <fcntl.h>
 #include <node_api.h>
@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <uv.h>
+#include "addon.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -47,8 +48,8 @@
     }                                                                                    \
   } while (0)
 
-// Throws an Error shaped like Node's own system errors: code, errno (negative), syscall.
-static napi_value throw_errno(napi_env env, int err, const char *syscall_name) {
+// An Error shaped like Node's own system errors: code, errno (negative), syscall.
+napi_value make_errno_error(napi_env env, int err, const char *syscall_name) {
   const char *name = strerrorname_np(err);
   if (name == NULL) name = "EUNKNOWN";
   char message[256];
@@ -61,11 +62,15 @@ static napi_value throw_errno(napi_env env, int err, const char *syscall_name) {
   napi_create_string_utf8(env, syscall_name, NAPI_AUTO_LENGTH, &syscall_value);
   napi_set_named_property(env, error, "errno", errno_value);
   napi_set_named_property(env, error, "syscall", syscall_value);
-  napi_throw(env, error);
+  return error;
+}
+
+napi_value throw_errno(napi_env env, int err, const char *syscall_name) {
+  napi_throw(env, make_errno_error(env, err, syscall_name));
   return NULL;
 }
 
-static int get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
+int get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
   size_t argc = want;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < want) {
     napi_throw_type_error(env, "ERR_INVALID_ARG", "salvo addon: missing argument");
@@ -74,7 +79,7 @@ static int get_args(napi_env env, napi_callback_info info, size_t want, napi_val
   return 1;
 }
 
-static int get_int(napi_env env, napi_value value, int32_t *out) {
+int get_int(napi_env env, napi_value value, int32_t *out) {
   if (napi_get_value_int32(env, value, out) != napi_ok) {
     napi_throw_type_error(env, "ERR_INVALID_ARG", "salvo addon: expected an integer");
     return 0;
@@ -562,5 +567,7 @@ NAPI_MODULE_INIT() {
   EXPORT("watcherClose", watcher_close);
   EXPORT("mountOverlay", mount_overlay);
   EXPORT("unmountDetach", unmount_detach);
+  EXPORT("spawn", native_spawn);
+  EXPORT("spawnSignal", native_spawn_signal);
   return exports;
 }

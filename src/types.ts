@@ -40,6 +40,12 @@ export interface LauncherOptions {
   crunHybridWorkaround?: 'auto' | 'off';
   /** `runtime delete` each container once its exit is recorded. Default true. */
   deleteAfterExit?: boolean;
+  /**
+   * How a worker spawns the runtime for starts, execs and deletes: 'native' (the addon's vfork
+   * spawner: no fork of the launcher, DESIGN §5) or 'execa' (child_process, through salvo-exec).
+   * Other commands always use execa. Default 'native'.
+   */
+  spawner?: 'native' | 'execa';
   logger?: Logger;
 }
 
@@ -233,6 +239,11 @@ export interface RuntimeInvocation {
   prefix: string[];
   root: string;
   extraGlobalArgs: string[];
+  /**
+   * Set when hot-path commands are spawned by the addon (spawner 'native'): the runtime binary and
+   * the mount namespace to enter; `file` and `prefix` (salvo-exec) still serve every other command.
+   */
+  native?: { path: string; mountNamespace: string | null } | null;
 }
 
 export interface ProcessOverride {

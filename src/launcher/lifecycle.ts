@@ -16,6 +16,7 @@ import type { Store } from '../store/store.js';
 import { now } from '../time.js';
 import type { Exit, ExecSpec, MountHelper, PlainError, StartSpec } from '../types.js';
 import type { CommandResult, RestorePlan, StartTask } from '../worker/protocol.js';
+import { DeleteBatcher } from './delete-batch.js';
 import { ExitRegistry, deferredExit, type LiveProcess } from './exit-registry.js';
 import { imageRootfs, startFromImage } from './image-start.js';
 import type { NormalizedOptions } from './options.js';
@@ -51,6 +52,8 @@ export class Lifecycle {
   readonly #options: NormalizedOptions;
   readonly stateDir: string;
   #runtime!: RuntimeSetup;
+  /** The delete after an exit, batched where the runtime allows it (set with the runtime). */
+  #deleteBatcher!: DeleteBatcher;
   #defaultBundle: Promise<string> | null = null;
   /** Launches under way: close settles them first. */
   readonly inflight = new Set<Promise<unknown>>();
@@ -79,6 +82,7 @@ export class Lifecycle {
   /** How every runtime command is invoked; set once at open, before any launch. */
   set runtime(setup: RuntimeSetup) {
     this.#runtime = setup;
+    this.#deleteBatcher = new DeleteBatcher(this.pool, () => setup.invocation, () => this.mountHelper, setup.flavour === 'crun', this.#options.logger);
   }
 
   get runtime(): RuntimeSetup {
@@ -291,14 +295,9 @@ export class Lifecycle {
   #afterExit(live: LiveProcess, exit: Exit): void {
     if (live.execId !== INIT_EXEC_ID || !this.#options.deleteAfterExit) return;
     const force = exit.signal !== null || exit.state === 'lost';
-    const deletion = this.pool
-      .run('delete', { runtime: this.#runtime.invocation, id: live.id, force, logFile: join(live.dir, 'delete.log.json'), unmount: this.mountHelper }, 'low')
-      .then(
-        (result) => {
-          if (!result.ok) this.#options.logger.warn({ id: live.id, error: result.error }, 'runtime delete failed');
-        },
-        (error: unknown) => this.#options.logger.warn({ err: error, id: live.id }, 'runtime delete failed'),
-      );
+    const deletion = this.#deleteBatcher.delete(live.id, force, join(live.dir, 'delete.log.json')).then((result) => {
+      if (!result.ok) this.#options.logger.warn({ id: live.id, error: result.error }, 'runtime delete failed');
+    });
     this.noteDelete(live.id, deletion);
   }
 

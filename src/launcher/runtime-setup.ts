@@ -44,6 +44,9 @@ export async function setupRuntime(options: NormalizedOptions, pool: RuntimePool
     );
   }
   const invocation = runtimeInvocationFor(path, root, namespace?.mountNamespace ?? null, options.runtimeArgs);
+  // Every runtime command dies with the launcher, and enters crun's namespace when there is one:
+  // through the addon's spawner on the hot path (spawner 'native'), else through salvo-exec.
+  invocation.native = options.spawner === 'native' ? { path, mountNamespace: namespace?.mountNamespace ?? null } : null;
   return { invocation, path, flavour, version: probe.stdout.split('\n')[0] ?? '', namespace };
 }
 

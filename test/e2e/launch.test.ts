@@ -243,6 +243,58 @@ describe('queued starts', () => {
   });
 });
 
+// The execa spawner (child_process through salvo-exec) is the fallback: the key launch paths once more on it.
+for (const runtime of RUNTIMES) {
+  describe(`launch core with ${runtime} on the execa spawner`, { timeout: 600_000 }, () => {
+    let launcher: Launcher;
+
+    before(async () => {
+      launcher = await openLauncher(runtime, { workers: 2, tasksPerWorker: 4, spawner: 'execa' });
+    });
+
+    after(async () => {
+      await launcher.close();
+      await sleep(200);
+      assert.deepEqual(zombieChildren(), []);
+    });
+
+    it('records each exit code once for 40 concurrent starts, run or create-start, and deletes them all', async () => {
+      const procs = await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          launcher.start({ id: `lx-many-${i}`, args: ['/bin/sh', '-c', `exit ${i}`], batchId: 'lx', startMode: i % 4 === 0 ? 'create-start' : 'run' }),
+        ),
+      );
+      const exits = await Promise.all(procs.map((p) => p.exited));
+      assert.deepEqual(exits.map((e) => e.exitCode), Array.from({ length: 40 }, (_, i) => i));
+      assert.equal(launcher.list({ batchId: 'lx' }).length, 40);
+      // `runc list` fails when a container's directory goes while it lists: that is a delete under way.
+      const left = (): string[] => {
+        try {
+          return runtimeContainers(launcher).filter((id) => id.startsWith('lx-many-'));
+        } catch {
+          return ['(a delete was under way)'];
+        }
+      };
+      for (let i = 0; i < 100 && left().length > 0; i++) await sleep(100);
+      assert.deepEqual(left(), []);
+    });
+
+    it('records a kill as its signal and 128 + signo', async () => {
+      const proc = await launcher.start({ id: 'lx-killed', args: ['/bin/sleep', '60'] });
+      await launcher.kill('lx-killed', 'SIGKILL');
+      assert.deepEqual([(await proc.exited).signal, (await proc.exited).exitCode], ['SIGKILL', 137]);
+    });
+
+    it("rejects a command that does not exist with ERR_RUNTIME_FAILED and the runtime's text", async () => {
+      await assert.rejects(launcher.start({ id: 'lx-no-such-command', args: ['/no/such/command'] }), (error: SalvoError) => {
+        assert.equal(error.code, 'ERR_RUNTIME_FAILED');
+        assert.match(error.message, /\/no\/such\/command/);
+        return true;
+      });
+    });
+  });
+}
+
 describe('launcher options', () => {
   it('names the option and the value it refuses', async () => {
     await assert.rejects(Launcher.open({ workers: 0 } as never), /option workers must be an integer from 1 to 64, got 0/);

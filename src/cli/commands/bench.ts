@@ -2,6 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { formatImageBench, runImageBench } from '../../bench/image-bench.js';
+import { formatE2eText, runE2e } from '../../bench/e2e.js';
 import { runBench } from '../../bench/macro.js';
 import { formatBenchHtml } from '../../bench/report-html.js';
 import { formatBenchMarkdown } from '../../bench/report-markdown.js';
@@ -21,6 +22,7 @@ interface BenchCliOptions {
   json?: string;
   markdown?: string;
   html?: string;
+  e2e?: boolean;
   progress: boolean;
 }
 
@@ -45,6 +47,7 @@ export function benchCommand(globals: () => GlobalOptions, runtimeGiven: () => b
     .option('--json <file>', "write the report as JSON ('-' for stdout)")
     .option('--markdown <file>', 'write a Markdown table (e.g. $GITHUB_STEP_SUMMARY)')
     .option('--html <file>', 'write a self-contained HTML page with SVG charts')
+    .option('--e2e', 'instead: --count short jobs started, recorded and deleted through salvo vs `xargs -P K <runtime> run` (K: the first --concurrency)')
     .option('--no-progress', 'no progress bar')
     .addHelpText(
       'after',
@@ -52,7 +55,8 @@ export function benchCommand(globals: () => GlobalOptions, runtimeGiven: () => b
         '  $ salvo bench --count 50\n' +
         '  $ salvo bench --runtime runc,crun --count 200 --concurrency 1,4 --json -\n' +
         '  $ salvo bench --concurrency 1,2,4,8 --markdown summary.md --html bench.html\n' +
-        '  $ salvo bench --runtime crun --image oci:./alpine:3.20 --count 100 --concurrency 4',
+        '  $ salvo bench --runtime crun --image oci:./alpine:3.20 --count 100 --concurrency 4\n' +
+        '  $ salvo bench --e2e --count 150 --concurrency 4',
     )
     .action(async (options: BenchCliOptions) => {
       const g = globals();
@@ -76,6 +80,15 @@ export function benchCommand(globals: () => GlobalOptions, runtimeGiven: () => b
         else process.stdout.write(formatImageBench(report));
         if (options.json !== undefined && options.json !== '-') writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
         process.exitCode = report.fromImage.failures + report.fromBundle.failures > 0 ? 1 : 0;
+        context.log.flush();
+        return;
+      }
+      if (options.e2e === true) {
+        const rows = await runE2e({ runtimes, count, concurrency: concurrencies[0] ?? 4, rounds: Math.min(rounds, 2), stateDir: context.stateDir });
+        if (options.json === '-') process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+        else process.stdout.write(formatE2eText(rows));
+        if (options.json !== undefined && options.json !== '-') writeFileSync(options.json, `${JSON.stringify(rows, null, 2)}\n`);
+        process.exitCode = rows.some((r) => r.salvoFailures > 0) ? 1 : 0;
         context.log.flush();
         return;
       }
