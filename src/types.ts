@@ -238,6 +238,12 @@ export interface ProcessOverride {
   user?: ProcessUser;
 }
 
+/** What salvo sets on every container it starts unless the bundle sets it itself (DESIGN §13). */
+export interface ContainerIsolation {
+  /** linux.cgroupsPath for a bundle that names none; null leaves the runtime's default. */
+  cgroupsPath: string | null;
+}
+
 /** Where a restore takes its images from (the worker reads salvo-checkpoint.json there). */
 export interface RestorePlan {
   imagePath: string;
@@ -251,6 +257,7 @@ export interface StartTask {
   dir: string;
   bundle: string;
   override: ProcessOverride | null;
+  isolation: ContainerIsolation | null;
   stdio: StdioMode;
   /** True when a prepare task already ran: `bundle` is then the effective one. */
   prepared: boolean;
@@ -304,6 +311,7 @@ export interface PrepareTask {
   /** null: only the process directory (the main thread then opens fifos or a console socket in it). */
   bundle: string | null;
   override: ProcessOverride | null;
+  isolation: ContainerIsolation | null;
   stdio: StdioMode;
 }
 

@@ -6,7 +6,7 @@
 import { existsSync, rmSync, rmdirSync, statfsSync, truncateSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { checkRootfs, deriveConfig, loadBundleConfig, writeConfig } from '../src/bundle/spec.js';
+import { checkRootfs, deriveConfig, loadBundleConfig, needsIsolation, writeConfig } from '../src/bundle/spec.js';
 import { SalvoError, isErrorCode } from '../src/errors.js';
 import { patienceFor, patiently, readTextPatiently, waitBeforeRetry, type Patience } from '../src/io/exhaustion.js';
 import { closeFds, openRuntimeStdio, prepareProcessDir, processPaths, type ProcessPaths } from '../src/io/process-dir.js';
@@ -37,8 +37,9 @@ export async function prepareContainer(task: PrepareTask, makeDir = true, patien
     const config = await patiently('reading the bundle', () => checkedConfig(source), patience);
     if (makeDir) await patiently('preparing the process directory', () => prepareProcessDir(task.dir, task.stdio), patience);
     let bundle = source;
-    if (task.override !== null) {
-      const derived = deriveConfig(config, source, task.override);
+    // A bundle without its own cgroupsPath needs a derived config too (its container's cgroup).
+    if (task.override !== null || needsIsolation(config, task.isolation)) {
+      const derived = deriveConfig(config, source, task.override ?? {}, task.isolation);
       await patiently('writing the derived config.json', () => writeConfig(task.dir, derived), patience);
       bundle = task.dir;
     }
@@ -62,7 +63,7 @@ export async function startContainer(task: StartTask): Promise<StartResult> {
   };
 
   const prepared = await prepareContainer(
-    { kind: 'prepare', dir: task.dir, bundle: task.bundle, override: task.override, stdio: task.stdio },
+    { kind: 'prepare', dir: task.dir, bundle: task.bundle, override: task.override, isolation: task.isolation, stdio: task.stdio },
     !task.prepared,
     patience,
   );

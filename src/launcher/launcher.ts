@@ -5,6 +5,7 @@ import { basename, join } from 'node:path';
 import type { Socket } from 'node:net';
 import { ensureBusyboxBundle } from '../bundle/busybox.js';
 import { SalvoError, errorFromPlain } from '../errors.js';
+import { removeEmptyCgroups } from '../io/cgroups.js';
 import { patienceFor, patiently } from '../io/exhaustion.js';
 import { INIT_EXEC_ID, processDir } from '../io/process-dir.js';
 import { readProcStat, startTimeToEpochMs, type ProcStat } from '../io/procfs.js';
@@ -38,6 +39,7 @@ import { runBatch } from './batch.js';
 import { checkpointContainer } from './checkpoint.js';
 import { assertLive, execInContainer } from './exec.js';
 import { ExitRegistry, deferredExit, type LiveProcess } from './exit-registry.js';
+import { isolationFor } from './isolation.js';
 import { normalizeOptions, type NormalizedOptions } from './options.js';
 import { attachTerminal, closeProcessIo, openProcessIo, outputStreams, releaseKeepAlive, type ProcessIo } from './process-io.js';
 import { RuntimePool, type Priority } from './pool.js';
@@ -241,6 +243,7 @@ export class Launcher {
           dir,
           bundle,
           override: start.override,
+          isolation: isolationFor(this.stateDir, this.options.runtimeArgs, start.id),
           stdio: start.stdio,
           prepared: io.prepared,
           gate,
@@ -556,6 +559,9 @@ export class Launcher {
       result.directoriesRemoved++;
     }
     result.recordsPruned = this.#store.prune(cutoff);
+    // Leaves of containers the runtime has forgotten (a delete cut short) go too; the rest are its to remove.
+    const known = new Set((await this.runtimeContainers()).map((c) => c.id));
+    this.#removeEmptyCgroups((id) => !known.has(id) && !busy(id) && !this.#deletes.has(id));
     return result;
   }
 
@@ -619,6 +625,17 @@ export class Launcher {
         }
       }
     }
+    // The force-deletes leave their containers' parent cgroup behind: remove it once they are done.
+    void Promise.allSettled([...this.#deletes.values()]).then(() => this.#removeEmptyCgroups());
+  }
+
+  /**
+   * Removes the state directory's empty parent cgroup (DESIGN §13), unless a start (whose runtime
+   * may be making it) is under way, and the empty container cgroups `orphaned` names.
+   */
+  #removeEmptyCgroups(orphaned: (id: string) => boolean = () => false): void {
+    if (this.#closed) return;
+    removeEmptyCgroups(this.stateDir, (id) => !orphaned(id), this.#starting.size === 0);
   }
 
   /**
@@ -644,6 +661,7 @@ export class Launcher {
     if (mode === 'kill') await this.#stopAll(this.#registry.all(), graceMs);
     await this.#registry.settled();
     await Promise.allSettled([...this.#deletes.values()]);
+    this.#removeEmptyCgroups();
     await this.#shutdown();
   }
 

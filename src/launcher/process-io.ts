@@ -28,7 +28,7 @@ export async function openProcessIo(
 ): Promise<ProcessIo> {
   const io: ProcessIo = { prepared: false, readers: null, console: null };
   if (stdio !== 'fifo' && !terminal) return io;
-  const prepared = await pool.run<PrepareResult>({ kind: 'prepare', dir, bundle: null, override: null, stdio }, 'normal', signal);
+  const prepared = await pool.run<PrepareResult>({ kind: 'prepare', dir, bundle: null, override: null, isolation: null, stdio }, 'normal', signal);
   if (!prepared.ok) throw errorFromPlain(prepared.error);
   io.prepared = true;
   const paths = processPaths(dir);

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { checkRootfs, deriveConfig, loadBundleConfig, mergeEnv } from '../../src/bundle/spec.js';
+import { applyIsolation, checkRootfs, deriveConfig, loadBundleConfig, mergeEnv, needsIsolation } from '../../src/bundle/spec.js';
 import { SalvoError } from '../../src/errors.js';
 
 let root: string;
@@ -184,5 +184,28 @@ describe('checkRootfs', () => {
 
   it('leaves a config without root.path to the runtime', () => {
     checkRootfs({}, bundle(null));
+  });
+});
+
+describe('applyIsolation', () => {
+  const config = (linux?: Record<string, unknown>) => ({ root: { path: '/r' }, process: { args: ['/x'] }, ...(linux === undefined ? {} : { linux }) });
+  const isolation = { cgroupsPath: '/salvo-abc/job-1' };
+
+  it("gives a config without cgroupsPath the container's own and keeps the rest of linux", () => {
+    const derived = applyIsolation(config({ namespaces: [{ type: 'mount' }] }), isolation);
+    assert.deepEqual(derived.linux, { namespaces: [{ type: 'mount' }], cgroupsPath: '/salvo-abc/job-1' });
+    assert.deepEqual(applyIsolation(config(), isolation).linux, { cgroupsPath: '/salvo-abc/job-1' });
+  });
+
+  it("keeps a bundle's own cgroupsPath, and then needs no derived config", () => {
+    const own = config({ cgroupsPath: '/mine/c' });
+    assert.equal(applyIsolation(own, isolation), own);
+    assert.equal(needsIsolation(own, isolation), false);
+    assert.equal(needsIsolation(config(), isolation), true);
+    assert.equal(needsIsolation(config(), { cgroupsPath: null }), false);
+  });
+
+  it('is applied by deriveConfig', () => {
+    assert.equal((deriveConfig(config(), '/b', {}, isolation).linux as { cgroupsPath: string }).cgroupsPath, '/salvo-abc/job-1');
   });
 });
