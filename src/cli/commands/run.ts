@@ -1,5 +1,5 @@
 // `salvo run`: one container in the foreground, output streamed live, salvo's exit status is
-// the container's (128+n for a signal). SIGINT/SIGTERM stop the container first.
+// the container's (128+n for a signal). SIGINT/SIGTERM/SIGHUP stop the container first.
 import { existsSync, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { bundleForRootfs } from '../../bundle/rootfs-bundle.js';
@@ -29,7 +29,7 @@ export function runCommand(globals: () => GlobalOptions): Command {
     .summary('run one container in the foreground and exit with its exit code')
     .description(
       'Runs one container in the foreground with its stdout and stderr streamed live, and exits with ' +
-        "the container's exit code (128+n when a signal killed it). SIGINT or SIGTERM to salvo stops the " +
+        "the container's exit code (128+n when a signal killed it). SIGINT, SIGTERM or SIGHUP to salvo stops the " +
         'container first (SIGTERM to all its processes, SIGKILL after --grace, then delete --force). ' +
         'Without --bundle or --rootfs it runs in salvo\'s default busybox bundle.\n\n' +
         'Exit status: the container\'s; 124 when --timeout stopped it; 125 when it did not start ' +
@@ -79,6 +79,7 @@ async function run(command: string[], options: RunOptions, globals: GlobalOption
     const onSignal = (): void => stop('signal');
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    process.on('SIGHUP', onSignal); // a closed terminal or SSH session: stop as for SIGTERM
     try {
       try {
         proc = await launcher.start({
@@ -114,6 +115,7 @@ async function run(command: string[], options: RunOptions, globals: GlobalOption
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      process.off('SIGHUP', onSignal);
     }
   } finally {
     await launcher.close();
