@@ -7,8 +7,9 @@ import { SalvoError } from '../errors.js';
 import type { BatchEvent, BatchOptions, Exit, JobResult, JobSpec, JobState, PlainError, StartSpec } from '../types.js';
 import { processPaths } from '../io/process-dir.js';
 import { closeSpawnGate, createSpawnGate } from '../io/spawn-gate.js';
+import { startTimer, type Timer } from '../io/timer.js';
 import type { Proc } from './launcher.js';
-import { isMilliseconds, isValidId } from './validate.js';
+import { isMilliseconds, isValidId, showValue } from './validate.js';
 
 /** What the scheduler needs from the launcher. */
 export interface BatchHost {
@@ -37,7 +38,7 @@ interface Normalized {
 }
 
 function bad(option: string, value: unknown, expected: string): SalvoError {
-  return new SalvoError('ERR_INVALID_OPTION', `batch option ${option} must be ${expected}, got ${JSON.stringify(value)}`);
+  return new SalvoError('ERR_INVALID_OPTION', `batch option ${option} must be ${expected}, got ${showValue(value)}`);
 }
 
 function count(option: string, value: unknown, fallback: number): number {
@@ -87,7 +88,7 @@ interface RunningJob {
   id: string;
   proc: Proc;
   stopReason: 'canceled' | 'timedOut' | null;
-  timers: NodeJS.Timeout[];
+  timers: Timer[];
   done: boolean;
 }
 
@@ -235,7 +236,7 @@ class BatchRun {
     }
     const timeoutMs = spec.timeoutMs ?? this.#o.timeoutMs;
     if (!isMilliseconds(timeoutMs)) {
-      const message = `job ${index}: timeoutMs must be a number of ms ≥ 0, got ${JSON.stringify(spec.timeoutMs)}`;
+      const message = `job ${index}: timeoutMs must be a number of ms ≥ 0, got ${showValue(spec.timeoutMs)}`;
       this.#push(this.#notRun(index, spec, 'failed', { code: 'ERR_INVALID_SPEC', message }));
       return;
     }
@@ -260,10 +261,10 @@ class BatchRun {
     const job: RunningJob = { index, id, proc, stopReason: null, timers: [], done: false };
     this.#running.set(index, job);
     this.#emit({ type: 'started', index, id, pid: proc.pid });
-    if (timeoutMs > 0) job.timers.push(unref(setTimeout(() => this.#stop(job, 'timedOut'), timeoutMs)));
+    if (timeoutMs > 0) job.timers.push(startTimer(() => this.#stop(job, 'timedOut'), timeoutMs));
     const exit = await proc.exited;
     job.done = true;
-    for (const timer of job.timers) clearTimeout(timer);
+    for (const timer of job.timers) timer.clear();
     this.#running.delete(index);
     this.#alive--;
     this.#push(this.#finished(job, spec, exit));
@@ -339,11 +340,9 @@ class BatchRun {
     job.stopReason = reason;
     void this.#host.kill(job.id, 'SIGTERM', { all: true }).catch(() => undefined);
     job.timers.push(
-      unref(
-        setTimeout(() => {
-          if (!job.done) void this.#host.kill(job.id, 'SIGKILL', { all: true }).catch(() => undefined);
-        }, this.#o.graceMs),
-      ),
+      startTimer(() => {
+        if (!job.done) void this.#host.kill(job.id, 'SIGKILL', { all: true }).catch(() => undefined);
+      }, this.#o.graceMs),
     );
   }
 
@@ -353,11 +352,6 @@ class BatchRun {
     for (const job of this.#running.values()) this.#stop(job, 'canceled');
     this.#changed();
   }
-}
-
-function unref(timer: NodeJS.Timeout): NodeJS.Timeout {
-  timer.unref();
-  return timer;
 }
 
 function toPlain(error: unknown): PlainError {

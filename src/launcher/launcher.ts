@@ -7,6 +7,7 @@ import { ensureBusyboxBundle } from '../bundle/busybox.js';
 import { SalvoError, errorFromPlain } from '../errors.js';
 import { removeEmptyCgroups } from '../io/cgroups.js';
 import { patienceFor, patiently } from '../io/exhaustion.js';
+import { delay } from '../io/timer.js';
 import { INIT_EXEC_ID, processDir } from '../io/process-dir.js';
 import { readProcStat, startTimeToEpochMs, type ProcStat } from '../io/procfs.js';
 import type { Terminal } from '../io/terminal.js';
@@ -742,10 +743,6 @@ function readFileSafe(path: string): string {
   } catch {
     return '';
   }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 // After SIGKILL through the runtime, how long close waits before signalling its children itself.

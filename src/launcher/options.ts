@@ -3,7 +3,7 @@
 import { SalvoError } from '../errors.js';
 import type { LauncherOptions, Logger } from '../types.js';
 import { defaultStateDir } from './state-dir.js';
-import { isMilliseconds } from './validate.js';
+import { isMilliseconds, showValue } from './validate.js';
 
 export const LAUNCHER_DEFAULTS = {
   runtime: 'runc',
@@ -32,8 +32,7 @@ export interface NormalizedOptions {
 const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 function bad(option: string, value: unknown, expected: string): SalvoError {
-  const shown = typeof value === 'number' || value === undefined ? String(value) : JSON.stringify(value);
-  return new SalvoError('ERR_INVALID_OPTION', `option ${option} must be ${expected}, got ${shown}`);
+  return new SalvoError('ERR_INVALID_OPTION', `option ${option} must be ${expected}, got ${showValue(value)}`);
 }
 
 function isLogger(value: unknown): value is Logger {

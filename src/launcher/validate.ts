@@ -38,8 +38,13 @@ export function normalizeSignal(signal: string | number): string {
 }
 
 export function bad(field: string, value: unknown, expected: string): SalvoError {
-  const shown = JSON.stringify(value);
-  return new SalvoError('ERR_INVALID_SPEC', `${field} must be ${expected}, got ${shown === undefined ? String(value) : shown}`);
+  return new SalvoError('ERR_INVALID_SPEC', `${field} must be ${expected}, got ${showValue(value)}`);
+}
+
+/** A value as an error message shows it: JSON, except numbers (JSON says null for NaN and Infinity). */
+export function showValue(value: unknown): string {
+  if (typeof value === 'number' || typeof value === 'bigint' || value === undefined) return String(value);
+  return JSON.stringify(value) ?? String(value);
 }
 
 export function stringArray(field: string, value: unknown, allowEmpty = false): string[] {

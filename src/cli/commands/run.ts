@@ -11,6 +11,7 @@ import { parseDuration } from '../duration.js';
 import { collect, checkEnvEntries } from '../env-option.js';
 import { EXIT, UsageError, isStartFailure } from '../exit-codes.js';
 import { followProc } from '../follow.js';
+import { startTimer } from '../../io/timer.js';
 
 interface RunOptions {
   bundle?: string;
@@ -102,9 +103,9 @@ async function run(command: string[], options: RunOptions, globals: GlobalOption
       }
       // A signal that came while the runtime was starting it stops it now.
       if (stopping !== null) void stopContainer(launcher, proc, graceMs);
-      const timer = timeoutMs > 0 ? setTimeout(() => stop('timeout'), timeoutMs) : null;
+      const timer = timeoutMs > 0 ? startTimer(() => stop('timeout'), timeoutMs, { unref: false }) : null;
       // Once it has exited, draining its output is no reason to report a timeout.
-      void proc.exited.then(() => timer !== null && clearTimeout(timer));
+      void proc.exited.then(() => timer?.clear());
       const exit = await followProc(proc);
       writeExitCodeFile(options.exitCodeFile, exit.exitCode);
       if (stopping === 'timeout') {
@@ -125,9 +126,9 @@ async function run(command: string[], options: RunOptions, globals: GlobalOption
 
 async function stopContainer(launcher: Launcher, proc: Proc, graceMs: number): Promise<void> {
   await launcher.kill(proc.id, 'SIGTERM', { all: true }).catch(() => undefined);
-  const timer = setTimeout(() => void launcher.kill(proc.id, 'SIGKILL', { all: true }).catch(() => undefined), graceMs);
+  const timer = startTimer(() => void launcher.kill(proc.id, 'SIGKILL', { all: true }).catch(() => undefined), graceMs, { unref: false });
   await proc.exited;
-  clearTimeout(timer);
+  timer.clear();
 }
 
 function writeExitCodeFile(file: string | undefined, code: number): void {
