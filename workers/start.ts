@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { checkRootfs, deriveConfig, loadBundleConfig, needsIsolation, writeConfig } from '../src/bundle/spec.js';
 import { SalvoError, isErrorCode } from '../src/errors.js';
 import { patienceFor, patiently, readTextPatiently, waitBeforeRetry, type Patience } from '../src/io/exhaustion.js';
-import { closeFds, openRuntimeStdio, prepareProcessDir, processPaths, type ProcessPaths } from '../src/io/process-dir.js';
+import { closeFds, openRuntimeStdio, prepareProcessDir, processPaths, refuseLinkedContainerDir, type ProcessPaths } from '../src/io/process-dir.js';
 import { readProcStat, type ProcStat } from '../src/io/procfs.js';
 import { acquireSpawnSlot, releaseSpawnSlot } from '../src/io/spawn-gate.js';
 import { createArgs, deleteArgs, killArgs, restoreArgs, runArgs, startArgs } from '../src/runtime/argv.js';
@@ -219,6 +219,7 @@ function checkedConfig(bundle: string): ReturnType<typeof loadBundleConfig> {
 /** Removes a process directory, and its container directory if that is left empty. */
 function removeQuietly(dir: string): void {
   try {
+    refuseLinkedContainerDir(dir); // never remove through a link
     rmSync(dir, { recursive: true, force: true });
     rmdirSync(dirname(dir));
   } catch {

@@ -1,0 +1,48 @@
+// Issue 14's smaller holes: an argument or env entry longer than Linux takes is refused before
+// anything exists, and a `containers/<id>` that is a symlink is refused, never followed.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { SalvoError } from '../../src/index.js';
+import { RUNTIMES, openLauncher, removeTempDirs, tempDir } from '../helpers.js';
+
+after(removeTempDirs);
+
+const refused = (code: string, pattern: RegExp) => (error: unknown) =>
+  error instanceof SalvoError && error.code === code && pattern.test(error.message);
+
+for (const runtime of RUNTIMES) {
+  describe(`small holes (${runtime})`, { timeout: 300_000 }, () => {
+    it('refuses an env value or argument of 128 KiB or more with ERR_INVALID_SPEC before any record exists', async () => {
+      const launcher = await openLauncher(runtime);
+      try {
+        const big = 'x'.repeat(200 * 1024);
+        await assert.rejects(launcher.start({ id: 'iso-big-env', args: ['/bin/true'], env: { BIG: big } }), refused('ERR_INVALID_SPEC', /env\[0\].*204804 bytes.*MAX_ARG_STRLEN/));
+        await assert.rejects(launcher.start({ id: 'iso-big-arg', args: ['/bin/echo', big] }), refused('ERR_INVALID_SPEC', /args\[1\].*MAX_ARG_STRLEN/));
+        assert.equal(launcher.get('iso-big-env'), undefined, 'no record');
+        assert.equal(launcher.get('iso-big-arg'), undefined);
+        // Just under the limit still runs.
+        const proc = await launcher.start({ id: 'iso-big-ok', args: ['/bin/sh', '-c', 'test ${#BIG} -gt 100000'], env: { BIG: 'y'.repeat(131_000) } });
+        assert.equal((await proc.exited).exitCode, 0);
+      } finally {
+        await launcher.close();
+      }
+    });
+
+    it('refuses a containers/<id> that is a symlink with ERR_STATE_DIR and leaves its target alone', async () => {
+      const launcher = await openLauncher(runtime);
+      try {
+        const target = join(tempDir(), 'elsewhere');
+        mkdirSync(join(target, 'init'), { recursive: true });
+        writeFileSync(join(target, 'init', 'precious'), 'keep me');
+        symlinkSync(target, join(launcher.stateDir, 'containers', 'iso-link'));
+        await assert.rejects(launcher.start({ id: 'iso-link', args: ['/bin/true'] }), refused('ERR_STATE_DIR', /iso-link is a symbolic link/));
+        await assert.rejects(launcher.start({ id: 'iso-link', args: ['/bin/true'], stdio: 'fifo' }), refused('ERR_STATE_DIR', /symbolic link/));
+        assert.ok(existsSync(join(target, 'init', 'precious')), 'nothing was removed through the link');
+      } finally {
+        await launcher.close();
+      }
+    });
+  });
+}
