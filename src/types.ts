@@ -39,6 +39,11 @@ export interface LauncherOptions {
   crunHybridWorkaround?: 'auto' | 'off';
   /** `runtime delete` each container once its exit is recorded. Default true. */
   deleteAfterExit?: boolean;
+  /**
+   * A bundle's OCI hooks run host commands as root, outside the container: 'refuse' fails the
+   * start of a bundle that has any (ERR_BUNDLE_INVALID). Default 'allow'.
+   */
+  bundleHooks?: 'allow' | 'refuse';
   logger?: Logger;
 }
 
@@ -242,6 +247,8 @@ export interface ProcessOverride {
 export interface ContainerIsolation {
   /** linux.cgroupsPath for a bundle that names none; null leaves the runtime's default. */
   cgroupsPath: string | null;
+  /** Refuse a bundle whose config has OCI hooks (they run on the host, as root). */
+  refuseHooks: boolean;
 }
 
 /** Where a restore takes its images from (the worker reads salvo-checkpoint.json there). */

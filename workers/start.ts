@@ -6,7 +6,7 @@
 import { existsSync, rmSync, rmdirSync, statfsSync, truncateSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { checkRootfs, deriveConfig, loadBundleConfig, needsIsolation, writeConfig } from '../src/bundle/spec.js';
+import { checkHooks, checkRootfs, deriveConfig, loadBundleConfig, needsIsolation, writeConfig } from '../src/bundle/spec.js';
 import { SalvoError, isErrorCode } from '../src/errors.js';
 import { patienceFor, patiently, readTextPatiently, waitBeforeRetry, type Patience } from '../src/io/exhaustion.js';
 import { closeFds, openRuntimeStdio, prepareProcessDir, processPaths, refuseLinkedContainerDir, type ProcessPaths } from '../src/io/process-dir.js';
@@ -35,6 +35,7 @@ export async function prepareContainer(task: PrepareTask, makeDir = true, patien
     }
     const source = task.bundle;
     const config = await patiently('reading the bundle', () => checkedConfig(source), patience);
+    checkHooks(config, source, task.isolation);
     if (makeDir) await patiently('preparing the process directory', () => prepareProcessDir(task.dir, task.stdio), patience);
     let bundle = source;
     // A bundle without its own cgroupsPath needs a derived config too (its container's cgroup).

@@ -113,6 +113,21 @@ export function deriveConfig(config: Json, bundle: string, override: ProcessOver
   return applyIsolation({ ...config, process, root: { ...(config.root as Json), path: rootPath } }, isolation);
 }
 
+/**
+ * OCI hooks (prestart, createRuntime, poststop…) run host commands as root, outside the
+ * container: with refuseHooks such a bundle does not start.
+ */
+export function checkHooks(config: Json, bundle: string, isolation: ContainerIsolation | null): void {
+  if (isolation?.refuseHooks !== true) return;
+  const hooks = config.hooks as Json | undefined;
+  const kinds = typeof hooks === 'object' && hooks !== null ? Object.keys(hooks).filter((k) => Array.isArray(hooks[k]) && (hooks[k] as unknown[]).length > 0) : [];
+  if (kinds.length > 0) {
+    throw new SalvoError('ERR_BUNDLE_INVALID', `bundle ${bundle} has OCI hooks (${kinds.join(', ')}), which run on the host as root; this launcher refuses them (bundleHooks: 'refuse')`, {
+      details: { bundle },
+    });
+  }
+}
+
 /** True when the bundle's config lacks something isolation sets: the start then needs a derived config. */
 export function needsIsolation(config: Json, isolation: ContainerIsolation | null): boolean {
   return applyIsolation(config, isolation) !== config;

@@ -31,7 +31,10 @@ export function contextFrom(globals: GlobalOptions): CliContext {
 }
 
 export async function openLauncher(context: CliContext, options: LauncherOptions = {}): Promise<Launcher> {
-  return Launcher.open({ stateDir: context.stateDir, runtime: context.runtime, logger: context.log.logger, ...options });
+  // SALVO_BUNDLE_HOOKS=refuse: whoever may write a jobs file may otherwise run host commands as root.
+  const hooks = process.env.SALVO_BUNDLE_HOOKS;
+  const bundleHooks = hooks === undefined || hooks === '' ? {} : { bundleHooks: hooks as LauncherOptions['bundleHooks'] };
+  return Launcher.open({ stateDir: context.stateDir, runtime: context.runtime, logger: context.log.logger, ...bundleHooks, ...options });
 }
 
 /** The store for reading only, beside a launcher that may be running; null when none ever ran. */

@@ -244,7 +244,7 @@ export class Launcher {
           dir,
           bundle,
           override: start.override,
-          isolation: isolationFor(this.stateDir, this.options.runtimeArgs, start.id),
+          isolation: isolationFor(this.options, start.id),
           stdio: start.stdio,
           prepared: io.prepared,
           gate,

@@ -13,6 +13,7 @@ export const LAUNCHER_DEFAULTS = {
   orphanGraceMs: 5_000,
   crunHybridWorkaround: 'auto',
   deleteAfterExit: true,
+  bundleHooks: 'allow',
 } as const;
 
 export interface NormalizedOptions {
@@ -26,6 +27,7 @@ export interface NormalizedOptions {
   orphanGraceMs: number;
   crunHybridWorkaround: 'auto' | 'off';
   deleteAfterExit: boolean;
+  bundleHooks: 'allow' | 'refuse';
   logger: Logger;
 }
 
@@ -58,7 +60,7 @@ export function normalizeOptions(options: LauncherOptions = {}): NormalizedOptio
   if (typeof options !== 'object' || options === null) throw bad('options', options, 'an object');
   const known = new Set([
     'stateDir', 'runtime', 'runtimeRoot', 'runtimeArgs', 'workers', 'tasksPerWorker', 'startTimeoutMs',
-    'orphanGraceMs', 'crunHybridWorkaround', 'deleteAfterExit', 'logger',
+    'orphanGraceMs', 'crunHybridWorkaround', 'deleteAfterExit', 'bundleHooks', 'logger',
   ]);
   for (const key of Object.keys(options)) {
     if (!known.has(key)) throw new SalvoError('ERR_INVALID_OPTION', `unknown option ${key}`);
@@ -79,6 +81,8 @@ export function normalizeOptions(options: LauncherOptions = {}): NormalizedOptio
   if (options.logger !== undefined && !isLogger(options.logger)) {
     throw new SalvoError('ERR_INVALID_OPTION', 'option logger must have debug, info, warn and error methods (pino fits)');
   }
+  const bundleHooks = options.bundleHooks ?? LAUNCHER_DEFAULTS.bundleHooks;
+  if (bundleHooks !== 'allow' && bundleHooks !== 'refuse') throw bad('bundleHooks', bundleHooks, '"allow" or "refuse"');
   const deleteAfterExit = options.deleteAfterExit ?? LAUNCHER_DEFAULTS.deleteAfterExit;
   if (typeof deleteAfterExit !== 'boolean') throw bad('deleteAfterExit', deleteAfterExit, 'a boolean');
   return {
@@ -92,6 +96,7 @@ export function normalizeOptions(options: LauncherOptions = {}): NormalizedOptio
     orphanGraceMs: milliseconds('orphanGraceMs', options.orphanGraceMs, LAUNCHER_DEFAULTS.orphanGraceMs),
     crunHybridWorkaround: workaround,
     deleteAfterExit,
+    bundleHooks,
     logger: options.logger ?? silentLogger,
   };
 }

@@ -34,6 +34,7 @@ describe('normalizeOptions', () => {
       orphanGraceMs: 5_000,
       crunHybridWorkaround: 'auto',
       deleteAfterExit: true,
+      bundleHooks: 'allow',
     });
     for (const level of ['debug', 'info', 'warn', 'error'] as const) assert.equal(typeof logger[level], 'function');
   });
@@ -52,6 +53,7 @@ describe('normalizeOptions', () => {
       orphanGraceMs: 250,
       crunHybridWorkaround: 'off',
       deleteAfterExit: false,
+      bundleHooks: 'refuse',
       logger,
     });
     assert.deepEqual(normalized, {
@@ -65,6 +67,7 @@ describe('normalizeOptions', () => {
       orphanGraceMs: 250,
       crunHybridWorkaround: 'off',
       deleteAfterExit: false,
+      bundleHooks: 'refuse',
       logger,
     });
     assert.notEqual(normalized.runtimeArgs, runtimeArgs);

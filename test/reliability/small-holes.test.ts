@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { SalvoError } from '../../src/index.js';
-import { RUNTIMES, openLauncher, removeTempDirs, tempDir } from '../helpers.js';
+import { RUNTIMES, derivedBundle, openLauncher, removeTempDirs, tempDir } from '../helpers.js';
 
 after(removeTempDirs);
 
@@ -42,6 +42,25 @@ for (const runtime of RUNTIMES) {
         assert.ok(existsSync(join(target, 'init', 'precious')), 'nothing was removed through the link');
       } finally {
         await launcher.close();
+      }
+    });
+
+    it("refuses a bundle with OCI hooks under bundleHooks: 'refuse', before the hook runs on the host", async () => {
+      const marker = join(tempDir(), 'hook-ran');
+      const allowing = await openLauncher(runtime);
+      const refusing = await openLauncher(runtime, { bundleHooks: 'refuse' });
+      try {
+        const bundle = await derivedBundle(allowing, (config) => {
+          config.hooks = { prestart: [{ path: '/bin/sh', args: ['sh', '-c', `touch ${marker}`] }] };
+        });
+        await assert.rejects(refusing.start({ id: 'iso-hooks', bundle, args: ['/bin/true'] }), refused('ERR_BUNDLE_INVALID', /has OCI hooks \(prestart\)/));
+        assert.ok(!existsSync(marker), 'the hook did not run');
+        const proc = await allowing.start({ id: 'iso-hooks', bundle, args: ['/bin/true'] });
+        assert.equal((await proc.exited).exitCode, 0);
+        assert.ok(existsSync(marker), 'by default a hook runs, on the host: what the docs warn about');
+      } finally {
+        await refusing.close();
+        await allowing.close();
       }
     });
   });
