@@ -80,6 +80,8 @@ export interface GcResult {
   containersDeleted: string[];
   directoriesRemoved: number;
   recordsPruned: number;
+  /** Deletes the runtime refused: those containers keep their record and directory, for a later gc. */
+  failed: { id: string; message: string }[];
 }
 
 export interface CloseOptions {
@@ -535,6 +537,8 @@ export class Launcher {
       throw new SalvoError('ERR_INVALID_OPTION', `gc option olderThanMs must be a number of ms ≥ 0, got ${String(olderThanMs)}`);
     }
     const cutoff = Date.now() - olderThanMs;
+    // Deletes in flight (after an exit, recovery's force-deletes) first: a second one of the same container fails.
+    await Promise.allSettled([...this.#deletes.values()]);
     // A container's exec'd processes may outlive its init (host pid namespace): their files stay too.
     const live = new Set(this.#registry.all().map((l) => l.id));
     const busy = (id: string): boolean => live.has(id) || this.#starting.has(id);
@@ -542,27 +546,25 @@ export class Launcher {
       const record = this.#store.get(id);
       return record === undefined || (record.state !== 'running' && record.state !== 'subscribed' && (record.exitedAt ?? 0) <= cutoff);
     };
-    const result: GcResult = { containersDeleted: [], directoriesRemoved: 0, recordsPruned: 0 };
-    const doomed = (await this.runtimeContainers()).filter(
-      (c) => c.status !== 'running' && c.status !== 'paused' && !busy(c.id) && finishedBefore(c.id),
-    );
-    // The pool bounds how many deletes run at once.
-    await Promise.all(
-      doomed.map(async (c) => {
-        await this.#runtimeCommand(c.id, deleteArgs(c.id, { force: true }), 'normal');
-        result.containersDeleted.push(c.id);
-      }),
-    );
+    const result: GcResult = { containersDeleted: [], directoriesRemoved: 0, recordsPruned: 0, failed: [] };
+    const known = await this.runtimeContainers();
+    const doomed = known.filter((c) => c.status !== 'running' && c.status !== 'paused' && !busy(c.id) && finishedBefore(c.id));
+    // The pool bounds how many deletes run at once; one that fails does not stop the others.
+    await Promise.all(doomed.map(async (c) => gcDelete(c.id, () => this.#runtimeCommand(c.id, deleteArgs(c.id, { force: true }), 'normal'), result)));
+    // What the runtime still has (paused, running, a failed delete) keeps its record and directory.
+    const deleted = new Set(result.containersDeleted);
+    const kept = new Set(known.filter((c) => !deleted.has(c.id)).map((c) => c.id));
     const containers = join(this.stateDir, 'containers');
     for (const id of readdirSync(containers)) {
-      if (busy(id) || !finishedBefore(id)) continue;
+      if (busy(id) || kept.has(id) || !finishedBefore(id)) continue;
       rmSync(join(containers, id), { recursive: true, force: true });
       result.directoriesRemoved++;
     }
-    result.recordsPruned = this.#store.prune(cutoff);
+    result.recordsPruned =
+      kept.size === 0 ? this.#store.prune(cutoff) : this.#store.prune(cutoff, [...new Set(this.#store.list().map((r) => r.id))].filter((id) => !kept.has(id)));
     // Leaves of containers the runtime has forgotten (a delete cut short) go too; the rest are its to remove.
-    const known = new Set((await this.runtimeContainers()).map((c) => c.id));
-    this.#removeEmptyCgroups((id) => !known.has(id) && !busy(id) && !this.#deletes.has(id));
+    const stillKnown = new Set((await this.runtimeContainers()).map((c) => c.id));
+    this.#removeEmptyCgroups((id) => !stillKnown.has(id) && !busy(id) && !this.#deletes.has(id));
     return result;
   }
 
@@ -742,6 +744,19 @@ function readFileSafe(path: string): string {
     return readFileSync(path, 'utf8');
   } catch {
     return '';
+  }
+}
+
+/** One delete of gc: a container already gone counts as deleted; another failure is noted, not thrown. */
+async function gcDelete(id: string, remove: () => Promise<unknown>, result: GcResult): Promise<void> {
+  try {
+    await remove();
+    result.containersDeleted.push(id);
+  } catch (error) {
+    const message = (error as Error).message;
+    const gone = (error as SalvoError).code === 'ERR_RUNTIME_FAILED' && /does not exist|no such file or directory/i.test(message);
+    if (gone) result.containersDeleted.push(id);
+    else result.failed.push({ id, message });
   }
 }
 

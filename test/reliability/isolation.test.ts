@@ -153,3 +153,22 @@ for (const runtime of RUNTIMES) {
     });
   });
 }
+
+for (const runtime of RUNTIMES) {
+  describe(`gc beside deletes in flight (${runtime})`, { timeout: 300_000 }, () => {
+    it('waits for the deletes after exits instead of racing them, and reports every container deleted', async () => {
+      const launcher = await openLauncher(runtime);
+      try {
+        const ids = Array.from({ length: 8 }, (_, i) => `iso-gcrace-${i}`);
+        const procs = await Promise.all(ids.map((id) => launcher.start({ id, args: ['/bin/true'] })));
+        await Promise.all(procs.map((p) => p.exited));
+        const gc = await launcher.gc(); // at once: the post-exit deletes are still in flight
+        assert.deepEqual(gc.failed, []);
+        assert.deepEqual(await launcher.runtimeContainers(), []);
+        assert.deepEqual(launcher.list(), [], 'every record pruned');
+      } finally {
+        await launcher.close();
+      }
+    });
+  });
+}
