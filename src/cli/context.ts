@@ -1,5 +1,6 @@
 // What every command shares: the global options, the logger, and opening a launcher with the
 // CLI's error mapping (usage problems exit 2, launcher failures exit 3).
+import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { Launcher, SalvoError, defaultStateDir } from '../index.js';
 import type { LauncherOptions, ProcessRecord } from '../index.js';
@@ -37,8 +38,21 @@ export async function openLauncher(context: CliContext, options: LauncherOptions
   return Launcher.open({ stateDir: context.stateDir, runtime: context.runtime, logger: context.log.logger, ...bundleHooks, ...options });
 }
 
-/** The store for reading only, beside a launcher that may be running; null when none ever ran. */
+/**
+ * The store for reading only, beside a launcher that may be running; null when none ever ran.
+ * A state directory this user cannot read is ERR_STATE_DIR (exit 3), not an empty store.
+ */
 export function readStore(context: CliContext): Store | null {
+  try {
+    accessSync(context.stateDir, constants.R_OK | constants.X_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') {
+      throw new SalvoError('ERR_STATE_DIR', `cannot read the state directory ${context.stateDir} (${code ?? String(error)}): run as its owner or pass --state-dir`, {
+        cause: error,
+      });
+    }
+  }
   return Store.openReadOnly(join(context.stateDir, 'salvo.db'));
 }
 

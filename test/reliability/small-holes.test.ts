@@ -1,7 +1,9 @@
 // Issue 14's smaller holes: an argument or env entry longer than Linux takes is refused before
 // anything exists, and a `containers/<id>` that is a symlink is refused, never followed.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { SalvoError } from '../../src/index.js';
@@ -65,3 +67,25 @@ for (const runtime of RUNTIMES) {
     });
   });
 }
+
+describe('a state directory this user cannot read', () => {
+  it('makes salvo ps, logs and inspect exit 3 with ERR_STATE_DIR, not an empty table or a raw EACCES', async () => {
+    const parent = tempDir();
+    chmodSync(parent, 0o755); // nobody reaches the state directory (0700, root's) but not into it
+    const stateDir = join(parent, 'state');
+    const launcher = await openLauncher(RUNTIMES[0] ?? 'runc', { stateDir });
+    await (await launcher.start({ id: 'iso-perm', args: ['/bin/true'] })).exited;
+    await launcher.close();
+    const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+    for (const args of [['ps'], ['ps', '--json'], ['logs', 'iso-perm'], ['inspect', 'iso-perm']]) {
+      for (const logFile of [[], ['--log-file', '-']]) {
+        const result = await execa('setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', process.execPath, main, '--state-dir', stateDir, ...logFile, ...args], {
+          reject: false,
+        });
+        assert.equal(result.exitCode, 3, `${args.join(' ')} ${logFile.join(' ')}: ${result.stdout}${result.stderr}`);
+        assert.match(result.stderr, /ERR_STATE_DIR/);
+        assert.equal(result.stdout, '', 'no table');
+      }
+    }
+  });
+});
