@@ -46,6 +46,11 @@ export interface LauncherOptions {
    * Other commands always use execa. Default 'native'.
    */
   spawner?: 'native' | 'execa';
+  /**
+   * A bundle's OCI hooks run host commands as root, outside the container: 'refuse' fails the
+   * start of a bundle that has any (ERR_BUNDLE_INVALID). Default 'allow'.
+   */
+  bundleHooks?: 'allow' | 'refuse';
   logger?: Logger;
 }
 
@@ -271,6 +276,14 @@ export interface ImageRootfs {
   lower: string;
   readOnly: boolean;
   mount: MountHelper;
+}
+
+/** What salvo sets on every container it starts unless the bundle sets it itself (DESIGN §13). */
+export interface ContainerIsolation {
+  /** linux.cgroupsPath for a bundle that names none; null leaves the runtime's default. */
+  cgroupsPath: string | null;
+  /** Refuse a bundle whose config has OCI hooks (they run on the host, as root). */
+  refuseHooks: boolean;
 }
 
 export interface PlainError {

@@ -1,6 +1,8 @@
 // salvo's default bundle: a read-only busybox rootfs built from the host's static busybox,
-// cached under the state directory and rebuilt when busybox or the spec changes.
+// cached under the state directory and rebuilt when busybox or the spec changes, or when its
+// config.json or busybox binary no longer hash to what was built.
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { chmod, copyFile, mkdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -39,7 +41,19 @@ async function busyboxApplets(busybox: string): Promise<string[]> {
   return stdout.split('\n').filter((name) => /^[a-z0-9_.[-]+$/.test(name) && name !== 'busybox');
 }
 
-/** Returns the default bundle's directory, building it first if needed. */
+/** sha256 of the bundle's config.json and its busybox binary: what a start runs. '' when either is missing. */
+async function bundleDigest(bundle: string): Promise<string> {
+  try {
+    const hash = createHash('sha256');
+    hash.update(await readFile(join(bundle, 'config.json')));
+    hash.update(await readFile(join(bundle, 'rootfs', 'bin', 'busybox')));
+    return hash.digest('hex');
+  } catch {
+    return '';
+  }
+}
+
+/** Returns the default bundle's directory, building it first if needed (or when it was changed). */
 export async function ensureBusyboxBundle(stateDir: string, busybox = DEFAULT_BUSYBOX): Promise<string> {
   const bundle = join(stateDir, 'bundles', 'busybox');
   let source;
@@ -53,7 +67,8 @@ export async function ensureBusyboxBundle(stateDir: string, busybox = DEFAULT_BU
   }
   const stamp = JSON.stringify({ format: BUNDLE_FORMAT, size: source.size, mtimeMs: source.mtimeMs });
   const current = await readFile(join(bundle, '.salvo-bundle'), 'utf8').catch(() => null);
-  if (current === stamp) return bundle;
+  // The marker alone is not trusted: the config and the busybox binary must still be what was built.
+  if (current !== null && current === `${stamp}\n${await bundleDigest(bundle)}`) return bundle;
   if (!isStaticElf(busybox)) {
     throw new SalvoError(
       'ERR_DEFAULT_BUNDLE',
@@ -75,7 +90,7 @@ export async function ensureBusyboxBundle(stateDir: string, busybox = DEFAULT_BU
   await writeFile(join(rootfs, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n');
   await writeFile(join(rootfs, 'etc', 'group'), 'root:x:0:\ntty:x:5:\nnogroup:x:65534:\n');
   await writeFile(join(building, 'config.json'), `${JSON.stringify(defaultSpec(), null, 2)}\n`);
-  await writeFile(join(building, '.salvo-bundle'), stamp);
+  await writeFile(join(building, '.salvo-bundle'), `${stamp}\n${await bundleDigest(building)}`);
   await rm(bundle, { recursive: true, force: true });
   await rename(building, bundle);
   return bundle;

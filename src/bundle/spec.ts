@@ -2,7 +2,7 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { SalvoError } from '../errors.js';
-import type { ProcessOverride } from '../types.js';
+import type { ContainerIsolation, ProcessOverride } from '../types.js';
 
 type Json = Record<string, unknown>;
 
@@ -97,9 +97,10 @@ export function mergeEnv(base: readonly string[], overrides: readonly string[]):
 
 /**
  * A copy of the bundle's config with the process overridden and `root.path` made absolute,
- * so that it can live in the process directory and still point at the original rootfs.
+ * so that it can live in the process directory and still point at the original rootfs; with
+ * `isolation`, what salvo sets on every container (applyIsolation).
  */
-export function deriveConfig(config: Json, bundle: string, override: ProcessOverride): Json {
+export function deriveConfig(config: Json, bundle: string, override: ProcessOverride, isolation: ContainerIsolation | null = null): Json {
   const rootPath = rootfsPath(config, bundle);
   if (rootPath === null) throw new SalvoError('ERR_BUNDLE_INVALID', `bundle ${bundle}: config.json has no root.path`);
   const process = { ...((config.process as Json | undefined) ?? {}) };
@@ -109,7 +110,38 @@ export function deriveConfig(config: Json, bundle: string, override: ProcessOver
   if (!Array.isArray(process.args) || process.args.length === 0) {
     throw new SalvoError('ERR_BUNDLE_INVALID', `bundle ${bundle}: config.json has no process.args and none were given`);
   }
-  return { ...config, process, root: { ...(config.root as Json), path: rootPath } };
+  return applyIsolation({ ...config, process, root: { ...(config.root as Json), path: rootPath } }, isolation);
+}
+
+/**
+ * OCI hooks (prestart, createRuntime, poststop…) run host commands as root, outside the
+ * container: with refuseHooks such a bundle does not start.
+ */
+export function checkHooks(config: Json, bundle: string, isolation: ContainerIsolation | null): void {
+  if (isolation?.refuseHooks !== true) return;
+  const hooks = config.hooks as Json | undefined;
+  const kinds = typeof hooks === 'object' && hooks !== null ? Object.keys(hooks).filter((k) => Array.isArray(hooks[k]) && (hooks[k] as unknown[]).length > 0) : [];
+  if (kinds.length > 0) {
+    throw new SalvoError('ERR_BUNDLE_INVALID', `bundle ${bundle} has OCI hooks (${kinds.join(', ')}), which run on the host as root; this launcher refuses them (bundleHooks: 'refuse')`, {
+      details: { bundle },
+    });
+  }
+}
+
+/** True when the bundle's config lacks something isolation sets: the start then needs a derived config. */
+export function needsIsolation(config: Json, isolation: ContainerIsolation | null): boolean {
+  return applyIsolation(config, isolation) !== config;
+}
+
+/**
+ * The container's own cgroup (DESIGN §13): `linux.cgroupsPath` from isolation when the bundle
+ * names none; a bundle's own cgroupsPath is kept. Returns the config itself when nothing changes.
+ */
+export function applyIsolation(config: Json, isolation: ContainerIsolation | null): Json {
+  const linux = (config.linux as Json | undefined) ?? {};
+  const ownPath = typeof linux.cgroupsPath === 'string' && linux.cgroupsPath !== '';
+  if (isolation === null || isolation.cgroupsPath === null || ownPath) return config;
+  return { ...config, linux: { ...linux, cgroupsPath: isolation.cgroupsPath } };
 }
 
 /** Writes a derived config.json into the process directory (which then serves as the bundle). */

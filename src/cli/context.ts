@@ -1,5 +1,6 @@
 // What every command shares: the global options, the logger, and opening a launcher with the
 // CLI's error mapping (usage problems exit 2, launcher failures exit 3).
+import { accessSync, constants } from 'node:fs';
 import { Launcher, RecordReader, SalvoError, defaultStateDir } from '../index.js';
 import type { LauncherOptions, ProcessRecord } from '../index.js';
 import { INIT_EXEC_ID } from '../io/process-dir.js';
@@ -29,11 +30,27 @@ export function contextFrom(globals: GlobalOptions): CliContext {
 }
 
 export async function openLauncher(context: CliContext, options: LauncherOptions = {}): Promise<Launcher> {
-  return Launcher.open({ stateDir: context.stateDir, runtime: context.runtime, logger: context.log.logger, ...options });
+  // SALVO_BUNDLE_HOOKS=refuse: whoever may write a jobs file may otherwise run host commands as root.
+  const hooks = process.env.SALVO_BUNDLE_HOOKS;
+  const bundleHooks = hooks === undefined || hooks === '' ? {} : { bundleHooks: hooks as LauncherOptions['bundleHooks'] };
+  return Launcher.open({ stateDir: context.stateDir, runtime: context.runtime, logger: context.log.logger, ...bundleHooks, ...options });
 }
 
-/** The records for reading only, beside a launcher that may be running; null when none ever ran. */
+/**
+ * The records for reading only, beside a launcher that may be running; null when none ever ran.
+ * A state directory this user cannot read is ERR_STATE_DIR (exit 3), not an empty store.
+ */
 export function readStore(context: CliContext): RecordReader | null {
+  try {
+    accessSync(context.stateDir, constants.R_OK | constants.X_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') {
+      throw new SalvoError('ERR_STATE_DIR', `cannot read the state directory ${context.stateDir} (${code ?? String(error)}): run as its owner or pass --state-dir`, {
+        cause: error,
+      });
+    }
+  }
   return RecordReader.open(context.stateDir);
 }
 

@@ -11,6 +11,8 @@ export const EXIT = {
   timedOut: 124,
   /** run: the container did not start (the runtime failed); as docker and podman do. */
   startFailed: 125,
+  /** Stopped by SIGHUP (the terminal or SSH session closed): 128 + 1. */
+  hangup: 129,
   /** Stopped by SIGINT: 128 + 2. */
   interrupted: 130,
   /** Stopped by SIGTERM: 128 + 15. */

@@ -3,6 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pino, type Logger as Pino } from 'pino';
+import { SalvoError } from '../errors.js';
 import { UsageError } from './exit-codes.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -20,8 +21,16 @@ export function createLogger(level: string, file: string | undefined, stateDir: 
   }
   const toStderr = file === '-';
   const path = file ?? join(stateDir, 'salvo.log');
-  if (!toStderr) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const destination = pino.destination({ dest: toStderr ? 2 : path, sync: true, mkdir: !toStderr });
+  let destination;
+  try {
+    if (!toStderr) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    destination = pino.destination({ dest: toStderr ? 2 : path, sync: true, mkdir: !toStderr });
+  } catch (error) {
+    // A state directory this user may not enter (another user's): say so, exit 3.
+    throw new SalvoError('ERR_STATE_DIR', `cannot write the log file ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)}): run as the state directory's owner, or pass --state-dir or --log-file -`, {
+      cause: error,
+    });
+  }
   const logger = pino({ level, base: { launcher: process.pid } }, destination);
   return { logger, toStderr, flush: () => destination.flushSync() };
 }

@@ -5,6 +5,7 @@ import { rmSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { SalvoError } from '../errors.js';
 import { native } from '../native.js';
+import { startTimer, type Timer } from './timer.js';
 
 export interface ConsoleSocket {
   path: string;
@@ -35,7 +36,7 @@ export async function listenConsoleSocket(path: string, timeoutMs: number): Prom
   let received: number | null = null;
   let timer: NodeJS.Timeout | null = null;
   let connection: Socket | null = null;
-  let deadline: NodeJS.Timeout | null = null;
+  let deadline: Timer | null = null;
   let resolveMaster!: (fd: number) => void;
   let rejectMaster!: (error: unknown) => void;
   const master = new Promise<number>((resolve, reject) => {
@@ -47,7 +48,7 @@ export async function listenConsoleSocket(path: string, timeoutMs: number): Prom
 
   const stop = (): void => {
     if (timer !== null) clearTimeout(timer);
-    if (deadline !== null) clearTimeout(deadline);
+    deadline?.clear();
     timer = null;
     deadline = null;
     connection?.destroy();
@@ -61,9 +62,10 @@ export async function listenConsoleSocket(path: string, timeoutMs: number): Prom
     stop();
     rejectMaster(error);
   };
-  deadline = setTimeout(
+  deadline = startTimer(
     () => fail(new SalvoError('ERR_RUNTIME_FAILED', `the runtime sent no terminal on ${path} within ${timeoutMs} ms`)),
     timeoutMs,
+    { unref: false },
   );
 
   server.on('connection', (socket: Socket) => {

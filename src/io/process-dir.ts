@@ -1,6 +1,7 @@
 // The process directory (DESIGN §4): its paths, its preparation, and the files salvo writes in it.
-import { closeSync, constants, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, lstatSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { SalvoError } from '../errors.js';
 import { native } from '../native.js';
 import type { StdioMode } from '../types.js';
 
@@ -49,6 +50,7 @@ export function processPaths(dir: string): ProcessPaths {
 /** A fresh process directory (0700) with its `exit` fifo, and stdio fifos when streaming. */
 export function prepareProcessDir(dir: string, stdio: StdioMode): ProcessPaths {
   const paths = processPaths(dir);
+  refuseLinkedContainerDir(dir);
   rmSync(dir, { recursive: true, force: true });
   // Two plain mkdirs: a recursive one tries the full path first and fails once more.
   mkdirSync(dirname(dir), { recursive: true, mode: 0o700 });
@@ -60,6 +62,26 @@ export function prepareProcessDir(dir: string, stdio: StdioMode): ProcessPaths {
     addon.mkfifo(paths.stderrFifo, 0o600);
   }
   return paths;
+}
+
+/**
+ * `containers/<id>` must be a directory of salvo's own: a symlink there would make the rm and
+ * mkdir above work on whatever it points at. Refused, never followed (a missing one is made).
+ */
+export function refuseLinkedContainerDir(dir: string): void {
+  const containerDir = dirname(dir);
+  let info;
+  try {
+    info = lstatSync(containerDir);
+  } catch {
+    return; // not there yet
+  }
+  if (info.isSymbolicLink() || !info.isDirectory()) {
+    const what = info.isSymbolicLink() ? 'a symbolic link' : 'not a directory';
+    throw new SalvoError('ERR_STATE_DIR', `${containerDir} is ${what}: salvo does not follow it; remove it and start again`, {
+      details: { dir: containerDir },
+    });
+  }
 }
 
 export interface StdioFds {

@@ -7,9 +7,10 @@ import { SalvoError, plainError } from '../errors.js';
 import type { BatchEvent, BatchOptions, Exit, JobResult, JobSpec, JobState, PlainError, StartSpec } from '../types.js';
 import { processPaths } from '../io/process-dir.js';
 import { closeSpawnGate, createSpawnGate } from '../io/spawn-gate.js';
+import { startTimer, type Timer } from '../io/timer.js';
 import { now } from '../time.js';
 import type { Proc } from './proc.js';
-import { isMilliseconds, isValidId } from './validate.js';
+import { isMilliseconds, isValidId, showValue } from './validate.js';
 
 /** What the scheduler needs from the launcher. */
 export interface BatchHost {
@@ -38,7 +39,7 @@ interface Normalized {
 }
 
 function bad(option: string, value: unknown, expected: string): SalvoError {
-  return new SalvoError('ERR_INVALID_OPTION', `batch option ${option} must be ${expected}, got ${JSON.stringify(value)}`);
+  return new SalvoError('ERR_INVALID_OPTION', `batch option ${option} must be ${expected}, got ${showValue(value)}`);
 }
 
 function count(option: string, value: unknown, fallback: number): number {
@@ -88,7 +89,7 @@ interface RunningJob {
   id: string;
   proc: Proc;
   stopReason: 'canceled' | 'timedOut' | null;
-  timers: NodeJS.Timeout[];
+  timers: Timer[];
   done: boolean;
 }
 
@@ -236,7 +237,7 @@ class BatchRun {
     }
     const timeoutMs = spec.timeoutMs ?? this.#o.timeoutMs;
     if (!isMilliseconds(timeoutMs)) {
-      const message = `job ${index}: timeoutMs must be a number of ms ≥ 0, got ${JSON.stringify(spec.timeoutMs)}`;
+      const message = `job ${index}: timeoutMs must be a number of ms ≥ 0, got ${showValue(spec.timeoutMs)}`;
       this.#push(this.#notRun(index, spec, 'failed', { code: 'ERR_INVALID_SPEC', message }));
       return;
     }
@@ -261,10 +262,10 @@ class BatchRun {
     const job: RunningJob = { index, id, proc, stopReason: null, timers: [], done: false };
     this.#running.set(index, job);
     this.#emit({ type: 'started', index, id, pid: proc.pid });
-    if (timeoutMs > 0) job.timers.push(unref(setTimeout(() => this.#stop(job, 'timedOut'), timeoutMs)));
+    if (timeoutMs > 0) job.timers.push(startTimer(() => this.#stop(job, 'timedOut'), timeoutMs));
     const exit = await proc.exited;
     job.done = true;
-    for (const timer of job.timers) clearTimeout(timer);
+    for (const timer of job.timers) timer.clear();
     this.#running.delete(index);
     this.#alive--;
     this.#push(this.#finished(job, spec, exit));
@@ -340,11 +341,9 @@ class BatchRun {
     job.stopReason = reason;
     void this.#host.kill(job.id, 'SIGTERM', { all: true }).catch(() => undefined);
     job.timers.push(
-      unref(
-        setTimeout(() => {
-          if (!job.done) void this.#host.kill(job.id, 'SIGKILL', { all: true }).catch(() => undefined);
-        }, this.#o.graceMs),
-      ),
+      startTimer(() => {
+        if (!job.done) void this.#host.kill(job.id, 'SIGKILL', { all: true }).catch(() => undefined);
+      }, this.#o.graceMs),
     );
   }
 
@@ -354,11 +353,6 @@ class BatchRun {
     for (const job of this.#running.values()) this.#stop(job, 'canceled');
     this.#changed();
   }
-}
-
-function unref(timer: NodeJS.Timeout): NodeJS.Timeout {
-  timer.unref();
-  return timer;
 }
 
 function labelsOf(spec: unknown): Record<string, string> {

@@ -3,6 +3,7 @@
 import { chmodSync, closeSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { SalvoError } from '../errors.js';
+import { removeEmptyCgroups } from '../io/cgroups.js';
 import type { ImageCache } from '../image/cache.js';
 import { INIT_EXEC_ID, processDir } from '../io/process-dir.js';
 import { readProcStat, startTimeToEpochMs, type ProcStat } from '../io/procfs.js';
@@ -246,7 +247,7 @@ export class Launcher {
     if (!isMilliseconds(olderThanMs)) {
       throw new SalvoError('ERR_INVALID_OPTION', `gc option olderThanMs must be a number of ms ≥ 0, got ${String(olderThanMs)}`);
     }
-    return removeFinished(this.#lifecycle, await this.runtimeContainers(), Date.now() - olderThanMs);
+    return removeFinished(this.#lifecycle, () => this.runtimeContainers(), Date.now() - olderThanMs, (orphaned) => this.#removeEmptyCgroups(orphaned));
   }
 
   /** The newest record of a container (or of one of its execs). */
@@ -330,6 +331,17 @@ export class Launcher {
         }
       }
     }
+    // The force-deletes leave their containers' parent cgroup behind: remove it once they are done.
+    void Promise.allSettled([...this.#lifecycle.deletes.values()]).then(() => this.#removeEmptyCgroups());
+  }
+
+  /**
+   * Removes the state directory's empty parent cgroup (DESIGN §13), unless a start (whose runtime
+   * may be making it) is under way, and the empty container cgroups `orphaned` names.
+   */
+  #removeEmptyCgroups(orphaned: (id: string) => boolean = () => false): void {
+    if (this.#closed) return;
+    removeEmptyCgroups(this.stateDir, (id) => !orphaned(id), this.#lifecycle.starting.size === 0);
   }
 
   /**
@@ -355,6 +367,7 @@ export class Launcher {
     if (mode === 'kill') await stopAll(this.#lifecycle, this.#lifecycle.registry.all(), graceMs, this.options.logger);
     await this.#lifecycle.registry.settled();
     await Promise.allSettled([...this.#lifecycle.deletes.values()]);
+    this.#removeEmptyCgroups();
     await this.#shutdown();
   }
 

@@ -19,6 +19,7 @@ import type { CommandResult, RestorePlan, StartTask } from '../worker/protocol.j
 import { DeleteBatcher } from './delete-batch.js';
 import { ExitRegistry, deferredExit, type LiveProcess } from './exit-registry.js';
 import { imageRootfs, startFromImage } from './image-start.js';
+import { isolationFor } from './isolation.js';
 import type { NormalizedOptions } from './options.js';
 import { RuntimePool, type Priority } from './pool.js';
 import type { Proc } from './proc.js';
@@ -138,6 +139,7 @@ export class Lifecycle {
             gate,
             process: { kind: 'init', startMode: start.startMode, noPivot: start.noPivot, noNewKeyring: start.noNewKeyring, restore: restorePlan(start, bundle) },
             image: imageRootfs(start, this.mountHelper),
+            isolation: isolationFor(this.#options, id),
           },
           explain: (error) => error,
         }),
@@ -176,6 +178,7 @@ export class Lifecycle {
         gate: null,
         process: { kind: 'exec', initDir: processDir(this.stateDir, id, INIT_EXEC_ID) },
         image: null,
+        isolation: null,
       },
       // The init ended while the runtime ran: that, not the runtime's wording, is the reason.
       explain: (error) =>

@@ -3,7 +3,7 @@
 import { SalvoError } from '../errors.js';
 import type { LauncherOptions, Logger } from '../types.js';
 import { defaultStateDir } from './state-dir.js';
-import { isMilliseconds } from './validate.js';
+import { isMilliseconds, showValue } from './validate.js';
 
 export const LAUNCHER_DEFAULTS = {
   runtime: 'runc',
@@ -14,6 +14,7 @@ export const LAUNCHER_DEFAULTS = {
   crunHybridWorkaround: 'auto',
   deleteAfterExit: true,
   spawner: 'native',
+  bundleHooks: 'allow',
 } as const;
 
 export interface NormalizedOptions {
@@ -28,14 +29,14 @@ export interface NormalizedOptions {
   crunHybridWorkaround: 'auto' | 'off';
   deleteAfterExit: boolean;
   spawner: 'native' | 'execa';
+  bundleHooks: 'allow' | 'refuse';
   logger: Logger;
 }
 
 const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 function bad(option: string, value: unknown, expected: string): SalvoError {
-  const shown = typeof value === 'number' || value === undefined ? String(value) : JSON.stringify(value);
-  return new SalvoError('ERR_INVALID_OPTION', `option ${option} must be ${expected}, got ${shown}`);
+  return new SalvoError('ERR_INVALID_OPTION', `option ${option} must be ${expected}, got ${showValue(value)}`);
 }
 
 function isLogger(value: unknown): value is Logger {
@@ -61,7 +62,7 @@ export function normalizeOptions(options: LauncherOptions = {}): NormalizedOptio
   if (typeof options !== 'object' || options === null) throw bad('options', options, 'an object');
   const known = new Set([
     'stateDir', 'runtime', 'runtimeRoot', 'runtimeArgs', 'workers', 'tasksPerWorker', 'startTimeoutMs',
-    'orphanGraceMs', 'crunHybridWorkaround', 'deleteAfterExit', 'spawner', 'logger',
+    'orphanGraceMs', 'crunHybridWorkaround', 'deleteAfterExit', 'spawner', 'bundleHooks', 'logger',
   ]);
   for (const key of Object.keys(options)) {
     if (!known.has(key)) throw new SalvoError('ERR_INVALID_OPTION', `unknown option ${key}`);
@@ -82,6 +83,8 @@ export function normalizeOptions(options: LauncherOptions = {}): NormalizedOptio
   if (options.logger !== undefined && !isLogger(options.logger)) {
     throw new SalvoError('ERR_INVALID_OPTION', 'option logger must have debug, info, warn and error methods (pino fits)');
   }
+  const bundleHooks = options.bundleHooks ?? LAUNCHER_DEFAULTS.bundleHooks;
+  if (bundleHooks !== 'allow' && bundleHooks !== 'refuse') throw bad('bundleHooks', bundleHooks, '"allow" or "refuse"');
   const deleteAfterExit = options.deleteAfterExit ?? LAUNCHER_DEFAULTS.deleteAfterExit;
   if (typeof deleteAfterExit !== 'boolean') throw bad('deleteAfterExit', deleteAfterExit, 'a boolean');
   const spawner = options.spawner ?? LAUNCHER_DEFAULTS.spawner;
@@ -98,6 +101,7 @@ export function normalizeOptions(options: LauncherOptions = {}): NormalizedOptio
     crunHybridWorkaround: workaround,
     deleteAfterExit,
     spawner,
+    bundleHooks,
     logger: options.logger ?? silentLogger,
   };
 }

@@ -4,6 +4,7 @@ import { killArgs } from '../runtime/argv.js';
 import type { Logger } from '../types.js';
 import type { LiveProcess } from './exit-registry.js';
 import type { Lifecycle } from './lifecycle.js';
+import { delay } from '../io/timer.js';
 
 /**
  * SIGTERM to every container (adopted ones too), SIGKILL after the grace period; then our own
@@ -31,10 +32,6 @@ export async function stopAll(lifecycle: Lifecycle, live: LiveProcess[], graceMs
   }
   await Promise.all(own.map((l) => l.exited));
   for (const l of live.filter(running)) logger.warn({ id: l.id, initPid: l.pid }, 'an adopted process outlived close; left running');
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 // After SIGKILL through the runtime, how long close waits before signalling its children itself.

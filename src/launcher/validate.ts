@@ -38,8 +38,13 @@ export function normalizeSignal(signal: string | number): string {
 }
 
 export function bad(field: string, value: unknown, expected: string): SalvoError {
-  const shown = JSON.stringify(value);
-  return new SalvoError('ERR_INVALID_SPEC', `${field} must be ${expected}, got ${shown === undefined ? String(value) : shown}`);
+  return new SalvoError('ERR_INVALID_SPEC', `${field} must be ${expected}, got ${showValue(value)}`);
+}
+
+/** A value as an error message shows it: JSON, except numbers (JSON says null for NaN and Infinity). */
+export function showValue(value: unknown): string {
+  if (typeof value === 'number' || typeof value === 'bigint' || value === undefined) return String(value);
+  return JSON.stringify(value) ?? String(value);
 }
 
 export function stringArray(field: string, value: unknown, allowEmpty = false): string[] {
@@ -47,7 +52,24 @@ export function stringArray(field: string, value: unknown, allowEmpty = false): 
     throw bad(field, value, allowEmpty ? 'an array of strings' : 'a non-empty array of strings');
   }
   if (value.some((v: string) => v.includes('\0'))) throw bad(field, value, 'free of NUL characters');
+  refuseOverlong(field, value as string[]);
   return [...(value as string[])];
+}
+
+/** Linux's MAX_ARG_STRLEN (32 pages): execve refuses a longer argument or KEY=value entry (E2BIG). */
+export const MAX_ARG_STRLEN = 131_072;
+
+/** Refused up front: else the container starts and its exec fails, recorded `exited 1`. */
+function refuseOverlong(field: string, entries: readonly string[]): void {
+  entries.forEach((entry, i) => {
+    const bytes = Buffer.byteLength(entry);
+    if (bytes >= MAX_ARG_STRLEN) {
+      throw new SalvoError(
+        'ERR_INVALID_SPEC',
+        `${field}[${i}] (${JSON.stringify(entry.slice(0, 20))}…) is ${bytes} bytes: Linux refuses an argument or environment entry of ${MAX_ARG_STRLEN} bytes or more (MAX_ARG_STRLEN)`,
+      );
+    }
+  });
 }
 
 /** Accepts { KEY: value } or ['KEY=value']; returns the OCI list form. */
@@ -57,6 +79,12 @@ export function normalizeEnv(field: string, env: unknown): string[] {
     for (const entry of list) if (!/^[^=]+=/.test(entry)) throw bad(field, entry, 'KEY=value entries');
     return list;
   }
+  const entries = envEntries(field, env);
+  refuseOverlong(field, entries);
+  return entries;
+}
+
+function envEntries(field: string, env: unknown): string[] {
   if (typeof env === 'object' && env !== null) {
     return Object.entries(env).map(([key, value]) => {
       if (key === '' || key.includes('=') || key.includes('\0')) {

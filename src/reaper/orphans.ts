@@ -8,6 +8,7 @@
 import { listMainThreadChildren, readProcStat, type ProcStat } from '../io/procfs.js';
 import { native } from '../native.js';
 import { decodeRecords, trackedPids, type ReapedExit } from './reaper.js';
+import { startTimer, type Timer } from '../io/timer.js';
 
 // Orphans are rare and wait out a grace period anyway: a sweep (O(children)) once a second is plenty.
 const THROTTLE_MS = 1000;
@@ -23,7 +24,7 @@ export class OrphanSweeper {
   helpersReaped = 0;
   /** Untracked zombies seen, with when they were first seen: pid -> (start time, ms). */
   readonly #seen = new Map<number, { startTime: number; since: number }>();
-  #timer: NodeJS.Timeout | undefined;
+  #timer: Timer | undefined;
   #due = 0;
   #lastSweep = 0;
   /** After stop(): no timer may be armed again (the store the handler writes to is closing). */
@@ -44,7 +45,7 @@ export class OrphanSweeper {
   stop(): void {
     this.#stopped = true;
     process.off('SIGCHLD', this.#onSignal);
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer?.clear();
     this.#timer = undefined;
   }
 
@@ -69,14 +70,13 @@ export class OrphanSweeper {
     const due = Date.now() + wait;
     if (this.#timer !== undefined) {
       if (this.#due <= due) return;
-      clearTimeout(this.#timer);
+      this.#timer.clear();
     }
     this.#due = due;
-    this.#timer = setTimeout(() => {
+    this.#timer = startTimer(() => {
       this.#timer = undefined;
       this.sweep();
     }, wait);
-    this.#timer.unref();
   }
 
   /** One sweep; returns the orphans it reaped. */

@@ -14,6 +14,7 @@ import type { PlainError, RuntimeInvocation } from '../types.js';
 import { commandLine } from './argv.js';
 import { spawnNativeOnce, type SpawnOutcome } from './native-spawn.js';
 import { HYBRID_CGROUP_EXPLANATION, isHybridCgroupRefusal, lastErrorMessage, tail } from './log.js';
+import { startTimer, type Timer } from '../io/timer.js';
 
 export interface InvokeOptions {
   /** fds for the runtime's stdio (the container inherits them with `run -d`); default: output captured. */
@@ -131,19 +132,26 @@ async function spawnOnce(
 ): Promise<SpawnOutcome> {
   let result;
   let pid: number | null = null;
+  let timedOut = false;
+  let timer: Timer | null = null;
   try {
     const subprocess = execa(file, args, {
       env: runtimeEnvironment(),
       extendEnv: false,
       reject: false,
       buffer: false,
-      timeout: timeoutMs,
-      killSignal: 'SIGKILL',
       stdin: stdio.stdin < 0 ? 'ignore' : fdOption(stdio.stdin),
       stdout: fdOption(stdio.stdout),
       stderr: fdOption(stdio.stderr),
     });
     pid = subprocess.pid ?? null;
+    // Our timer, not execa's timeout: Node fires a delay of 2^31 ms or more at once.
+    if (timeoutMs > 0) {
+      timer = startTimer(() => {
+        timedOut = true;
+        subprocess.kill('SIGKILL');
+      }, timeoutMs);
+    }
     result = await subprocess;
   } catch (error) {
     // execa 9 throws a TypeError ("subprocess.stdio is not iterable") when the spawn itself fails,
@@ -155,9 +163,11 @@ async function spawnOnce(
     const unheard = queue?.shift();
     if (queue?.length === 0) unheardSpawnErrors.delete(file);
     return notSpawned(unheard ?? error);
+  } finally {
+    timer?.clear();
   }
   if (result.exitCode === undefined && result.signal === undefined) return notSpawned(result.cause ?? new Error('the runtime could not be spawned'));
-  return { pid, exitCode: result.exitCode ?? null, signal: result.signal ?? null, timedOut: result.timedOut, spawnError: null };
+  return { pid, exitCode: result.exitCode ?? null, signal: result.signal ?? null, timedOut, spawnError: null };
 }
 
 // Per thread: spawn 'error's that nobody listened to, by file, in order (see spawnOnce).

@@ -3,6 +3,7 @@
 // thread's own event loop; a timeout kills through pidfd_send_signal.
 import { constants } from 'node:os';
 import { native, type SpawnHandle } from '../native.js';
+import { startTimer, type Timer } from '../io/timer.js';
 
 /** What a spawn came to; the same shape whichever spawner ran it. */
 export interface SpawnOutcome {
@@ -37,12 +38,12 @@ export function spawnNativeOnce(
   timeoutMs: number,
 ): Promise<SpawnOutcome> {
   return new Promise((resolve) => {
-    let timer: NodeJS.Timeout | undefined;
+    let timer: Timer | undefined;
     let timedOut = false;
     let spawned: [number, SpawnHandle];
     try {
       spawned = native().spawn(file, args, environmentStrings(environment), [stdio.stdin, stdio.stdout, stdio.stderr], mountNamespace, (kind, value) => {
-        if (timer !== undefined) clearTimeout(timer);
+        timer?.clear();
         resolve({
           pid: spawned[0],
           exitCode: kind === KIND_EXITED ? value : null,
@@ -57,9 +58,10 @@ export function spawnNativeOnce(
       return;
     }
     if (timeoutMs > 0) {
-      timer = setTimeout(() => {
+      // The one timer helper: a start timeout of 2^31 ms or more must not fire at once.
+      timer = startTimer(() => {
         timedOut = native().spawnSignal(spawned[1], constants.signals.SIGKILL);
-      }, timeoutMs);
+      }, timeoutMs, { unref: false });
     }
   });
 }

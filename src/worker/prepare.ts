@@ -4,11 +4,11 @@
 import { existsSync, rmSync, rmdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { deriveProcess } from '../bundle/process-spec.js';
-import { checkRootfs, deriveConfig, loadBundleConfig, writeConfig, writeJsonFile } from '../bundle/spec.js';
+import { checkHooks, checkRootfs, deriveConfig, loadBundleConfig, needsIsolation, writeConfig, writeJsonFile } from '../bundle/spec.js';
 import { plainError } from '../errors.js';
 import { releaseImageRootfs, withImageRootfs } from '../image/rootfs.js';
 import { patienceFor, patiently, type Patience } from '../io/exhaustion.js';
-import { prepareProcessDir, processPaths } from '../io/process-dir.js';
+import { prepareProcessDir, processPaths, refuseLinkedContainerDir } from '../io/process-dir.js';
 import { now } from '../time.js';
 import type { PrepareResult, PrepareTask, StartTask } from './protocol.js';
 
@@ -26,10 +26,13 @@ export async function prepareContainer(task: PrepareTask, makeDir = true, patien
     }
     const source = task.bundle;
     const config = await patiently('reading the bundle', () => checkedConfig(source), patience);
+    const isolation = task.isolation ?? null;
+    checkHooks(config, source, isolation);
     if (makeDir) await patiently('preparing the process directory', () => prepareProcessDir(task.dir, task.stdio), patience);
     let bundle = source;
-    if (task.override !== null) {
-      let derived = deriveConfig(config, source, task.override);
+    // A bundle without its own cgroupsPath needs a derived config too (its container's cgroup).
+    if (task.override !== null || needsIsolation(config, isolation)) {
+      let derived = deriveConfig(config, source, task.override ?? {}, isolation);
       if (task.image != null) derived = await withImageRootfs(derived, task.dir, task.image);
       await patiently('writing the derived config.json', () => writeConfig(task.dir, derived), patience);
       bundle = task.dir;
@@ -79,6 +82,7 @@ function checkedConfig(bundle: string): ReturnType<typeof loadBundleConfig> {
 /** Removes a process directory, and its container directory if that is left empty. */
 function removeQuietly(dir: string): void {
   try {
+    refuseLinkedContainerDir(dir); // never remove through a link
     rmSync(dir, { recursive: true, force: true });
     rmdirSync(dirname(dir));
   } catch {

@@ -1,7 +1,7 @@
 // The worker protocol: every task the main thread sends to a worker and the plain result it gets
 // back, as one map from task kind to { task, result }, so that `pool.run('start', task)` is typed
 // end to end. Plain data only: it crosses a thread boundary by structured clone.
-import type { CriuOptions, ImageRootfs, LaunchTimings, MountHelper, PlainError, ProcessOverride, RuntimeInvocation, StartMode, StdioMode } from '../types.js';
+import type { ContainerIsolation, CriuOptions, ImageRootfs, LaunchTimings, MountHelper, PlainError, ProcessOverride, RuntimeInvocation, StartMode, StdioMode } from '../types.js';
 
 /** Where a restore takes its images from (the worker reads salvo-checkpoint.json there). */
 export interface RestorePlan {
@@ -47,6 +47,8 @@ export interface StartTask {
   process: InitProcess | ExecProcess;
   /** An init from an image: its root filesystem (an overlay in the process directory), else null. */
   image: ImageRootfs | null;
+  /** What salvo sets on an init's config unless the bundle sets it (its cgroup); null for an exec. */
+  isolation: ContainerIsolation | null;
 }
 
 export type StartResult =
@@ -68,6 +70,7 @@ export interface PrepareTask {
   override: ProcessOverride | null;
   stdio: StdioMode;
   image?: ImageRootfs | null;
+  isolation?: ContainerIsolation | null;
 }
 
 export type PrepareResult =

@@ -170,7 +170,11 @@ function isSpawnExhaustion(result: InvokeResult): boolean {
 /** An init's config is checked and derived; an exec's process.json is derived from the container's. */
 function prepare(task: StartTask, patience: Patience): Promise<PrepareResult> {
   if (task.process.kind === 'exec') return prepareExec(task, task.process.initDir, patience);
-  return prepareContainer({ dir: task.dir, bundle: task.bundle, override: task.override, stdio: task.stdio, image: task.image }, !task.prepared, patience);
+  return prepareContainer(
+    { dir: task.dir, bundle: task.bundle, override: task.override, stdio: task.stdio, image: task.image, isolation: task.isolation },
+    !task.prepared,
+    patience,
+  );
 }
 
 /**

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { checkRootfs, deriveConfig, loadBundleConfig, mergeEnv } from '../../src/bundle/spec.js';
+import { applyIsolation, checkHooks, checkRootfs, deriveConfig, loadBundleConfig, mergeEnv, needsIsolation } from '../../src/bundle/spec.js';
 import { SalvoError } from '../../src/errors.js';
 
 let root: string;
@@ -184,5 +184,43 @@ describe('checkRootfs', () => {
 
   it('leaves a config without root.path to the runtime', () => {
     checkRootfs({}, bundle(null));
+  });
+});
+
+describe('applyIsolation', () => {
+  const config = (linux?: Record<string, unknown>) => ({ root: { path: '/r' }, process: { args: ['/x'] }, ...(linux === undefined ? {} : { linux }) });
+  const isolation = { cgroupsPath: '/salvo-abc/job-1', refuseHooks: false };
+
+  it("gives a config without cgroupsPath the container's own and keeps the rest of linux", () => {
+    const derived = applyIsolation(config({ namespaces: [{ type: 'mount' }] }), isolation);
+    assert.deepEqual(derived.linux, { namespaces: [{ type: 'mount' }], cgroupsPath: '/salvo-abc/job-1' });
+    assert.deepEqual(applyIsolation(config(), isolation).linux, { cgroupsPath: '/salvo-abc/job-1' });
+  });
+
+  it("keeps a bundle's own cgroupsPath, and then needs no derived config", () => {
+    const own = config({ cgroupsPath: '/mine/c' });
+    assert.equal(applyIsolation(own, isolation), own);
+    assert.equal(needsIsolation(own, isolation), false);
+    assert.equal(needsIsolation(config(), isolation), true);
+    assert.equal(needsIsolation(config(), { cgroupsPath: null, refuseHooks: true }), false);
+  });
+
+  it('is applied by deriveConfig', () => {
+    assert.equal((deriveConfig(config(), '/b', {}, isolation).linux as { cgroupsPath: string }).cgroupsPath, '/salvo-abc/job-1');
+  });
+});
+
+describe('checkHooks', () => {
+  const hooked = { root: { path: '/r' }, hooks: { prestart: [{ path: '/bin/true' }], poststop: [] } };
+
+  it('refuses a bundle with OCI hooks when asked, naming the kinds', () => {
+    assert.throws(() => checkHooks(hooked, '/b', { cgroupsPath: null, refuseHooks: true }), (error: unknown) =>
+      error instanceof SalvoError && error.code === 'ERR_BUNDLE_INVALID' && /\/b has OCI hooks \(prestart\)/.test(error.message));
+  });
+
+  it('lets hooks through by default, and a bundle without hooks always', () => {
+    checkHooks(hooked, '/b', { cgroupsPath: null, refuseHooks: false });
+    checkHooks({ root: { path: '/r' }, hooks: { poststop: [] } }, '/b', { cgroupsPath: null, refuseHooks: true });
+    checkHooks({ root: { path: '/r' } }, '/b', { cgroupsPath: null, refuseHooks: true });
   });
 });

@@ -35,6 +35,7 @@ describe('normalizeOptions', () => {
       crunHybridWorkaround: 'auto',
       deleteAfterExit: true,
       spawner: 'native',
+      bundleHooks: 'allow',
     });
     for (const level of ['debug', 'info', 'warn', 'error'] as const) assert.equal(typeof logger[level], 'function');
   });
@@ -54,6 +55,7 @@ describe('normalizeOptions', () => {
       crunHybridWorkaround: 'off',
       deleteAfterExit: false,
       spawner: 'execa',
+      bundleHooks: 'refuse',
       logger,
     });
     assert.deepEqual(normalized, {
@@ -68,6 +70,7 @@ describe('normalizeOptions', () => {
       crunHybridWorkaround: 'off',
       deleteAfterExit: false,
       spawner: 'execa',
+      bundleHooks: 'refuse',
       logger,
     });
     assert.notEqual(normalized.runtimeArgs, runtimeArgs);

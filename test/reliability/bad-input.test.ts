@@ -200,7 +200,11 @@ for (const runtime of RUNTIMES) {
         // A derived config.json cannot be written; without one the runtime cannot write its log and pid.
         await rejectsWith(launcher.start({ id: 'full-derived', args: ['/bin/true'] }), 'ERR_STATE_DIR', /ENOSPC|no space left/i);
         assertNothingLeft(launcher, 'full-derived', false);
-        await rejectsWith(launcher.start({ id: 'full-plain' }), 'ERR_STATE_DIR', /no space left on the filesystem of .*full-plain/);
+        // A bundle with a cgroupsPath of its own needs no derived config: the runtime itself finds no room.
+        const bundle = await derivedBundle(launcher, (config) => {
+          config.linux.cgroupsPath = `/iso-full-plain-${process.pid}`;
+        });
+        await rejectsWith(launcher.start({ id: 'full-plain', bundle }), 'ERR_STATE_DIR', /no space left on the filesystem of .*full-plain/);
         assertNothingLeft(launcher, 'full-plain', true);
         rmSync(join(containers, 'filler'));
         const proc = await launcher.start({ id: 'room-again', args: ['/bin/sh', '-c', 'exit 5'] });

@@ -10,6 +10,7 @@ import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { Launcher } from '../../src/index.js';
 import type { JobSpec } from '../../src/index.js';
+import { cgroupMounts, cgroupParentName } from '../../src/io/cgroups.js';
 import { Store } from '../../src/store/store.js';
 import { RUNTIMES, removeTempDirs, tempDir } from '../helpers.js';
 import { salvoChild, startedPid, finished, writeJobs } from './cli-child.js';
@@ -126,6 +127,8 @@ for (const runtime of RUNTIMES) {
       assert.deepEqual(runtimeList(runtime, root), [], 'salvo gc leaves no container');
       assert.deepEqual(readdirSync(join(stateDir, 'containers')), [], 'nor a process directory');
       assert.ok(!existsSync(join(stateDir, 'containers', 'hang-0')));
+      const cgroups = cgroupMounts().map((m) => join(m, cgroupParentName(stateDir)));
+      assert.deepEqual(cgroups.filter((c) => existsSync(c)), [], 'nor a cgroup');
     });
   });
 }

@@ -38,9 +38,9 @@ export function batchCommand(globals: () => GlobalOptions): Command {
         'for example {"id":"t1","args":["/bin/sh","-c","make test"],"env":{"CI":"1"},"timeoutMs":60000}.\n\n' +
         'A file is checked whole before anything starts. Results print as jobs finish; a progress bar ' +
         'shows on stderr when it is a terminal (not under CI), else a summary line every few seconds. ' +
-        'SIGINT/SIGTERM stop running jobs (SIGTERM, grace, SIGKILL) and report the rest as canceled.\n\n' +
+        'SIGINT/SIGTERM/SIGHUP stop running jobs (SIGTERM, grace, SIGKILL) and report the rest as canceled.\n\n' +
         'Exit status: 0 when every job exited 0; 1 when any did not; 2 for bad usage or input; ' +
-        '3 when the launcher failed; 130 after SIGINT, 143 after SIGTERM.',
+        '3 when the launcher failed; 130 after SIGINT, 143 after SIGTERM, 129 after SIGHUP.',
     )
     .argument('<file>', 'JSON-lines job file, or - for stdin')
     .option('-c, --concurrency <n>', 'runtime starts in flight at once', '4')
@@ -98,6 +98,7 @@ async function runBatchCommand(file: string, options: BatchCliOptions, globals: 
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal); // a closed terminal or SSH session: stop as for SIGTERM
 
   const keepAll = options.json === true || options.junit !== undefined;
   const results: JobResult[] = [];
@@ -146,12 +147,13 @@ async function runBatchCommand(file: string, options: BatchCliOptions, globals: 
       process.stderr.write(`salvo: ${(inputError as Error).message}\n`);
       return EXIT.usage;
     }
-    if (stoppedBy !== null) return stoppedBy === 'SIGINT' ? EXIT.interrupted : EXIT.terminated;
+    if (stoppedBy !== null) return stoppedBy === 'SIGINT' ? EXIT.interrupted : stoppedBy === 'SIGHUP' ? EXIT.hangup : EXIT.terminated;
     return batchExitStatus(summary);
   } finally {
     progress?.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
     await launcher.close({ containers: 'kill', graceMs: 5000 });
     context.log.flush();
   }

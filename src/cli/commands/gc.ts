@@ -23,6 +23,7 @@ export function gcCommand(globals: () => GlobalOptions): Command {
           process.stdout.write(
             `deleted ${result.containersDeleted.length} containers, removed ${result.directoriesRemoved} process directories, pruned ${result.recordsPruned} records\n`,
           );
+          for (const f of result.failed) process.stderr.write(`salvo: gc: could not delete ${f.id} (kept for a later gc): ${f.message}\n`);
         }
       } finally {
         // Running containers (adopted from a launcher that died) keep running.

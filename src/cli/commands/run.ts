@@ -1,5 +1,5 @@
 // `salvo run`: one container in the foreground, output streamed live, salvo's exit status is
-// the container's (128+n for a signal). SIGINT/SIGTERM stop the container first.
+// the container's (128+n for a signal). SIGINT/SIGTERM/SIGHUP stop the container first.
 import { existsSync, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { bundleForRootfs } from '../../bundle/rootfs-bundle.js';
@@ -11,6 +11,7 @@ import { parseDuration } from '../duration.js';
 import { collect, checkEnvEntries } from '../env-option.js';
 import { EXIT, UsageError, isStartFailure } from '../exit-codes.js';
 import { followProc } from '../follow.js';
+import { startTimer } from '../../io/timer.js';
 
 interface RunOptions {
   bundle?: string;
@@ -32,7 +33,7 @@ export function runCommand(globals: () => GlobalOptions): Command {
     .summary('run one container in the foreground and exit with its exit code')
     .description(
       'Runs one container in the foreground with its stdout and stderr streamed live, and exits with ' +
-        "the container's exit code (128+n when a signal killed it). SIGINT or SIGTERM to salvo stops the " +
+        "the container's exit code (128+n when a signal killed it). SIGINT, SIGTERM or SIGHUP to salvo stops the " +
         'container first (SIGTERM to all its processes, SIGKILL after --grace, then delete --force). ' +
         'Without --bundle or --rootfs it runs in salvo\'s default busybox bundle.\n\n' +
         'Exit status: the container\'s; 124 when --timeout stopped it; 125 when it did not start ' +
@@ -88,6 +89,7 @@ async function run(command: string[], options: RunOptions, globals: GlobalOption
     const onSignal = (): void => stop('signal');
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    process.on('SIGHUP', onSignal); // a closed terminal or SSH session: stop as for SIGTERM
     try {
       try {
         proc = await launcher.start({
@@ -113,9 +115,9 @@ async function run(command: string[], options: RunOptions, globals: GlobalOption
       }
       // A signal that came while the runtime was starting it stops it now.
       if (stopping !== null) void stopContainer(launcher, proc, graceMs);
-      const timer = timeoutMs > 0 ? setTimeout(() => stop('timeout'), timeoutMs) : null;
+      const timer = timeoutMs > 0 ? startTimer(() => stop('timeout'), timeoutMs, { unref: false }) : null;
       // Once it has exited, draining its output is no reason to report a timeout.
-      void proc.exited.then(() => timer !== null && clearTimeout(timer));
+      void proc.exited.then(() => timer?.clear());
       const exit = await followProc(proc);
       writeExitCodeFile(options.exitCodeFile, exit.exitCode);
       if (stopping === 'timeout') {
@@ -126,6 +128,7 @@ async function run(command: string[], options: RunOptions, globals: GlobalOption
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      process.off('SIGHUP', onSignal);
     }
   } finally {
     await launcher.close();
@@ -135,9 +138,9 @@ async function run(command: string[], options: RunOptions, globals: GlobalOption
 
 async function stopContainer(launcher: Launcher, proc: Proc, graceMs: number): Promise<void> {
   await launcher.kill(proc.id, 'SIGTERM', { all: true }).catch(() => undefined);
-  const timer = setTimeout(() => void launcher.kill(proc.id, 'SIGKILL', { all: true }).catch(() => undefined), graceMs);
+  const timer = startTimer(() => void launcher.kill(proc.id, 'SIGKILL', { all: true }).catch(() => undefined), graceMs, { unref: false });
   await proc.exited;
-  clearTimeout(timer);
+  timer.clear();
 }
 
 function writeExitCodeFile(file: string | undefined, code: number): void {

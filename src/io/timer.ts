@@ -1,0 +1,43 @@
+// The one timer helper: Node turns a delay of 2^31 ms (24.8 days) or more into 1 ms, so a
+// timeout of 30 days would fire at once. Every delay a user can give goes through here; longer
+// ones are chained in steps below the limit.
+
+/** The longest delay one Node timer keeps (2^31 - 1 ms). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export interface Timer {
+  /** Stops it; calling it after it fired, or twice, does nothing. */
+  clear(): void;
+}
+
+/**
+ * Calls `fn` once after `ms` (any finite delay ≥ 0). With unref (default true) the timer does not
+ * keep the process alive, as the callers' own work does that.
+ */
+export function startTimer(fn: () => void, ms: number, options: { unref?: boolean } = {}): Timer {
+  const unref = options.unref ?? true;
+  let handle: NodeJS.Timeout | null = null;
+  const arm = (remaining: number): void => {
+    const step = Math.min(Math.max(remaining, 0), MAX_TIMER_MS);
+    handle = setTimeout(() => {
+      if (remaining > step) arm(remaining - step);
+      else {
+        handle = null;
+        fn();
+      }
+    }, step);
+    if (unref) handle.unref();
+  };
+  arm(ms);
+  return {
+    clear(): void {
+      if (handle !== null) clearTimeout(handle);
+      handle = null;
+    },
+  };
+}
+
+/** Resolves after `ms` (unref'd: it keeps nothing alive). */
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => startTimer(resolve, ms));
+}
