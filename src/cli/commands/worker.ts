@@ -83,7 +83,7 @@ async function runWorkerCommand(options: WorkerCliOptions, globals: GlobalOption
   const launcher = await openLauncher(context, { tasksPerWorker: Math.max(4, Math.min(concurrency, startConcurrency ?? 4) * 2 + 2) });
   const style = createStyle(process.stdout);
   const print = (result: FleetResult): void => {
-    if (options.ndjson === true) process.stdout.write(ndjsonLine(result));
+    if (options.ndjson === true) process.stdout.write(ndjsonLine({ event: 'finished', ...result }));
     else process.stdout.write(`${humanLine(result, style)}${result.attempt > 1 ? style.dim(` (attempt ${result.attempt})`) : ''}\n`);
   };
   let handle: Awaited<ReturnType<typeof runWorker>>;
