@@ -57,10 +57,10 @@ export async function submit(jobs: Iterable<JobSpec> | AsyncIterable<JobSpec>, o
   let chunk: { name: 'salvo'; data: FleetJobData; opts: JobsOptions }[] = [];
   const flush = async (): Promise<void> => {
     if (chunk.length === 0) return;
-    const at = Date.now();
-    const added = await queue.addBulk(chunk);
-    // addBulk returns the existing job for an id already there: its timestamp is older than this add.
-    for (const job of added) if (job.timestamp < at) existing.push(job.id!);
+    // Only to say so: BullMQ itself keeps one job per id (addBulk leaves an existing one as it is).
+    const states = await Promise.all(chunk.map((job) => queue.getJobState(job.opts.jobId!)));
+    chunk.forEach((job, i) => states[i] !== 'unknown' && existing.push(job.opts.jobId!));
+    await queue.addBulk(chunk);
     chunk = [];
   };
   try {
