@@ -38,7 +38,9 @@ const measured: Measured = process.argv.includes('--render')
   ? (JSON.parse(readFileSync(raw, 'utf8')) as Measured)
   : await measure();
 writeFileSync(raw, `${JSON.stringify(measured, null, 2)}\n`);
-writeFileSync(results, resultsMarkdown(measured.macro, measured.micro, measured.burst, measured.live));
+// The fleet section is written by `npm run bench:fleet` (bench/fleet.ts): kept as it is.
+const fleetSection = /<!-- fleet:[\s\S]*<!-- \/fleet -->\n?/.exec(readFileSync(results, 'utf8'))?.[0];
+writeFileSync(results, resultsMarkdown(measured.macro, measured.micro, measured.burst, measured.live) + (fleetSection === undefined ? '' : `\n${fleetSection}`));
 log(`wrote ${results}`);
 
 async function measure(): Promise<Measured> {

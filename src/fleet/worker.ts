@@ -167,6 +167,8 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerHandle> {
       void close(0, error).catch(() => undefined);
     }
   });
+  // The default bundle is built before the first job is taken, not inside its start.
+  await launcher.defaultBundle().catch((error: unknown) => log.warn({ err: String(error) }, 'no default bundle; jobs that name none will fail'));
   void worker.run().catch((error: unknown) => void close(0, error).catch(() => undefined));
   await worker.waitUntilReady();
   return {
