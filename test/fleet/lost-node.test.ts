@@ -102,7 +102,12 @@ describe(`a worker lost mid-run (${runtime})`, () => {
 
 /** Container ids the store holds as running or subscribed (read-only, beside a live launcher). */
 function running(dbFile: string): string[] {
-  const store = Store.openReadOnly(dbFile);
+  let store: Store | null;
+  try {
+    store = Store.openReadOnly(dbFile);
+  } catch {
+    return []; // not created yet
+  }
   if (store === null) return [];
   try {
     return store.list().filter((r) => r.state === 'running' || r.state === 'subscribed').map((r) => r.id);
