@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   ERR_TERMINAL_CLOSED: "The process's terminal is closed (its process ended or the stream was destroyed).",
   ERR_CHECKPOINT_NOT_FOUND: 'The checkpoint directory to restore from does not exist.',
   ERR_CHECKPOINT_INVALID: "A checkpoint's salvo-checkpoint.json is not the JSON salvo writes.",
+  ERR_REDIS_UNREACHABLE: 'Redis cannot be reached (or refuses the credentials) when a fleet command starts.',
   ERR_NODE_LOST: 'A fleet job got no result: the nodes that ran it kept being lost (or its launcher kept failing).',
 } as const;
 

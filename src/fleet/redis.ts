@@ -1,6 +1,6 @@
 // Redis connection options from a URL or an ioredis options object, and URLs safe to print.
 import type { ConnectionOptions } from 'bullmq';
-import type { RedisOptions } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { SalvoError } from '../errors.js';
 
 /** A redis:// or rediss:// URL (user, password, db in the path), or ioredis options passed through. */
@@ -53,4 +53,20 @@ export function redactRedisUrl(connection: RedisConnection): string {
 /** The same options typed as BullMQ's ConnectionOptions (its own RedisOptions type, same fields). */
 export function bullConnection(connection: RedisConnection, extra: RedisOptions = {}): ConnectionOptions {
   return redisOptions(connection, extra) as ConnectionOptions;
+}
+
+/** Connects once (no retry) and pings: a Redis that is not there is an error now, not a silent wait. */
+export async function assertRedisReachable(connection: RedisConnection, extra: RedisOptions = {}): Promise<void> {
+  const client = new Redis({ ...redisOptions(connection, extra), lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 5_000 });
+  let cause: Error | null = null;
+  client.on('error', (error: Error) => (cause = error)); // the connect's own rejection says less
+  try {
+    await client.connect();
+    await client.ping();
+  } catch (error) {
+    const why = (cause as Error | null) ?? (error as Error);
+    throw new SalvoError('ERR_REDIS_UNREACHABLE', `cannot reach Redis at ${redactRedisUrl(connection)}: ${why.message}`, { cause: why });
+  } finally {
+    client.disconnect();
+  }
 }

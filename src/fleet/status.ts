@@ -1,7 +1,7 @@
 // `fleet status`: the queue's job counts and the live workers, from BullMQ and the workers' heartbeats.
 import { Queue } from 'bullmq';
 import type { RedisOptions } from 'ioredis';
-import { bullConnection, type RedisConnection } from './redis.js';
+import { assertRedisReachable, bullConnection, type RedisConnection } from './redis.js';
 
 /** What a worker says about itself in its heartbeat. */
 export interface NodeInfo {
@@ -29,7 +29,9 @@ export function heartbeatKey(prefix: string | undefined, queue: string, name: st
 export async function fleetStatus(options: { redis: RedisConnection; redisOptions?: RedisOptions; queue: string; prefix?: string }): Promise<FleetStatus> {
   // A status query fails fast when Redis is not there, rather than waiting for it.
   const connection = bullConnection(options.redis, { maxRetriesPerRequest: 1, connectTimeout: 5_000, ...options.redisOptions });
+  await assertRedisReachable(options.redis, options.redisOptions);
   const queue = new Queue(options.queue, { connection, prefix: options.prefix });
+  queue.on('error', () => undefined); // a failed command rejects below
   try {
     const counts = await queue.getJobCounts('waiting', 'active', 'completed', 'failed', 'delayed', 'prioritized');
     // A worker may hold more than one named connection: one entry per name.

@@ -7,7 +7,7 @@ import { SalvoError } from '../errors.js';
 import { newBatchId } from '../launcher/batch.js';
 import type { JobSpec } from '../types.js';
 import { lostResult, QUEUE_NAME_PATTERN, type FleetJobData, type FleetResult } from './job-data.js';
-import { bullConnection, type RedisConnection } from './redis.js';
+import { assertRedisReachable, bullConnection, type RedisConnection } from './redis.js';
 import { FLEET_DEFAULTS } from './settings.js';
 
 export interface QueueOptions {
@@ -49,7 +49,10 @@ function connectionOf(options: QueueOptions): ConnectionOptions {
 /** Adds the jobs (already validated specs) under their ids; an id already in the queue is one job. */
 export async function submit(jobs: Iterable<JobSpec> | AsyncIterable<JobSpec>, options: SubmitOptions): Promise<Submitted> {
   const batchId = options.batchId ?? newBatchId();
-  const queue = new Queue<FleetJobData, FleetResult, 'salvo'>(options.queue, { connection: connectionOf(options), prefix: options.prefix });
+  const connection = connectionOf(options);
+  await assertRedisReachable(options.redis, options.redisOptions);
+  const queue = new Queue<FleetJobData, FleetResult, 'salvo'>(options.queue, { connection, prefix: options.prefix });
+  queue.on('error', () => undefined); // commands wait out an outage (maxRetriesPerRequest null)
   const chunkSize = options.chunk ?? 500;
   const ids: string[] = [];
   const seen = new Set<string>();
@@ -98,8 +101,10 @@ export interface ResultsOptions extends QueueOptions {
 /** Yields one result per id, in the order they finish (ids already finished first). */
 export async function* results(ids: Iterable<string>, options: ResultsOptions): AsyncGenerator<FleetResult> {
   const connection = connectionOf(options);
+  await assertRedisReachable(options.redis, options.redisOptions);
   const pending = new Set(ids);
   const queue = new Queue<FleetJobData, FleetResult>(options.queue, { connection, prefix: options.prefix });
+  queue.on('error', () => undefined); // commands wait out an outage; the re-read covers it
   const events = new QueueEvents(options.queue, { connection, prefix: options.prefix });
   const ready: FleetResult[] = [];
   let wake: (() => void) | null = null;

@@ -10,7 +10,7 @@ import { SalvoError } from '../errors.js';
 import type { JobResult, LauncherOptions, Logger } from '../types.js';
 import { containerIdFor, QUEUE_NAME_PATTERN, type FleetJobData, type FleetResult } from './job-data.js';
 import { LocalRunner } from './local-runner.js';
-import { bullConnection, redactRedisUrl, type RedisConnection } from './redis.js';
+import { assertRedisReachable, bullConnection, redactRedisUrl, type RedisConnection } from './redis.js';
 import { FLEET_DEFAULTS, type StallSettings } from './settings.js';
 import { heartbeatKey, type NodeInfo } from './status.js';
 
@@ -63,6 +63,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerHandle> {
   const startConcurrency = options.startConcurrency ?? Math.min(concurrency, FLEET_DEFAULTS.startConcurrency);
   const name = options.name ?? `${hostname()}-${process.pid}`;
   const log = options.logger ?? silentLogger;
+  await assertRedisReachable(options.redis, options.redisOptions);
   const ownLauncher = !(options.launcher instanceof Launcher);
   const launcher =
     options.launcher instanceof Launcher
@@ -116,6 +117,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerHandle> {
   worker.on('error', (error) => log.warn({ err: error.message }, 'queue connection error (retrying)'));
   // Heartbeats for `fleet status`: who is there, with what concurrency.
   const queue = new Queue(options.queue, { connection, prefix: options.prefix });
+  queue.on('error', () => undefined); // the worker's own 'error' listener reports the outage
   const info: NodeInfo = { name, concurrency, host: hostname(), pid: process.pid, runtime: launcher.runtime.flavour, startedAt: Date.now() };
   const key = heartbeatKey(options.prefix, options.queue, name);
   const beat = async (): Promise<void> => {

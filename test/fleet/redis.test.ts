@@ -1,7 +1,8 @@
 // Redis URLs: options passed through (password, TLS, db), and no secret in what is printed.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { redactRedisUrl, redisOptions } from '../../src/fleet/index.js';
+import { fleetStatus, redactRedisUrl, redisOptions } from '../../src/fleet/index.js';
+import { freePort } from './redis-server.js';
 
 describe('redis connection options', () => {
   it('passes user, password, db and TLS of the URL through to ioredis', () => {
@@ -27,5 +28,15 @@ describe('redis connection options', () => {
     assert.equal(redactRedisUrl('redis://h:1'), 'redis://h:1');
     assert.equal(redactRedisUrl({ host: 'h', port: 2, password: 'topsecret', db: 3 }), 'redis://h:2/3');
     assert.ok(!redactRedisUrl('not a url :topsecret@h').includes('topsecret'));
+  });
+
+  it('says at once that Redis cannot be reached, without its password', async () => {
+    const url = `redis://:topsecret@127.0.0.1:${await freePort()}`;
+    await assert.rejects(fleetStatus({ redis: url, queue: 'flt-none' }), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'ERR_REDIS_UNREACHABLE');
+      assert.match(e.message, /redis:\/\/:\*\*\*@127\.0\.0\.1:\d+.*ECONNREFUSED/);
+      assert.ok(!e.message.includes('topsecret'));
+      return true;
+    });
   });
 });
