@@ -2,8 +2,9 @@
 // by 1 and by 3 `salvo worker` processes (throughput ratio), and the queue's cost per job
 // (submit → result, minus the job's run time) beside a local launcher.batch of the same jobs.
 // Writes bench/fleet-results.json and the "Fleet" section of bench/RESULTS.md (between markers).
-// Sizes: SALVO_BENCH_FLEET_JOBS (48), SALVO_BENCH_FLEET_K (4 jobs per worker), SALVO_BENCH_FLEET_COST_JOBS (24).
+// Sizes: SALVO_BENCH_FLEET_JOBS (96), SALVO_BENCH_FLEET_K (4 jobs per worker), SALVO_BENCH_FLEET_COST_JOBS (24).
 import { readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fleetStatus, results, submit } from '../src/fleet/index.js';
@@ -13,7 +14,7 @@ import { startRedis, type RedisServer } from '../test/fleet/redis-server.js';
 import { startWorker, type WorkerChild } from '../test/fleet/fleet-children.js';
 
 const env = process.env;
-const jobsCount = Number(env.SALVO_BENCH_FLEET_JOBS ?? 48);
+const jobsCount = Number(env.SALVO_BENCH_FLEET_JOBS ?? 96);
 const perWorker = Number(env.SALVO_BENCH_FLEET_K ?? 4);
 const costJobs = Number(env.SALVO_BENCH_FLEET_COST_JOBS ?? 24);
 const runtime = env.SALVO_BENCH_RUNTIME ?? 'runc';
@@ -108,7 +109,7 @@ async function localCost(): Promise<Cost> {
   }
 }
 
-function markdown(one: Drain, three: Drain, costs: Cost[]): string {
+function markdown(one: Drain, three: Drain, costs: Cost[], load: string): string {
   const ratio = three.perSecond / one.perSecond;
   return [
     '<!-- fleet: written by npm run bench:fleet (bench/fleet.ts) -->',
@@ -120,7 +121,7 @@ function markdown(one: Drain, three: Drain, costs: Cost[]): string {
     '|---|---|---|---|',
     ...[one, three].map((d) => `| ${d.workers} | ${d.jobs} | ${(d.wallMs / 1000).toFixed(2)} s | ${d.perSecond.toFixed(2)} |`),
     '',
-    `Throughput 3 workers / 1 worker: **${ratio.toFixed(2)}×** (target ≥ 2.7×: ${ratio >= 2.7 ? 'met' : 'missed'}).`,
+    `Throughput 3 workers / 1 worker: **${ratio.toFixed(2)}×** (target ≥ 2.7×: ${ratio >= 2.7 ? 'met' : 'missed'}). Load average of the machine (1 min) at the start and end of the run: ${load} on 2 cores; other work shares them, and every container start is CPU work on those same cores.`,
     '',
     'Queue cost per job: from submit (the job added) to its result received, minus its run time; every job has a slot, so no job waits for one. The local row is the same jobs through `launcher.batch` in one process (from the batch call to the result, minus run time).',
     '',
@@ -134,6 +135,7 @@ function markdown(one: Drain, three: Drain, costs: Cost[]): string {
   ].join('\n');
 }
 
+const loadAtStart = loadavg()[0]!.toFixed(1);
 const redis = await startRedis();
 try {
   log(`redis-server on ${redis.url}`);
@@ -142,7 +144,7 @@ try {
   const costs = [await queueCost(redis), await localCost()];
   for (const c of costs) log(`${c.how}: p50 ${c.p50Ms} ms, p99 ${c.p99Ms} ms`);
   writeFileSync(rawFile, `${JSON.stringify({ one, three, costs }, null, 2)}\n`);
-  const section = markdown(one, three, costs);
+  const section = markdown(one, three, costs, `${loadAtStart} → ${loadavg()[0]!.toFixed(1)}`);
   const current = readFileSync(resultsFile, 'utf8');
   const marked = /<!-- fleet:[\s\S]*<!-- \/fleet -->\n?/;
   writeFileSync(resultsFile, marked.test(current) ? current.replace(marked, section) : `${current.trimEnd()}\n\n${section}`);
