@@ -91,7 +91,12 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerHandle> {
       const spec = validateJobLine(data.spec, data.index + 1, () => true);
       result = await runner.run({ ...spec, id: containerId });
     } catch (error) {
-      if (error instanceof SalvoError || (error as Error).name !== 'UsageError') throw error; // the launcher failed: BullMQ retries
+      if (error instanceof SalvoError || (error as Error).name !== 'UsageError') {
+        // This node's launcher failed: BullMQ retries the job (elsewhere), and this node takes no more.
+        log.error({ jobId, err: String(error) }, 'the launcher failed; closing this worker');
+        void close(0, error).catch(() => undefined);
+        throw error;
+      }
       return { ...notRun(data, (error as Error).message), ...base, containerId: null };
     }
     if (result === null || handingBack) {
@@ -162,13 +167,6 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerHandle> {
     })();
     return closing;
   };
-  worker.on('failed', (job, error) => {
-    // The processor throws only when this node's launcher fails: stop taking jobs here.
-    if (!(error instanceof WaitingError) && error.name !== 'WaitingError') {
-      log.error({ jobId: job?.id, err: error.message }, 'the launcher failed; closing this worker');
-      void close(0, error).catch(() => undefined);
-    }
-  });
   // The default bundle is built before the first job is taken, not inside its start.
   await launcher.defaultBundle().catch((error: unknown) => log.warn({ err: String(error) }, 'no default bundle; jobs that name none will fail'));
   void worker.run().catch((error: unknown) => void close(0, error).catch(() => undefined));
