@@ -49,7 +49,9 @@ const measured: Measured = process.argv.includes('--render')
     ? await measureAgain(JSON.parse(readFileSync(raw, 'utf8')) as Measured, (process.argv[again + 1] ?? '').split(','))
     : await measure();
 writeFileSync(raw, `${JSON.stringify(measured, null, 2)}\n`);
-writeFileSync(results, resultsMarkdown(measured));
+// Sections written by other benches (bench:fleet, salvo bench --image, bench:commands) are kept as they are.
+const kept = [...readFileSync(results, 'utf8').matchAll(/<!-- (fleet|images|commands):[\s\S]*?<!-- \/\1 -->\n?/g)].map((m) => m[0]);
+writeFileSync(results, resultsMarkdown(measured) + kept.map((section) => `\n${section}`).join(''));
 log(`wrote ${results}`);
 
 async function measure(): Promise<Measured> {

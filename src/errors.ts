@@ -33,6 +33,8 @@ export const ERROR_CODES = {
   ERR_IMAGE_DIGEST: "A blob's sha256 or size does not match its descriptor (the message names the image and blob).",
   ERR_IMAGE_UNSAFE: "A layer entry would land outside the rootfs (absolute path, '..', a symlinked parent); names image, blob and path.",
   ERR_IMAGE_MOUNT: "The container's overlay root filesystem could not be mounted (the message is mount's).",
+  ERR_REDIS_UNREACHABLE: 'Redis cannot be reached (or refuses the credentials) when a fleet command starts.',
+  ERR_NODE_LOST: 'A fleet job got no result: the nodes that ran it kept being lost (or its launcher kept failing).',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -52,10 +52,12 @@ export function bundleChecker(): (bundle: string) => boolean {
   };
 }
 
-/** Yields the validated jobs of a JSON-lines stream, defaults applied; throws UsageError at the first bad line. */
-export async function* readJobs(input: Readable, defaults: JobDefaults = {}): AsyncGenerator<JobSpec> {
+/**
+ * Yields the validated jobs of a JSON-lines stream, defaults applied; throws UsageError at the first
+ * bad line. `bundleExists` checks bundle paths (`salvo submit` skips it: they are paths on the workers).
+ */
+export async function* readJobs(input: Readable, defaults: JobDefaults = {}, bundleExists = bundleChecker()): AsyncGenerator<JobSpec> {
   const lines = createInterface({ input, crlfDelay: Infinity });
-  const bundleExists = bundleChecker();
   let line = 0;
   try {
     for await (const text of lines) {

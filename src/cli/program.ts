@@ -13,6 +13,9 @@ import { killCommand } from './commands/kill.js';
 import { logsCommand } from './commands/logs.js';
 import { psCommand } from './commands/ps.js';
 import { runCommand } from './commands/run.js';
+import { fleetCommand } from './commands/fleet.js';
+import { submitCommand } from './commands/submit.js';
+import { workerCommand } from './commands/worker.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -50,7 +53,8 @@ export function buildProgram(): Command {
     );
   // bench takes a list of runtimes and defaults to both: it must know whether --runtime was given.
   const runtimeGiven = (): boolean => program.getOptionValueSource('runtime') !== 'default';
-  const makers = [runCommand, execCommand, batchCommand, (g: () => GlobalOptions) => benchCommand(g, runtimeGiven), psCommand, inspectCommand, logsCommand, killCommand, gcCommand, imagesCommand];
+  const makers = [runCommand, execCommand, batchCommand, (g: () => GlobalOptions) => benchCommand(g, runtimeGiven), psCommand, inspectCommand, logsCommand, killCommand, gcCommand, imagesCommand,
+    workerCommand, submitCommand, fleetCommand];
   for (const make of makers) {
     const command = make(globals);
     command.exitOverride();

@@ -159,12 +159,12 @@ async function runBatchCommand(file: string, options: BatchCliOptions, globals: 
   }
 }
 
-function eventLine(event: BatchEvent): object {
+export function eventLine(event: BatchEvent): object {
   if (event.type === 'finished' && event.result !== undefined) return { event: 'finished', ...event.result };
   return { event: event.type, index: event.index, id: event.id, pid: event.pid, at: Date.now() };
 }
 
-function humanLine(result: JobResult, style: Style): string {
+export function humanLine(result: JobResult, style: Style): string {
   const ran = result.timings.runMs > 0 ? ` in ${formatMs(result.timings.runMs)}` : '';
   switch (result.state) {
     case 'exited':
