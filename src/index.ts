@@ -12,6 +12,7 @@ export type {
   CheckpointSpec,
   CriuOptions,
   ExecSpec,
+  FifoHandoff,
   ProcessUser,
   RuntimeState,
   TerminalSize,

@@ -58,7 +58,7 @@ export async function execInContainer(context: ExecContext, id: string, spec: Ex
   let io: ProcessIo = { prepared: false, readers: null, console: null };
   let result: StartResult;
   try {
-    io = await openProcessIo(context.pool, dir, exec.stdio, exec.terminal, context.timeoutMs, null);
+    io = await openProcessIo(context.pool, dir, exec.stdio, exec.terminal, context.timeoutMs, null, exec.fifoHandoff);
     result = await context.pool.run<StartResult>({
       kind: 'exec',
       runtime: context.runtime,

@@ -232,7 +232,7 @@ export class Launcher {
     const queueSignal = start.signal === null ? closing : AbortSignal.any([start.signal, closing]);
     try {
       // Fifos or a console socket must exist (opened by us) before the runtime is spawned.
-      io = await openProcessIo(this.#pool, dir, start.stdio, start.override?.terminal === true, this.options.startTimeoutMs, queueSignal);
+      io = await openProcessIo(this.#pool, dir, start.stdio, start.override?.terminal === true, this.options.startTimeoutMs, queueSignal, start.fifoHandoff);
       result = await this.#pool.run<StartResult>(
         {
           kind: 'start',
@@ -578,6 +578,11 @@ export class Launcher {
   /** Reap-path cost: passes, exits, and the time split between waitid and the exit handler. */
   get reapCost(): PassCost {
     return this.#reaper.passCost;
+  }
+
+  /** The exit of a live process (started here or adopted), or undefined when none is live under that id. */
+  exited(id: string, execId = INIT_EXEC_ID): Promise<Exit> | undefined {
+    return this.#registry.byId(id, execId)?.exited;
   }
 
   /** Number of processes being watched right now. */
