@@ -5,6 +5,8 @@ import { Launcher, SalvoError, defaultStateDir } from '../index.js';
 import type { LauncherOptions, ProcessRecord } from '../index.js';
 import { INIT_EXEC_ID } from '../io/process-dir.js';
 import { Store } from '../store/store.js';
+import type { LauncherClient } from '../server/client.js';
+import { parseDuration } from './duration.js';
 import { EXIT, USAGE_ERROR_CODES, UsageError } from './exit-codes.js';
 import { createLogger, type CliLogger } from './logging.js';
 
@@ -19,6 +21,7 @@ export interface CliContext {
   stateDir: string;
   runtime: string;
   log: CliLogger;
+  globals: GlobalOptions;
 }
 
 export function contextFrom(globals: GlobalOptions): CliContext {
@@ -27,7 +30,24 @@ export function contextFrom(globals: GlobalOptions): CliContext {
     stateDir,
     runtime: globals.runtime ?? 'runc',
     log: createLogger(globals.logLevel, globals.logFile, stateDir),
+    globals,
   };
+}
+
+/**
+ * A client of the state directory's serving launcher, started (detached) when none serves it.
+ * `requireRuntime`: refuse a server that drives another runtime than --runtime (starts do).
+ */
+export async function launcherFor(context: CliContext, options: { requireRuntime?: boolean } = {}): Promise<LauncherClient> {
+  const { connect } = await import('../server/connect.js');
+  const idle = process.env.SALVO_IDLE_EXIT;
+  return connect(context.stateDir, {
+    runtime: context.runtime,
+    requireRuntime: options.requireRuntime,
+    logLevel: context.globals.logLevel,
+    logFile: context.globals.logFile,
+    idleExitMs: idle === undefined || idle === '' ? undefined : parseDuration(idle, 'SALVO_IDLE_EXIT'),
+  });
 }
 
 export async function openLauncher(context: CliContext, options: LauncherOptions = {}): Promise<Launcher> {

@@ -12,6 +12,10 @@ import { killCommand } from './commands/kill.js';
 import { logsCommand } from './commands/logs.js';
 import { psCommand } from './commands/ps.js';
 import { runCommand } from './commands/run.js';
+import { pauseCommand, resumeCommand } from './commands/pause.js';
+import { serveCommand } from './commands/serve.js';
+import { stopCommand } from './commands/stop.js';
+import { waitCommand } from './commands/wait.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -49,7 +53,7 @@ export function buildProgram(): Command {
     );
   // bench takes a list of runtimes and defaults to both: it must know whether --runtime was given.
   const runtimeGiven = (): boolean => program.getOptionValueSource('runtime') !== 'default';
-  const makers = [runCommand, execCommand, batchCommand, (g: () => GlobalOptions) => benchCommand(g, runtimeGiven), psCommand, inspectCommand, logsCommand, killCommand, gcCommand];
+  const makers = [runCommand, execCommand, batchCommand, (g: () => GlobalOptions) => benchCommand(g, runtimeGiven), psCommand, inspectCommand, logsCommand, killCommand, stopCommand, waitCommand, pauseCommand, resumeCommand, serveCommand, gcCommand];
   for (const make of makers) {
     const command = make(globals);
     command.exitOverride();

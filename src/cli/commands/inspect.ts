@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { SalvoError } from '../../errors.js';
 import { validateId } from '../../launcher/validate.js';
 import type { ProcessRecord } from '../../types.js';
-import { contextFrom, readStore, type GlobalOptions } from '../context.js';
+import { contextFrom, launcherFor, type GlobalOptions } from '../context.js';
 import { formatExit, formatMs } from '../format.js';
 
 export function inspectCommand(globals: () => GlobalOptions): Command {
@@ -12,15 +12,15 @@ export function inspectCommand(globals: () => GlobalOptions): Command {
     .argument('<id>', 'container id')
     .option('--json', 'one JSON document: { id, records }')
     .addHelpText('after', '\nExamples:\n  $ salvo inspect job-17\n  $ salvo inspect job-17 --json | jq .records[0].exitCode')
-    .action((id: string, options: { json?: boolean }) => {
+    .action(async (id: string, options: { json?: boolean }) => {
       validateId(id, 'container id');
       const context = contextFrom(globals());
-      const store = readStore(context);
+      const launcher = await launcherFor(context);
       let records: ProcessRecord[] = [];
       try {
-        records = store?.list({ id }) ?? [];
+        records = await launcher.list({ id });
       } finally {
-        store?.close();
+        await launcher.close();
       }
       if (records.length === 0) throw new SalvoError('ERR_NOT_FOUND', `no container ${id} in ${context.stateDir}`);
       if (options.json === true) {

@@ -1,7 +1,7 @@
 // `salvo ps`: what runs (or, with --all, every record), from the store, beside a running launcher.
 import { Command } from 'commander';
 import type { ProcessRecord, RecordState } from '../../types.js';
-import { contextFrom, readStore, type GlobalOptions } from '../context.js';
+import { contextFrom, launcherFor, type GlobalOptions } from '../context.js';
 import { parsePositiveInteger } from '../duration.js';
 import { formatAgo, formatExit, formatMs, table } from '../format.js';
 
@@ -16,19 +16,19 @@ const LIVE: readonly RecordState[] = ['subscribed', 'running'];
 export function psCommand(globals: () => GlobalOptions): Command {
   return new Command('ps')
     .summary('list running containers (or all records with --all)')
-    .description('Lists the containers salvo is running in this state directory, exec\'d processes under their container. Reads the store, so it works while a launcher (salvo batch…) holds it.')
+    .description("Lists the containers salvo is running in this state directory, exec'd processes under their container, as the serving launcher sees them (started if none serves the directory).")
     .option('-a, --all', 'every record, finished ones included')
     .option('--limit <n>', 'with --all: only the newest n records')
     .option('--json', 'one JSON document (an array of records)')
     .addHelpText('after', '\nExamples:\n  $ salvo ps\n  $ salvo ps --all --limit 20\n  $ salvo ps --json | jq \'.[].id\'')
-    .action((options: PsOptions) => {
+    .action(async (options: PsOptions) => {
       const context = contextFrom(globals());
-      const store = readStore(context);
+      const launcher = await launcherFor(context);
       let records: ProcessRecord[] = [];
       try {
-        records = store?.list(options.all === true ? {} : { states: LIVE }) ?? [];
+        records = await launcher.list(options.all === true ? {} : { states: LIVE });
       } finally {
-        store?.close();
+        await launcher.close();
       }
       if (options.limit !== undefined) records = records.slice(-parsePositiveInteger(options.limit, '--limit'));
       if (options.json === true) {
