@@ -184,9 +184,12 @@ export class Routes {
     });
     response.setHeader('x-salvo-batch', token);
     startStream(response);
-    const lines = createInterface({ input: request, crlfDelay: Infinity });
+    // The iterator is taken at once: readline drops lines that come before anyone iterates.
+    const lines = createInterface({ input: request, crlfDelay: Infinity })[Symbol.asyncIterator]();
     async function* jobs(): AsyncGenerator<JobSpec> {
-      for await (const line of lines) if (line.trim() !== '') yield JSON.parse(line) as JobSpec;
+      for (let next = await lines.next(); next.done !== true; next = await lines.next()) {
+        if (next.value.trim() !== '') yield JSON.parse(next.value) as JobSpec;
+      }
     }
     const onEvent = options.events === true ? (event: BatchEvent): void => void writeLine(response, { event }) : undefined;
     const { events: _events, ...batchOptions } = options;
