@@ -4,6 +4,8 @@ export { BATCH_DEFAULTS } from './launcher/batch.js';
 export { SalvoError, RuntimeError, ERROR_CODES, type ErrorCode } from './errors.js';
 export { LAUNCHER_DEFAULTS } from './launcher/options.js';
 export { defaultStateDir } from './launcher/state-dir.js';
+export { connect, type ConnectOptions } from './server/connect.js';
+export { LauncherClient, type ServerInfo } from './server/client.js';
 export type { Terminal } from './io/terminal.js';
 export type {
   BatchEvent,

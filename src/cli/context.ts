@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Launcher, SalvoError, defaultStateDir } from '../index.js';
 import type { LauncherOptions, ProcessRecord } from '../index.js';
 import { INIT_EXEC_ID } from '../io/process-dir.js';
-import { Store } from '../store/store.js';
+import { Store, type ListFilter } from '../store/store.js';
 import type { LauncherClient } from '../server/client.js';
 import { parseDuration } from './duration.js';
 import { EXIT, USAGE_ERROR_CODES, UsageError } from './exit-codes.js';
@@ -52,6 +52,30 @@ export async function launcherFor(context: CliContext, options: { requireRuntime
 
 export async function openLauncher(context: CliContext, options: LauncherOptions = {}): Promise<Launcher> {
   return Launcher.open({ stateDir: context.stateDir, runtime: context.runtime, logger: context.log.logger, ...options });
+}
+
+/**
+ * Records as the serving launcher sees them; beside an in-process launcher (the API, bench), which
+ * serves no socket, from the store read-only.
+ */
+export async function listRecords(context: CliContext, filter: ListFilter): Promise<ProcessRecord[]> {
+  let launcher: LauncherClient;
+  try {
+    launcher = await launcherFor(context);
+  } catch (error) {
+    if (!(error instanceof SalvoError && error.code === 'ERR_STATE_LOCKED')) throw error;
+    const store = readStore(context);
+    try {
+      return store?.list(filter) ?? [];
+    } finally {
+      store?.close();
+    }
+  }
+  try {
+    return await launcher.list(filter);
+  } finally {
+    await launcher.close();
+  }
 }
 
 /** The store for reading only, beside a launcher that may be running; null when none ever ran. */

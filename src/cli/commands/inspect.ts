@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { SalvoError } from '../../errors.js';
 import { validateId } from '../../launcher/validate.js';
 import type { ProcessRecord } from '../../types.js';
-import { contextFrom, launcherFor, type GlobalOptions } from '../context.js';
+import { contextFrom, listRecords, type GlobalOptions } from '../context.js';
 import { formatExit, formatMs } from '../format.js';
 
 export function inspectCommand(globals: () => GlobalOptions): Command {
@@ -15,13 +15,7 @@ export function inspectCommand(globals: () => GlobalOptions): Command {
     .action(async (id: string, options: { json?: boolean }) => {
       validateId(id, 'container id');
       const context = contextFrom(globals());
-      const launcher = await launcherFor(context);
-      let records: ProcessRecord[] = [];
-      try {
-        records = await launcher.list({ id });
-      } finally {
-        await launcher.close();
-      }
+      const records = await listRecords(context, { id });
       if (records.length === 0) throw new SalvoError('ERR_NOT_FOUND', `no container ${id} in ${context.stateDir}`);
       if (options.json === true) {
         process.stdout.write(`${JSON.stringify({ id, records }, null, 2)}\n`);

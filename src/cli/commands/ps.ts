@@ -1,7 +1,7 @@
 // `salvo ps`: what runs (or, with --all, every record), from the store, beside a running launcher.
 import { Command } from 'commander';
 import type { ProcessRecord, RecordState } from '../../types.js';
-import { contextFrom, launcherFor, type GlobalOptions } from '../context.js';
+import { contextFrom, listRecords, type GlobalOptions } from '../context.js';
 import { parsePositiveInteger } from '../duration.js';
 import { formatAgo, formatExit, formatMs, table } from '../format.js';
 
@@ -23,13 +23,7 @@ export function psCommand(globals: () => GlobalOptions): Command {
     .addHelpText('after', '\nExamples:\n  $ salvo ps\n  $ salvo ps --all --limit 20\n  $ salvo ps --json | jq \'.[].id\'')
     .action(async (options: PsOptions) => {
       const context = contextFrom(globals());
-      const launcher = await launcherFor(context);
-      let records: ProcessRecord[] = [];
-      try {
-        records = await launcher.list(options.all === true ? {} : { states: LIVE });
-      } finally {
-        await launcher.close();
-      }
+      let records = await listRecords(context, options.all === true ? {} : { states: LIVE });
       if (options.limit !== undefined) records = records.slice(-parsePositiveInteger(options.limit, '--limit'));
       if (options.json === true) {
         process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
