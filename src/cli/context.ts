@@ -1,14 +1,15 @@
 // What every command shares: the global options, the logger, and opening a launcher with the
 // CLI's error mapping (usage problems exit 2, launcher failures exit 3).
 import { join } from 'node:path';
-import { Launcher, SalvoError, defaultStateDir } from '../index.js';
-import type { LauncherOptions, ProcessRecord } from '../index.js';
+import { SalvoError } from '../errors.js';
+import type { Launcher, LauncherOptions, ProcessRecord } from '../index.js';
+import { defaultStateDir } from '../launcher/state-dir.js';
 import { INIT_EXEC_ID } from '../io/process-dir.js';
-import { Store, type ListFilter } from '../store/store.js';
+import type { Store, ListFilter } from '../store/store.js';
 import type { LauncherClient } from '../server/client.js';
 import { parseDuration } from './duration.js';
 import { EXIT, USAGE_ERROR_CODES, UsageError } from './exit-codes.js';
-import { createLogger, type CliLogger } from './logging.js';
+import { checkLogLevel, createLogger, type CliLogger } from './logging.js';
 
 export interface GlobalOptions {
   stateDir?: string;
@@ -26,10 +27,16 @@ export interface CliContext {
 
 export function contextFrom(globals: GlobalOptions): CliContext {
   const stateDir = globals.stateDir ?? defaultStateDir();
+  checkLogLevel(globals.logLevel);
+  let log: CliLogger | null = null;
   return {
     stateDir,
     runtime: globals.runtime ?? 'runc',
-    log: createLogger(globals.logLevel, globals.logFile, stateDir),
+    // Made on first use: a client command logs nothing itself.
+    get log(): CliLogger {
+      log ??= createLogger(globals.logLevel, globals.logFile, stateDir);
+      return log;
+    },
     globals,
   };
 }
@@ -51,6 +58,7 @@ export async function launcherFor(context: CliContext, options: { requireRuntime
 }
 
 export async function openLauncher(context: CliContext, options: LauncherOptions = {}): Promise<Launcher> {
+  const { Launcher } = await import('../launcher/launcher.js');
   return Launcher.open({ stateDir: context.stateDir, runtime: context.runtime, logger: context.log.logger, ...options });
 }
 
@@ -64,7 +72,7 @@ export async function listRecords(context: CliContext, filter: ListFilter): Prom
     launcher = await launcherFor(context);
   } catch (error) {
     if (!(error instanceof SalvoError && error.code === 'ERR_STATE_LOCKED')) throw error;
-    const store = readStore(context);
+    const store = await readStore(context);
     try {
       return store?.list(filter) ?? [];
     } finally {
@@ -79,7 +87,8 @@ export async function listRecords(context: CliContext, filter: ListFilter): Prom
 }
 
 /** The store for reading only, beside a launcher that may be running; null when none ever ran. */
-export function readStore(context: CliContext): Store | null {
+export async function readStore(context: CliContext): Promise<Store | null> {
+  const { Store } = await import('../store/store.js');
   return Store.openReadOnly(join(context.stateDir, 'salvo.db'));
 }
 
@@ -87,8 +96,8 @@ export function readStore(context: CliContext): Store | null {
  * `fn` of a recorded process (the init unless `execId` says otherwise), read from the store
  * opened read-only; ERR_NOT_FOUND naming the state directory when there is no such record.
  */
-export function withRecord<T>(context: CliContext, id: string, execId: string, fn: (record: ProcessRecord, store: Store) => T): T {
-  const store = readStore(context);
+export async function withRecord<T>(context: CliContext, id: string, execId: string, fn: (record: ProcessRecord, store: Store) => T): Promise<T> {
+  const store = await readStore(context);
   try {
     const record = store?.get(id, execId);
     if (store === null || record === undefined) {

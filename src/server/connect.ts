@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, ftruncateSync, openSync, readFileSync, watch, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { SalvoError } from '../errors.js';
+import { SalvoError, isErrorCode } from '../errors.js';
 import { ensureStateDir } from '../launcher/state-dir.js';
 import { native } from '../native.js';
 import { LauncherClient, type ServerInfo } from './client.js';
@@ -131,6 +131,8 @@ async function spawnServer(dir: string, http: SocketHttp, options: ConnectOption
       if (failure.code === 'ERR_STATE_LOCKED') {
         throw new SalvoError('ERR_STATE_LOCKED', `${failure.message ?? ''} (the launcher holding it serves no socket)`);
       }
+      // The launcher's own reason (a missing runtime is a usage error, exit 2, as in-process).
+      if (isErrorCode(failure.code)) throw new SalvoError(failure.code, failure.message ?? outcome);
       throw new SalvoError('ERR_SERVER', `the serving launcher did not start: ${failure.message ?? outcome}`);
     }
     throw new SalvoError('ERR_SERVER', `the serving launcher did not start: ${lastLines(serveLogPath(dir))}`);

@@ -68,7 +68,8 @@ describe('salvo run', { timeout: 300_000 }, () => {
   it('stops the container on SIGTERM and exits with its code', async () => {
     const state = join(tempDir(), 'state');
     const child = salvo(state, ['run', '--id', 'stopped-by-term', '--', '/bin/sleep', '30']);
-    await sleep(1500);
+    // Once it runs (the serving launcher says so), salvo run has its handlers in place.
+    while (!(await salvo(state, ['ps'])).stdout.includes('stopped-by-term')) await sleep(100);
     child.kill('SIGTERM');
     const result = await child;
     assert.equal(result.exitCode, 143);
@@ -222,7 +223,7 @@ describe('salvo with bad input', { timeout: 120_000 }, () => {
   }
 
   it('shows a runnable example in --help of every command', async () => {
-    for (const command of ['run', 'exec', 'batch', 'bench', 'ps', 'inspect', 'logs', 'kill', 'gc']) {
+    for (const command of ['run', 'exec', 'batch', 'bench', 'ps', 'inspect', 'logs', 'kill', 'stop', 'wait', 'pause', 'resume', 'serve', 'gc']) {
       const result = await salvo(join(tempDir(), 'state'), [command, '--help']);
       assert.equal(result.exitCode, 0);
       assert.match(result.stdout, /Examples?:\n/, command);

@@ -100,7 +100,7 @@ async function exec(id: string, command: string[], options: ExecOptions, globals
 
 /** An in-process launcher with the container's own runtime and --root, as `salvo kill` uses them. */
 async function inProcessLauncher(context: CliContext, id: string): Promise<Launcher> {
-  const runtime = withRecord(context, id, INIT_EXEC_ID, (_, store) => store.runtimeFor(id));
+  const runtime = await withRecord(context, id, INIT_EXEC_ID, (_, store) => store.runtimeFor(id));
   return openLauncher(
     { ...context, runtime: runtime?.path ?? context.runtime },
     { workers: 1, tasksPerWorker: 2, ...(runtime === null ? {} : { runtimeRoot: runtime.root }) },
