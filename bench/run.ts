@@ -3,7 +3,7 @@
 // and the measured values side by side. Sizes: SALVO_BENCH_COUNT (200), SALVO_BENCH_BURST (1000),
 // SALVO_BENCH_LIVE (2000), SALVO_BENCH_RUNTIMES (runc,crun); state under SALVO_STATE_DIR or /run/salvo.
 import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -38,7 +38,10 @@ const measured: Measured = process.argv.includes('--render')
   ? (JSON.parse(readFileSync(raw, 'utf8')) as Measured)
   : await measure();
 writeFileSync(raw, `${JSON.stringify(measured, null, 2)}\n`);
-writeFileSync(results, resultsMarkdown(measured.macro, measured.micro, measured.burst, measured.live));
+// The per-command table (npm run bench:commands) has its own file and is kept on every rewrite.
+const commands = fileURLToPath(new URL('../../bench/commands.md', import.meta.url));
+const commandsTable = existsSync(commands) ? `\n${readFileSync(commands, 'utf8')}` : '';
+writeFileSync(results, resultsMarkdown(measured.macro, measured.micro, measured.burst, measured.live) + commandsTable);
 log(`wrote ${results}`);
 
 async function measure(): Promise<Measured> {

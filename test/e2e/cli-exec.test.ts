@@ -82,7 +82,8 @@ describe('salvo exec', { timeout: 300_000 }, () => {
     await sleep(200);
     // Servers that the commands started detached are re-parented here (this process is a
     // subreaper since its own Launcher.open) and end as zombies nobody here reaps: not salvo's.
-    assert.deepEqual(zombieChildren().filter((pid) => !isNode(pid)), []);
+    const zombies = zombieChildren().filter((pid) => !isNode(pid));
+    assert.deepEqual(zombies.map((pid) => `${pid} ${readFileSync(`/proc/${pid}/comm`, 'utf8').trim()}`), []);
   });
 
   for (const runtime of RUNTIMES) {

@@ -176,6 +176,8 @@ describe('salvo batch', { timeout: 600_000 }, () => {
 
   it('streams results from a slow stdin as they finish', async () => {
     const state = join(dir, 'state-stream');
+    // A serving launcher with its bundle built, so that starting one is not what the first job waits for.
+    assert.equal((await salvo(state, ['run', '--', '/bin/true'])).exitCode, 0);
     const child = execa(process.execPath, [MAIN, 'batch', '-', '--ndjson'], {
       env: { SALVO_STATE_DIR: state, SALVO_RUNTIME: RUNC },
       reject: false,
