@@ -52,11 +52,30 @@ async function leftRunning(runtime: string, id: string): Promise<string> {
   return stateDir;
 }
 
-/** Kills the container through the serving launcher (which adopted it) and stops that server. */
-async function cleanUp(stateDir: string, runtime: string, id: string): Promise<void> {
+/** A state directory with one container started detached through its serving launcher. */
+async function detached(runtime: string, id: string): Promise<string> {
+  const stateDir = join(tempDir(), 'state');
+  const started = await salvo(stateDir, ['--runtime', runtime, 'run', '-d', '--id', id, '--', '/bin/sleep', '120']);
+  assert.equal(started.exitCode, 0, started.stderr);
+  return stateDir;
+}
+
+/** Kills it through the serving launcher (its parent, which reaps it) and stops that server. */
+async function stopDetached(stateDir: string, runtime: string, id: string): Promise<void> {
   await salvo(stateDir, ['--runtime', runtime, 'kill', id, 'KILL', '--all']);
   await salvo(stateDir, ['wait', id]);
   await salvo(stateDir, ['serve', '--stop']);
+}
+
+/** Adopts the containers left running (in-process, as salvo exec -t uses it) and kills them. */
+async function cleanUp(stateDir: string, runtime: string, id: string): Promise<void> {
+  const launcher = await Launcher.open({ stateDir, runtime });
+  try {
+    await launcher.kill(id, 'SIGKILL', { all: true });
+    for (let i = 0; i < 100 && launcher.liveCount > 0; i++) await sleep(50);
+  } finally {
+    await launcher.close({ containers: 'leave' });
+  }
 }
 
 function isNode(pid: number): boolean {
@@ -88,7 +107,7 @@ describe('salvo exec', { timeout: 300_000 }, () => {
 
   for (const runtime of RUNTIMES) {
     it(`runs a command in a running container, streams its output and exits with its code (${runtime})`, async () => {
-      const state = await leftRunning(runtime, 'target');
+      const state = await detached(runtime, 'target');
       try {
         const result = await salvo(state, ['exec', '--env', 'WHO=cli', 'target', '--', '/bin/sh', '-c', 'echo "out $WHO"; echo err >&2; exit 5']);
         assert.equal(result.exitCode, 5, result.stderr);
@@ -103,7 +122,7 @@ describe('salvo exec', { timeout: 300_000 }, () => {
         assert.equal(missing.exitCode, 125);
         assert.match(missing.stderr, /^salvo: exec in container target did not start: .*\/no\/such\/tool/);
       } finally {
-        await cleanUp(state, runtime, 'target');
+        await stopDetached(state, runtime, 'target');
       }
     });
   }

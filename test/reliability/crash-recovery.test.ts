@@ -12,7 +12,7 @@ import { Launcher } from '../../src/index.js';
 import type { JobSpec } from '../../src/index.js';
 import { Store } from '../../src/store/store.js';
 import { RUNTIMES, removeTempDirs, tempDir } from '../helpers.js';
-import { salvoChild, startedPid, finished, writeJobs } from './cli-child.js';
+import { salvoChild, servingPid, startedPid, finished, writeJobs } from './cli-child.js';
 import { hungRuntimePid, writeFakeRuntime } from './fake-runtime.js';
 import { isRunning, processesMentioning, startTimeOf, waitFor } from './processes.js';
 
@@ -60,8 +60,11 @@ for (const runtime of RUNTIMES) {
         const pid = hungRuntimePid(fake, id) as number;
         return { pid, startTime: startTimeOf(pid) };
       });
-      const crashedPid = run.child.pid as number;
+      // The launcher is the serving one the batch command started: that is what crashes.
+      const crashedPid = servingPid(stateDir) as number;
+      assert.ok(crashedPid !== null && crashedPid !== run.child.pid);
       const crashAt = Date.now();
+      process.kill(crashedPid, 'SIGKILL');
       run.child.kill('SIGKILL');
       assert.equal((await run.exited).signal, 'SIGKILL');
 
