@@ -28,17 +28,18 @@ export interface CliContext {
 export function contextFrom(globals: GlobalOptions): CliContext {
   const stateDir = globals.stateDir ?? defaultStateDir();
   checkLogLevel(globals.logLevel);
-  let log: CliLogger | null = null;
-  return {
-    stateDir,
-    runtime: globals.runtime ?? 'runc',
-    // Made on first use: a client command logs nothing itself.
-    get log(): CliLogger {
-      log ??= createLogger(globals.logLevel, globals.logFile, stateDir);
-      return log;
+  // The logger (pino, a file) is made on first use: a command that only talks to the serving
+  // launcher logs nothing itself, and flushing a logger never made is nothing.
+  let made: CliLogger | null = null;
+  const make = (): CliLogger => (made ??= createLogger(globals.logLevel, globals.logFile, stateDir));
+  const log: CliLogger = {
+    get logger() {
+      return make().logger;
     },
-    globals,
+    toStderr: globals.logFile === '-',
+    flush: () => made?.flush(),
   };
+  return { stateDir, runtime: globals.runtime ?? 'runc', log, globals };
 }
 
 /**

@@ -3,6 +3,7 @@
 // fifos by this process, not relayed by the server.
 import { once } from 'node:events';
 import type { IncomingMessage } from 'node:http';
+import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { SalvoError } from '../errors.js';
 import { openFifoReader, type FifoReader } from '../io/fifo.js';
@@ -115,7 +116,7 @@ export class LauncherClient {
       try {
         for await (const job of jobs) {
           const { signal: _signal, fifoHandoff: _handoff, ...plain } = job as JobSpec & StartSpec;
-          if (!request.write(`${JSON.stringify(plain)}\n`)) await once(request, 'drain');
+          if (!request.write(`${JSON.stringify(withAbsolutePaths(plain))}\n`)) await once(request, 'drain');
         }
       } catch (error) {
         sourceError = error;
@@ -151,7 +152,7 @@ export class LauncherClient {
     if ((plain as StartSpec).signal !== undefined) throw new SalvoError('ERR_INVALID_SPEC', 'a client start takes no AbortSignal: kill the container instead');
     const handoff = plain.stdio === 'fifo';
     const { request, response } = this.#http.open('POST', path);
-    request.end(JSON.stringify({ spec: plain, handoff }));
+    request.end(JSON.stringify({ spec: withAbsolutePaths(plain), handoff }));
     const res = await response;
     const events = createInterface({ input: res, crlfDelay: Infinity })[Symbol.asyncIterator]();
     let readers: { stdout: FifoReader; stderr: FifoReader } | null = null;
@@ -222,6 +223,18 @@ export class LauncherClient {
       return lostExit(proc);
     }
   }
+}
+
+/** Paths as this process means them: the server's working directory is another. */
+function withAbsolutePaths<T extends { bundle?: string; checkpoint?: { dir?: string; workDir?: string } }>(spec: T): T {
+  const out = { ...spec };
+  if (typeof out.bundle === 'string') out.bundle = resolve(out.bundle);
+  if (out.checkpoint !== undefined && out.checkpoint !== null) {
+    out.checkpoint = { ...out.checkpoint };
+    if (typeof out.checkpoint.dir === 'string') out.checkpoint.dir = resolve(out.checkpoint.dir);
+    if (typeof out.checkpoint.workDir === 'string') out.checkpoint.workDir = resolve(out.checkpoint.workDir);
+  }
+  return out;
 }
 
 /** What a client that can no longer ask says of an exit it did not see: unknown, never 0. */
