@@ -170,8 +170,10 @@ describe('salvo batch', { timeout: 600_000 }, () => {
     } finally {
       store.close();
     }
-    const { stdout } = await execa('runc', ['--root', join(state, 'runtime', 'runc'), 'list', '-q'], { reject: false });
-    assert.equal(stdout.trim(), '', 'no container left in the runtime');
+    // The serving launcher deletes each container in the runtime after its exit, in the background.
+    const listed = async (): Promise<string> => (await execa('runc', ['--root', join(state, 'runtime', 'runc'), 'list', '-q'], { reject: false })).stdout.trim();
+    for (let i = 0; i < 100 && (await listed()) !== ''; i++) await sleep(100);
+    assert.equal(await listed(), '', 'no container left in the runtime');
   });
 
   it('streams results from a slow stdin as they finish', async () => {
