@@ -3,7 +3,7 @@
 // bench/commands.md, which bench/RESULTS.md includes. Rounds: SALVO_BENCH_ROUNDS (21).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deriveConfig, loadBundleConfig, writeConfig } from '../src/bundle/spec.js';
@@ -55,7 +55,7 @@ try {
   const lines = [
     '## Per-command cost through a serving launcher',
     '',
-    `Written by \`npm run bench:commands\` (bench/commands.ts) on ${new Date().toISOString()}: medians of ${rounds} interleaved rounds, wall time of the whole process, warm serving launcher (runc).`,
+    `Written by \`npm run bench:commands\` (bench/commands.ts) on ${new Date().toISOString()}: medians of ${rounds} interleaved rounds, wall time of the whole process, warm serving launcher (runc); load average ${loadavg()[0]?.toFixed(1)} on ${availableParallelism()} cores. The ratios hold within the run; \`node -e 0\` alone is a floor no Node client gets under.`,
     '',
     '| command | median | against | target | verdict |',
     '|---|---|---|---|---|',
