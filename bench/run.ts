@@ -4,7 +4,7 @@
 // SALVO_BENCH_LIVE (2000), SALVO_BENCH_E2E (150), SALVO_BENCH_RUNTIMES (runc,crun); state under
 // SALVO_STATE_DIR or /run/salvo.
 import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -49,9 +49,12 @@ const measured: Measured = process.argv.includes('--render')
     ? await measureAgain(JSON.parse(readFileSync(raw, 'utf8')) as Measured, (process.argv[again + 1] ?? '').split(','))
     : await measure();
 writeFileSync(raw, `${JSON.stringify(measured, null, 2)}\n`);
-// Sections written by other benches (bench:fleet, salvo bench --image, bench:commands) are kept as they are.
-const kept = [...readFileSync(results, 'utf8').matchAll(/<!-- (fleet|images|commands):[\s\S]*?<!-- \/\1 -->\n?/g)].map((m) => m[0]);
-writeFileSync(results, resultsMarkdown(measured) + kept.map((section) => `\n${section}`).join(''));
+// Sections written by other benches (bench:fleet, salvo bench --image) are kept as they are; the
+// per-command table (npm run bench:commands) has its own file and is appended on every rewrite.
+const kept = [...readFileSync(results, 'utf8').matchAll(/<!-- (fleet|images):[\s\S]*?<!-- \/\1 -->\n?/g)].map((m) => m[0]);
+const commands = fileURLToPath(new URL('../../bench/commands.md', import.meta.url));
+const commandsTable = existsSync(commands) ? `\n${readFileSync(commands, 'utf8')}` : '';
+writeFileSync(results, resultsMarkdown(measured) + kept.map((section) => `\n${section}`).join('') + commandsTable);
 log(`wrote ${results}`);
 
 async function measure(): Promise<Measured> {

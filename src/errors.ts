@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   ERR_CGROUP_HYBRID: 'crun refused the hybrid cgroup layout of this host (see docs/errors.md).',
   ERR_STATE_DIR: 'The state directory cannot be created, is not writable, or others can write it.',
   ERR_STATE_LOCKED: 'Another launcher holds this state directory.',
+  ERR_SERVER: 'The serving launcher of a state directory could not be reached or started, or went away mid-request.',
   ERR_STORE: 'The SQLite store could not be opened or written.',
   ERR_SUBREAPER: 'prctl(PR_SET_CHILD_SUBREAPER) failed, so exits cannot be collected.',
   ERR_NATIVE: 'The native addon is missing or failed (run npm install / npm rebuild).',

@@ -6,6 +6,8 @@ export { SalvoError, RuntimeError, ERROR_CODES, type ErrorCode } from './errors.
 export { LAUNCHER_DEFAULTS } from './launcher/options.js';
 export { defaultStateDir } from './launcher/state-dir.js';
 export { RecordReader, type ListFilter } from './store/records.js';
+export { connect, type ConnectOptions } from './server/connect.js';
+export { LauncherClient, type ServerInfo } from './server/client.js';
 export type { Terminal } from './io/terminal.js';
 export type {
   BatchEvent,
@@ -14,6 +16,7 @@ export type {
   CheckpointSpec,
   CriuOptions,
   ExecSpec,
+  FifoHandoff,
   ProcessUser,
   RuntimeState,
   TerminalSize,

@@ -4,6 +4,14 @@
 /** Where a process's stdout and stderr go (stdin is always /dev/null unless a terminal). */
 export type StdioMode = 'null' | 'log' | 'fifo';
 
+/**
+ * With stdio 'fifo', called once the fifos exist and before the runtime is spawned; the launcher
+ * then opens no read end itself (the Proc's stdout/stderr are null). It must resolve only once both
+ * read ends are open (the runtime gets the write ends while a reader exists) and keep a writer of
+ * its own open until the start settles; rejecting fails the start.
+ */
+export type FifoHandoff = (fifos: { stdout: string; stderr: string }) => Promise<void>;
+
 /** How a container is started: one `run -d`, or `create` then `start` (timed separately). */
 export type StartMode = 'run' | 'create-start';
 
@@ -77,6 +85,8 @@ export interface StartSpec {
   terminalSize?: TerminalSize;
   /** stdout/stderr: 'log' (files in the process directory, default), 'null', or 'fifo' (streams). */
   stdio?: StdioMode;
+  /** With stdio 'fifo': the caller opens the read ends itself (another process); see FifoHandoff. */
+  fifoHandoff?: FifoHandoff;
   noPivot?: boolean;
   noNewKeyring?: boolean;
   /** Free-form labels stored with the record. */
@@ -127,6 +137,8 @@ export interface ExecSpec {
   terminalSize?: TerminalSize;
   /** stdout/stderr: 'log' (default), 'null' or 'fifo' (streams). */
   stdio?: StdioMode;
+  /** With stdio 'fifo': the caller opens the read ends itself (another process); see FifoHandoff. */
+  fifoHandoff?: FifoHandoff;
   /** Id of the exec'd process within its container. Default `exec-<n>`. */
   execId?: string;
   /** Free-form labels stored with the record. */

@@ -2,7 +2,8 @@
 // decided once here; hot paths only call methods on the logger they were given.
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { pino, type Logger as Pino } from 'pino';
+import { createRequire } from 'node:module';
+import type { Logger as Pino } from 'pino';
 import { SalvoError } from '../errors.js';
 import { UsageError } from './exit-codes.js';
 
@@ -15,10 +16,16 @@ export interface CliLogger {
   flush(): void;
 }
 
-export function createLogger(level: string, file: string | undefined, stateDir: string): CliLogger {
+export function checkLogLevel(level: string): void {
   if (!(LOG_LEVELS as readonly string[]).includes(level)) {
     throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
   }
+}
+
+export function createLogger(level: string, file: string | undefined, stateDir: string): CliLogger {
+  checkLogLevel(level);
+  // Loaded here, not at import: commands that log nothing start faster.
+  const { pino } = createRequire(import.meta.url)('pino') as typeof import('pino');
   const toStderr = file === '-';
   const path = file ?? join(stateDir, 'salvo.log');
   let destination;

@@ -3,23 +3,39 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import type { GlobalOptions } from './context.js';
 import { LOG_LEVELS } from './logging.js';
-import { batchCommand } from './commands/batch.js';
-import { benchCommand } from './commands/bench.js';
-import { execCommand } from './commands/exec.js';
-import { gcCommand } from './commands/gc.js';
-import { imagesCommand } from './commands/images.js';
-import { inspectCommand } from './commands/inspect.js';
-import { killCommand } from './commands/kill.js';
-import { logsCommand } from './commands/logs.js';
-import { psCommand } from './commands/ps.js';
-import { runCommand } from './commands/run.js';
-import { fleetCommand } from './commands/fleet.js';
-import { submitCommand } from './commands/submit.js';
-import { workerCommand } from './commands/worker.js';
+
+type CommandMaker = (globals: () => GlobalOptions, runtimeGiven: () => boolean) => Command;
+
+// Each command's module loads only when that command runs (or for help): `salvo ps` must not pay
+// for the launcher, the store and the worker pool.
+const COMMANDS: Record<string, () => Promise<CommandMaker>> = {
+  run: async () => (await import('./commands/run.js')).runCommand,
+  exec: async () => (await import('./commands/exec.js')).execCommand,
+  batch: async () => (await import('./commands/batch.js')).batchCommand,
+  bench: async () => {
+    const { benchCommand } = await import('./commands/bench.js');
+    return (g, runtimeGiven) => benchCommand(g, runtimeGiven);
+  },
+  ps: async () => (await import('./commands/ps.js')).psCommand,
+  inspect: async () => (await import('./commands/inspect.js')).inspectCommand,
+  logs: async () => (await import('./commands/logs.js')).logsCommand,
+  kill: async () => (await import('./commands/kill.js')).killCommand,
+  stop: async () => (await import('./commands/stop.js')).stopCommand,
+  wait: async () => (await import('./commands/wait.js')).waitCommand,
+  pause: async () => (await import('./commands/pause.js')).pauseCommand,
+  resume: async () => (await import('./commands/pause.js')).resumeCommand,
+  serve: async () => (await import('./commands/serve.js')).serveCommand,
+  gc: async () => (await import('./commands/gc.js')).gcCommand,
+  images: async () => (await import('./commands/images.js')).imagesCommand,
+  worker: async () => (await import('./commands/worker.js')).workerCommand,
+  submit: async () => (await import('./commands/submit.js')).submitCommand,
+  fleet: async () => (await import('./commands/fleet.js')).fleetCommand,
+};
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
-export function buildProgram(): Command {
+/** The program with the command `argv` names (every command when it names none, for help). */
+export async function buildProgram(argv: readonly string[] = process.argv): Promise<Command> {
   const program = new Command('salvo');
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
   program
@@ -53,10 +69,12 @@ export function buildProgram(): Command {
     );
   // bench takes a list of runtimes and defaults to both: it must know whether --runtime was given.
   const runtimeGiven = (): boolean => program.getOptionValueSource('runtime') !== 'default';
-  const makers = [runCommand, execCommand, batchCommand, (g: () => GlobalOptions) => benchCommand(g, runtimeGiven), psCommand, inspectCommand, logsCommand, killCommand, gcCommand, imagesCommand,
-    workerCommand, submitCommand, fleetCommand];
+  const named = argv.slice(2).find((arg) => Object.hasOwn(COMMANDS, arg));
+  const versionOnly = named === undefined && (argv.includes('-V') || argv.includes('--version'));
+  const names = named !== undefined ? [named] : versionOnly ? [] : Object.keys(COMMANDS);
+  const makers = await Promise.all(names.map((name) => (COMMANDS[name] as () => Promise<CommandMaker>)()));
   for (const make of makers) {
-    const command = make(globals);
+    const command = make(globals, runtimeGiven);
     command.exitOverride();
     command.configureOutput({ outputError: (text, write) => write(`salvo ${command.name()}: ${text.replace(/^error: /, '')}`) });
     program.addCommand(command);

@@ -23,6 +23,7 @@ import type {
   JobResult,
   JobSpec,
   LauncherOptions,
+  Exit,
   ProcessRecord,
   StartSpec,
 } from '../types.js';
@@ -269,6 +270,11 @@ export class Launcher {
   /** Reap-path cost: passes, exits, and the time split between waitid and the exit handler. */
   get reapCost(): PassCost {
     return this.#lifecycle.reaper.passCost;
+  }
+
+  /** The exit of a live process (started here or adopted), or undefined when none is live under that id. */
+  exited(id: string, execId = INIT_EXEC_ID): Promise<Exit> | undefined {
+    return this.#lifecycle.registry.byId(id, execId)?.exited;
   }
 
   /** Number of processes being watched right now. */

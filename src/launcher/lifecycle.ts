@@ -14,7 +14,7 @@ import { Reaper, unknownExit } from '../reaper/reaper.js';
 import { killArgs } from '../runtime/argv.js';
 import type { Store } from '../store/store.js';
 import { now } from '../time.js';
-import type { Exit, ExecSpec, MountHelper, PlainError, StartSpec } from '../types.js';
+import type { Exit, ExecSpec, FifoHandoff, MountHelper, PlainError, StartSpec } from '../types.js';
 import type { CommandResult, RestorePlan, StartTask } from '../worker/protocol.js';
 import { DeleteBatcher } from './delete-batch.js';
 import { ExitRegistry, deferredExit, type LiveProcess } from './exit-registry.js';
@@ -36,6 +36,8 @@ interface Launch {
   terminal: boolean;
   /** The caller's cancel signal (starts only). */
   signal: AbortSignal | null;
+  /** With stdio 'fifo': another process opens the read ends (salvo serve's clients). */
+  fifoHandoff: FifoHandoff | null;
   task: Omit<StartTask, 'prepared' | 'consoleSocket'>;
   /** Rewords the runtime's failure for this kind of launch. */
   explain: (error: PlainError) => PlainError;
@@ -132,6 +134,7 @@ export class Lifecycle {
           execId: INIT_EXEC_ID,
           terminal: start.override?.terminal === true,
           signal: start.signal,
+          fifoHandoff: start.fifoHandoff,
           task: {
             ...this.#taskBase(id, dir, bundle, queuedAt),
             override: start.override,
@@ -171,6 +174,7 @@ export class Lifecycle {
       execId,
       terminal: exec.terminal,
       signal: null,
+      fifoHandoff: exec.fifoHandoff,
       task: {
         ...this.#taskBase(id, dir, bundle, queuedAt),
         override: exec.override,
@@ -202,7 +206,7 @@ export class Lifecycle {
     const queueSignal = launch.signal === null ? closing : AbortSignal.any([launch.signal, closing]);
     try {
       // Fifos or a console socket must exist (opened by us) before the runtime is spawned.
-      io = await openProcessIo(this.pool, task.dir, task.stdio, launch.terminal, this.#options.startTimeoutMs, queueSignal);
+      io = await openProcessIo(this.pool, task.dir, task.stdio, launch.terminal, this.#options.startTimeoutMs, queueSignal, launch.fifoHandoff);
       result = await this.pool.run('start', { ...task, prepared: io.prepared, consoleSocket: io.console?.path ?? null }, 'normal', queueSignal);
     } catch (error) {
       let failure = error instanceof SalvoError ? error : new SalvoError('ERR_RUNTIME_FAILED', String(error), { cause: error });

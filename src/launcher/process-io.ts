@@ -7,7 +7,7 @@ import { listenConsoleSocket, type ConsoleSocket } from '../io/console-socket.js
 import { openFifoReader, type FifoReader } from '../io/fifo.js';
 import { processPaths } from '../io/process-dir.js';
 import { terminalFromMaster, type Terminal } from '../io/terminal.js';
-import type { StdioMode } from '../types.js';
+import type { FifoHandoff, StdioMode } from '../types.js';
 import type { LiveProcess } from './exit-registry.js';
 import type { RuntimePool } from './pool.js';
 
@@ -25,6 +25,7 @@ export async function openProcessIo(
   terminal: boolean,
   timeoutMs: number,
   signal: AbortSignal | null,
+  handoff: FifoHandoff | null = null,
 ): Promise<ProcessIo> {
   const io: ProcessIo = { prepared: false, readers: null, console: null };
   if (stdio !== 'fifo' && !terminal) return io;
@@ -33,7 +34,9 @@ export async function openProcessIo(
   io.prepared = true;
   const paths = processPaths(dir);
   try {
-    if (stdio === 'fifo') io.readers = { stdout: openFifoReader(paths.stdoutFifo), stderr: openFifoReader(paths.stderrFifo) };
+    // Another process (a client of `salvo serve`) may open the read ends itself.
+    if (stdio === 'fifo' && handoff !== null) await handoff({ stdout: paths.stdoutFifo, stderr: paths.stderrFifo });
+    else if (stdio === 'fifo') io.readers = { stdout: openFifoReader(paths.stdoutFifo), stderr: openFifoReader(paths.stderrFifo) };
     if (terminal) io.console = await listenConsoleSocket(paths.consoleSocket, timeoutMs);
   } catch (error) {
     closeProcessIo(io);

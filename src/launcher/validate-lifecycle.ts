@@ -1,8 +1,8 @@
 // Validation of exec and checkpoint specs, before any record, directory or process exists.
 import { isAbsolute } from 'node:path';
 import { INIT_EXEC_ID } from '../io/process-dir.js';
-import type { CheckpointSpec, CriuOptions, ExecSpec, ProcessOverride, ProcessUser, StdioMode } from '../types.js';
-import { STDIO_MODES, bad, consoleSize, directory, normalizeEnv, normalizeLabels, stringArray, validateId } from './validate.js';
+import type { CheckpointSpec, CriuOptions, ExecSpec, FifoHandoff, ProcessOverride, ProcessUser, StdioMode } from '../types.js';
+import { STDIO_MODES, bad, handoffOf, consoleSize, directory, normalizeEnv, normalizeLabels, stringArray, validateId } from './validate.js';
 import { SalvoError } from '../errors.js';
 
 export interface NormalizedExec {
@@ -12,6 +12,7 @@ export interface NormalizedExec {
   terminal: boolean;
   stdio: StdioMode;
   labels: Record<string, string> | null;
+  fifoHandoff: FifoHandoff | null;
 }
 
 const MAX_ID = 2 ** 32 - 2;
@@ -52,7 +53,7 @@ export function normalizeExecSpec(spec: ExecSpec): NormalizedExec {
   if (terminal) override.consoleSize = consoleSize(spec.terminalSize);
   const stdio = spec.stdio ?? 'log';
   if (!STDIO_MODES.includes(stdio)) throw bad('stdio', stdio, `one of ${STDIO_MODES.join(', ')}`);
-  return { execId, override, terminal, stdio, labels: normalizeLabels(spec.labels) };
+  return { execId, override, terminal, stdio, labels: normalizeLabels(spec.labels), fifoHandoff: handoffOf(spec.fifoHandoff) };
 }
 
 export interface NormalizedCheckpoint {

@@ -1,7 +1,7 @@
 // Validation of ids and start specs: before any record, directory or process exists.
 import { isAbsolute, resolve } from 'node:path';
 import { SalvoError } from '../errors.js';
-import type { CheckpointRef, ProcessOverride, StartMode, StartSpec, StdioMode } from '../types.js';
+import type { CheckpointRef, FifoHandoff, ProcessOverride, StartMode, StartSpec, StdioMode } from '../types.js';
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
@@ -150,10 +150,16 @@ export interface NormalizedStart {
   signal: AbortSignal | null;
   batchId: string | null;
   checkpoint: NormalizedCheckpointRef | null;
+  fifoHandoff: FifoHandoff | null;
   image: { ref: string; entrypoint: string[] | null; readOnly: boolean } | null;
 }
 
 export const STDIO_MODES: readonly StdioMode[] = ['null', 'log', 'fifo'];
+
+export function handoffOf(handoff: unknown): FifoHandoff | null {
+  if (handoff !== undefined && typeof handoff !== 'function') throw bad('fifoHandoff', handoff, 'a function');
+  return (handoff as FifoHandoff | undefined) ?? null;
+}
 
 export function normalizeStartSpec(spec: StartSpec): NormalizedStart {
   if (typeof spec !== 'object' || spec === null) throw bad('spec', spec, 'an object');
@@ -193,6 +199,7 @@ export function normalizeStartSpec(spec: StartSpec): NormalizedStart {
     signal: spec.signal ?? null,
     batchId: spec.batchId ?? null,
     checkpoint: spec.checkpoint === undefined ? null : normalizeCheckpointRef(spec.checkpoint),
+    fifoHandoff: handoffOf(spec.fifoHandoff),
     image: normalizeImage(spec),
   };
 }

@@ -2,7 +2,7 @@
 // they come, so a test can act (SIGKILL, SIGTERM) at a chosen moment of a batch.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -52,4 +52,30 @@ export function startedPid(run: CliChild, id: string): number | undefined {
 
 export function finished(run: CliChild, id: string): JobResult | undefined {
   return run.lines.find((l) => l.event === 'finished' && (l as JobResult).id === id) as JobResult | undefined;
+}
+
+/** The pid of the launcher serving the state directory (the state lock names its holder), or null. */
+export function servingPid(stateDir: string): number | null {
+  try {
+    const pid = Number(readFileSync(join(stateDir, 'lock'), 'utf8').trim());
+    return pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Stops the serving launcher the commands started (containers keep running) and waits until it is gone. */
+export async function stopServing(stateDir: string, runtime: string): Promise<void> {
+  const pid = servingPid(stateDir);
+  await salvoChild(stateDir, runtime, ['serve', '--stop']).exited;
+  for (let i = 0; pid !== null && i < 600 && isAlive(pid); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return false;
+  }
 }

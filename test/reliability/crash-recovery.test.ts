@@ -13,7 +13,7 @@ import type { JobSpec } from '../../src/index.js';
 import { cgroupMounts, cgroupParentName } from '../../src/io/cgroups.js';
 import { Store } from '../../src/store/store.js';
 import { RUNTIMES, removeTempDirs, tempDir } from '../helpers.js';
-import { salvoChild, startedPid, finished, writeJobs } from './cli-child.js';
+import { salvoChild, servingPid, startedPid, finished, writeJobs } from './cli-child.js';
 import { hungRuntimePid, writeFakeRuntime } from './fake-runtime.js';
 import { isRunning, processesMentioning, startTimeOf, waitFor } from './processes.js';
 
@@ -61,8 +61,11 @@ for (const runtime of RUNTIMES) {
         const pid = hungRuntimePid(fake, id) as number;
         return { pid, startTime: startTimeOf(pid) };
       });
-      const crashedPid = run.child.pid as number;
+      // The launcher is the serving one the batch command started: that is what crashes.
+      const crashedPid = servingPid(stateDir) as number;
+      assert.ok(crashedPid !== null && crashedPid !== run.child.pid);
       const crashAt = Date.now();
+      process.kill(crashedPid, 'SIGKILL');
       run.child.kill('SIGKILL');
       assert.equal((await run.exited).signal, 'SIGKILL');
 

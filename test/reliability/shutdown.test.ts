@@ -11,7 +11,7 @@ import { Launcher, SalvoError } from '../../src/index.js';
 import type { JobResult, Proc } from '../../src/index.js';
 import { Store } from '../../src/store/store.js';
 import { RUNTIMES, openLauncher, removeTempDirs, runtimeContainers, tempDir, zombieChildren } from '../helpers.js';
-import { salvoChild, startedPid, writeJobs } from './cli-child.js';
+import { salvoChild, startedPid, stopServing, writeJobs } from './cli-child.js';
 import { isRunning, processesMentioning, waitFor } from './processes.js';
 
 after(removeTempDirs);
@@ -124,6 +124,7 @@ for (const runtime of RUNTIMES) {
       const store = Store.openReadOnly(join(stateDir, 'salvo.db'));
       assert.deepEqual(store?.list({ states: ['subscribed', 'running'] }), []);
       store?.close();
+      await stopServing(stateDir, runtime);
       assert.deepEqual(processesMentioning(stateDir), [], 'no runtime command or helper of it is left');
       const check = await Launcher.open({ stateDir, runtime });
       try {

@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import type { BatchEvent, JobResult } from '../../index.js';
 import { BATCH_ID_PATTERN, newBatchId } from '../../launcher/batch.js';
-import { contextFrom, openLauncher, type GlobalOptions } from '../context.js';
+import { contextFrom, launcherFor, type GlobalOptions } from '../context.js';
 import { parseDuration, parsePositiveInteger } from '../duration.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { formatMs } from '../format.js';
@@ -81,7 +81,7 @@ async function runBatchCommand(file: string, options: BatchCliOptions, globals: 
   if (file === '-' && process.stdin.isTTY === true) throw new UsageError('batch - reads job specs from stdin; pipe them in');
 
   const context = contextFrom(globals);
-  const launcher = await openLauncher(context, { workers: 1, tasksPerWorker: Math.max(4, concurrency * 2 + 2) });
+  const launcher = await launcherFor(context, { requireRuntime: true });
   const style = createStyle(process.stdout);
   const progress =
     options.progress && !context.log.toStderr && !(options.ndjson === true && process.stderr.isTTY !== true)

@@ -7,7 +7,8 @@ import { validateId } from '../../launcher/validate.js';
 import type { ProcessUser } from '../../types.js';
 import { userTerminalSize } from '../attach-terminal.js';
 import { INIT_EXEC_ID } from '../../io/process-dir.js';
-import { contextFrom, openLauncher, withRecord, type GlobalOptions } from '../context.js';
+import type { LauncherClient } from '../../server/client.js';
+import { contextFrom, launcherFor, openLauncher, withRecord, type CliContext, type GlobalOptions } from '../context.js';
 import { collect, checkEnvEntries } from '../env-option.js';
 import { EXIT, UsageError, isStartFailure } from '../exit-codes.js';
 import { followProc } from '../follow.js';
@@ -27,7 +28,7 @@ export function execCommand(globals: () => GlobalOptions): Command {
       'Runs a command in a running container (runtime exec), streams its stdout and stderr (or, with -t, ' +
         "attaches your terminal), records it under the container, and exits with its exit code (128+n for a " +
         'signal). It uses the runtime that started the container. SIGINT or SIGTERM to salvo is passed on to ' +
-        'the process. The state directory must not be held by another launcher (a running salvo batch or run).\n\n' +
+        'the process. It goes through the state directory\'s serving launcher (started if none serves it); with -t it runs in-process.\n\n' +
         "Exit status: the process's; 125 when it did not start (the runtime's error is printed); 2 when the " +
         'container is unknown or not running, or for bad usage; 3 when the state directory is held.',
     )
@@ -62,12 +63,8 @@ async function exec(id: string, command: string[], options: ExecOptions, globals
   checkEnvEntries(options.env);
   const user = options.user === undefined ? undefined : parseUser(options.user);
   const context = contextFrom(globals);
-  // The container's own runtime and --root, as `salvo kill` uses them.
-  const runtime = withRecord(context, id, INIT_EXEC_ID, (_, store) => store.runtimeFor(id));
-  const launcher = await openLauncher(
-    { ...context, runtime: runtime?.path ?? context.runtime },
-    { workers: 1, tasksPerWorker: 2, ...(runtime === null ? {} : { runtimeRoot: runtime.root }) },
-  );
+  // The serving launcher (which drives the container's runtime); a terminal is attached in-process.
+  const launcher = options.tty === true ? await inProcessLauncher(context, id) : await launcherFor(context);
   try {
     let proc: Proc;
     try {
@@ -101,8 +98,17 @@ async function exec(id: string, command: string[], options: ExecOptions, globals
   }
 }
 
+/** An in-process launcher with the container's own runtime and --root, as `salvo kill` uses them. */
+async function inProcessLauncher(context: CliContext, id: string): Promise<Launcher> {
+  const runtime = await withRecord(context, id, INIT_EXEC_ID, (_, store) => store.runtimeFor(id));
+  return openLauncher(
+    { ...context, runtime: runtime?.path ?? context.runtime },
+    { workers: 1, tasksPerWorker: 2, ...(runtime === null ? {} : { runtimeRoot: runtime.root }) },
+  );
+}
+
 /** SIGINT/SIGTERM go to the exec'd process; a second one kills it. */
-function passSignals(launcher: Launcher, proc: Proc): { off(): void } {
+function passSignals(launcher: Launcher | LauncherClient, proc: Proc): { off(): void } {
   let received = 0;
   const handler = (signal: NodeJS.Signals): void => {
     const send = received++ === 0 ? signal : 'SIGKILL';

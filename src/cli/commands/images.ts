@@ -27,9 +27,9 @@ export function imagesCommand(globals: () => GlobalOptions): Command {
     .description('Lists the image cache (<state-dir>/images): the references that named each image, its digest, its size on disk, when a start last used it and how many live containers use it.')
     .option('--json', 'one JSON document (an array of images)')
     .addHelpText('after', '\nExamples:\n  $ salvo images\n  $ salvo images prune')
-    .action((options: { json?: boolean }) => {
+    .action(async (options: { json?: boolean }) => {
       const context = contextFrom(globals());
-      const store = readStore(context);
+      const store = await readStore(context);
       let records: ProcessRecord[] = [];
       try {
         records = store?.list({ states: LIVE }) ?? [];

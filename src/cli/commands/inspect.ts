@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { SalvoError } from '../../errors.js';
 import { validateId } from '../../launcher/validate.js';
 import type { ProcessRecord } from '../../types.js';
-import { contextFrom, readStore, type GlobalOptions } from '../context.js';
+import { contextFrom, listRecords, type GlobalOptions } from '../context.js';
 import { formatExit, formatMs } from '../format.js';
 
 export function inspectCommand(globals: () => GlobalOptions): Command {
@@ -12,16 +12,10 @@ export function inspectCommand(globals: () => GlobalOptions): Command {
     .argument('<id>', 'container id')
     .option('--json', 'one JSON document: { id, records }')
     .addHelpText('after', '\nExamples:\n  $ salvo inspect job-17\n  $ salvo inspect job-17 --json | jq .records[0].exitCode')
-    .action((id: string, options: { json?: boolean }) => {
+    .action(async (id: string, options: { json?: boolean }) => {
       validateId(id, 'container id');
       const context = contextFrom(globals());
-      const store = readStore(context);
-      let records: ProcessRecord[] = [];
-      try {
-        records = store?.list({ id }) ?? [];
-      } finally {
-        store?.close();
-      }
+      const records = await listRecords(context, { id });
       if (records.length === 0) throw new SalvoError('ERR_NOT_FOUND', `no container ${id} in ${context.stateDir}`);
       if (options.json === true) {
         process.stdout.write(`${JSON.stringify({ id, records }, null, 2)}\n`);

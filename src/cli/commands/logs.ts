@@ -2,8 +2,10 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { Command } from 'commander';
 import { validateId } from '../../launcher/validate.js';
-import { INIT_EXEC_ID, processPaths } from '../../io/process-dir.js';
-import { contextFrom, withRecord, type CliContext, type GlobalOptions } from '../context.js';
+import { processPaths } from '../../io/process-dir.js';
+import { SalvoError } from '../../errors.js';
+import type { LauncherClient } from '../../server/client.js';
+import { contextFrom, launcherFor, type GlobalOptions } from '../context.js';
 
 interface LogsOptions {
   follow?: boolean;
@@ -18,21 +20,24 @@ export function logsCommand(globals: () => GlobalOptions): Command {
     )
     .argument('<id>', 'container id')
     .option('-f, --follow', 'keep printing new output until the container exits')
-    .option('--exec <execId>', "an exec'd process instead of the init", INIT_EXEC_ID)
+    .option('--exec <execId>', "an exec'd process instead of the init", 'init')
     .addHelpText('after', '\nExamples:\n  $ salvo logs job-17\n  $ salvo logs --follow job-17 2>/dev/null')
     .action(async (id: string, options: LogsOptions) => {
       validateId(id, 'container id');
       const context = contextFrom(globals());
-      await printLogs(context, id, options);
+      const launcher = await launcherFor(context);
+      try {
+        await printLogs(launcher, id, options);
+      } finally {
+        await launcher.close();
+      }
     });
 }
 
-function recordOf(context: CliContext, id: string, execId: string): { dir: string; live: boolean } {
-  return withRecord(context, id, execId, (record) => ({ dir: record.dir, live: record.state === 'running' || record.state === 'subscribed' }));
-}
-
-async function printLogs(context: CliContext, id: string, options: LogsOptions): Promise<void> {
-  const { dir } = recordOf(context, id, options.exec);
+async function printLogs(launcher: LauncherClient, id: string, options: LogsOptions): Promise<void> {
+  const record = await launcher.get(id, options.exec);
+  if (record === undefined) throw new SalvoError('ERR_NOT_FOUND', `no container ${id}${options.exec === 'init' ? '' : ` exec ${options.exec}`} in ${launcher.stateDir}`);
+  const { dir } = record;
   const sources = [
     { path: processPaths(dir).stdoutLog, to: process.stdout, offset: 0 },
     { path: processPaths(dir).stderrLog, to: process.stderr, offset: 0 },
@@ -42,12 +47,15 @@ async function printLogs(context: CliContext, id: string, options: LogsOptions):
   };
   drain();
   if (options.follow !== true) return;
-  for (;;) {
-    const { live } = recordOf(context, id, options.exec);
+  // The serving launcher says when it has ended (at once for one that has); the files are read till then.
+  let ended = false;
+  const exited = launcher.wait(id, options.exec).finally(() => (ended = true));
+  while (!ended) {
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 200))]);
     drain();
-    if (!live) return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
   }
+  await exited;
+  drain();
 }
 
 /** Copies a file's bytes from `offset` on; returns the new offset. A missing file is empty. */

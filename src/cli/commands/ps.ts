@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { INIT_EXEC_ID } from '../../io/process-dir.js';
 import type { ProcessRecord, RecordState } from '../../types.js';
-import { contextFrom, readStore, type GlobalOptions } from '../context.js';
+import { contextFrom, listRecords, type GlobalOptions } from '../context.js';
 import { parsePositiveInteger } from '../duration.js';
 import { formatAgo, formatExit, formatMs, table } from '../format.js';
 
@@ -17,20 +17,14 @@ const LIVE: readonly RecordState[] = ['subscribed', 'running'];
 export function psCommand(globals: () => GlobalOptions): Command {
   return new Command('ps')
     .summary('list running containers (or all records with --all)')
-    .description('Lists the containers salvo is running in this state directory, exec\'d processes under their container. Reads the store, so it works while a launcher (salvo batch…) holds it.')
+    .description("Lists the containers salvo is running in this state directory, exec'd processes under their container, as the serving launcher sees them (started if none serves the directory).")
     .option('-a, --all', 'every record, finished ones included')
     .option('--limit <n>', 'with --all: only the newest n records')
     .option('--json', 'one JSON document (an array of records)')
     .addHelpText('after', '\nExamples:\n  $ salvo ps\n  $ salvo ps --all --limit 20\n  $ salvo ps --json | jq \'.[].id\'')
-    .action((options: PsOptions) => {
+    .action(async (options: PsOptions) => {
       const context = contextFrom(globals());
-      const store = readStore(context);
-      let records: ProcessRecord[] = [];
-      try {
-        records = store?.list(options.all === true ? {} : { states: LIVE }) ?? [];
-      } finally {
-        store?.close();
-      }
+      let records = await listRecords(context, options.all === true ? {} : { states: LIVE });
       if (options.limit !== undefined) records = records.slice(-parsePositiveInteger(options.limit, '--limit'));
       if (options.json === true) {
         process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);

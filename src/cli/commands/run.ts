@@ -6,7 +6,8 @@ import { bundleForRootfs } from '../../bundle/rootfs-bundle.js';
 import { newBatchId } from '../../launcher/batch.js';
 import type { Launcher, Proc } from '../../index.js';
 import { userTerminalSize } from '../attach-terminal.js';
-import { contextFrom, openLauncher, type GlobalOptions } from '../context.js';
+import type { LauncherClient } from '../../server/client.js';
+import { contextFrom, launcherFor, openLauncher, type GlobalOptions } from '../context.js';
 import { parseDuration } from '../duration.js';
 import { collect, checkEnvEntries } from '../env-option.js';
 import { EXIT, UsageError, isStartFailure } from '../exit-codes.js';
@@ -26,6 +27,7 @@ interface RunOptions {
   image?: string;
   entrypoint?: string;
   readOnly?: boolean;
+  detach?: boolean;
 }
 
 export function runCommand(globals: () => GlobalOptions): Command {
@@ -51,7 +53,8 @@ export function runCommand(globals: () => GlobalOptions): Command {
     .option('-e, --env <KEY=VALUE>', 'environment variable for the container (repeatable)', collect, [])
     .option('--cwd <dir>', 'working directory inside the container')
     .option('--exit-code-file <file>', "also write the container's exit code to this file (for CI runners)")
-    .option('-t, --tty', 'run with a terminal and attach yours (raw mode, resized with your window)')
+    .option('-t, --tty', 'run with a terminal and attach yours (raw mode, resized with your window); runs in-process')
+    .option('-d, --detach', 'print the id and exit 0 once the container runs (its output goes to its logs)')
     .addHelpText(
       'after',
       '\nExamples:\n' +
@@ -59,7 +62,8 @@ export function runCommand(globals: () => GlobalOptions): Command {
         '  $ salvo run --timeout 5s --env MODE=ci -- /bin/sh -c \'echo $MODE\'\n' +
         '  $ salvo run --exit-code-file /tmp/code -- /bin/false; cat /tmp/code\n' +
         '  $ salvo run -t -- /bin/sh                             # an interactive shell\n' +
-        '  $ salvo run --image oci:./alpine:3.20 -- cat /etc/os-release',
+        '  $ salvo run --image oci:./alpine:3.20 -- cat /etc/os-release\n' +
+        '  $ salvo run -d --id job-17 -- /bin/sleep 600; salvo exec job-17 -- /bin/ps',
     )
     .action(async (command: string[], options: RunOptions) => {
       process.exitCode = await run(command, options, globals());
@@ -74,8 +78,13 @@ async function run(command: string[], options: RunOptions, globals: GlobalOption
   checkEnvEntries(options.env);
   const timeoutMs = options.timeout === undefined ? 0 : parseDuration(options.timeout, '--timeout');
   const graceMs = parseDuration(options.grace, '--grace');
+  if (options.detach === true && (options.tty === true || options.timeout !== undefined || options.exitCodeFile !== undefined)) {
+    throw new UsageError('--detach cannot be used with --tty, --timeout or --exit-code-file');
+  }
   const context = contextFrom(globals);
-  const launcher = await openLauncher(context, { workers: 1, tasksPerWorker: 2 });
+  // The serving launcher of the state directory; a terminal is still attached in-process.
+  const launcher: Launcher | LauncherClient =
+    options.tty === true ? await openLauncher(context, { workers: 1, tasksPerWorker: 2 }) : await launcherFor(context, { requireRuntime: true });
   try {
     const bundle = options.rootfs !== undefined ? bundleForRootfs(launcher.stateDir, options.rootfs) : options.bundle;
     const id = options.id ?? `run-${newBatchId().slice(1)}`;
@@ -103,7 +112,7 @@ async function run(command: string[], options: RunOptions, globals: GlobalOption
           cwd: options.cwd,
           terminal: options.tty === true ? true : undefined,
           terminalSize: options.tty === true ? userTerminalSize() : undefined,
-          stdio: options.tty === true ? 'log' : 'fifo',
+          stdio: options.tty === true || options.detach === true ? 'log' : 'fifo',
         });
       } catch (error) {
         if (isStartFailure(error)) {
@@ -112,6 +121,10 @@ async function run(command: string[], options: RunOptions, globals: GlobalOption
           return EXIT.startFailed;
         }
         throw error;
+      }
+      if (options.detach === true) {
+        process.stdout.write(`${id}\n`);
+        return EXIT.ok;
       }
       // A signal that came while the runtime was starting it stops it now.
       if (stopping !== null) void stopContainer(launcher, proc, graceMs);
@@ -136,7 +149,7 @@ async function run(command: string[], options: RunOptions, globals: GlobalOption
   }
 }
 
-async function stopContainer(launcher: Launcher, proc: Proc, graceMs: number): Promise<void> {
+async function stopContainer(launcher: Launcher | LauncherClient, proc: Proc, graceMs: number): Promise<void> {
   await launcher.kill(proc.id, 'SIGTERM', { all: true }).catch(() => undefined);
   const timer = startTimer(() => void launcher.kill(proc.id, 'SIGKILL', { all: true }).catch(() => undefined), graceMs, { unref: false });
   await proc.exited;

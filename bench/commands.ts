@@ -1,0 +1,84 @@
+// `npm run bench:commands`: what one CLI command costs through a serving launcher, against bare
+// `runc run` and `node -e 0`, interleaved in one run (ratios from the same minutes); writes
+// bench/commands.md, which bench/RESULTS.md includes. Rounds: SALVO_BENCH_ROUNDS (21).
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { deriveConfig, loadBundleConfig, writeConfig } from '../src/bundle/spec.js';
+
+const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const OUT = fileURLToPath(new URL('../../bench/commands.md', import.meta.url));
+const rounds = Number(process.env.SALVO_BENCH_ROUNDS ?? 21);
+const scratch = mkdtempSync(join(tmpdir(), 'salvo-bench-commands-'));
+const stateDir = join(scratch, 'state');
+const env = { ...process.env, SALVO_STATE_DIR: stateDir, SALVO_RUNTIME: 'runc', SALVO_IDLE_EXIT: '0' };
+
+function wallMs(file: string, args: string[]): number {
+  const start = performance.now();
+  execFileSync(file, args, { env, stdio: 'ignore' });
+  return performance.now() - start;
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+try {
+  // A warm serving launcher (started by the first command), which also builds the busybox bundle.
+  execFileSync(process.execPath, [MAIN, 'run', '--', '/bin/true'], { env, stdio: 'ignore' });
+  const bundle = join(scratch, 'bundle');
+  mkdirSync(bundle);
+  const source = findBundle(join(stateDir, 'bundles'));
+  const config = deriveConfig(loadBundleConfig(source), source, { args: ['/bin/true'] });
+  writeConfig(bundle, config);
+  const runcRoot = join(scratch, 'runc-root');
+  const rows: Record<string, number[]> = { 'node -e 0': [], 'salvo --version': [], 'salvo ps': [], 'runc run /bin/true': [], 'salvo run -- /bin/true': [] };
+  const steps: [string, () => number][] = [
+    ['node -e 0', () => wallMs(process.execPath, ['-e', '0'])],
+    ['salvo --version', () => wallMs(process.execPath, [MAIN, '--version'])],
+    ['salvo ps', () => wallMs(process.execPath, [MAIN, 'ps'])],
+    ['runc run /bin/true', () => wallMs('runc', ['--root', runcRoot, 'run', '--bundle', bundle, `cmdbench-${Math.random().toString(36).slice(2)}`])],
+    ['salvo run -- /bin/true', () => wallMs(process.execPath, [MAIN, 'run', '--', '/bin/true'])],
+  ];
+  for (let round = 0; round < rounds; round++) {
+    // Rotated order: no step always runs right after the same other one.
+    for (let i = 0; i < steps.length; i++) {
+      const [name, step] = steps[(i + round) % steps.length] as [string, () => number];
+      (rows[name] as number[]).push(step());
+    }
+  }
+  const m = Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, median(v)]));
+  const ms = (x: number | undefined): string => `${(x ?? 0).toFixed(0)} ms`;
+  const node = m['node -e 0'] as number;
+  const runc = m['runc run /bin/true'] as number;
+  const run = m['salvo run -- /bin/true'] as number;
+  const lines = [
+    '## Per-command cost through a serving launcher',
+    '',
+    `Written by \`npm run bench:commands\` (bench/commands.ts) on ${new Date().toISOString()}: medians of ${rounds} interleaved rounds, wall time of the whole process, warm serving launcher (runc); load average ${loadavg()[0]?.toFixed(1)} on ${availableParallelism()} cores. The ratios hold within the run; \`node -e 0\` alone is a floor no Node client gets under.`,
+    '',
+    '| command | median | against | target | verdict |',
+    '|---|---|---|---|---|',
+    `| \`node -e 0\` | ${ms(node)} | | | |`,
+    `| \`salvo --version\` | ${ms(m['salvo --version'])} | +${ms((m['salvo --version'] as number) - node)} over node | ≤ +100 ms | ${(m['salvo --version'] as number) - node <= 100 ? 'met' : 'missed'} |`,
+    `| \`salvo ps\` | ${ms(m['salvo ps'])} | +${ms((m['salvo ps'] as number) - node)} over node | ≤ +100 ms | ${(m['salvo ps'] as number) - node <= 100 ? 'met' : 'missed'} |`,
+    `| \`runc run\` (bare, foreground) | ${ms(runc)} | | | |`,
+    `| \`salvo run -- /bin/true\` | ${ms(run)} | ${(run / runc).toFixed(2)} × runc run | ≤ 1.5 × | ${run / runc <= 1.5 ? 'met' : 'missed'} |`,
+    '',
+  ];
+  writeFileSync(OUT, lines.join('\n'));
+  process.stdout.write(lines.join('\n'));
+} finally {
+  try {
+    execFileSync(process.execPath, [MAIN, 'serve', '--stop'], { env, stdio: 'ignore' });
+  } catch {
+    // not serving
+  }
+  rmSync(scratch, { recursive: true, force: true });
+}
+
+/** The one bundle directory salvo built (bundles/<hash>/config.json). */
+function findBundle(dir: string): string {
+  for (const name of readdirSync(dir)) if (existsSync(join(dir, name, 'config.json'))) return join(dir, name);
+  throw new Error(`no bundle under ${dir}`);
+}
