@@ -2,11 +2,24 @@
 // as the process (args over Cmd, entrypoint over Entrypoint), its labels as the record's.
 import type { CachedImage } from '../image/cache.js';
 import { imageArgs } from '../image/process.js';
-import type { ImageRootfs, MountHelper } from '../types.js';
+import type { ImageRootfs, MountHelper, ProcessRecord } from '../types.js';
 import type { NormalizedStart } from './validate.js';
 
 export const IMAGE_LABEL = 'salvo.image';
 export const IMAGE_DIGEST_LABEL = 'salvo.image.digest';
+
+/** The record states of a container that may still use its image. */
+export const LIVE_STATES = ['subscribed', 'running'] as const;
+
+/** Live containers per image digest. */
+export function usersByDigest(records: readonly ProcessRecord[]): Map<string, number> {
+  const users = new Map<string, number>();
+  for (const r of records) {
+    const digest = r.labels[IMAGE_DIGEST_LABEL];
+    if (r.execId === 'init' && digest !== undefined) users.set(digest, (users.get(digest) ?? 0) + 1);
+  }
+  return users;
+}
 
 /** The start with the image's bundle, a process override that always holds args (the rootfs is always derived). */
 export function startFromImage(start: NormalizedStart, image: CachedImage): NormalizedStart {

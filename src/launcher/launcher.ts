@@ -29,6 +29,7 @@ import type {
 } from '../types.js';
 import { runBatch } from './batch.js';
 import { checkpointContainer } from './checkpoint.js';
+import { LIVE_STATES, usersByDigest } from './image-start.js';
 import { Lifecycle } from './lifecycle.js';
 import { normalizeOptions, type NormalizedOptions } from './options.js';
 import type { Proc } from './proc.js';
@@ -270,6 +271,18 @@ export class Launcher {
   /** Reap-path cost: passes, exits, and the time split between waitid and the exit handler. */
   get reapCost(): PassCost {
     return this.#lifecycle.reaper.passCost;
+  }
+
+  /**
+   * Removes the cached images no live container uses and no overlay (here or in crun's namespace)
+   * has as its lower directory; returns their digests.
+   */
+  pruneImages(): string[] {
+    this.#assertNotClosed();
+    const users = usersByDigest(this.list({ states: [...LIVE_STATES] }));
+    const ns = this.runtime.mountNamespace;
+    const mountinfos = ['/proc/self/mountinfo', ...(ns === null ? [] : [ns.replace(/ns\/mnt$/, 'mountinfo')])];
+    return this.images.prune(new Set(users.keys()), mountinfos);
   }
 
   /** The exit of a live process (started here or adopted), or undefined when none is live under that id. */

@@ -91,6 +91,11 @@ export class LauncherClient {
     return this.#http.json('POST', 'gc', options);
   }
 
+  /** Removes the cached images no live container uses; resolves with their digests. */
+  async pruneImages(): Promise<string[]> {
+    return (await this.#http.json<{ removed: string[] }>('POST', 'prune-images')).removed;
+  }
+
   /** Stops the server; running containers keep running and the next server adopts them. */
   async shutdown(): Promise<void> {
     await this.#http.json('POST', 'shutdown');

@@ -38,6 +38,11 @@ export class SocketHttp {
 }
 
 export function unreachable(socket: string, error: unknown): SalvoError {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EACCES' || code === 'EPERM') {
+    // Another user's state directory: say so (exit 3), as the in-process commands do.
+    return new SalvoError('ERR_STATE_DIR', `cannot use the state directory of ${socket} (${code}): run as its owner or pass --state-dir`, { cause: error });
+  }
   return new SalvoError('ERR_SERVER', `cannot reach the serving launcher at ${socket}: ${(error as Error).message}`, { cause: error });
 }
 

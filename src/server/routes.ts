@@ -72,6 +72,7 @@ export class Routes {
       },
       'GET wait': async (req, res, { id, query }) => sendJson(res, 200, await this.#wait(id, query.get('exec') ?? INIT_EXEC_ID, req)),
       'POST gc': async (req, res) => sendJson(res, 200, await l.gc(await readJson<{ olderThanMs?: number }>(req))),
+      'POST prune-images': async (_q, res) => sendJson(res, 200, { removed: l.pruneImages() }),
       'POST batch': (req, res, { query }) => this.#batch(req, res, query),
       'POST cancel': async (_q, res, { id }) => {
         this.#batches.get(id)?.abort();

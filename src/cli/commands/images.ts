@@ -2,22 +2,11 @@
 // using it); `salvo images prune` removes the images no live container uses.
 import { Command } from 'commander';
 import { ImageCache } from '../../image/cache.js';
-import { IMAGE_DIGEST_LABEL } from '../../launcher/image-start.js';
+import { LIVE_STATES, usersByDigest } from '../../launcher/image-start.js';
 import type { ProcessRecord } from '../../types.js';
-import { contextFrom, openLauncher, readStore, type GlobalOptions } from '../context.js';
+import { contextFrom, launcherFor, readStore, type GlobalOptions } from '../context.js';
 import { formatAgo, table } from '../format.js';
 
-const LIVE = ['subscribed', 'running'] as const;
-
-/** Live containers per image digest. */
-function usersByDigest(records: readonly ProcessRecord[]): Map<string, number> {
-  const users = new Map<string, number>();
-  for (const r of records) {
-    const digest = r.labels[IMAGE_DIGEST_LABEL];
-    if (r.execId === 'init' && digest !== undefined) users.set(digest, (users.get(digest) ?? 0) + 1);
-  }
-  return users;
-}
 
 const formatBytes = (n: number): string => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : `${Math.ceil(n / 1024)} KiB`);
 
@@ -32,7 +21,7 @@ export function imagesCommand(globals: () => GlobalOptions): Command {
       const store = await readStore(context);
       let records: ProcessRecord[] = [];
       try {
-        records = store?.list({ states: LIVE }) ?? [];
+        records = store?.list({ states: [...LIVE_STATES] }) ?? [];
       } finally {
         store?.close();
       }
@@ -49,18 +38,15 @@ export function imagesCommand(globals: () => GlobalOptions): Command {
   images.addCommand(
     new Command('prune')
       .summary('remove the images no live container uses')
-      .description("Removes cached images that no subscribed or running container uses and no overlay mount has as its lower directory. Takes the state directory's lock (so not while a batch runs).")
+      .description("Removes cached images that no subscribed or running container uses and no overlay mount has as its lower directory. Done by the state directory's serving launcher, so no start can take an image while it goes.")
       .action(async () => {
         const context = contextFrom(globals());
-        const launcher = await openLauncher(context, { workers: 1, tasksPerWorker: 2 });
+        const launcher = await launcherFor(context);
         try {
-          const users = usersByDigest(launcher.list({ states: LIVE }));
-          const ns = launcher.runtime.mountNamespace;
-          const mountinfos = ['/proc/self/mountinfo', ...(ns === null ? [] : [ns.replace(/ns\/mnt$/, 'mountinfo')])];
-          const removed = launcher.images.prune(new Set(users.keys()), mountinfos);
+          const removed = await launcher.pruneImages();
           process.stdout.write(`removed ${removed.length} images\n`);
         } finally {
-          await launcher.close({ containers: 'leave' });
+          await launcher.close();
           context.log.flush();
         }
       }),
