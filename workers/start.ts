@@ -155,7 +155,7 @@ async function spawnRuntime(
   stored: StoredCheckpoint | null,
   patience: Patience,
 ): Promise<InvokeResult> {
-  const fds = await patiently('opening the stdio files', () => openRuntimeStdio(paths, task.stdio), patience);
+  const fds = await patiently('opening the stdio files', () => openRuntimeStdio(paths, task.stdio, task.stdin), patience);
   const consoleSocket = task.consoleSocket === null ? {} : { consoleSocket: task.consoleSocket };
   const runOptions = { bundle, pidFile: paths.pid, noPivot: task.noPivot, noNewKeyring: task.noNewKeyring, ...consoleSocket };
   const options = { timeoutMs: task.timeoutMs, patience };

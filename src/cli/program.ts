@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import type { GlobalOptions } from './context.js';
+import { dockerHint } from './docker-hints.js';
 import { LOG_LEVELS } from './logging.js';
 import { batchCommand } from './commands/batch.js';
 import { benchCommand } from './commands/bench.js';
@@ -53,7 +54,9 @@ export function buildProgram(): Command {
   for (const make of makers) {
     const command = make(globals);
     command.exitOverride();
-    command.configureOutput({ outputError: (text, write) => write(`salvo ${command.name()}: ${text.replace(/^error: /, '')}`) });
+    command.configureOutput({
+      outputError: (text, write) => write(`salvo ${command.name()}: ${text.replace(/^error: /, '')}${dockerHint(text)}`),
+    });
     program.addCommand(command);
   }
   return program;

@@ -247,6 +247,7 @@ export class Launcher {
           startMode: start.startMode,
           noPivot: start.noPivot,
           noNewKeyring: start.noNewKeyring,
+          stdin: start.stdin,
           consoleSocket: io.console?.path ?? null,
           restore: restorePlan(start, bundle),
           timeoutMs: this.options.startTimeoutMs,

@@ -2,6 +2,10 @@
 import { isAbsolute, resolve } from 'node:path';
 import { SalvoError } from '../errors.js';
 import type { CheckpointRef, ProcessOverride, StartMode, StartSpec, StdioMode } from '../types.js';
+import { bad, stringArray } from './spec-check.js';
+import { normalizeContainerOptions } from './validate-container.js';
+
+export { bad, stringArray };
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
@@ -35,19 +39,6 @@ export function normalizeSignal(signal: string | number): string {
   if (typeof signal === 'string' && /^\d+$/.test(signal)) return signal;
   if (typeof signal === 'string' && /^(SIG)?[A-Z0-9+-]+$/.test(signal)) return signal.startsWith('SIG') ? signal : `SIG${signal}`;
   throw new SalvoError('ERR_INVALID_SPEC', `signal must be a name like SIGTERM or a number, got ${JSON.stringify(signal)}`);
-}
-
-export function bad(field: string, value: unknown, expected: string): SalvoError {
-  const shown = JSON.stringify(value);
-  return new SalvoError('ERR_INVALID_SPEC', `${field} must be ${expected}, got ${shown === undefined ? String(value) : shown}`);
-}
-
-export function stringArray(field: string, value: unknown, allowEmpty = false): string[] {
-  if (!Array.isArray(value) || (!allowEmpty && value.length === 0) || value.some((v) => typeof v !== 'string')) {
-    throw bad(field, value, allowEmpty ? 'an array of strings' : 'a non-empty array of strings');
-  }
-  if (value.some((v: string) => v.includes('\0'))) throw bad(field, value, 'free of NUL characters');
-  return [...(value as string[])];
 }
 
 /** Accepts { KEY: value } or ['KEY=value']; returns the OCI list form. */
@@ -118,10 +109,17 @@ export interface NormalizedStart {
   startMode: StartMode;
   noPivot: boolean;
   noNewKeyring: boolean;
+  stdin: string | null;
   labels: Record<string, string> | null;
   signal: AbortSignal | null;
   batchId: string | null;
   checkpoint: NormalizedCheckpointRef | null;
+}
+
+/** A start's stdin: an absolute path (a terminal brings its own). */
+function stdinFile(value: unknown): string {
+  if (typeof value !== 'string' || !isAbsolute(value) || value.includes('\0')) throw bad('stdin', value, 'an absolute path of a file to read');
+  return value;
 }
 
 export const STDIO_MODES: readonly StdioMode[] = ['null', 'log', 'fifo'];
@@ -145,6 +143,8 @@ export function normalizeStartSpec(spec: StartSpec): NormalizedStart {
   }
   const size = spec.terminalSize === undefined && spec.terminal !== true ? null : consoleSize(spec.terminalSize);
   if (spec.terminal === true && size !== null) override.consoleSize = size;
+  const container = normalizeContainerOptions(spec);
+  if (container !== null) override.container = container;
   const stdio = spec.stdio ?? 'log';
   if (!STDIO_MODES.includes(stdio)) throw bad('stdio', stdio, `one of ${STDIO_MODES.join(', ')}`);
   const startMode = spec.startMode ?? 'run';
@@ -160,6 +160,7 @@ export function normalizeStartSpec(spec: StartSpec): NormalizedStart {
     startMode,
     noPivot: spec.noPivot === true,
     noNewKeyring: spec.noNewKeyring === true,
+    stdin: spec.stdin === undefined ? null : stdinFile(spec.stdin),
     labels,
     signal: spec.signal ?? null,
     batchId: spec.batchId ?? null,

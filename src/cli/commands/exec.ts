@@ -8,14 +8,17 @@ import type { ProcessUser } from '../../types.js';
 import { userTerminalSize } from '../attach-terminal.js';
 import { INIT_EXEC_ID } from '../../io/process-dir.js';
 import { contextFrom, openLauncher, withRecord, type GlobalOptions } from '../context.js';
-import { collect, checkEnvEntries } from '../env-option.js';
+import { eitherName } from '../container-flags.js';
+import { collect, envFromFlags } from '../env-option.js';
 import { EXIT, UsageError, isStartFailure } from '../exit-codes.js';
 import { followProc } from '../follow.js';
 
 interface ExecOptions {
   tty?: boolean;
   env: string[];
+  envFile: string[];
   cwd?: string;
+  workdir?: string;
   user?: string;
   execId?: string;
 }
@@ -34,8 +37,10 @@ export function execCommand(globals: () => GlobalOptions): Command {
     .argument('<id>', 'container id')
     .argument('<command...>', 'the command to run (put it after --)')
     .option('-t, --tty', 'run with a terminal and attach yours (raw mode, resized with your window)')
-    .option('-e, --env <KEY=VALUE>', 'environment variable for the process (repeatable)', collect, [])
+    .option('-e, --env <KEY=VALUE|KEY>', "environment variable for the process; KEY alone passes the host's value (repeatable)", collect, [])
+    .option('--env-file <file>', 'read KEY=VALUE lines from a file (# comments; repeatable; -e wins)', collect, [])
     .option('--cwd <dir>', 'working directory inside the container')
+    .option('-w, --workdir <dir>', 'the same as --cwd')
     .option('-u, --user <uid[:gid]>', 'numeric user (and group) to run as')
     .option('--exec-id <id>', 'id of the process under its container (default exec-<n>)')
     .addHelpText(
@@ -59,7 +64,8 @@ function parseUser(text: string): ProcessUser {
 
 async function exec(id: string, command: string[], options: ExecOptions, globals: GlobalOptions): Promise<number> {
   validateId(id, 'container id');
-  checkEnvEntries(options.env);
+  const env = envFromFlags(options.env, options.envFile);
+  const cwd = eitherName(options.cwd, options.workdir, '--cwd and -w/--workdir');
   const user = options.user === undefined ? undefined : parseUser(options.user);
   const context = contextFrom(globals);
   // The container's own runtime and --root, as `salvo kill` uses them.
@@ -73,8 +79,8 @@ async function exec(id: string, command: string[], options: ExecOptions, globals
     try {
       proc = await launcher.exec(id, {
         args: command,
-        env: options.env.length > 0 ? options.env : undefined,
-        cwd: options.cwd,
+        env: env.length > 0 ? env : undefined,
+        cwd,
         user,
         terminal: options.tty === true,
         terminalSize: options.tty === true ? userTerminalSize() : undefined,

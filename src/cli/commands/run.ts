@@ -8,24 +8,29 @@ import type { Launcher, Proc } from '../../index.js';
 import { userTerminalSize } from '../attach-terminal.js';
 import { contextFrom, openLauncher, type GlobalOptions } from '../context.js';
 import { parseDuration } from '../duration.js';
-import { collect, checkEnvEntries } from '../env-option.js';
+import { addContainerFlags, containerFields, eitherName, type ContainerFlags } from '../container-flags.js';
+import { collect, envFromFlags } from '../env-option.js';
 import { EXIT, UsageError, isStartFailure } from '../exit-codes.js';
 import { followProc } from '../follow.js';
 
-interface RunOptions {
+interface RunOptions extends ContainerFlags {
   bundle?: string;
   rootfs?: string;
   id?: string;
+  name?: string;
+  workdir?: string;
+  envFile: string[];
   timeout?: string;
   grace: string;
   env: string[];
   cwd?: string;
   exitCodeFile?: string;
   tty?: boolean;
+  interactive?: boolean;
 }
 
 export function runCommand(globals: () => GlobalOptions): Command {
-  return new Command('run')
+  const command = new Command('run')
     .summary('run one container in the foreground and exit with its exit code')
     .description(
       'Runs one container in the foreground with its stdout and stderr streamed live, and exits with ' +
@@ -39,11 +44,15 @@ export function runCommand(globals: () => GlobalOptions): Command {
     .option('--bundle <dir>', 'OCI bundle directory (holds config.json)')
     .option('--rootfs <dir>', 'root filesystem directory: salvo writes a bundle for it')
     .option('--id <id>', 'container id (default: run-<random>)')
+    .option('--name <id>', 'the same as --id')
     .option('--timeout <duration>', 'stop the container after this long (30, 90s, 5m…)')
     .option('--grace <duration>', 'time between SIGTERM and SIGKILL when stopping', '10s')
-    .option('-e, --env <KEY=VALUE>', 'environment variable for the container (repeatable)', collect, [])
+    .option('-e, --env <KEY=VALUE|KEY>', "environment variable for the container; KEY alone passes the host's value (repeatable)", collect, [])
+    .option('--env-file <file>', 'read KEY=VALUE lines from a file (# comments; repeatable; -e wins)', collect, [])
     .option('--cwd <dir>', 'working directory inside the container')
+    .option('-w, --workdir <dir>', 'the same as --cwd')
     .option('--exit-code-file <file>', "also write the container's exit code to this file (for CI runners)")
+    .option('-i, --interactive', "keep stdin attached: the container reads salvo's own stdin (echo x | salvo run -i -- cat)")
     .option('-t, --tty', 'run with a terminal and attach yours (raw mode, resized with your window)')
     .addHelpText(
       'after',
@@ -51,9 +60,11 @@ export function runCommand(globals: () => GlobalOptions): Command {
         "  $ salvo run -- /bin/sh -c 'echo hi; exit 7'      # prints hi, exits 7\n" +
         '  $ salvo run --timeout 5s --env MODE=ci -- /bin/sh -c \'echo $MODE\'\n' +
         '  $ salvo run --exit-code-file /tmp/code -- /bin/false; cat /tmp/code\n' +
-        '  $ salvo run -t -- /bin/sh                             # an interactive shell',
-    )
-    .action(async (command: string[], options: RunOptions) => {
+        '  $ salvo run -t -- /bin/sh                             # an interactive shell\n' +
+        '  $ salvo run -v "$PWD:/src:ro" -w /src --network host --cap-add CHOWN -- /bin/sh -c \'ls\'\n' +
+        '  $ salvo run -u nobody --memory 256m --cpus 1 --pids-limit 100 -- /bin/id',
+    );
+  return addContainerFlags(command).action(async (command: string[], options: RunOptions) => {
       process.exitCode = await run(command, options, globals());
     });
 }
@@ -61,14 +72,16 @@ export function runCommand(globals: () => GlobalOptions): Command {
 async function run(command: string[], options: RunOptions, globals: GlobalOptions): Promise<number> {
   if (options.bundle !== undefined && options.rootfs !== undefined) throw new UsageError('use --bundle or --rootfs, not both');
   if (options.bundle !== undefined && !existsSync(options.bundle)) throw new UsageError(`bundle ${options.bundle} does not exist`);
-  checkEnvEntries(options.env);
+  const env = envFromFlags(options.env, options.envFile);
+  const cwd = eitherName(options.cwd, options.workdir, '--cwd and -w/--workdir');
+  const name = eitherName(options.id, options.name, '--id and --name');
   const timeoutMs = options.timeout === undefined ? 0 : parseDuration(options.timeout, '--timeout');
   const graceMs = parseDuration(options.grace, '--grace');
   const context = contextFrom(globals);
   const launcher = await openLauncher(context, { workers: 1, tasksPerWorker: 2 });
   try {
     const bundle = options.rootfs !== undefined ? bundleForRootfs(launcher.stateDir, options.rootfs) : options.bundle;
-    const id = options.id ?? `run-${newBatchId().slice(1)}`;
+    const id = name ?? `run-${newBatchId().slice(1)}`;
     let stopping: 'signal' | 'timeout' | null = null;
     let proc: Proc | null = null;
     const stop = (why: 'signal' | 'timeout'): void => {
@@ -85,11 +98,14 @@ async function run(command: string[], options: RunOptions, globals: GlobalOption
           id,
           bundle,
           args: command,
-          env: options.env.length > 0 ? options.env : undefined,
-          cwd: options.cwd,
+          env: env.length > 0 ? env : undefined,
+          cwd,
+          ...containerFields(options),
           terminal: options.tty === true ? true : undefined,
           terminalSize: options.tty === true ? userTerminalSize() : undefined,
           stdio: options.tty === true ? 'log' : 'fifo',
+          // The container opens salvo's stdin itself (a pipe, a file, a tty): no copy through salvo.
+          stdin: options.interactive === true && options.tty !== true ? `/proc/${process.pid}/fd/0` : undefined,
         });
       } catch (error) {
         if (isStartFailure(error)) {
