@@ -58,6 +58,7 @@ describe('normalizeStartSpec', () => {
       startMode: 'run',
       noPivot: false,
       noNewKeyring: false,
+      stdin: null,
       labels: null,
       signal: null,
       batchId: null,

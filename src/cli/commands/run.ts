@@ -12,6 +12,7 @@ import { addContainerFlags, containerFields, eitherName, type ContainerFlags } f
 import { collect, envFromFlags } from '../env-option.js';
 import { EXIT, UsageError, isStartFailure } from '../exit-codes.js';
 import { followProc } from '../follow.js';
+import { stdinSource, type StdinSource } from '../stdin-source.js';
 
 interface RunOptions extends ContainerFlags {
   bundle?: string;
@@ -79,9 +80,11 @@ async function run(command: string[], options: RunOptions, globals: GlobalOption
   const graceMs = parseDuration(options.grace, '--grace');
   const context = contextFrom(globals);
   const launcher = await openLauncher(context, { workers: 1, tasksPerWorker: 2 });
+  let stdin: StdinSource | null = null;
   try {
     const bundle = options.rootfs !== undefined ? bundleForRootfs(launcher.stateDir, options.rootfs) : options.bundle;
     const id = name ?? `run-${newBatchId().slice(1)}`;
+    stdin = options.interactive === true && options.tty !== true ? stdinSource() : null;
     let stopping: 'signal' | 'timeout' | null = null;
     let proc: Proc | null = null;
     const stop = (why: 'signal' | 'timeout'): void => {
@@ -105,7 +108,7 @@ async function run(command: string[], options: RunOptions, globals: GlobalOption
           terminalSize: options.tty === true ? userTerminalSize() : undefined,
           stdio: options.tty === true ? 'log' : 'fifo',
           // The container opens salvo's stdin itself (a pipe, a file, a tty): no copy through salvo.
-          stdin: options.interactive === true && options.tty !== true ? `/proc/${process.pid}/fd/0` : undefined,
+          stdin: stdin?.path,
         });
       } catch (error) {
         if (isStartFailure(error)) {
@@ -115,6 +118,7 @@ async function run(command: string[], options: RunOptions, globals: GlobalOption
         }
         throw error;
       }
+      stdin?.started();
       // A signal that came while the runtime was starting it stops it now.
       if (stopping !== null) void stopContainer(launcher, proc, graceMs);
       const timer = timeoutMs > 0 ? setTimeout(() => stop('timeout'), timeoutMs) : null;
@@ -132,6 +136,7 @@ async function run(command: string[], options: RunOptions, globals: GlobalOption
       process.off('SIGTERM', onSignal);
     }
   } finally {
+    stdin?.close();
     await launcher.close();
     context.log.flush();
   }
