@@ -1,4 +1,5 @@
 // Validation of ids and start specs: before any record, directory or process exists.
+import { constants } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { SalvoError } from '../errors.js';
 import type { CheckpointRef, ProcessOverride, StartMode, StartSpec, StdioMode } from '../types.js';
@@ -37,7 +38,11 @@ export function normalizeSignal(signal: string | number): string {
   if (typeof signal === 'number' && Number.isInteger(signal) && signal > 0 && signal < 65) return String(signal);
   // Digits first: the name pattern below would take "9" as a name and make it "SIG9".
   if (typeof signal === 'string' && /^\d+$/.test(signal)) return signal;
-  if (typeof signal === 'string' && /^(SIG)?[A-Z0-9+-]+$/.test(signal)) return signal.startsWith('SIG') ? signal : `SIG${signal}`;
+  if (typeof signal === 'string' && /^(SIG)?[A-Z0-9+-]+$/.test(signal)) {
+    const name = signal.startsWith('SIG') ? signal : `SIG${signal}`;
+    // A name the runtime would refuse is the caller's mistake, said before any runtime runs.
+    if (name in constants.signals || /^SIGRTMIN(\+\d+)?$|^SIGRTMAX(-\d+)?$/.test(name)) return name;
+  }
   throw new SalvoError('ERR_INVALID_SPEC', `signal must be a name like SIGTERM or a number, got ${JSON.stringify(signal)}`);
 }
 

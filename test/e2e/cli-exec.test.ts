@@ -92,7 +92,7 @@ describe('salvo exec', { timeout: 300_000 }, () => {
         assert.match(ps.stdout, /^target\s+init\s+running\s/m);
         assert.match(ps.stdout, /^\s+└ target\s+exec-1\s+exited\s+\d+\s+5\s/m);
         const missing = await salvo(state, ['exec', 'target', '--', '/no/such/tool']);
-        assert.equal(missing.exitCode, 125);
+        assert.equal(missing.exitCode, 127, 'command not found, as docker says');
         assert.match(missing.stderr, /^salvo: exec in container target did not start: .*\/no\/such\/tool/);
       } finally {
         await cleanUp(state, runtime, 'target');

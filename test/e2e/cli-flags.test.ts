@@ -179,3 +179,46 @@ describe('salvo batch jobs with docker-familiar fields', { timeout: 300_000 }, (
     assert.match(result.stderr, /line 2: volumes\[0\] must be a host path/);
   });
 });
+
+describe('exit statuses as docker gives them, and a state directory that cannot be used', { timeout: 300_000 }, () => {
+  for (const runtime of RUNTIMES) {
+    it(`exits 127 for a command not found and 126 for one that cannot be executed (${runtime})`, async () => {
+      const state = join(tempDir(), 'state');
+      const missing = await salvo(state, ['run', '--', '/flg/no/such'], { runtime });
+      assert.equal(missing.exitCode, 127, missing.stderr);
+      const notInPath = await salvo(state, ['run', '--', 'flg-no-such-command'], { runtime });
+      assert.equal(notInPath.exitCode, 127, notInPath.stderr);
+      const notExecutable = await salvo(state, ['run', '--', '/etc/passwd'], { runtime });
+      assert.equal(notExecutable.exitCode, 126, notExecutable.stderr);
+      const code = join(tempDir(), 'code');
+      await salvo(state, ['run', '--exit-code-file', code, '--', '/flg/no/such'], { runtime });
+      assert.equal(readFileSync(code, 'utf8'), '127\n');
+    });
+  }
+
+  it('refuses an unknown signal name with exit 2 before any runtime runs', async () => {
+    const state = join(tempDir(), 'state');
+    const result = await salvo(state, ['kill', 'flg-any', 'NOPE']);
+    assert.equal(result.exitCode, 2);
+    assert.equal(result.stderr, 'salvo: signal must be a name like SIGTERM or a number, got "NOPE" (ERR_INVALID_SPEC)');
+  });
+
+  it('says in one line with ERR_STATE_DIR and exit 3 when the state directory or log file cannot be used', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'a-file');
+    writeFileSync(file, '');
+    const cases: [string[], RegExp][] = [
+      [['--state-dir', '/proc/flg-nope', 'run', '--', '/bin/true'], /^salvo: cannot use state directory \/proc\/flg-nope: cannot create \/proc\/flg-nope: ENOENT/],
+      [['--state-dir', file, 'ps'], /is a file, not a directory/],
+      [['--state-dir', join(file, 'sub'), 'run', '--', '/bin/true'], /is a file, not a directory/],
+      [['--state-dir', join(dir, 'state'), '--log-file', join(dir, 'missing', 'salvo.log'), 'ps'], /--log-file .*: its directory .*missing does not exist/],
+    ];
+    for (const [args, message] of cases) {
+      const result = await salvo(join(dir, 'unused'), args);
+      assert.equal(result.exitCode, 3, args.join(' '));
+      assert.match(result.stderr, message);
+      assert.match(result.stderr, /\(ERR_STATE_DIR\)$/);
+      assert.equal(result.stderr.split('\n').length, 1, 'one line');
+    }
+  });
+});

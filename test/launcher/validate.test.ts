@@ -193,7 +193,7 @@ describe('normalizeSignal', () => {
   });
 
   it('refuses what is neither a signal name nor a number with ERR_INVALID_SPEC', () => {
-    for (const bad of [0, 65, 1.5, '', 'kill me', 'SIG TERM']) {
+    for (const bad of [0, 65, 1.5, '', 'kill me', 'SIG TERM', 'NOPE', 'SIGFLG']) {
       assert.throws(() => normalizeSignal(bad), { code: 'ERR_INVALID_SPEC', message: /signal must be a name like SIGTERM or a number/ });
     }
   });

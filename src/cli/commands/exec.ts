@@ -10,7 +10,7 @@ import { INIT_EXEC_ID } from '../../io/process-dir.js';
 import { contextFrom, openLauncher, withRecord, type GlobalOptions } from '../context.js';
 import { eitherName } from '../container-flags.js';
 import { collect, envFromFlags } from '../env-option.js';
-import { EXIT, UsageError, isStartFailure } from '../exit-codes.js';
+import { UsageError, isStartFailure, startFailureExit } from '../exit-codes.js';
 import { followProc } from '../follow.js';
 
 interface ExecOptions {
@@ -90,7 +90,7 @@ async function exec(id: string, command: string[], options: ExecOptions, globals
     } catch (error) {
       if (isStartFailure(error)) {
         process.stderr.write(`salvo: exec in container ${id} did not start: ${(error as Error).message}\n`);
-        return EXIT.startFailed;
+        return startFailureExit(error);
       }
       throw error;
     }

@@ -10,7 +10,7 @@ import { contextFrom, openLauncher, type GlobalOptions } from '../context.js';
 import { parseDuration } from '../duration.js';
 import { addContainerFlags, containerFields, eitherName, type ContainerFlags } from '../container-flags.js';
 import { collect, envFromFlags } from '../env-option.js';
-import { EXIT, UsageError, isStartFailure } from '../exit-codes.js';
+import { EXIT, UsageError, isStartFailure, startFailureExit } from '../exit-codes.js';
 import { followProc } from '../follow.js';
 import { stdinSource, type StdinSource } from '../stdin-source.js';
 
@@ -113,8 +113,9 @@ async function run(command: string[], options: RunOptions, globals: GlobalOption
       } catch (error) {
         if (isStartFailure(error)) {
           process.stderr.write(`salvo: container ${id} did not start: ${(error as Error).message}\n`);
-          writeExitCodeFile(options.exitCodeFile, EXIT.startFailed);
-          return EXIT.startFailed;
+          const code = startFailureExit(error);
+          writeExitCodeFile(options.exitCodeFile, code);
+          return code;
         }
         throw error;
       }
