@@ -479,7 +479,8 @@ export interface JobResult {
 }
 
 export interface BatchEvent {
-  type: 'started' | 'finished';
+  /** 'starting': taken for a start (before the runtime runs); 'started': running; 'finished': its result. */
+  type: 'starting' | 'started' | 'finished';
   index: number;
   id: string;
   pid?: number;

@@ -217,6 +217,13 @@ describe('Progress bar', () => {
 });
 
 describe('Progress lines', () => {
+  it('counts canceled jobs apart from failed ones', () => {
+    const { stream, clock, progress } = setup({ isTTY: false });
+    progress.update({ ...counts(120, 100, 5, 0), canceled: 15 });
+    clock.advance(5000);
+    assert.deepEqual(stream.writes, ['salvo: 120/300 done, 0 running, 100 ok, 5 failed, 15 canceled, 24.0/s\n']);
+  });
+
   it('writes one summary line every 5 s by default and nothing on update', () => {
     const { stream, clock, progress } = setup({ isTTY: false });
     clock.advance(5000);

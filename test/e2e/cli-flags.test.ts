@@ -222,3 +222,25 @@ describe('exit statuses as docker gives them, and a state directory that cannot 
     }
   });
 });
+
+describe('salvo batch --concurrency', { timeout: 300_000 }, () => {
+  it('means jobs running at once; --starts-in-flight is the runtime starts', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'jobs.jsonl');
+    writeFileSync(file, Array.from({ length: 6 }, (_, i) => JSON.stringify({ id: `flg-conc-${i}`, args: ['/bin/sleep', '0.3'] })).join('\n'));
+    const result = await salvo(join(dir, 'state'), ['batch', file, '--concurrency', '2', '--starts-in-flight', '4', '--ndjson']);
+    assert.equal(result.exitCode, 0, result.stderr);
+    let alive = 0;
+    let most = 0;
+    for (const line of result.stdout.split('\n')) {
+      const event = (JSON.parse(line) as { event: string }).event;
+      if (event === 'started') alive++;
+      if (event === 'finished') alive--;
+      most = Math.max(most, alive);
+    }
+    assert.ok(most >= 1 && most <= 2, `at most two jobs ran at once (${most})`);
+    const both = await salvo(join(dir, 'state'), ['batch', file, '--concurrency', '2', '--max-running', '3']);
+    assert.equal(both.exitCode, 2);
+    assert.match(both.stderr, /--concurrency and --max-running name the same thing/);
+  });
+});

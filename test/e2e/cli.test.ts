@@ -101,7 +101,7 @@ describe('salvo batch', { timeout: 600_000 }, () => {
     const jobs = join(dir, 'jobs.jsonl');
     writeFileSync(jobs, `${lines.join('\n')}\n`);
     const junit = join(dir, 'report.xml');
-    const result = await salvo(state, ['batch', jobs, '--concurrency', '8', '--grace', '1s', '--json', '--junit', junit]);
+    const result = await salvo(state, ['batch', jobs, '--starts-in-flight', '8', '--grace', '1s', '--json', '--junit', junit]);
     assert.equal(result.exitCode, 1, result.stderr);
     const document = JSON.parse(result.stdout) as { batchId: string; summary: Record<string, number>; jobs: JobResult[] };
     assert.equal(document.jobs.length, 300);
@@ -147,7 +147,7 @@ describe('salvo batch', { timeout: 600_000 }, () => {
     const state = join(dir, 'state-sigint');
     const jobs = join(dir, 'long.jsonl');
     writeFileSync(jobs, Array.from({ length: 40 }, (_, i) => JSON.stringify({ id: `long-${i}`, args: ['/bin/sleep', '60'] })).join('\n'));
-    const child = salvo(state, ['batch', jobs, '--concurrency', '4', '--max-running', '6', '--grace', '1s', '--ndjson']);
+    const child = salvo(state, ['batch', jobs, '--starts-in-flight', '4', '--concurrency', '6', '--grace', '1s', '--ndjson']);
     await sleep(3000);
     const signaledAt = Date.now();
     child.kill('SIGINT');
