@@ -9,7 +9,7 @@ import { eitherName } from '../container-flags.js';
 import { contextFrom, openLauncher, type GlobalOptions } from '../context.js';
 import { parseDuration, parsePositiveInteger } from '../duration.js';
 import { EXIT, UsageError } from '../exit-codes.js';
-import { formatMs } from '../format.js';
+import { formatMs, jobWallMs } from '../format.js';
 import { bundleChecker, checkJobsFile, openJobs, readJobs } from '../jobs-file.js';
 import { Progress } from '../progress.js';
 import { batchDocument, ndjsonLine } from '../report/json.js';
@@ -176,7 +176,7 @@ function eventLine(event: BatchEvent): object {
 }
 
 function humanLine(result: JobResult, style: Style): string {
-  const ran = result.timings.runMs > 0 ? ` in ${formatMs(result.timings.runMs)}` : '';
+  const ran = result.startedAt !== null ? ` in ${formatMs(jobWallMs(result.timings))}` : '';
   switch (result.state) {
     case 'exited':
       if (result.exitCode === 0) return `${style.green('ok')}       ${result.id}${style.dim(ran)}`;

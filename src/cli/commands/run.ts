@@ -12,6 +12,7 @@ import { addContainerFlags, containerFields, eitherName, type ContainerFlags } f
 import { collect, envFromFlags } from '../env-option.js';
 import { EXIT, UsageError, isStartFailure, startFailureExit } from '../exit-codes.js';
 import { followProc } from '../follow.js';
+import { formatMs } from '../format.js';
 import { stdinSource, type StdinSource } from '../stdin-source.js';
 
 interface RunOptions extends ContainerFlags {
@@ -86,10 +87,12 @@ async function run(command: string[], options: RunOptions, globals: GlobalOption
     const id = name ?? `run-${newBatchId().slice(1)}`;
     stdin = options.interactive === true && options.tty !== true ? stdinSource() : null;
     let stopping: 'signal' | 'timeout' | null = null;
+    let stopAt = 0;
     let proc: Proc | null = null;
     const stop = (why: 'signal' | 'timeout'): void => {
       if (stopping !== null) return;
       stopping = why;
+      stopAt = Date.now();
       if (proc !== null) void stopContainer(launcher, proc, graceMs);
     };
     const onSignal = (): void => stop('signal');
@@ -128,7 +131,8 @@ async function run(command: string[], options: RunOptions, globals: GlobalOption
       const exit = await followProc(proc);
       writeExitCodeFile(options.exitCodeFile, exit.exitCode);
       if (stopping === 'timeout') {
-        process.stderr.write(`salvo: container ${id} ran longer than ${options.timeout} and was stopped (exit ${exit.exitCode})\n`);
+        const took = formatMs(exit.exitedAt - stopAt);
+        process.stderr.write(`salvo: container ${id} ran longer than ${options.timeout} (--timeout) and was stopped in ${took} by ${exit.signal === 'SIGKILL' ? `SIGKILL after --grace ${options.grace}` : 'SIGTERM'} (exit ${exit.exitCode})\n`);
         return EXIT.timedOut;
       }
       return exit.exitCode;

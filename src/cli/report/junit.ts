@@ -1,6 +1,7 @@
 // The `--junit FILE` report: one testsuite per batch, one testcase per job, logs as system-out/err.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { JobResult } from '../../types.js';
+import { jobWallMs } from '../format.js';
 
 /** How much of a failing job's logs goes into the report: the end is where the failure usually is. */
 export const JUNIT_TAIL_BYTES = 64 * 1024;
@@ -74,7 +75,7 @@ export function junitXml(results: readonly JobResult[], options: JunitOptions): 
     `  <testsuite name="${attr(options.suiteName ?? `salvo.${options.batchId}`)}" ${countAttrs} timestamp="${timestamp(startedAt)}">`,
   ];
   jobs.forEach((job, i) => {
-    const head = `    <testcase name="${attr(job.id)}" classname="${attr(`salvo.${options.batchId}`)}" time="${seconds(job.timings.runMs)}"`;
+    const head = `    <testcase name="${attr(job.id)}" classname="${attr(`salvo.${options.batchId}`)}" time="${seconds(jobWallMs(job.timings))}"`;
     const body: string[] = [];
     const outcome = outcomes[i];
     const limit = outcome === null ? passTailBytes : tailBytes;

@@ -78,17 +78,17 @@ describe('junitXml', () => {
     assert.equal(suite.attributes.time, '61.000');
   });
 
-  it('names each testcase by job id with classname salvo.<batchId> and its run time in seconds', () => {
+  it('names each testcase by job id with classname salvo.<batchId> and its wall time (prepare, runtime start, run) in seconds', () => {
     const { cases } = report(everyState());
     assert.deepEqual(
       cases.map((c) => [c.attributes.name, c.attributes.classname, c.attributes.time]),
       [
-        ['b1-0', 'salvo.b1', '1.500'],
-        ['b1-1', 'salvo.b1', '1.500'],
-        ['b1-2', 'salvo.b1', '1.500'],
-        ['b1-3', 'salvo.b1', '5.000'],
-        ['b1-4', 'salvo.b1', '0.000'],
-        ['b1-5', 'salvo.b1', '1.500'],
+        ['b1-0', 'salvo.b1', '1.532'],
+        ['b1-1', 'salvo.b1', '1.532'],
+        ['b1-2', 'salvo.b1', '1.532'],
+        ['b1-3', 'salvo.b1', '5.032'],
+        ['b1-4', 'salvo.b1', '0.032'],
+        ['b1-5', 'salvo.b1', '1.532'],
         ['b1-6', 'salvo.b1', '0.000'],
       ],
     );
@@ -146,7 +146,7 @@ describe('junitXml', () => {
     const results = [jobResult({ index: 0, state: 'exited', exitCode: 0, stdoutPath: '/empty', stderrPath: null })];
     const { xml, cases } = report(results, { '/empty': '' });
     assert.deepEqual(cases[0]!.children, []);
-    assert.ok(xml.includes('<testcase name="b1-0" classname="salvo.b1" time="0.000"/>'));
+    assert.ok(xml.includes('<testcase name="b1-0" classname="salvo.b1" time="0.032"/>'));
   });
 
   it('yields a valid document for logs full of markup, control characters and broken text', () => {
