@@ -244,3 +244,13 @@ describe('salvo batch --concurrency', { timeout: 300_000 }, () => {
     assert.match(both.stderr, /--concurrency and --max-running name the same thing/);
   });
 });
+
+describe('salvo run output', { timeout: 120_000 }, () => {
+  it('streams the output and keeps it in the record for salvo logs', async () => {
+    const state = join(tempDir(), 'state');
+    const result = await salvo(state, ['run', '--name', 'flg-kept', '--', '/bin/sh', '-c', 'echo out; echo err >&2; exit 3']);
+    assert.deepEqual([result.exitCode, result.stdout, result.stderr], [3, 'out', 'err']);
+    const logs = await salvo(state, ['logs', 'flg-kept']);
+    assert.deepEqual([logs.exitCode, logs.stdout, logs.stderr], [0, 'out', 'err']);
+  });
+});
