@@ -1,5 +1,5 @@
 // The state directory: where it is by default, and the checks before salvo trusts it (§13).
-import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { SalvoError } from '../errors.js';
 import { makeDirectory } from '../io/make-dir.js';
@@ -40,7 +40,13 @@ export function ensureStateDir(dir: string): string {
   } catch (error) {
     throw new SalvoError('ERR_STATE_DIR', `state directory ${path} is not writable`, { cause: error });
   }
-  for (const sub of ['containers', 'runtime', 'bundles']) mkdirSync(join(path, sub), { recursive: true, mode: 0o700 });
+  for (const sub of ['containers', 'runtime', 'bundles']) {
+    try {
+      makeDirectory(join(path, sub));
+    } catch (error) {
+      throw new SalvoError('ERR_STATE_DIR', `state directory ${path} is unusable: ${(error as Error).message}`, { cause: error });
+    }
+  }
   return path;
 }
 

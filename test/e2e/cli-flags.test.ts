@@ -212,7 +212,10 @@ describe('exit statuses as docker gives them, and a state directory that cannot 
       [['--state-dir', file, 'ps'], /is a file, not a directory/],
       [['--state-dir', join(file, 'sub'), 'run', '--', '/bin/true'], /is a file, not a directory/],
       [['--state-dir', join(dir, 'state'), '--log-file', join(dir, 'missing', 'salvo.log'), 'ps'], /--log-file .*: its directory .*missing does not exist/],
+      [['--state-dir', join(dir, 'with-file'), 'run', '--', '/bin/true'], /with-file\/containers is a file, not a directory/],
     ];
+    mkdirSync(join(dir, 'with-file'), { mode: 0o700 });
+    writeFileSync(join(dir, 'with-file', 'containers'), '');
     for (const [args, message] of cases) {
       const result = await salvo(join(dir, 'unused'), args);
       assert.equal(result.exitCode, 3, args.join(' '));
