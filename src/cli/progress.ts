@@ -100,6 +100,23 @@ export class Progress {
     }
   }
 
+  /**
+   * A data line for another stream (a job's line on stdout): the bar steps aside on its own stream
+   * and comes back below, so the line lands where the docs say whether or not a bar is shown.
+   */
+  print(line: string, to: ProgressStream): void {
+    const text = line.endsWith('\n') ? line : `${line}\n`;
+    if (this.mode === 'bar' && this.#barShown && !this.#stopped && this.#counts !== null) {
+      this.#cancelPendingDraw();
+      this.#write(CLEAR_LINE);
+      to.write(text);
+      this.#write(this.#barLine(this.#counts));
+      this.#lastDrawAt = this.#now();
+    } else {
+      to.write(text);
+    }
+  }
+
   /** Final render and newline; later calls do nothing. */
   stop(): void {
     if (this.#stopped) return;

@@ -312,6 +312,27 @@ describe('Progress.stop', () => {
   });
 });
 
+describe('Progress.print', () => {
+  it('puts a data line on its own stream while the bar steps aside on stderr and comes back', () => {
+    const { stream, progress } = setup();
+    const stdout = fakeStream(false);
+    progress.update(counts(7));
+    const bar = stream.writes[0]!.slice(CLEAR.length);
+    progress.print('ok       b1-3', stdout);
+    assert.deepEqual(stdout.writes, ['ok       b1-3\n']);
+    assert.deepEqual(stream.writes.slice(1), [CLEAR, bar]);
+  });
+
+  it('writes only the line, to its stream, when no bar is shown', () => {
+    const { stream, progress } = setup({ isTTY: false });
+    const stdout = fakeStream(false);
+    progress.update(counts(1));
+    progress.print('ok       b1-0', stdout);
+    assert.deepEqual(stdout.writes, ['ok       b1-0\n']);
+    assert.deepEqual(stream.writes, []);
+  });
+});
+
 describe('Progress.log', () => {
   it('clears the bar, writes the line and redraws the bar in one write', () => {
     const { stream, progress } = setup();

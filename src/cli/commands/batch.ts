@@ -141,7 +141,8 @@ async function runBatchCommand(file: string, options: BatchCliOptions, globals: 
         if (keepAll) results.push(result);
         if (options.json !== true && options.ndjson !== true) {
           const line = humanLine(result, style);
-          if (progress !== null) progress.log(line);
+          // Data goes to stdout with or without a bar (docs/cli.md); the bar makes room on stderr.
+          if (progress !== null) progress.print(line, process.stdout);
           else process.stdout.write(`${line}\n`);
         }
       }
