@@ -257,3 +257,16 @@ describe('salvo run output', { timeout: 120_000 }, () => {
     assert.deepEqual([logs.exitCode, logs.stdout, logs.stderr], [0, 'out', 'err']);
   });
 });
+
+describe('salvo batch job lines', { timeout: 120_000 }, () => {
+  it('say the configured timeout, how long the stop took and the wall time, on stdout', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'jobs.jsonl');
+    const jobs = [{ id: 'flg-slow', args: ['/bin/sleep', '30'], timeoutMs: 300 }, { id: 'flg-quick', args: ['/bin/true'] }];
+    writeFileSync(file, jobs.map((job) => JSON.stringify(job)).join('\n'));
+    const result = await salvo(join(dir, 'state'), ['batch', file, '--grace', '1s']);
+    assert.equal(result.exitCode, 1);
+    assert.match(result.stdout, /^timeout {2}flg-slow: stopped after its timeout of 300ms \(the stop took \d+(\.\d+)?m?s\), exit 143 in \d/m);
+    assert.match(result.stdout, /^ok {7}flg-quick in \d/m);
+  });
+});

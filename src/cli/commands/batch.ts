@@ -3,7 +3,7 @@
 // usage or input, 3 when the launcher fails, 130/143 when interrupted.
 import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
-import type { BatchEvent, JobResult } from '../../index.js';
+import type { BatchEvent, JobResult, JobSpec } from '../../index.js';
 import { BATCH_ID_PATTERN, newBatchId } from '../../launcher/batch.js';
 import { eitherName } from '../container-flags.js';
 import { contextFrom, openLauncher, type GlobalOptions } from '../context.js';
@@ -113,7 +113,9 @@ async function runBatchCommand(file: string, options: BatchCliOptions, globals: 
   const began = Date.now();
   let inputError: unknown = null;
   try {
-    const jobs = readJobs(openJobs(file), { bundle: options.bundle });
+    // Each job's configured timeout, kept while it runs, so that its line can say it.
+    const timeouts = new Map<number, number>();
+    const jobs = withTimeouts(readJobs(openJobs(file), { bundle: options.bundle }), timeoutMs, timeouts);
     const onEvent = (event: BatchEvent): void => {
       if (event.type === 'starting') alive.add(event.index);
       else if (options.ndjson === true) process.stdout.write(ndjsonLine(eventLine(event)));
@@ -140,7 +142,8 @@ async function runBatchCommand(file: string, options: BatchCliOptions, globals: 
         });
         if (keepAll) results.push(result);
         if (options.json !== true && options.ndjson !== true) {
-          const line = humanLine(result, style);
+          const line = humanLine(result, style, timeouts.get(result.index) ?? 0);
+          timeouts.delete(result.index);
           // Data goes to stdout with or without a bar (docs/cli.md); the bar makes room on stderr.
           if (progress !== null) progress.print(line, process.stdout);
           else process.stdout.write(`${line}\n`);
@@ -176,14 +179,32 @@ function eventLine(event: BatchEvent): object {
   return { event: event.type, index: event.index, id: event.id, pid: event.pid, at: Date.now() };
 }
 
-function humanLine(result: JobResult, style: Style): string {
+/** Passes the jobs through, noting each one's timeout (its own or the batch's) by index. */
+async function* withTimeouts(jobs: AsyncIterable<JobSpec>, batchTimeoutMs: number, into: Map<number, number>): AsyncGenerator<JobSpec> {
+  let index = 0;
+  for await (const job of jobs) {
+    const ms = job.timeoutMs ?? batchTimeoutMs;
+    if (ms > 0) into.set(index, ms);
+    index++;
+    yield job;
+  }
+}
+
+/** `stopped after its timeout of 5s (the stop took 12ms)`: what was configured and how long stopping took. */
+function timeoutText(result: JobResult, timeoutMs: number): string {
+  if (timeoutMs <= 0 || result.startedAt === null) return 'stopped after its timeout';
+  const took = Math.max(0, result.endedAt - (result.startedAt + timeoutMs));
+  return `stopped after its timeout of ${formatMs(timeoutMs)} (the stop took ${formatMs(took)})`;
+}
+
+function humanLine(result: JobResult, style: Style, timeoutMs: number): string {
   const ran = result.startedAt !== null ? ` in ${formatMs(jobWallMs(result.timings))}` : '';
   switch (result.state) {
     case 'exited':
       if (result.exitCode === 0) return `${style.green('ok')}       ${result.id}${style.dim(ran)}`;
       return `${style.red('exit')}     ${result.id}: exit ${result.exitCode}${result.signal === null ? '' : ` (${result.signal})`}${style.dim(ran)}`;
     case 'timedOut':
-      return `${style.red('timeout')}  ${result.id}: stopped after its timeout, exit ${result.exitCode}${style.dim(ran)}`;
+      return `${style.red('timeout')}  ${result.id}: ${timeoutText(result, timeoutMs)}, exit ${result.exitCode}${style.dim(ran)}`;
     case 'failed':
       return `${style.red('failed')}   ${result.id}: ${result.error?.message ?? 'did not start'} (${result.error?.code ?? '?'})`;
     case 'lost':
