@@ -1,17 +1,26 @@
 // Macro: N containers blocked reading one fifo are released at once, so N exits arrive in a burst.
 // Reports, per exit, the reap pass noticing it to its committed row, and the event loop's delay
 // (how long a readable pidfd can wait before a pass runs): their sum bounds readable-to-committed.
+// Then the kernel's bound, in the same run: native/burst-reaper.c starts as many containers on the
+// same bundle, releases them the same way and only reaps them by pidfd (nothing recorded).
+import { execFile } from 'node:child_process';
 import { closeSync, constants, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { Launcher, type Proc } from '../src/index.js';
 import { pool } from '../src/bench/pool.js';
 import { deriveConfig, loadBundleConfig, writeConfig } from '../src/bundle/spec.js';
 import { native } from '../src/native.js';
 
+const BURST_REAPER = fileURLToPath(new URL('../../build/Release/salvo-burst-reaper', import.meta.url));
+
 export interface BurstResult {
   runtime: string;
+  /** The C program that only reaps the same number of released processes by pidfd (null: not run). */
+  cReaper?: { exits: number; reaped: number; releaseToAllReapedMs: number } | null;
   exits: number;
   recorded: number;
   releaseToAllRecordedMs: number;
@@ -73,8 +82,15 @@ export async function runBurst(runtime: string, count: number, stateDir: string)
     const perExit = cost.perExitUs();
     const burstIds = new Set(ids);
     const ms = (ns: number): number => ns / 1e6;
+    await launcher.gc();
+    const cRoot = join(stateDir, 'runtime', 'burst-c');
+    mkdirSync(cRoot, { recursive: true, mode: 0o700 });
+    const { stdout } = await promisify(execFile)(BURST_REAPER, [
+      String(count), launcher.runtime.mountNamespace ?? '-', launcher.runtime.path, cRoot, bundle, join(barrier, 'go'), scratch, `burst-c-${Date.now().toString(36)}`,
+    ]);
     return {
       runtime,
+      cReaper: JSON.parse(stdout) as NonNullable<BurstResult['cReaper']>,
       exits: exits.length,
       recorded: launcher.list({}).filter((r) => burstIds.has(r.id) && r.state === 'exited').length,
       releaseToAllRecordedMs,

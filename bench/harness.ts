@@ -1,7 +1,7 @@
 // A small harness over the `benchmark` package for stateless cases, and an explicit-setup timer for
 // stateful ones (a reap pass consumes its zombies; a store transaction consumes its live rows).
 import Benchmark from 'benchmark';
-import { quantileOf } from '../src/reaper/histogram.js';
+import { quantileOf } from '../src/stats.js';
 
 export interface MicroResult {
   name: string;

@@ -1,5 +1,6 @@
 // Micro benchmarks of the launch path's own work: argv building, log.json parsing, decoding reap
-// records, a store transaction of 1,000 exits, and a real reap pass of 1,000 ready zombies.
+// records, a store transaction of 1,000 exits, a real reap pass of 1,000 ready zombies, and the
+// spawner row (native vs execa spawns of /bin/true at 100 and 500 MB of heap).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import { commandLine, runArgs } from '../src/runtime/argv.js';
 import { lastErrorMessage } from '../src/runtime/log.js';
 import { Store, type ExitRow } from '../src/store/store.js';
 import { benchmarkCase, timedCase, type MicroResult } from './harness.js';
+import { runSpawnerMicro } from './spawner.js';
 
 const RUNC_LOG = [
   ...Array.from({ length: 30 }, (_, i) => JSON.stringify({ level: 'info', msg: `step ${i} of the container setup`, time: '2026-11-28T18:00:00Z' })),
@@ -77,5 +79,6 @@ export async function runMicro(): Promise<MicroResult[]> {
   reaper.close();
   store.close();
   rmSync(dir, { recursive: true, force: true });
+  results.push(...(await runSpawnerMicro()));
   return results;
 }

@@ -3,6 +3,9 @@
 // crun on hybrid cgroup hosts, enters the launcher's private mount namespace (setns), so one
 // small exec replaces `setpriv --pdeathsig KILL nsenter --mount=…`.
 //   usage: salvo-exec PARENT_PID MNTNS_PATH|- PROGRAM [ARGS…]
+//          salvo-exec PARENT_PID MNTNS_PATH|- --mount-overlay OPTIONS TARGET   (an image's rootfs)
+//          salvo-exec PARENT_PID MNTNS_PATH|- --detach TARGET                  (umount2 MNT_DETACH)
+// The two mount verbs are the syscalls themselves, in that namespace: no mount(8) exec per container.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -33,6 +37,14 @@ int main(int argc, char **argv) {
     if (ns < 0) return fail("open", argv[2]);
     if (setns(ns, CLONE_NEWNS) != 0) return fail("setns", argv[2]);
     close(ns);
+  }
+  if (strcmp(argv[3], "--mount-overlay") == 0 && argc == 6) {
+    if (mount("overlay", argv[5], "overlay", 0, argv[4]) != 0) return fail("mount", argv[5]);
+    return 0;
+  }
+  if (strcmp(argv[3], "--detach") == 0 && argc == 5) {
+    if (umount2(argv[4], MNT_DETACH | UMOUNT_NOFOLLOW) != 0) return fail("umount2", argv[4]);
+    return 0;
   }
   execv(argv[3], argv + 3);
   return fail("exec", argv[3]);

@@ -1,5 +1,5 @@
 // salvo's native addon: the Linux calls Node has no API for (prctl, pidfd, epoll, wait4 by pid,
-// mkfifo, flock, SCM_RIGHTS, TIOCSWINSZ). Context-aware: workers load it too, for mkfifo.
+// mkfifo, flock, SCM_RIGHTS, TIOCSWINSZ) and the vfork spawner (spawn.c). Context-aware: workers load it too, for mkfifo.
 #include <errno.h>
 #include <fcntl.h>
 #include <node_api.h>
@@ -10,6 +10,7 @@
 #include <sys/epoll.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -19,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <uv.h>
+#include "addon.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -46,8 +48,8 @@
     }                                                                                    \
   } while (0)
 
-// Throws an Error shaped like Node's own system errors: code, errno (negative), syscall.
-static napi_value throw_errno(napi_env env, int err, const char *syscall_name) {
+// An Error shaped like Node's own system errors: code, errno (negative), syscall.
+napi_value make_errno_error(napi_env env, int err, const char *syscall_name) {
   const char *name = strerrorname_np(err);
   if (name == NULL) name = "EUNKNOWN";
   char message[256];
@@ -60,11 +62,15 @@ static napi_value throw_errno(napi_env env, int err, const char *syscall_name) {
   napi_create_string_utf8(env, syscall_name, NAPI_AUTO_LENGTH, &syscall_value);
   napi_set_named_property(env, error, "errno", errno_value);
   napi_set_named_property(env, error, "syscall", syscall_value);
-  napi_throw(env, error);
+  return error;
+}
+
+napi_value throw_errno(napi_env env, int err, const char *syscall_name) {
+  napi_throw(env, make_errno_error(env, err, syscall_name));
   return NULL;
 }
 
-static int get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
+int get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
   size_t argc = want;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < want) {
     napi_throw_type_error(env, "ERR_INVALID_ARG", "salvo addon: missing argument");
@@ -73,7 +79,7 @@ static int get_args(napi_env env, napi_callback_info info, size_t want, napi_val
   return 1;
 }
 
-static int get_int(napi_env env, napi_value value, int32_t *out) {
+int get_int(napi_env env, napi_value value, int32_t *out) {
   if (napi_get_value_int32(env, value, out) != napi_ok) {
     napi_throw_type_error(env, "ERR_INVALID_ARG", "salvo addon: expected an integer");
     return 0;
@@ -174,6 +180,32 @@ static napi_value make_fifo(napi_env env, napi_callback_info info) {
   if (mkfifo(path, (mode_t)mode) != 0) return throw_errno(env, errno, "mkfifo");
   // mkfifo honours the umask; set the exact mode asked for.
   if (chmod(path, (mode_t)mode) != 0) return throw_errno(env, errno, "chmod");
+  return NULL;
+}
+
+// mount -t overlay, without a mount(8) process: an image's rootfs in the launcher's own mount namespace.
+static napi_value mount_overlay(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  char options[8192], target[4096];
+  size_t length;
+  if (!get_args(env, info, 2, argv)) return NULL;
+  CHECK(napi_get_value_string_utf8(env, argv[0], options, sizeof options, &length));
+  if (length >= sizeof options - 1) return throw_errno(env, ENAMETOOLONG, "mount");
+  CHECK(napi_get_value_string_utf8(env, argv[1], target, sizeof target, &length));
+  if (length >= sizeof target - 1) return throw_errno(env, ENAMETOOLONG, "mount");
+  if (mount("overlay", target, "overlay", 0, options) != 0) return throw_errno(env, errno, "mount");
+  return NULL;
+}
+
+// umount2(MNT_DETACH | UMOUNT_NOFOLLOW): a lazy detach skips the RCU grace period a plain umount waits for.
+static napi_value unmount_detach(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  char target[4096];
+  size_t length;
+  if (!get_args(env, info, 1, argv)) return NULL;
+  CHECK(napi_get_value_string_utf8(env, argv[0], target, sizeof target, &length));
+  if (length >= sizeof target - 1) return throw_errno(env, ENAMETOOLONG, "umount2");
+  if (umount2(target, MNT_DETACH | UMOUNT_NOFOLLOW) != 0) return throw_errno(env, errno, "umount2");
   return NULL;
 }
 
@@ -533,5 +565,9 @@ NAPI_MODULE_INIT() {
   EXPORT("watcherReap", watcher_reap);
   EXPORT("watcherRef", watcher_ref);
   EXPORT("watcherClose", watcher_close);
+  EXPORT("mountOverlay", mount_overlay);
+  EXPORT("unmountDetach", unmount_detach);
+  EXPORT("spawn", native_spawn);
+  EXPORT("spawnSignal", native_spawn_signal);
   return exports;
 }

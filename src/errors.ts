@@ -28,6 +28,11 @@ export const ERROR_CODES = {
   ERR_TERMINAL_CLOSED: "The process's terminal is closed (its process ended or the stream was destroyed).",
   ERR_CHECKPOINT_NOT_FOUND: 'The checkpoint directory to restore from does not exist.',
   ERR_CHECKPOINT_INVALID: "A checkpoint's salvo-checkpoint.json is not the JSON salvo writes.",
+  ERR_IMAGE_NOT_FOUND: 'The image reference is malformed, or names a layout, archive or tag that does not exist.',
+  ERR_IMAGE_LAYOUT: 'The image is not an OCI image layout or docker save archive salvo can read (the message names the file or blob).',
+  ERR_IMAGE_DIGEST: "A blob's sha256 or size does not match its descriptor (the message names the image and blob).",
+  ERR_IMAGE_UNSAFE: "A layer entry would land outside the rootfs (absolute path, '..', a symlinked parent); names image, blob and path.",
+  ERR_IMAGE_MOUNT: "The container's overlay root filesystem could not be mounted (the message is mount's).",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -73,6 +78,17 @@ export class RuntimeError extends SalvoError {
 
 export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && Object.hasOwn(ERROR_CODES, value);
+}
+
+/**
+ * An error as the plain `{ code, message }` that crosses a thread or lands in a job result: a
+ * salvo code is kept; anything else becomes `fallback`, its message prefixed with `context`.
+ */
+export function plainError(error: unknown, fallback: ErrorCode = 'ERR_RUNTIME_FAILED', context = ''): { code: string; message: string } {
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  if (isErrorCode(code)) return { code, message };
+  return { code: fallback, message: context === '' ? message : `${context}: ${message}` };
 }
 
 /** Rebuilds a SalvoError from the plain `{ code, message }` a worker returned. */

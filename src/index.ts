@@ -1,9 +1,11 @@
 // salvo's public API: exports only.
-export { Launcher, type Proc, type CloseOptions, type GcResult, type RuntimeInfo } from './launcher/launcher.js';
+export { Launcher, type CloseOptions, type GcResult, type RuntimeInfo } from './launcher/launcher.js';
+export type { Proc } from './launcher/proc.js';
 export { BATCH_DEFAULTS } from './launcher/batch.js';
 export { SalvoError, RuntimeError, ERROR_CODES, type ErrorCode } from './errors.js';
 export { LAUNCHER_DEFAULTS } from './launcher/options.js';
 export { defaultStateDir } from './launcher/state-dir.js';
+export { RecordReader, type ListFilter } from './store/records.js';
 export type { Terminal } from './io/terminal.js';
 export type {
   BatchEvent,

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { SalvoError } from './errors.js';
 
 export type WatcherHandle = { readonly __watcher: unique symbol };
+export type SpawnHandle = { readonly __spawn: unique symbol };
 
 export interface NativeAddon {
   setChildSubreaper(): void;
@@ -31,6 +32,27 @@ export interface NativeAddon {
   watcherReap(watcher: WatcherHandle): Float64Array;
   watcherRef(watcher: WatcherHandle, on: boolean): void;
   watcherClose(watcher: WatcherHandle): void;
+  /** mount("overlay", target, "overlay", 0, options). */
+  mountOverlay(options: string, target: string): void;
+  /** umount2(target, MNT_DETACH | UMOUNT_NOFOLLOW). */
+  unmountDetach(target: string): void;
+  /**
+   * vfork-style spawn (native/spawn.c) of `file` (a path: no PATH search) with argv [file, ...args]:
+   * signals reset to default and unblocked, a parent-death SIGKILL, the mount namespace entered when
+   * given, exactly fds 0-2 (stdin -1: /dev/null). onExit(kind, value) runs once in this thread's
+   * loop: kind 0 exited (value = code), 1 signaled (value = signo). Throws an errno error (code,
+   * syscall `spawn <file>`, path) when the process could not be spawned or exec'd.
+   */
+  spawn(
+    file: string,
+    args: readonly string[],
+    env: readonly string[],
+    fds: readonly [number, number, number],
+    mountNamespace: string | null,
+    onExit: (kind: number, value: number) => void,
+  ): [number, SpawnHandle];
+  /** pidfd_send_signal; false (nothing sent) once the process was reaped. */
+  spawnSignal(handle: SpawnHandle, signal: number): boolean;
 }
 
 export const RECORD_FIELDS = 6;

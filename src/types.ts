@@ -1,4 +1,5 @@
-// Public types of salvo and the plain objects that cross the worker boundary. No imports.
+// Public types of salvo, and the plain data that both the API and the worker protocol
+// (src/worker/protocol.ts) use. No imports.
 
 /** Where a process's stdout and stderr go (stdin is always /dev/null unless a terminal). */
 export type StdioMode = 'null' | 'log' | 'fifo';
@@ -39,6 +40,12 @@ export interface LauncherOptions {
   crunHybridWorkaround?: 'auto' | 'off';
   /** `runtime delete` each container once its exit is recorded. Default true. */
   deleteAfterExit?: boolean;
+  /**
+   * How a worker spawns the runtime for starts, execs and deletes: 'native' (the addon's vfork
+   * spawner: no fork of the launcher, DESIGN §5) or 'execa' (child_process, through salvo-exec).
+   * Other commands always use execa. Default 'native'.
+   */
+  spawner?: 'native' | 'execa';
   logger?: Logger;
 }
 
@@ -47,6 +54,12 @@ export interface StartSpec {
   id: string;
   /** OCI bundle directory. Default: salvo's busybox bundle. */
   bundle?: string;
+  /** Run from an image instead of a bundle: `oci:DIR[:TAG]` or `docker-archive:FILE[:REF]` (docs/images.md). */
+  image?: string;
+  /** With an image: replaces its Entrypoint (and drops its Cmd), as `docker run --entrypoint` does. */
+  entrypoint?: string[];
+  /** With an image: no overlay, the image's rootfs read-only with a tmpfs on /tmp; else root.readonly of the derived config. */
+  readOnly?: boolean;
   /** Override process.args. */
   args?: string[];
   /** Environment for the container's process, merged over the bundle's (never the runtime's). */
@@ -92,8 +105,6 @@ export interface StartSpec {
   cpus?: number;
   /** Most processes the container may hold (linux.resources.pids.limit). */
   pidsLimit?: number;
-  /** A read-only root filesystem (root.readonly). */
-  readOnly?: boolean;
   /** Capabilities to add ('CHOWN' or 'CAP_CHOWN'; 'ALL' for all). */
   capAdd?: string[];
   /** Capabilities to drop ('ALL' for all; applied before capAdd). */
@@ -276,7 +287,7 @@ export interface LaunchTimings {
   waitedMs: number;
 }
 
-// --- the worker boundary: plain data only ---------------------------------------------------
+// --- plain data shared with the worker protocol -----------------------------------------------
 
 /**
  * How to invoke the runtime: `file` with `prefix` args (a namespace wrapper, or nothing), then
@@ -287,6 +298,11 @@ export interface RuntimeInvocation {
   prefix: string[];
   root: string;
   extraGlobalArgs: string[];
+  /**
+   * Set when hot-path commands are spawned by the addon (spawner 'native'): the runtime binary and
+   * the mount namespace to enter; `file` and `prefix` (salvo-exec) still serve every other command.
+   */
+  native?: { path: string; mountNamespace: string | null } | null;
 }
 
 export interface ProcessOverride {
@@ -301,137 +317,26 @@ export interface ProcessOverride {
   container?: ContainerOptions;
 }
 
-/** Where a restore takes its images from (the worker reads salvo-checkpoint.json there). */
-export interface RestorePlan {
-  imagePath: string;
-  workPath: string | null;
+/** How a worker mounts and detaches an image's overlay where the runtime runs (src/image/mount.ts). */
+export interface MountHelper {
+  /** salvo-exec, used when the namespace is not the launcher's own; null: always the addon. */
+  file: string | null;
+  /** salvo-exec's launcher pid and mount namespace ('-': the launcher's own, where the addon mounts). */
+  prefix: string[];
+  /** The mountinfo file of that namespace. */
+  mountinfo: string;
 }
 
-export interface StartTask {
-  kind: 'start';
-  runtime: RuntimeInvocation;
-  id: string;
-  dir: string;
-  bundle: string;
-  override: ProcessOverride | null;
-  stdio: StdioMode;
-  /** True when a prepare task already ran: `bundle` is then the effective one. */
-  prepared: boolean;
-  /** A spawn gate (src/io/spawn-gate.ts): prepare at once, spawn once a slot is free. */
-  gate: SharedArrayBuffer | null;
-  startMode: StartMode;
-  noPivot: boolean;
-  noNewKeyring: boolean;
-  /** The file opened as the process's stdin; null for /dev/null. */
-  stdin: string | null;
-  /** The console socket the main thread listens on (terminal: true), else null. */
-  consoleSocket: string | null;
-  /** Restore from these images instead of running. */
-  restore: RestorePlan | null;
-  timeoutMs: number;
-  queuedAt: number;
+/** A start from a cached image: an overlay over `lower` in the process directory, or `lower` read-only. */
+export interface ImageRootfs {
+  lower: string;
+  readOnly: boolean;
+  mount: MountHelper;
 }
-
-export interface ExecTask {
-  kind: 'exec';
-  runtime: RuntimeInvocation;
-  id: string;
-  /** The exec'd process's directory (process.json, pid, log.json, stdio). */
-  dir: string;
-  /** The init's process directory: its derived config.json, if any, is the container's config. */
-  initDir: string;
-  /** The container's bundle (its config.json when the init had no derived one). */
-  bundle: string;
-  override: ProcessOverride;
-  stdio: StdioMode;
-  prepared: boolean;
-  consoleSocket: string | null;
-  timeoutMs: number;
-  queuedAt: number;
-}
-
-export interface CheckpointTask {
-  kind: 'checkpoint';
-  runtime: RuntimeInvocation;
-  id: string;
-  imagePath: string;
-  workPath: string | null;
-  leaveRunning: boolean;
-  criu: CriuOptions;
-  logFile: string;
-  timeoutMs: number;
-}
-
-/** DESIGN §3 step 2 alone: validate the bundle, make the process directory, derive the config. */
-export interface PrepareTask {
-  kind: 'prepare';
-  dir: string;
-  /** null: only the process directory (the main thread then opens fifos or a console socket in it). */
-  bundle: string | null;
-  override: ProcessOverride | null;
-  stdio: StdioMode;
-}
-
-export type PrepareResult =
-  /** `bundle` is what the runtime gets: the process directory when a config was derived. */
-  | { ok: true; bundle: string; prepareMs: number }
-  | { ok: false; error: PlainError; prepareMs: number };
-
-export interface RuntimeCommandTask {
-  kind: 'command';
-  runtime: RuntimeInvocation;
-  /** The verb and its args, already built. */
-  args: string[];
-  /** Where the runtime's log goes, so an error can be read back. */
-  logFile: string;
-  timeoutMs: number;
-}
-
-export interface DeleteTask {
-  kind: 'delete';
-  runtime: RuntimeInvocation;
-  id: string;
-  force: boolean;
-  logFile: string;
-}
-
-/** exitStatus files of one reap pass, written after their rows committed. */
-export interface ExitStatusTask {
-  kind: 'exit-status';
-  statuses: { dir: string; exitCode: number }[];
-}
-
-export type WorkerTask = StartTask | ExecTask | CheckpointTask | PrepareTask | RuntimeCommandTask | DeleteTask | ExitStatusTask;
 
 export interface PlainError {
   code: string;
   message: string;
-}
-
-export interface StartOk {
-  ok: true;
-  pid: number;
-  pidStartTime: number;
-  timings: LaunchTimings;
-  /** When the runtime was spawned (epoch ms, sub-ms precision). */
-  spawnedAt: number;
-}
-
-export interface StartFailed {
-  ok: false;
-  runtimeExitCode: number | null;
-  error: PlainError;
-  timings: LaunchTimings;
-  spawnedAt: number | null;
-}
-
-export type StartResult = StartOk | StartFailed;
-
-export interface CommandResult {
-  ok: boolean;
-  runtimeExitCode: number | null;
-  stdout: string;
-  error: PlainError | null;
 }
 
 // --- batches --------------------------------------------------------------------------------

@@ -58,13 +58,16 @@ export function zombieChildren(): number[] {
   return zombies;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests edit any part of an OCI config
+type EditableConfig = Record<string, any>;
+
 /** A bundle next to the default one whose config is changed by `edit` (rootfs shared, absolute). */
 export async function derivedBundle(
   launcher: Launcher,
-  edit: (config: Record<string, any>) => void,
+  edit: (config: EditableConfig) => void,
 ): Promise<string> {
   const base = await launcher.defaultBundle();
-  const config = JSON.parse(readFileSync(join(base, 'config.json'), 'utf8')) as Record<string, any>;
+  const config = JSON.parse(readFileSync(join(base, 'config.json'), 'utf8')) as EditableConfig;
   config.root.path = join(base, 'rootfs');
   edit(config);
   const dir = tempDir('salvo-bundle-');

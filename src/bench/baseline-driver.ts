@@ -12,6 +12,8 @@ export interface BaselineInput {
   /** The runtime invocation: file and prefix (a namespace wrapper, or nothing). */
   file: string;
   prefix: string[];
+  /** The runtime binary itself (the C driver enters the namespace on its own). */
+  realPath: string;
   root: string;
   bundle: string;
   ids: string[];

@@ -1,6 +1,7 @@
 // `salvo bench`: N containers of /bin/true through salvo (every exit recorded) and, in the same
 // run and interleaved round by round, the bare runtime CLI doing `run -d` for as many ids, K at a
-// time, with no exit tracking. Deletes happen after each timed part, for both.
+// time, with no exit tracking: driven by a tiny C program (native/bench-driver.c, the primary
+// baseline) and by a small Node process (the second). Deletes happen after each timed part, for all.
 import { execFile } from 'node:child_process';
 import { cpus, release, totalmem } from 'node:os';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -10,12 +11,13 @@ import { promisify } from 'node:util';
 import { deriveConfig, loadBundleConfig, writeConfig } from '../bundle/spec.js';
 import { Launcher } from '../launcher/launcher.js';
 import type { JobSpec, Logger } from '../types.js';
-import { quantileOf } from '../reaper/histogram.js';
+import { quantileOf } from '../stats.js';
 import type { BaselineInput, BaselineOutput } from './baseline-driver.js';
 import { childrenCpuMs, sampleRss, selfCpuMs } from './cpu.js';
 
 const run = promisify(execFile);
 const BASELINE_MAIN = fileURLToPath(new URL('./baseline-main.js', import.meta.url));
+const C_DRIVER = fileURLToPath(new URL('../../../build/Release/salvo-bench-driver', import.meta.url));
 
 export interface BenchOptions {
   runtimes: string[];
@@ -62,8 +64,11 @@ export interface BenchRow {
   runtimeVersion: string;
   concurrency: number;
   salvo: PhaseStats;
+  /** The primary baseline: the C driver (posix_spawn, K at a time). */
   baseline: PhaseStats | null;
-  /** salvo starts/s divided by baseline starts/s. */
+  /** The second baseline: a small Node process spawning with child_process. */
+  nodeBaseline?: PhaseStats | null;
+  /** salvo starts/s divided by the (C driver) baseline's starts/s. */
   throughputRatio: number | null;
   /** salvo's launcher CPU as a share of the runtime's own CPU per container. */
   cpuShare: number;
@@ -145,8 +150,12 @@ async function salvoRound(launcher: Launcher, bundle: string, ids: string[], k: 
   return samples;
 }
 
-async function baselineRound(input: BaselineInput, onContainer?: () => void): Promise<PhaseSamples> {
-  const { stdout } = await run(process.execPath, [BASELINE_MAIN, JSON.stringify(input)], { maxBuffer: 64 << 20 });
+/** One baseline round: the C driver (`mountNamespace` entered by the driver itself) or the Node one. */
+async function baselineRound(input: BaselineInput, driver: 'c' | 'node', mountNamespace: string | null, onContainer?: () => void): Promise<PhaseSamples> {
+  const { stdout } =
+    driver === 'node'
+      ? await run(process.execPath, [BASELINE_MAIN, JSON.stringify(input)], { maxBuffer: 64 << 20 })
+      : await run(C_DRIVER, [String(input.concurrency), mountNamespace ?? '-', input.realPath, input.root, input.bundle, ...input.ids], { maxBuffer: 64 << 20 });
   const out = JSON.parse(stdout) as BaselineOutput;
   for (let i = 0; i < input.ids.length; i++) onContainer?.();
   return {
@@ -231,22 +240,25 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       for (const k of options.concurrencies) {
         const salvoRounds: PhaseSamples[] = [];
         const baselineRounds: PhaseSamples[] = [];
+        const nodeRounds: PhaseSamples[] = [];
         for (const [round, n] of split(options.count, options.rounds).entries()) {
           if (n === 0) continue;
           const ids = (side: string): string[] => Array.from({ length: n }, (_, i) => `bench-${side}-k${k}-r${round}-${i}`);
           const doSalvo = async (): Promise<void> => {
             salvoRounds.push(await salvoRound(launcher, bundle, ids('s'), k, `bench-k${k}-r${round}-${Date.now().toString(36)}`, options.onContainer));
           };
-          const doBaseline = async (): Promise<void> => {
+          const doBaselines = async (): Promise<void> => {
             if (!options.baseline) return;
-            baselineRounds.push(await baselineRound({ file, prefix, root: baselineRoot, bundle, ids: ids('b'), concurrency: k }, options.onContainer));
+            const input = { file, prefix, realPath: info.path, root: baselineRoot, bundle, concurrency: k };
+            baselineRounds.push(await baselineRound({ ...input, ids: ids('c') }, 'c', info.mountNamespace, options.onContainer));
+            nodeRounds.push(await baselineRound({ ...input, ids: ids('b') }, 'node', info.mountNamespace));
           };
           // ABBA: alternate which side goes first, so drift on a shared machine hits both alike.
           if (round % 2 === 0) {
             await doSalvo();
-            await doBaseline();
+            await doBaselines();
           } else {
-            await doBaseline();
+            await doBaselines();
             await doSalvo();
           }
         }
@@ -258,6 +270,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
           concurrency: k,
           salvo,
           baseline,
+          nodeBaseline: options.baseline ? merge(nodeRounds, false) : null,
           throughputRatio: baseline === null || baseline.startsPerSec === 0 ? null : salvo.startsPerSec / baseline.startsPerSec,
           cpuShare: salvo.runtimeCpuMs === 0 ? 0 : salvo.launcherCpuMs / salvo.runtimeCpuMs,
         });

@@ -28,8 +28,9 @@ export function formatBenchText(report: BenchReport): string {
           `  reap-to-record p50 ${ms(phases.reapToRecord.p50)} p99 ${ms(phases.reapToRecord.p99)} ms`,
       );
     }
-    if (row.baseline !== null) lines.push(`  ${phaseLine('baseline', row.baseline)}`);
-    const ratio = row.throughputRatio === null ? '' : `throughput salvo/baseline ${row.throughputRatio.toFixed(3)}  `;
+    if (row.baseline !== null) lines.push(`  ${phaseLine('C driver', row.baseline)}`);
+    if (row.nodeBaseline != null) lines.push(`  ${phaseLine('Node drv', row.nodeBaseline)}`);
+    const ratio = row.throughputRatio === null ? '' : `throughput salvo/C driver ${row.throughputRatio.toFixed(3)}  `;
     lines.push(`  ${ratio}launcher cpu = ${(row.cpuShare * 100).toFixed(1)}% of the runtime's`);
     lines.push('');
   }

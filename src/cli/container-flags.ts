@@ -32,7 +32,7 @@ export function addContainerFlags(command: Command): Command {
     .option('-m, --memory <size>', 'memory limit: bytes, or 512m, 2g…')
     .option('--cpus <n>', 'CPU limit, e.g. 1.5')
     .option('--pids-limit <n>', 'most processes the container may hold')
-    .option('--read-only', 'mount the root filesystem read-only')
+    .option('--read-only', 'mount the root filesystem read-only (with --image: no overlay, a tmpfs on /tmp)')
     .option('--cap-add <cap>', 'add a capability: CHOWN, NET_RAW…, or ALL (repeatable)', collect, [])
     .option('--cap-drop <cap>', 'drop a capability, or ALL (repeatable)', collect, []);
 }

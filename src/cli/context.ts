@@ -1,10 +1,8 @@
 // What every command shares: the global options, the logger, and opening a launcher with the
 // CLI's error mapping (usage problems exit 2, launcher failures exit 3).
-import { join } from 'node:path';
-import { Launcher, SalvoError, defaultStateDir } from '../index.js';
+import { Launcher, RecordReader, SalvoError, defaultStateDir } from '../index.js';
 import type { LauncherOptions, ProcessRecord } from '../index.js';
 import { INIT_EXEC_ID } from '../io/process-dir.js';
-import { Store } from '../store/store.js';
 import { EXIT, USAGE_ERROR_CODES, UsageError } from './exit-codes.js';
 import { createLogger, type CliLogger } from './logging.js';
 
@@ -34,16 +32,16 @@ export async function openLauncher(context: CliContext, options: LauncherOptions
   return Launcher.open({ stateDir: context.stateDir, runtime: context.runtime, logger: context.log.logger, ...options });
 }
 
-/** The store for reading only, beside a launcher that may be running; null when none ever ran. */
-export function readStore(context: CliContext): Store | null {
-  return Store.openReadOnly(join(context.stateDir, 'salvo.db'));
+/** The records for reading only, beside a launcher that may be running; null when none ever ran. */
+export function readStore(context: CliContext): RecordReader | null {
+  return RecordReader.open(context.stateDir);
 }
 
 /**
  * `fn` of a recorded process (the init unless `execId` says otherwise), read from the store
  * opened read-only; ERR_NOT_FOUND naming the state directory when there is no such record.
  */
-export function withRecord<T>(context: CliContext, id: string, execId: string, fn: (record: ProcessRecord, store: Store) => T): T {
+export function withRecord<T>(context: CliContext, id: string, execId: string, fn: (record: ProcessRecord, store: RecordReader) => T): T {
   const store = readStore(context);
   try {
     const record = store?.get(id, execId);

@@ -31,7 +31,11 @@ export class UsageError extends Error {
 }
 
 /** Error codes that mean a container or exec did not start (the runtime failed): exit 125. */
-const START_FAILURE_CODES: ReadonlySet<string> = new Set(['ERR_RUNTIME_FAILED', 'ERR_RUNTIME_HUNG', 'ERR_CGROUP_HYBRID']);
+const START_FAILURE_CODES: ReadonlySet<string> = new Set([
+  'ERR_RUNTIME_FAILED', 'ERR_RUNTIME_HUNG', 'ERR_CGROUP_HYBRID',
+  // the image could not be had: the container did not start (125), salvo itself is fine
+  'ERR_IMAGE_NOT_FOUND', 'ERR_IMAGE_LAYOUT', 'ERR_IMAGE_DIGEST', 'ERR_IMAGE_UNSAFE', 'ERR_IMAGE_MOUNT',
+]);
 
 export function isStartFailure(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;

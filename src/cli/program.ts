@@ -8,6 +8,7 @@ import { batchCommand } from './commands/batch.js';
 import { benchCommand } from './commands/bench.js';
 import { execCommand } from './commands/exec.js';
 import { gcCommand } from './commands/gc.js';
+import { imagesCommand } from './commands/images.js';
 import { inspectCommand } from './commands/inspect.js';
 import { killCommand } from './commands/kill.js';
 import { logsCommand } from './commands/logs.js';
@@ -50,7 +51,7 @@ export function buildProgram(): Command {
     );
   // bench takes a list of runtimes and defaults to both: it must know whether --runtime was given.
   const runtimeGiven = (): boolean => program.getOptionValueSource('runtime') !== 'default';
-  const makers = [runCommand, execCommand, batchCommand, (g: () => GlobalOptions) => benchCommand(g, runtimeGiven), psCommand, inspectCommand, logsCommand, killCommand, gcCommand];
+  const makers = [runCommand, execCommand, batchCommand, (g: () => GlobalOptions) => benchCommand(g, runtimeGiven), psCommand, inspectCommand, logsCommand, killCommand, gcCommand, imagesCommand];
   for (const make of makers) {
     const command = make(globals);
     command.exitOverride();

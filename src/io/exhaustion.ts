@@ -29,6 +29,14 @@ export function patienceFor(ms: number): Patience {
   return { until: ms > 0 ? Date.now() + ms : Infinity, waitedMs: 0 };
 }
 
+/**
+ * No waiting at all: for a call whose caller holds fds, so that it can release them before it
+ * waits (holding fds while waiting for more deadlocks launches under RLIMIT_NOFILE).
+ */
+export function noPatience(): Patience {
+  return { until: 0, waitedMs: 0 };
+}
+
 /** The wait before retry number `attempt` (0-based): doubling, capped, with jitter so waiters spread out. */
 export function backoffMs(attempt: number): number {
   const base = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** attempt);

@@ -3,11 +3,12 @@
 // and stops jobs the right way (runtime kill SIGTERM, grace, SIGKILL; delete --force follows).
 import { createWriteStream } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { SalvoError } from '../errors.js';
+import { SalvoError, plainError } from '../errors.js';
 import type { BatchEvent, BatchOptions, Exit, JobResult, JobSpec, JobState, PlainError, StartSpec } from '../types.js';
 import { processPaths } from '../io/process-dir.js';
 import { closeSpawnGate, createSpawnGate } from '../io/spawn-gate.js';
-import type { Proc } from './launcher.js';
+import { now } from '../time.js';
+import type { Proc } from './proc.js';
 import { isMilliseconds, isValidId } from './validate.js';
 
 /** What the scheduler needs from the launcher. */
@@ -222,7 +223,7 @@ class BatchRun {
   }
 
   async #launch(index: number, spec: JobSpec): Promise<void> {
-    const takenAt = performance.timeOrigin + performance.now();
+    const takenAt = now();
     const id = this.#jobId(index, spec);
     if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
       this.#push(this.#notRun(index, spec, 'failed', { code: 'ERR_INVALID_SPEC', message: `job ${index} must be an object` }));
@@ -271,7 +272,7 @@ class BatchRun {
   }
 
   async #startFailed(index: number, spec: JobSpec, id: string, error: unknown, takenAt: number): Promise<void> {
-    const plain = toPlain(error);
+    const plain = plainError(error);
     const details = (error as { details?: { exited?: Promise<Exit>; timings?: Proc['timings'] } }).details;
     if (plain.code === 'ERR_ABORTED' && details?.exited !== undefined) {
       // Started just as the batch was aborted: the launcher killed it; report its real exit.
@@ -283,7 +284,7 @@ class BatchRun {
     const state: JobState = plain.code === 'ERR_ABORTED' ? 'canceled' : 'failed';
     const result = this.#notRun(index, spec, state, plain);
     if (details?.timings !== undefined) result.timings = { ...details.timings, runMs: 0 };
-    result.timings.queuedMs ||= Math.max(0, performance.timeOrigin + performance.now() - takenAt);
+    result.timings.queuedMs ||= Math.max(0, now() - takenAt);
     this.#push({ ...result, id });
   }
 
@@ -359,12 +360,6 @@ class BatchRun {
 function unref(timer: NodeJS.Timeout): NodeJS.Timeout {
   timer.unref();
   return timer;
-}
-
-function toPlain(error: unknown): PlainError {
-  const code = (error as { code?: unknown })?.code;
-  const message = error instanceof Error ? error.message : String(error);
-  return { code: typeof code === 'string' ? code : 'ERR_RUNTIME_FAILED', message };
 }
 
 function labelsOf(spec: unknown): Record<string, string> {

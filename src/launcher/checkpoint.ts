@@ -3,44 +3,32 @@
 import { join } from 'node:path';
 import { SalvoError, errorFromPlain } from '../errors.js';
 import { processDir } from '../io/process-dir.js';
-import type { Store } from '../store/store.js';
-import type { CheckpointResult, CheckpointSpec, CommandResult, RuntimeInvocation } from '../types.js';
-import { assertLive } from './exec.js';
-import type { ExitRegistry } from './exit-registry.js';
-import type { RuntimePool } from './pool.js';
+import type { CheckpointResult, CheckpointSpec } from '../types.js';
+import type { Lifecycle } from './lifecycle.js';
 import { normalizeCheckpointSpec } from './validate-lifecycle.js';
 import { validateId } from './validate.js';
-
-export interface CheckpointContext {
-  stateDir: string;
-  pool: RuntimePool;
-  runtime: RuntimeInvocation;
-  store: Store;
-  registry: ExitRegistry;
-}
 
 // CRIU writes all of a container's memory: far longer than a start may take.
 const CHECKPOINT_TIMEOUT_MS = 10 * 60_000;
 
-export async function checkpointContainer(context: CheckpointContext, id: string, spec: CheckpointSpec): Promise<CheckpointResult> {
+export async function checkpointContainer(lifecycle: Lifecycle, id: string, spec: CheckpointSpec): Promise<CheckpointResult> {
   validateId(id, 'container id');
   const checkpoint = normalizeCheckpointSpec(spec);
-  assertLive(context, id);
-  const bundle = context.store.get(id)?.bundle;
+  lifecycle.assertLive(id);
+  const bundle = lifecycle.store.get(id)?.bundle;
   const dir = checkpoint.dir ?? (bundle == null ? null : join(bundle, 'checkpoints', checkpoint.name as string));
   if (dir === null) throw new SalvoError('ERR_NOT_FOUND', `container ${id} has no recorded bundle: give the checkpoint a dir`);
-  const result = await context.pool.run<CommandResult>({
-    kind: 'checkpoint',
-    runtime: context.runtime,
+  const result = await lifecycle.pool.run('checkpoint', {
+    runtime: lifecycle.runtime.invocation,
     id,
     imagePath: dir,
     workPath: checkpoint.workDir,
     leaveRunning: checkpoint.leaveRunning,
     criu: checkpoint.criu,
-    logFile: join(processDir(context.stateDir, id), 'checkpoint.log.json'),
+    logFile: join(processDir(lifecycle.stateDir, id), 'checkpoint.log.json'),
     timeoutMs: CHECKPOINT_TIMEOUT_MS,
   });
-  if (!result.ok && result.error !== null) {
+  if (!result.ok) {
     const error = errorFromPlain(result.error, result.runtimeExitCode);
     Object.assign(error.details, { id, dir });
     throw error;

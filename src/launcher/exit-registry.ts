@@ -26,8 +26,7 @@ export interface LiveProcess {
 }
 
 export type FinishedHandler = (live: LiveProcess, exit: Exit) => void;
-/** Writes exitStatus files (atomically, each) off the main thread. */
-/** Writes the pass's exitStatus files; resolves with how many could not be written. */
+/** Writes the pass's exitStatus files off the main thread; resolves with how many could not be written. */
 export type StatusWriter = (statuses: { dir: string; exitCode: number }[]) => Promise<{ failed: number }>;
 
 type Finished = [LiveProcess, Exit, ExitRow];

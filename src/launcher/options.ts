@@ -13,6 +13,7 @@ export const LAUNCHER_DEFAULTS = {
   orphanGraceMs: 5_000,
   crunHybridWorkaround: 'auto',
   deleteAfterExit: true,
+  spawner: 'native',
 } as const;
 
 export interface NormalizedOptions {
@@ -26,6 +27,7 @@ export interface NormalizedOptions {
   orphanGraceMs: number;
   crunHybridWorkaround: 'auto' | 'off';
   deleteAfterExit: boolean;
+  spawner: 'native' | 'execa';
   logger: Logger;
 }
 
@@ -59,7 +61,7 @@ export function normalizeOptions(options: LauncherOptions = {}): NormalizedOptio
   if (typeof options !== 'object' || options === null) throw bad('options', options, 'an object');
   const known = new Set([
     'stateDir', 'runtime', 'runtimeRoot', 'runtimeArgs', 'workers', 'tasksPerWorker', 'startTimeoutMs',
-    'orphanGraceMs', 'crunHybridWorkaround', 'deleteAfterExit', 'logger',
+    'orphanGraceMs', 'crunHybridWorkaround', 'deleteAfterExit', 'spawner', 'logger',
   ]);
   for (const key of Object.keys(options)) {
     if (!known.has(key)) throw new SalvoError('ERR_INVALID_OPTION', `unknown option ${key}`);
@@ -82,6 +84,8 @@ export function normalizeOptions(options: LauncherOptions = {}): NormalizedOptio
   }
   const deleteAfterExit = options.deleteAfterExit ?? LAUNCHER_DEFAULTS.deleteAfterExit;
   if (typeof deleteAfterExit !== 'boolean') throw bad('deleteAfterExit', deleteAfterExit, 'a boolean');
+  const spawner = options.spawner ?? LAUNCHER_DEFAULTS.spawner;
+  if (spawner !== 'native' && spawner !== 'execa') throw bad('spawner', spawner, '"native" or "execa"');
   return {
     stateDir,
     runtime,
@@ -93,6 +97,7 @@ export function normalizeOptions(options: LauncherOptions = {}): NormalizedOptio
     orphanGraceMs: milliseconds('orphanGraceMs', options.orphanGraceMs, LAUNCHER_DEFAULTS.orphanGraceMs),
     crunHybridWorkaround: workaround,
     deleteAfterExit,
+    spawner,
     logger: options.logger ?? silentLogger,
   };
 }

@@ -3,22 +3,21 @@
 // and cancellations (kill) overtake starts, which overtake deletes.
 import { Piscina } from 'piscina';
 import { SalvoError } from '../errors.js';
-import type { WorkerTask } from '../types.js';
+import type { ResultOf, TaskKind, TaskOf, WorkerMessage } from '../worker/protocol.js';
 
 export type Priority = 'high' | 'normal' | 'low';
 
 interface Queued {
-  task: WorkerTask;
+  message: WorkerMessage;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
   signal: AbortSignal | null;
-  onAbort: (() => void) | null;
   enqueuedAt: number;
 }
 
 // A delete waiting this long is served like a start, so a steady stream of starts never starves it.
 const LOW_PRIORITY_MAX_WAIT_MS = 1000;
-const WORKER_FILE = new URL('../../workers/runtime-worker.js', import.meta.url).href;
+const WORKER_FILE = new URL('../worker/runtime-worker.js', import.meta.url).href;
 
 export class RuntimePool {
   readonly #piscina: Piscina;
@@ -26,6 +25,8 @@ export class RuntimePool {
   #running = 0;
   readonly #queues: Record<Priority, Queued[]> = { high: [], normal: [], low: [] };
   #destroyed = false;
+  /** Per abort signal: the queued tasks it drops when it fires. */
+  readonly #waitingOn = new WeakMap<AbortSignal, Set<Queued>>();
 
   constructor(workers: number, tasksPerWorker: number, onWorkerError: (error: unknown) => void = () => undefined) {
     this.capacity = workers * tasksPerWorker;
@@ -52,32 +53,54 @@ export class RuntimePool {
     return { queued: q.high.length + q.normal.length + q.low.length, running: this.#running };
   }
 
-  run<T>(task: WorkerTask, priority: Priority = 'normal', signal: AbortSignal | null = null): Promise<T> {
+  /** Runs one task of the worker protocol; its result type follows from its kind. */
+  run<K extends TaskKind>(kind: K, task: TaskOf<K>, priority: Priority = 'normal', signal: AbortSignal | null = null): Promise<ResultOf<K>> {
     if (this.#destroyed) return Promise.reject(new SalvoError('ERR_LAUNCHER_CLOSED', 'the worker pool is closed'));
     if (signal?.aborted === true) return Promise.reject(abortError(signal));
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<ResultOf<K>>((resolve, reject) => {
       const entry: Queued = {
-        task,
+        message: { kind, task } as WorkerMessage,
         resolve: resolve as (value: unknown) => void,
         reject,
         signal,
-        onAbort: null,
         enqueuedAt: Date.now(),
       };
-      if (signal !== null) {
-        entry.onAbort = () => {
-          const queue = this.#queues[priority];
-          const index = queue.indexOf(entry);
-          if (index >= 0) {
-            queue.splice(index, 1);
-            reject(abortError(signal));
-          }
-        };
-        signal.addEventListener('abort', entry.onAbort, { once: true });
-      }
+      if (signal !== null) this.#watchAbort(signal).add(entry);
       this.#queues[priority].push(entry);
       this.#drain();
     });
+  }
+
+  /**
+   * One 'abort' listener per signal however many tasks queue on it (a batch queues hundreds on
+   * the launcher's close signal: a listener each would pass Node's limit of ten and warn).
+   */
+  #watchAbort(signal: AbortSignal): Set<Queued> {
+    let waiting = this.#waitingOn.get(signal);
+    if (waiting === undefined) {
+      const entries = new Set<Queued>();
+      waiting = entries;
+      this.#waitingOn.set(signal, entries);
+      signal.addEventListener(
+        'abort',
+        () => {
+          this.#waitingOn.delete(signal);
+          for (const entry of entries) this.#dropQueued(entry, signal);
+        },
+        { once: true },
+      );
+    }
+    return waiting;
+  }
+
+  #dropQueued(entry: Queued, signal: AbortSignal): void {
+    for (const queue of Object.values(this.#queues)) {
+      const index = queue.indexOf(entry);
+      if (index < 0) continue;
+      queue.splice(index, 1);
+      entry.reject(abortError(signal));
+      return;
+    }
   }
 
   #next(): Queued | undefined {
@@ -94,9 +117,9 @@ export class RuntimePool {
     while (this.#running < this.capacity) {
       const entry = this.#next();
       if (entry === undefined) return;
-      if (entry.onAbort !== null) entry.signal?.removeEventListener('abort', entry.onAbort);
+      if (entry.signal !== null) this.#waitingOn.get(entry.signal)?.delete(entry);
       this.#running++;
-      this.#piscina.run(entry.task).then(
+      this.#piscina.run(entry.message).then(
         (value) => this.#settle(entry.resolve, value),
         (error) => this.#settle(entry.reject, error),
       );

@@ -7,7 +7,7 @@ import { listenConsoleSocket, type ConsoleSocket } from '../io/console-socket.js
 import { openFifoReader, type FifoReader } from '../io/fifo.js';
 import { processPaths } from '../io/process-dir.js';
 import { terminalFromMaster, type Terminal } from '../io/terminal.js';
-import type { PrepareResult, StdioMode } from '../types.js';
+import type { StdioMode } from '../types.js';
 import type { LiveProcess } from './exit-registry.js';
 import type { RuntimePool } from './pool.js';
 
@@ -28,7 +28,7 @@ export async function openProcessIo(
 ): Promise<ProcessIo> {
   const io: ProcessIo = { prepared: false, readers: null, console: null };
   if (stdio !== 'fifo' && !terminal) return io;
-  const prepared = await pool.run<PrepareResult>({ kind: 'prepare', dir, bundle: null, override: null, stdio }, 'normal', signal);
+  const prepared = await pool.run('prepare', { dir, bundle: null, override: null, stdio }, 'normal', signal);
   if (!prepared.ok) throw errorFromPlain(prepared.error);
   io.prepared = true;
   const paths = processPaths(dir);

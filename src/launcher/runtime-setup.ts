@@ -6,7 +6,7 @@ import { SalvoError } from '../errors.js';
 import { HybridCgroupNamespace, hostHasHybridControllers } from '../runtime/hybrid-cgroup.js';
 import { resolveRuntime, runtimeFlavour } from '../runtime/resolve.js';
 import { execHelperPath } from '../native.js';
-import type { CommandResult, RuntimeInvocation } from '../types.js';
+import type { RuntimeInvocation } from '../types.js';
 import type { NormalizedOptions } from './options.js';
 import type { RuntimePool } from './pool.js';
 
@@ -22,16 +22,8 @@ export async function setupRuntime(options: NormalizedOptions, pool: RuntimePool
   const { path } = resolveRuntime(options.runtime);
   const root = options.runtimeRoot ?? join(options.stateDir, 'runtime', basename(path));
   mkdirSync(root, { recursive: true, mode: 0o700 });
-  const invocation: RuntimeInvocation = {
-    file: path,
-    prefix: [],
-    root,
-    extraGlobalArgs: options.runtimeArgs,
-  };
-  const execHelper = execHelperPath();
-  const probe = await pool.run<CommandResult>({
-    kind: 'command',
-    runtime: { ...invocation, root, extraGlobalArgs: [] },
+  const probe = await pool.run('command', {
+    runtime: { file: path, prefix: [], root, extraGlobalArgs: [] },
     args: ['--version'],
     logFile: join(options.stateDir, 'runtime-version.log'),
     timeoutMs: 30_000,
@@ -39,7 +31,7 @@ export async function setupRuntime(options: NormalizedOptions, pool: RuntimePool
   if (!probe.ok) {
     throw new SalvoError(
       'ERR_RUNTIME_NOT_FOUND',
-      `${path} --version failed, so it is not a usable OCI runtime: ${probe.error?.message ?? 'no output'}`,
+      `${path} --version failed, so it is not a usable OCI runtime: ${probe.error.message}`,
     );
   }
   const flavour = runtimeFlavour(probe.stdout);
@@ -51,10 +43,19 @@ export async function setupRuntime(options: NormalizedOptions, pool: RuntimePool
       'crun runs in a private mount namespace: this hybrid cgroup host has cgroup2 controllers crun 1.8 refuses',
     );
   }
-  // Every runtime command dies with the launcher, and enters crun's namespace when there is one.
-  invocation.file = execHelper;
-  invocation.prefix = execHelperArgs(path, namespace?.mountNamespace ?? null);
+  const invocation = runtimeInvocationFor(path, root, namespace?.mountNamespace ?? null, options.runtimeArgs);
+  // Every runtime command dies with the launcher, and enters crun's namespace when there is one:
+  // through the addon's spawner on the hot path (spawner 'native'), else through salvo-exec.
+  invocation.native = options.spawner === 'native' ? { path, mountNamespace: namespace?.mountNamespace ?? null } : null;
   return { invocation, path, flavour, version: probe.stdout.split('\n')[0] ?? '', namespace };
+}
+
+/**
+ * How every runtime command is invoked, by a launcher and by the CLI beside one: through salvo-exec,
+ * so that it dies with its caller, entering crun's mount namespace when there is one (§12).
+ */
+export function runtimeInvocationFor(runtimePath: string, root: string, mountNamespace: string | null, extraGlobalArgs: string[] = []): RuntimeInvocation {
+  return { file: execHelperPath(), prefix: execHelperArgs(runtimePath, mountNamespace), root, extraGlobalArgs };
 }
 
 /** salvo-exec's arguments before the runtime's own: our pid, the namespace to enter or '-', the runtime. */

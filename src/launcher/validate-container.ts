@@ -48,7 +48,8 @@ export function normalizeContainerOptions(spec: StartSpec): ContainerOptions | n
     if (!Number.isSafeInteger(spec.pidsLimit) || spec.pidsLimit < 1) throw bad('pidsLimit', spec.pidsLimit, 'an integer ≥ 1');
     options.pidsLimit = spec.pidsLimit;
   }
-  if (spec.readOnly !== undefined) {
+  // With an image, readOnly says how its rootfs is mounted (validate.ts), not root.readonly.
+  if (spec.readOnly !== undefined && spec.image === undefined) {
     if (typeof spec.readOnly !== 'boolean') throw bad('readOnly', spec.readOnly, 'a boolean');
     options.readOnly = spec.readOnly;
   }

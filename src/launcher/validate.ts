@@ -119,6 +119,7 @@ export interface NormalizedStart {
   signal: AbortSignal | null;
   batchId: string | null;
   checkpoint: NormalizedCheckpointRef | null;
+  image: { ref: string; entrypoint: string[] | null; readOnly: boolean } | null;
 }
 
 /** A start's stdin: an absolute path (a terminal brings its own). */
@@ -170,5 +171,23 @@ export function normalizeStartSpec(spec: StartSpec): NormalizedStart {
     signal: spec.signal ?? null,
     batchId: spec.batchId ?? null,
     checkpoint: spec.checkpoint === undefined ? null : normalizeCheckpointRef(spec.checkpoint),
+    image: normalizeImage(spec),
+  };
+}
+
+function normalizeImage(spec: StartSpec): NormalizedStart['image'] {
+  if (spec.image === undefined) {
+    // readOnly without an image is the derived config's root.readonly (validate-container.ts).
+    if (spec.entrypoint !== undefined) throw bad('entrypoint', spec.entrypoint, 'used with image');
+    return null;
+  }
+  if (typeof spec.image !== 'string' || spec.image === '') throw bad('image', spec.image, 'an image reference (oci:DIR[:TAG])');
+  if (spec.bundle !== undefined) throw bad('bundle', spec.bundle, 'left out when an image is given');
+  if (spec.checkpoint !== undefined) throw bad('checkpoint', spec.checkpoint, 'left out when an image is given');
+  if (spec.readOnly !== undefined && typeof spec.readOnly !== 'boolean') throw bad('readOnly', spec.readOnly, 'a boolean');
+  return {
+    ref: spec.image,
+    entrypoint: spec.entrypoint === undefined ? null : stringArray('entrypoint', spec.entrypoint, true),
+    readOnly: spec.readOnly === true,
   };
 }

@@ -1,4 +1,6 @@
-// Spawning one runtime command with execa (workers only) and turning a failure into a message.
+// Spawning one runtime command and turning a failure into a message. The hot-path verbs go
+// through the addon's vfork spawner when the launcher chose it (native-spawn.ts), everything else
+// and the fallback through execa (workers only).
 // Never a stdio pipe: a pipe keeps `run -d` pending until the container exits, and when a spawn
 // hits EMFILE Node leaks the pipes it made and execa 9 throws instead of returning a result
 // (DESIGN §12). The runtime gets fds: its output goes to unlinked scratch files.
@@ -10,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { isExhaustionCode, patienceFor, patiently, readTextPatiently, waitBeforeRetry, type Patience } from '../io/exhaustion.js';
 import type { PlainError, RuntimeInvocation } from '../types.js';
 import { commandLine } from './argv.js';
+import { spawnNativeOnce, type SpawnOutcome } from './native-spawn.js';
 import { HYBRID_CGROUP_EXPLANATION, isHybridCgroupRefusal, lastErrorMessage, tail } from './log.js';
 
 export interface InvokeOptions {
@@ -37,7 +40,12 @@ export interface InvokeResult {
   waitedMs: number;
 }
 
-type SpawnOutcome = Pick<InvokeResult, 'pid' | 'exitCode' | 'signal' | 'timedOut' | 'spawnError'>;
+// The verbs of the hot path (a start and the delete after an exit): spawned natively when asked.
+// The rest (version probe, kill, state, pause, checkpoint…) are rare: execa is convenient there.
+const NATIVE_VERBS = new Set(['run', 'create', 'start', 'restore', 'exec', 'delete']);
+
+// Per thread: set when the addon's spawner is unsupported here (ENOSYS, EINVAL from clone), so execa serves.
+let nativeUnsupported = false;
 
 let environment: Record<string, string> | undefined;
 
@@ -60,7 +68,8 @@ export async function invokeRuntime(
   verbArgs: readonly string[],
   options: InvokeOptions = {},
 ): Promise<InvokeResult> {
-  const { file, args } = commandLine(runtime, logFile, verbArgs);
+  const nativeSpawn = runtime.native != null && !nativeUnsupported && NATIVE_VERBS.has(verbArgs[0] ?? '') ? runtime.native : null;
+  const { file, args } = commandLine(nativeSpawn === null ? runtime : { ...runtime, file: nativeSpawn.path, prefix: [] }, logFile, verbArgs);
   const began = performance.now();
   const patience = options.patience ?? patienceFor(options.timeoutMs || 60_000);
   const waitedBefore = patience.waitedMs;
@@ -71,31 +80,46 @@ export async function invokeRuntime(
     durationMs: performance.now() - began,
     waitedMs: patience.waitedMs - waitedBefore,
   });
-  let captures: { stdout: number; stderr: number } | null = null;
-  try {
-    if (options.stdio === undefined) {
-      const dir = dirname(logFile);
-      captures = await patiently('opening output files', () => openCaptures(dir), patience);
+  // Output files are opened per attempt and closed before a wait: a call that held fds while it
+  // waited for more would deadlock with the others under RLIMIT_NOFILE.
+  let outcome: SpawnOutcome;
+  for (let attempt = 0; ; attempt++) {
+    let captures: { stdout: number; stderr: number } | null = null;
+    try {
+      if (options.stdio === undefined) {
+        const dir = dirname(logFile);
+        captures = await patiently('opening output files', () => openCaptures(dir), patience);
+      }
+    } catch (error) {
+      return finish(notSpawned((error as { cause?: unknown }).cause ?? error));
     }
-  } catch (error) {
-    return finish(notSpawned((error as { cause?: unknown }).cause ?? error));
+    try {
+      const stdio = options.stdio ?? { stdin: -1, ...(captures as { stdout: number; stderr: number }) };
+      outcome =
+        nativeSpawn === null
+          ? await spawnOnce(file, args, stdio, options.timeoutMs ?? 0)
+          : await spawnNativeOnce(file, args, runtimeEnvironment(), stdio, nativeSpawn.mountNamespace, options.timeoutMs ?? 0);
+      if (nativeSpawn !== null && isUnsupportedSpawn(outcome)) {
+        nativeUnsupported = true; // an older kernel (no CLONE_PIDFD): the salvo-exec road still works
+        return invokeRuntime(runtime, logFile, verbArgs, options);
+      }
+      if (outcome.spawnError === null || !isExhaustionCode(outcome.spawnError.code)) {
+        if (captures === null) return finish(outcome);
+        return finish(outcome, withoutFinalNewline(readCapture(captures.stdout)), withoutFinalNewline(readCapture(captures.stderr)));
+      }
+    } finally {
+      if (captures !== null) {
+        closeSync(captures.stdout);
+        closeSync(captures.stderr);
+      }
+    }
+    if (!(await waitBeforeRetry(patience, attempt))) return finish(outcome);
   }
-  try {
-    const stdio = options.stdio ?? { stdin: -1, ...(captures as { stdout: number; stderr: number }) };
-    let outcome: SpawnOutcome;
-    for (let attempt = 0; ; attempt++) {
-      outcome = await spawnOnce(file, args, stdio, options.timeoutMs ?? 0);
-      if (outcome.spawnError === null || !isExhaustionCode(outcome.spawnError.code)) break;
-      if (!(await waitBeforeRetry(patience, attempt))) break;
-    }
-    if (captures === null) return finish(outcome);
-    return finish(outcome, withoutFinalNewline(readCapture(captures.stdout)), withoutFinalNewline(readCapture(captures.stderr)));
-  } finally {
-    if (captures !== null) {
-      closeSync(captures.stdout);
-      closeSync(captures.stderr);
-    }
-  }
+}
+
+function isUnsupportedSpawn(outcome: SpawnOutcome): boolean {
+  const code = outcome.spawnError?.code;
+  return (code === 'ENOSYS' || code === 'EINVAL') && /\((clone|close_range)\)$/.test(outcome.spawnError?.message ?? '');
 }
 
 /** stdin -1 means none ('ignore'). A spawn that fails (EMFILE, ENOENT…) is an outcome, never a throw. */

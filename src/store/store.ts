@@ -2,6 +2,7 @@
 // are prepared once and every reap pass commits in one transaction.
 import Database from 'better-sqlite3';
 import { SalvoError } from '../errors.js';
+import { INIT_EXEC_ID } from '../io/process-dir.js';
 import type { ProcessRecord, RecordState } from '../types.js';
 import { SCHEMA_VERSION, migrate } from './schema.js';
 
@@ -210,7 +211,7 @@ export class Store {
       return Number(this.#insert.run(s.id, s.execId, s.at, s.batchId, labels, s.bundle, s.dir, this.instance).lastInsertRowid);
     } catch (error) {
       if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
-        const what = s.execId === 'init' ? `container ${s.id}` : `exec ${s.execId} of container ${s.id}`;
+        const what = s.execId === INIT_EXEC_ID ? `container ${s.id}` : `exec ${s.execId} of container ${s.id}`;
         throw new SalvoError('ERR_ID_IN_USE', `${what} is already subscribed or running`, { cause: error });
       }
       throw new SalvoError('ERR_STORE', `cannot write the record of ${s.id}: ${(error as Error).message}`, { cause: error });
@@ -237,7 +238,7 @@ export class Store {
   }
 
   /** The newest record of a container's init (or of one exec). */
-  get(id: string, execId = 'init'): ProcessRecord | undefined {
+  get(id: string, execId = INIT_EXEC_ID): ProcessRecord | undefined {
     const row = this.#latest.get(id, execId) as Row | undefined;
     return row === undefined ? undefined : stripLauncher(toRecord(row));
   }

@@ -31,7 +31,7 @@ const report: BenchReport = {
   rounds: 4,
   concurrencies: [1, 4],
   rows: [
-    { runtime: 'runc', runtimeVersion: 'runc version 1.1.5', concurrency: 1, salvo: phase(20, 100), baseline: phase(25, null), throughputRatio: 0.8, cpuShare: 0.15 },
+    { runtime: 'runc', runtimeVersion: 'runc version 1.1.5', concurrency: 1, salvo: phase(20, 100), baseline: phase(25, null), nodeBaseline: phase(17, null), throughputRatio: 0.8, cpuShare: 0.15 },
     { runtime: 'crun', runtimeVersion: 'crun version 1.8.1', concurrency: 4, salvo: phase(50, 100), baseline: phase(52, null), throughputRatio: 50 / 52, cpuShare: 0.15 },
   ],
 };
@@ -40,7 +40,8 @@ describe('bench reports', () => {
   it('prints a block per row with both sides and the ratio', () => {
     const text = formatBenchText(report);
     assert.match(text, /runc \(runc version 1\.1\.5\), K = 1/);
-    assert.match(text, /throughput salvo\/baseline 0\.800/);
+    assert.match(text, /throughput salvo\/C driver 0\.800/);
+    assert.match(text, /Node drv +100 in +5\.88 s/);
     assert.match(text, /exits 100\/100/);
   });
 

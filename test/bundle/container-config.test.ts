@@ -18,8 +18,11 @@ before(() => {
 });
 after(() => rmSync(bundle, { recursive: true, force: true }));
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read any part of an OCI config
+type Config = Record<string, any>;
+
 const derive = (container: ContainerOptions, extra: Record<string, unknown> = {}) =>
-  deriveConfig(defaultSpec(), bundle, { args: ['/bin/true'], container, ...extra }) as Record<string, any>;
+  deriveConfig(defaultSpec(), bundle, { args: ['/bin/true'], container, ...extra }) as Config;
 
 function invalid(fn: () => unknown, text: RegExp): void {
   assert.throws(fn, (error: unknown) => error instanceof SalvoError && error.code === 'ERR_INVALID_SPEC' && text.test(error.message));
@@ -54,7 +57,7 @@ describe('deriveConfig with container options', () => {
   });
 
   it('leaves the network namespace out for host and keeps it for none', () => {
-    const types = (config: Record<string, any>) => config.linux.namespaces.map((ns: { type: string }) => ns.type);
+    const types = (config: Config) => config.linux.namespaces.map((ns: { type: string }) => ns.type);
     assert.ok(!types(derive({ network: 'host' })).includes('network'));
     assert.ok(types(derive({ network: 'none' })).includes('network'));
     assert.equal(derive({ hostname: 'ci-1' }).hostname, 'ci-1');

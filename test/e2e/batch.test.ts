@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import type { JobResult, JobSpec, Launcher } from '../../src/index.js';
+import type { BatchEvent, JobResult, JobSpec, Launcher } from '../../src/index.js';
 import { RUNTIMES, openLauncher, removeTempDirs, runtimeContainers, sleep } from '../helpers.js';
 
 after(removeTempDirs);
@@ -95,15 +95,21 @@ for (const runtime of RUNTIMES) {
 
     it('streams results while a slow generator is still producing', async () => {
       let produced = 0;
+      let firstResult: () => void = () => undefined;
+      const firstResultCame = new Promise<void>((resolve) => (firstResult = resolve));
+      // The generator holds back its last job until a result came (or a minute passed, and the assertion fails).
       async function* slowJobs(): AsyncGenerator<JobSpec> {
         for (let i = 0; i < 8; i++) {
-          await sleep(50);
+          if (i === 7) await Promise.race([firstResultCame, sleep(60_000)]);
           produced++;
           yield { id: `slow-gen-${i}`, args: ['/bin/true'] };
         }
       }
       const producedAtResult: number[] = [];
-      for await (const _result of launcher.batch(slowJobs())) producedAtResult.push(produced);
+      for await (const _result of launcher.batch(slowJobs())) {
+        producedAtResult.push(produced);
+        firstResult();
+      }
       assert.equal(producedAtResult.length, 8);
       assert.ok((producedAtResult[0] ?? 8) < 8, 'the first result came before the input was exhausted');
     });
@@ -124,14 +130,18 @@ for (const runtime of RUNTIMES) {
       const controller = new AbortController();
       const jobs = Array.from({ length: 12 }, (_, i) => ({ id: `abort-${i}`, args: ['/bin/sleep', '30'] }));
       const seen: JobResult[] = [];
-      setTimeout(() => controller.abort(), 1500);
-      for await (const result of launcher.batch(jobs, { concurrency: 2, maxRunning: 4, signal: controller.signal, graceMs: 500, onAbort: 'drain' })) {
+      // Aborted once two jobs run, however long their starts took.
+      let started = 0;
+      const onEvent = (event: BatchEvent): void => {
+        if (event.type === 'started' && ++started === 2) controller.abort();
+      };
+      for await (const result of launcher.batch(jobs, { concurrency: 2, maxRunning: 4, signal: controller.signal, graceMs: 500, onAbort: 'drain', onEvent })) {
         seen.push(result);
       }
       assert.equal(seen.length, 12, 'a result for every job (drain)');
       assert.ok(seen.every((r) => r.state === 'canceled'));
       const ran = seen.filter((r) => r.pid !== null);
-      assert.ok(ran.length >= 1, 'some jobs were running when the batch was aborted');
+      assert.ok(ran.length >= 2, 'the jobs running when the batch was aborted were stopped');
       for (const r of ran) assert.ok(r.signal === 'SIGTERM' || r.signal === 'SIGKILL', `${r.id}: ${r.signal}`);
       for (const r of ran) assert.notEqual(launcher.get(r.id)?.state, 'running');
       for (let i = 0; i < 50 && runtimeContainers(launcher).some((id) => id.startsWith('abort-')); i++) await sleep(100);

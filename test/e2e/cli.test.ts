@@ -1,6 +1,6 @@
 // The salvo CLI as users and CI runners call it: the real binary, real runtimes.
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
@@ -29,6 +29,18 @@ function readStore(stateDir: string): Store {
   const store = Store.openReadOnly(join(stateDir, 'salvo.db'));
   assert.ok(store !== null, 'the store exists');
   return store;
+}
+
+/** Resolves once the store says the container runs (five minutes at most). */
+async function untilRunning(stateDir: string, id: string): Promise<void> {
+  for (let waited = 0; ; waited += 50) {
+    const store = existsSync(join(stateDir, 'salvo.db')) ? Store.openReadOnly(join(stateDir, 'salvo.db')) : null;
+    const state = store?.get(id)?.state;
+    store?.close();
+    if (state === 'running') return;
+    if (waited > 300_000) assert.fail(`${id} never ran (${state})`);
+    await sleep(50);
+  }
 }
 
 describe('salvo run', { timeout: 300_000 }, () => {
@@ -68,7 +80,7 @@ describe('salvo run', { timeout: 300_000 }, () => {
   it('stops the container on SIGTERM and exits with its code', async () => {
     const state = join(tempDir(), 'state');
     const child = salvo(state, ['run', '--id', 'stopped-by-term', '--', '/bin/sleep', '30']);
-    await sleep(1500);
+    await untilRunning(state, 'stopped-by-term');
     child.kill('SIGTERM');
     const result = await child;
     assert.equal(result.exitCode, 143);
@@ -148,7 +160,7 @@ describe('salvo batch', { timeout: 600_000 }, () => {
     const jobs = join(dir, 'long.jsonl');
     writeFileSync(jobs, Array.from({ length: 40 }, (_, i) => JSON.stringify({ id: `long-${i}`, args: ['/bin/sleep', '60'] })).join('\n'));
     const child = salvo(state, ['batch', jobs, '--starts-in-flight', '4', '--concurrency', '6', '--grace', '1s', '--ndjson']);
-    await sleep(3000);
+    await untilRunning(state, 'long-0');
     const signaledAt = Date.now();
     child.kill('SIGINT');
     const result = await child;
@@ -188,7 +200,8 @@ describe('salvo batch', { timeout: 600_000 }, () => {
     for (let i = 0; i < 10; i++) {
       child.stdin?.write(`${JSON.stringify({ id: `streamed-${i}`, args: ['/bin/true'] })}\n`);
       fed++;
-      await sleep(200);
+      // The last line waits for a first result (a minute at most: then the assertion below fails).
+      for (let waited = 0; i === 8 && finishedAt.length === 0 && waited < 60_000; waited += 50) await sleep(50);
     }
     child.stdin?.end();
     const result = await child;

@@ -19,12 +19,7 @@ for (const runtime of RUNTIMES) {
       launcher = await openLauncher(runtime, { workers: 2, tasksPerWorker: 4 });
     });
 
-    after(async () => {
-      await launcher.close();
-      // Test 6: nothing we started is left as a zombie once the launcher has closed.
-      await sleep(200);
-      assert.deepEqual(zombieChildren(), []);
-    });
+    after(() => launcher.close());
 
     it('records its own exit code exactly once for each of 200 concurrent starts', async () => {
       const codes = Array.from({ length: 200 }, (_, i) => (i * 37) % 256);
@@ -213,6 +208,89 @@ for (const runtime of RUNTIMES) {
       await proc.exited;
       for (let i = 0; i < 100 && runtimeContainers(launcher).includes('deleted'); i++) await sleep(100);
       assert.ok(!runtimeContainers(launcher).includes('deleted'));
+    });
+
+    // Last of this block: it closes the launcher.
+    it('leaves no zombie behind once the launcher has closed', async () => {
+      await launcher.close();
+      await sleep(200);
+      assert.deepEqual(zombieChildren(), []);
+    });
+  });
+}
+
+describe('queued starts', () => {
+  it('prints no MaxListenersExceededWarning when 500 starts queue on one launcher', async () => {
+    const launcher = await openLauncher(RUNTIMES[0] as string, { workers: 1, tasksPerWorker: 1 });
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error): void => void warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const starts = Array.from({ length: 500 }, (_, i) => launcher.start({ id: `arch-queued-${i}`, args: ['/bin/true'] }));
+      const settled = Promise.allSettled(starts);
+      // Once one has started, the others (past the shared default bundle) wait in the pool's queue.
+      await (await starts[0])?.exited;
+      await launcher.close();
+      const results = await settled;
+      const dropped = results.filter((r) => r.status === 'rejected' && (r.reason as SalvoError).code === 'ERR_LAUNCHER_CLOSED');
+      assert.ok(dropped.length > 400, `${dropped.length} of 500 starts were still queued at close (else this proves nothing)`);
+      await sleep(50); // warnings are emitted on a later tick
+      assert.deepEqual(warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map((w) => w.message), []);
+    } finally {
+      process.off('warning', onWarning);
+      await launcher.close();
+    }
+  });
+});
+
+// The execa spawner (child_process through salvo-exec) is the fallback: the key launch paths once more on it.
+for (const runtime of RUNTIMES) {
+  describe(`launch core with ${runtime} on the execa spawner`, { timeout: 600_000 }, () => {
+    let launcher: Launcher;
+
+    before(async () => {
+      launcher = await openLauncher(runtime, { workers: 2, tasksPerWorker: 4, spawner: 'execa' });
+    });
+
+    after(async () => {
+      await launcher.close();
+      await sleep(200);
+      assert.deepEqual(zombieChildren(), []);
+    });
+
+    it('records each exit code once for 40 concurrent starts, run or create-start, and deletes them all', async () => {
+      const procs = await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          launcher.start({ id: `lx-many-${i}`, args: ['/bin/sh', '-c', `exit ${i}`], batchId: 'lx', startMode: i % 4 === 0 ? 'create-start' : 'run' }),
+        ),
+      );
+      const exits = await Promise.all(procs.map((p) => p.exited));
+      assert.deepEqual(exits.map((e) => e.exitCode), Array.from({ length: 40 }, (_, i) => i));
+      assert.equal(launcher.list({ batchId: 'lx' }).length, 40);
+      // `runc list` fails when a container's directory goes while it lists: that is a delete under way.
+      const left = (): string[] => {
+        try {
+          return runtimeContainers(launcher).filter((id) => id.startsWith('lx-many-'));
+        } catch {
+          return ['(a delete was under way)'];
+        }
+      };
+      for (let i = 0; i < 100 && left().length > 0; i++) await sleep(100);
+      assert.deepEqual(left(), []);
+    });
+
+    it('records a kill as its signal and 128 + signo', async () => {
+      const proc = await launcher.start({ id: 'lx-killed', args: ['/bin/sleep', '60'] });
+      await launcher.kill('lx-killed', 'SIGKILL');
+      assert.deepEqual([(await proc.exited).signal, (await proc.exited).exitCode], ['SIGKILL', 137]);
+    });
+
+    it("rejects a command that does not exist with ERR_RUNTIME_FAILED and the runtime's text", async () => {
+      await assert.rejects(launcher.start({ id: 'lx-no-such-command', args: ['/no/such/command'] }), (error: SalvoError) => {
+        assert.equal(error.code, 'ERR_RUNTIME_FAILED');
+        assert.match(error.message, /\/no\/such\/command/);
+        return true;
+      });
     });
   });
 }

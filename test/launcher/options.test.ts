@@ -34,6 +34,7 @@ describe('normalizeOptions', () => {
       orphanGraceMs: 5_000,
       crunHybridWorkaround: 'auto',
       deleteAfterExit: true,
+      spawner: 'native',
     });
     for (const level of ['debug', 'info', 'warn', 'error'] as const) assert.equal(typeof logger[level], 'function');
   });
@@ -52,6 +53,7 @@ describe('normalizeOptions', () => {
       orphanGraceMs: 250,
       crunHybridWorkaround: 'off',
       deleteAfterExit: false,
+      spawner: 'execa',
       logger,
     });
     assert.deepEqual(normalized, {
@@ -65,6 +67,7 @@ describe('normalizeOptions', () => {
       orphanGraceMs: 250,
       crunHybridWorkaround: 'off',
       deleteAfterExit: false,
+      spawner: 'execa',
       logger,
     });
     assert.notEqual(normalized.runtimeArgs, runtimeArgs);
@@ -111,6 +114,10 @@ describe('normalizeOptions', () => {
     for (const startTimeoutMs of [-1, Number.POSITIVE_INFINITY, Number.NaN, '1000']) {
       refusedOption({ startTimeoutMs }, 'startTimeoutMs');
     }
+  });
+
+  it('refuses a spawner other than native or execa', () => {
+    for (const spawner of ['fork', '', 1, true]) refusedOption({ spawner }, 'spawner');
   });
 
   it('refuses a negative or non-number orphanGraceMs', () => {

@@ -63,7 +63,22 @@ describe('normalizeStartSpec', () => {
       signal: null,
       batchId: null,
       checkpoint: null,
+      image: null,
     });
+  });
+
+  it('takes an image with its entrypoint and readOnly, refuses them with a bundle and an entrypoint without an image', () => {
+    assert.deepEqual(normalizeStartSpec(spec({ image: 'oci:/i:v1', entrypoint: ['/bin/echo'], readOnly: true })).image, {
+      ref: 'oci:/i:v1',
+      entrypoint: ['/bin/echo'],
+      readOnly: true,
+    });
+    refused(() => normalizeStartSpec(spec({ image: 'oci:/i', bundle: '/b' })), 'ERR_INVALID_SPEC', 'bundle');
+    refused(() => normalizeStartSpec(spec({ entrypoint: ['/bin/echo'] })), 'ERR_INVALID_SPEC', 'entrypoint');
+    refused(() => normalizeStartSpec(spec({ image: '' })), 'ERR_INVALID_SPEC', 'image');
+    // Without an image, readOnly is the derived config's root.readonly.
+    assert.equal(normalizeStartSpec(spec({ readOnly: true })).override?.container?.readOnly, true);
+    assert.equal(normalizeStartSpec(spec({ image: 'oci:/i', readOnly: true })).override?.container, undefined);
   });
 
   it('refuses a bad container id with ERR_INVALID_ID', () => {

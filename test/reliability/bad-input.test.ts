@@ -145,7 +145,7 @@ for (const runtime of RUNTIMES) {
       try {
         await launcher.defaultBundle();
         rmSync(copy);
-        await rejectsWith(launcher.start({ id: 'vanished', args: ['/bin/true'] }), 'ERR_RUNTIME_NOT_FOUND', new RegExp(`exec ${copy}: No such file`));
+        await rejectsWith(launcher.start({ id: 'vanished', args: ['/bin/true'] }), 'ERR_RUNTIME_NOT_FOUND', new RegExp(`ENOENT: No such file or directory, spawn ${copy}`));
         assert.equal(launcher.get('vanished')?.state, 'failed');
       } finally {
         await launcher.close();

@@ -1,6 +1,8 @@
 // `salvo bench`: bulk container-start benchmark, salvo side by side with the bare runtime CLI.
 import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { formatImageBench, runImageBench } from '../../bench/image-bench.js';
+import { formatE2eText, runE2e } from '../../bench/e2e.js';
 import { runBench } from '../../bench/macro.js';
 import { formatBenchHtml } from '../../bench/report-html.js';
 import { formatBenchMarkdown } from '../../bench/report-markdown.js';
@@ -16,9 +18,11 @@ interface BenchCliOptions {
   baseline?: boolean;
   rounds: string;
   bundle?: string;
+  image?: string;
   json?: string;
   markdown?: string;
   html?: string;
+  e2e?: boolean;
   progress: boolean;
 }
 
@@ -39,16 +43,20 @@ export function benchCommand(globals: () => GlobalOptions, runtimeGiven: () => b
     .option('--no-baseline', 'skip the bare-runtime baseline')
     .option('--rounds <n>', 'interleaved salvo/baseline rounds per row', '4')
     .option('--bundle <dir>', 'bundle to start (default: busybox running /bin/true)')
+    .option('--image <ref>', 'instead: starts from this image against starts from the same rootfs as a bundle (one runtime, the first concurrency)')
     .option('--json <file>', "write the report as JSON ('-' for stdout)")
     .option('--markdown <file>', 'write a Markdown table (e.g. $GITHUB_STEP_SUMMARY)')
     .option('--html <file>', 'write a self-contained HTML page with SVG charts')
+    .option('--e2e', 'instead: --count short jobs started, recorded and deleted through salvo vs `xargs -P K <runtime> run` (K: the first --concurrency)')
     .option('--no-progress', 'no progress bar')
     .addHelpText(
       'after',
       '\nThe global --runtime takes a comma-separated list here (default runc,crun).\n\nExamples:\n' +
         '  $ salvo bench --count 50\n' +
         '  $ salvo bench --runtime runc,crun --count 200 --concurrency 1,4 --json -\n' +
-        '  $ salvo bench --concurrency 1,2,4,8 --markdown summary.md --html bench.html',
+        '  $ salvo bench --concurrency 1,2,4,8 --markdown summary.md --html bench.html\n' +
+        '  $ salvo bench --runtime crun --image oci:./alpine:3.20 --count 100 --concurrency 4\n' +
+        '  $ salvo bench --e2e --count 150 --concurrency 4',
     )
     .action(async (options: BenchCliOptions) => {
       const g = globals();
@@ -58,6 +66,32 @@ export function benchCommand(globals: () => GlobalOptions, runtimeGiven: () => b
       const rounds = Math.min(parsePositiveInteger(options.rounds, '--rounds'), count);
       const concurrencies = options.concurrency.split(',').map((k) => parsePositiveInteger(k, '--concurrency'));
       const context = contextFrom(g);
+      if (options.image !== undefined) {
+        const report = await runImageBench({
+          runtime: runtimes[0] as string,
+          image: options.image,
+          count,
+          concurrency: concurrencies[0] as number,
+          rounds,
+          stateDir: context.stateDir,
+          logger: context.log.logger,
+        });
+        if (options.json === '-') process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+        else process.stdout.write(formatImageBench(report));
+        if (options.json !== undefined && options.json !== '-') writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
+        process.exitCode = report.fromImage.failures + report.fromBundle.failures > 0 ? 1 : 0;
+        context.log.flush();
+        return;
+      }
+      if (options.e2e === true) {
+        const rows = await runE2e({ runtimes, count, concurrency: concurrencies[0] ?? 4, rounds: Math.min(rounds, 2), stateDir: context.stateDir });
+        if (options.json === '-') process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+        else process.stdout.write(formatE2eText(rows));
+        if (options.json !== undefined && options.json !== '-') writeFileSync(options.json, `${JSON.stringify(rows, null, 2)}\n`);
+        process.exitCode = rows.some((r) => r.salvoFailures > 0) ? 1 : 0;
+        context.log.flush();
+        return;
+      }
       const baseline = options.baseline !== false;
       const total = runtimes.length * concurrencies.length * count * (baseline ? 2 : 1);
       const progress = options.progress && process.stderr.isTTY === true && !context.log.toStderr ? new Progress({ stream: process.stderr, total }) : null;

@@ -3,13 +3,11 @@
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { SalvoError, errorFromPlain } from '../../errors.js';
-import { execHelperArgs } from '../../launcher/runtime-setup.js';
-import { execHelperPath } from '../../native.js';
+import { runtimeInvocationFor } from '../../launcher/runtime-setup.js';
 import { normalizeSignal, validateId } from '../../launcher/validate.js';
 import { killArgs } from '../../runtime/argv.js';
 import { HybridCgroupNamespace, hostHasHybridControllers } from '../../runtime/hybrid-cgroup.js';
 import { describeFailure, invokeRuntime } from '../../runtime/invoke.js';
-import type { RuntimeInvocation } from '../../types.js';
 import { INIT_EXEC_ID } from '../../io/process-dir.js';
 import { contextFrom, withRecord, type GlobalOptions } from '../context.js';
 
@@ -37,12 +35,7 @@ async function killThroughRuntime(runtime: { path: string; root: string }, logFi
   // crun on a hybrid cgroup host needs the same mount namespace as the launcher's (§12).
   const namespace = runtime.path.endsWith('crun') && hostHasHybridControllers() ? await HybridCgroupNamespace.start(stateDir) : null;
   try {
-    const invocation: RuntimeInvocation = {
-      file: execHelperPath(),
-      prefix: execHelperArgs(runtime.path, namespace?.mountNamespace ?? null),
-      root: runtime.root,
-      extraGlobalArgs: [],
-    };
+    const invocation = runtimeInvocationFor(runtime.path, runtime.root, namespace?.mountNamespace ?? null);
     const result = await invokeRuntime(invocation, logFile, args, { timeoutMs: 30_000 });
     if (result.exitCode !== 0) throw errorFromPlain(await describeFailure(logFile, result), result.exitCode);
   } finally {

@@ -2,7 +2,7 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { Command } from 'commander';
 import { validateId } from '../../launcher/validate.js';
-import { processPaths } from '../../io/process-dir.js';
+import { INIT_EXEC_ID, processPaths } from '../../io/process-dir.js';
 import { contextFrom, withRecord, type CliContext, type GlobalOptions } from '../context.js';
 
 interface LogsOptions {
@@ -18,7 +18,7 @@ export function logsCommand(globals: () => GlobalOptions): Command {
     )
     .argument('<id>', 'container id')
     .option('-f, --follow', 'keep printing new output until the container exits')
-    .option('--exec <execId>', "an exec'd process instead of the init", 'init')
+    .option('--exec <execId>', "an exec'd process instead of the init", INIT_EXEC_ID)
     .addHelpText('after', '\nExamples:\n  $ salvo logs job-17\n  $ salvo logs --follow job-17 2>/dev/null')
     .action(async (id: string, options: LogsOptions) => {
       validateId(id, 'container id');

@@ -1,5 +1,6 @@
 // `salvo ps`: what runs (or, with --all, every record), from the store, beside a running launcher.
 import { Command } from 'commander';
+import { INIT_EXEC_ID } from '../../io/process-dir.js';
 import type { ProcessRecord, RecordState } from '../../types.js';
 import { contextFrom, readStore, type GlobalOptions } from '../context.js';
 import { parsePositiveInteger } from '../duration.js';
@@ -41,12 +42,12 @@ export function psCommand(globals: () => GlobalOptions): Command {
 
 /** Containers first, each followed by its exec'd processes. */
 export function formatRecords(records: readonly ProcessRecord[], now = Date.now()): string {
-  const ordered = [...records].sort((a, b) => a.id.localeCompare(b.id) || (a.execId === 'init' ? -1 : b.execId === 'init' ? 1 : a.seq - b.seq));
+  const ordered = [...records].sort((a, b) => a.id.localeCompare(b.id) || (a.execId === INIT_EXEC_ID ? -1 : b.execId === INIT_EXEC_ID ? 1 : a.seq - b.seq));
   const rows = [['ID', 'EXEC', 'STATE', 'PID', 'EXIT', 'STARTED', 'RAN']];
   for (const r of ordered) {
     const wall = recordWallMs(r, now);
     const ran = wall === null ? '-' : formatMs(wall);
-    rows.push([r.execId === 'init' ? r.id : `  └ ${r.id}`, r.execId, r.state, r.pid === null ? '-' : String(r.pid), formatExit(r), formatAgo(r.startedAt, now), ran]);
+    rows.push([r.execId === INIT_EXEC_ID ? r.id : `  └ ${r.id}`, r.execId, r.state, r.pid === null ? '-' : String(r.pid), formatExit(r), formatAgo(r.startedAt, now), ran]);
   }
   return table(rows);
 }

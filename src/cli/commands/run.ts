@@ -29,6 +29,8 @@ interface RunOptions extends ContainerFlags {
   exitCodeFile?: string;
   tty?: boolean;
   interactive?: boolean;
+  image?: string;
+  entrypoint?: string;
 }
 
 export function runCommand(globals: () => GlobalOptions): Command {
@@ -42,8 +44,10 @@ export function runCommand(globals: () => GlobalOptions): Command {
         'Exit status: the container\'s; 124 when --timeout stopped it; 125 when it did not start ' +
         "(the runtime's error is printed); 2 for bad usage.",
     )
-    .argument('<command...>', 'the command to run in the container (put it after --)')
+    .argument('[command...]', "the command to run in the container (put it after --); with --image, replaces the image's Cmd")
     .option('--bundle <dir>', 'OCI bundle directory (holds config.json)')
+    .option('--image <ref>', 'run from an image: oci:DIR[:TAG] or docker-archive:FILE[:REF] (docs/images.md)')
+    .option('--entrypoint <path>', "with --image: replaces the image's Entrypoint (and drops its Cmd)")
     .option('--rootfs <dir>', 'root filesystem directory: salvo writes a bundle for it')
     .option('--id <id>', 'container id (default: run-<random>)')
     .option('--name <id>', 'the same as --id')
@@ -63,6 +67,7 @@ export function runCommand(globals: () => GlobalOptions): Command {
         '  $ salvo run --timeout 5s --env MODE=ci -- /bin/sh -c \'echo $MODE\'\n' +
         '  $ salvo run --exit-code-file /tmp/code -- /bin/false; cat /tmp/code\n' +
         '  $ salvo run -t -- /bin/sh                             # an interactive shell\n' +
+        '  $ salvo run --image oci:./alpine:3.20 -- cat /etc/os-release\n' +
         '  $ salvo run -v "$PWD:/src:ro" -w /src --network host --cap-add CHOWN -- /bin/sh -c \'ls\'\n' +
         '  $ salvo run -u nobody --memory 256m --cpus 1 --pids-limit 100 -- /bin/id',
     );
@@ -72,7 +77,9 @@ export function runCommand(globals: () => GlobalOptions): Command {
 }
 
 async function run(command: string[], options: RunOptions, globals: GlobalOptions): Promise<number> {
-  if (options.bundle !== undefined && options.rootfs !== undefined) throw new UsageError('use --bundle or --rootfs, not both');
+  if ([options.bundle, options.rootfs, options.image].filter((o) => o !== undefined).length > 1) throw new UsageError('use one of --bundle, --rootfs and --image');
+  if (options.image === undefined && (options.entrypoint !== undefined || options.readOnly === true)) throw new UsageError('--entrypoint and --read-only go with --image');
+  if (options.image === undefined && command.length === 0) throw new UsageError('give the command to run after --');
   if (options.bundle !== undefined && !existsSync(options.bundle)) throw new UsageError(`bundle ${options.bundle} does not exist`);
   const env = envFromFlags(options.env, options.envFile);
   const cwd = eitherName(options.cwd, options.workdir, '--cwd and -w/--workdir');
@@ -103,7 +110,10 @@ async function run(command: string[], options: RunOptions, globals: GlobalOption
         proc = await launcher.start({
           id,
           bundle,
-          args: command,
+          ...(options.image === undefined
+            ? {}
+            : { image: options.image, ...(options.entrypoint === undefined ? {} : { entrypoint: [options.entrypoint] }) }),
+          args: options.image !== undefined && command.length === 0 ? undefined : command,
           env: env.length > 0 ? env : undefined,
           cwd,
           ...containerFields(options),

@@ -77,7 +77,7 @@ export function junitXml(results: readonly JobResult[], options: JunitOptions): 
   jobs.forEach((job, i) => {
     const head = `    <testcase name="${attr(job.id)}" classname="${attr(`salvo.${options.batchId}`)}" time="${seconds(jobWallMs(job.timings))}"`;
     const body: string[] = [];
-    const outcome = outcomes[i];
+    const outcome = outcomes[i] ?? null;
     const limit = outcome === null ? passTailBytes : tailBytes;
     const out = job.stdoutPath === null ? '' : logTail(readTail, job.stdoutPath, limit);
     const err = job.stderrPath === null ? '' : logTail(readTail, job.stderrPath, limit);
@@ -168,6 +168,7 @@ function timestamp(ms: number): string {
 }
 
 // Terminal colour codes in logs would leave '[31m' litter once their ESC is removed below.
+// eslint-disable-next-line no-control-regex -- ESC is the character being matched
 const ANSI_SEQUENCE = /\x1b\[[0-?]*[ -/]*[@-~]/g;
 // Everything outside XML 1.0's Char production (a lone surrogate included, thanks to the u flag).
 const NOT_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;

@@ -1,58 +1,33 @@
-// The worker half of a launch (DESIGN §3 steps 2–3): prepare, spawn (run, create+start or
-// restore), read the pid, or report why not. With a spawn gate the worker prepares at once and
-// waits for a slot only to spawn, so that preparing overlaps earlier starts' runtime calls. Out of
-// fds or processes (EMFILE, ENFILE, EAGAIN), every step waits and retries within the start
-// timeout, and the wait is reported in timings.waitedMs.
-import { existsSync, rmSync, rmdirSync, statfsSync, truncateSync } from 'node:fs';
+// The worker half of a launch (DESIGN §3 steps 2–3), for a container's init and for a process
+// exec'd into it alike: prepare, spawn (run, create+start, restore or exec), read the pid, or
+// report why not. With a spawn gate the worker prepares at once and waits for a slot only to
+// spawn, so that preparing overlaps earlier starts' runtime calls. Out of fds or processes
+// (EMFILE, ENFILE, EAGAIN), every step waits and retries within the start timeout, and the wait
+// is reported in timings.waitedMs.
+import { existsSync, rmSync, statfsSync, truncateSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { checkRootfs, deriveConfig, loadBundleConfig, writeConfig } from '../src/bundle/spec.js';
-import { SalvoError, isErrorCode } from '../src/errors.js';
-import { patienceFor, patiently, readTextPatiently, waitBeforeRetry, type Patience } from '../src/io/exhaustion.js';
-import { closeFds, openRuntimeStdio, prepareProcessDir, processPaths, type ProcessPaths } from '../src/io/process-dir.js';
-import { readProcStat, type ProcStat } from '../src/io/procfs.js';
-import { acquireSpawnSlot, releaseSpawnSlot } from '../src/io/spawn-gate.js';
-import { createArgs, deleteArgs, killArgs, restoreArgs, runArgs, startArgs } from '../src/runtime/argv.js';
-import { CHECKPOINT_FILE, parseStoredCheckpoint, restoreOptionsFor, type StoredCheckpoint } from '../src/runtime/checkpoint-file.js';
-import { describeCriuFailure } from '../src/runtime/criu-log.js';
-import { describeFailure, invokeRuntime, type InvokeResult } from '../src/runtime/invoke.js';
-import { mentionsResourceExhaustion } from '../src/runtime/log.js';
-import type { PlainError, PrepareResult, PrepareTask, RestorePlan, StartResult, StartTask } from '../src/types.js';
+import { join } from 'node:path';
+import { SalvoError } from '../errors.js';
+import { isExhaustionCode, noPatience, patienceFor, patiently, readTextPatiently, waitBeforeRetry, type Patience } from '../io/exhaustion.js';
+import { closeFds, openRuntimeStdio, processPaths, type ProcessPaths } from '../io/process-dir.js';
+import { readProcStat, type ProcStat } from '../io/procfs.js';
+import { acquireSpawnSlot, releaseSpawnSlot } from '../io/spawn-gate.js';
+import { createArgs, deleteArgs, execArgs, killArgs, restoreArgs, runArgs, startArgs } from '../runtime/argv.js';
+import { CHECKPOINT_FILE, parseStoredCheckpoint, restoreOptionsFor, type StoredCheckpoint } from '../runtime/checkpoint-file.js';
+import { describeCriuFailure } from '../runtime/criu-log.js';
+import { describeFailure, invokeRuntime, type InvokeResult } from '../runtime/invoke.js';
+import { mentionsResourceExhaustion } from '../runtime/log.js';
+import { now } from '../time.js';
+import type { LaunchTimings, PlainError } from '../types.js';
+import { releaseImageRootfs } from '../image/rootfs.js';
+import { plainProcessDirError, prepareContainer, prepareExec } from './prepare.js';
+import type { PrepareResult, RestorePlan, StartResult, StartTask } from './protocol.js';
 
-const now = (): number => performance.timeOrigin + performance.now();
-
-/**
- * Validates the bundle (its rootfs too), makes a fresh process directory (unless the main thread
- * already made it for fifos or a console socket: `bundle` null asks for the directory alone) and,
- * when the process is overridden, writes its derived config.
- */
-export async function prepareContainer(task: PrepareTask, makeDir = true, patience: Patience = patienceFor(60_000)): Promise<PrepareResult> {
-  const began = now();
-  try {
-    if (task.bundle === null) {
-      await patiently('preparing the process directory', () => prepareProcessDir(task.dir, task.stdio), patience);
-      return { ok: true, bundle: task.dir, prepareMs: now() - began };
-    }
-    const source = task.bundle;
-    const config = await patiently('reading the bundle', () => checkedConfig(source), patience);
-    if (makeDir) await patiently('preparing the process directory', () => prepareProcessDir(task.dir, task.stdio), patience);
-    let bundle = source;
-    if (task.override !== null) {
-      const derived = deriveConfig(config, source, task.override);
-      await patiently('writing the derived config.json', () => writeConfig(task.dir, derived), patience);
-      bundle = task.dir;
-    }
-    return { ok: true, bundle, prepareMs: now() - began };
-  } catch (error) {
-    if (makeDir) removeQuietly(task.dir); // nothing half-made is left behind
-    return { ok: false, error: plainError(error), prepareMs: now() - began };
-  }
-}
-
-type Timings = { queuedMs: number; prepareMs: number; runtimeMs: number; waitedMs: number };
+type Timings = LaunchTimings;
 type Fail = (error: PlainError, runtimeExitCode?: number | null) => StartResult;
 
-export async function startContainer(task: StartTask): Promise<StartResult> {
+/** Prepares and spawns an init or an exec; a failure is a result, never an exception. */
+export async function startProcess(task: StartTask): Promise<StartResult> {
   const patience = patienceFor(task.timeoutMs);
   const timings: Timings = { queuedMs: 0, prepareMs: 0, runtimeMs: 0, waitedMs: 0 };
   let spawnedAt: number | null = null;
@@ -61,18 +36,14 @@ export async function startContainer(task: StartTask): Promise<StartResult> {
     return { ok: false, runtimeExitCode, error, timings, spawnedAt };
   };
 
-  const prepared = await prepareContainer(
-    { kind: 'prepare', dir: task.dir, bundle: task.bundle, override: task.override, stdio: task.stdio },
-    !task.prepared,
-    patience,
-  );
+  const prepared = await prepare(task, patience);
   timings.prepareMs = prepared.prepareMs;
   if (!prepared.ok) return failed(prepared.error);
   let stored: StoredCheckpoint | null = null;
   try {
-    if (task.restore !== null) stored = await readStoredCheckpoint(task.restore);
+    if (task.process.kind === 'init' && task.process.restore !== null) stored = await readStoredCheckpoint(task.process.restore);
   } catch (error) {
-    return failed(plainError(error));
+    return failed(plainProcessDirError(error));
   }
   if (task.gate !== null && !(await acquireSpawnSlot(task.gate))) {
     return failed({ code: 'ERR_ABORTED', message: `start of ${task.id} was canceled before its runtime was spawned` });
@@ -82,7 +53,10 @@ export async function startContainer(task: StartTask): Promise<StartResult> {
     spawnedAt = now();
     // Queued: from the start call to the spawn, except preparing (pool and gate waits).
     timings.queuedMs = Math.max(0, spawnedAt - task.queuedAt - timings.prepareMs);
-    return await spawnAndRead(task, prepared.bundle, stored, paths, patience, timings, spawnedAt, failed);
+    const result = await spawnAndRead(task, prepared.bundle, stored, paths, patience, timings, spawnedAt, failed);
+    // A failed start was force-deleted: its overlay goes with it.
+    if (!result.ok && task.image !== null) await releaseImageRootfs(task.dir, task.image.mount).catch(() => undefined);
+    return result;
   } finally {
     if (task.gate !== null) releaseSpawnSlot(task.gate);
   }
@@ -102,32 +76,39 @@ async function spawnAndRead(
   try {
     for (let attempt = 0; ; attempt++) {
       result = await spawnRuntime(task, paths, bundle, stored, patience);
+      if (isSpawnExhaustion(result)) {
+        // Not spawned, and its stdio fds are closed again: wait holding nothing, then try again.
+        if (await waitBeforeRetry(patience, attempt)) continue;
+        result = { ...result, waitedMs: patience.waitedMs };
+        break;
+      }
       if (!(await ranOutOfResources(task, paths, result))) break;
       // runc or crun could not fork or open: undo the half-made container and try again.
-      await removeContainer(task, paths.log, false);
+      await undoStart(task, paths.log, false);
       resetProcessFiles(paths);
       if (!(await waitBeforeRetry(patience, attempt))) break;
     }
   } catch (error) {
     timings.runtimeMs = now() - spawnedAt;
-    return failed(plainError(error));
+    return failed(plainProcessDirError(error));
   }
   timings.runtimeMs = now() - spawnedAt;
 
   if (result.timedOut) {
-    await removeContainer(task, paths.log, true);
+    await undoStart(task, paths.log, true);
     return failed(
-      { code: 'ERR_RUNTIME_HUNG', message: `the runtime did not return within ${task.timeoutMs} ms and was killed` },
+      { code: 'ERR_RUNTIME_HUNG', message: `${task.process.kind === 'exec' ? 'runtime exec' : 'the runtime'} did not return within ${task.timeoutMs} ms and was killed` },
       result.exitCode,
     );
   }
   if (result.exitCode !== 0) {
     const error = whenDiskFull(paths, await describeFailure(paths.log, result, task.stdio === 'log' ? paths.stderrLog : undefined));
-    if (task.restore !== null && error.code === 'ERR_RUNTIME_FAILED') {
-      const criuLog = join(task.restore.workPath ?? task.restore.imagePath, 'restore.log');
+    const restore = task.process.kind === 'init' ? task.process.restore : null;
+    if (restore !== null && error.code === 'ERR_RUNTIME_FAILED') {
+      const criuLog = join(restore.workPath ?? restore.imagePath, 'restore.log');
       error.message = describeCriuFailure(error.message, criuLog, await readFile(criuLog, 'utf8').catch(() => ''));
     }
-    if (result.spawnError === null) await removeContainer(task, paths.log, false);
+    if (result.spawnError === null) await undoStart(task, paths.log, false);
     return failed(error, result.exitCode);
   }
   let stat: ProcStat | null = null;
@@ -138,7 +119,7 @@ async function spawnAndRead(
     // no fd came free in time: the start fails below and the container is removed
   }
   if (stat === null) {
-    await removeContainer(task, paths.log, true);
+    await undoStart(task, paths.log, true);
     return failed({ code: 'ERR_RUNTIME_FAILED', message: `the runtime reported success but ${paths.pid} holds no live pid` }, 0);
   }
   // crun's run -d may return while its helper is still the container's parent: the reaper takes
@@ -147,7 +128,7 @@ async function spawnAndRead(
   return { ok: true, pid, pidStartTime: stat.startTime, timings, spawnedAt };
 }
 
-/** One runtime start (run, create then start, or restore) with the process directory's stdio. */
+/** One runtime start (run, create then start, restore, or exec) with the process directory's stdio. */
 async function spawnRuntime(
   task: StartTask,
   paths: ProcessPaths,
@@ -157,22 +138,47 @@ async function spawnRuntime(
 ): Promise<InvokeResult> {
   const fds = await patiently('opening the stdio files', () => openRuntimeStdio(paths, task.stdio, task.stdin), patience);
   const consoleSocket = task.consoleSocket === null ? {} : { consoleSocket: task.consoleSocket };
-  const runOptions = { bundle, pidFile: paths.pid, noPivot: task.noPivot, noNewKeyring: task.noNewKeyring, ...consoleSocket };
-  const options = { timeoutMs: task.timeoutMs, patience };
+  // The spawn that carries the stdio fds does not wait for more fds: the caller closes these first.
+  const withStdio = { stdio: { stdin: fds.stdin, stdout: fds.stdout, stderr: fds.stderr }, timeoutMs: task.timeoutMs, patience: noPatience() };
+  let created: InvokeResult;
   try {
-    const stdio = { stdin: fds.stdin, stdout: fds.stdout, stderr: fds.stderr };
-    if (task.restore !== null) {
-      const { imagePath, workPath } = task.restore;
-      const base = { bundle, pidFile: paths.pid, imagePath, noPivot: task.noPivot, ...consoleSocket, ...(workPath === null ? {} : { workPath }) };
-      return await invokeRuntime(task.runtime, paths.log, restoreArgs(task.id, restoreOptionsFor(stored, base)), { stdio, ...options });
+    const init = task.process;
+    if (init.kind === 'exec') {
+      const args = execArgs(task.id, { pidFile: paths.pid, processFile: paths.processJson, ...consoleSocket });
+      return await invokeRuntime(task.runtime, paths.log, args, withStdio);
     }
-    if (task.startMode === 'run') return await invokeRuntime(task.runtime, paths.log, runArgs(task.id, runOptions), { stdio, ...options });
-    const created = await invokeRuntime(task.runtime, paths.log, createArgs(task.id, runOptions), { stdio, ...options });
-    if (created.exitCode !== 0) return created;
-    return await invokeRuntime(task.runtime, paths.log, startArgs(task.id), options);
+    if (init.restore !== null) {
+      const { imagePath, workPath } = init.restore;
+      const base = { bundle, pidFile: paths.pid, imagePath, noPivot: init.noPivot, ...consoleSocket, ...(workPath === null ? {} : { workPath }) };
+      return await invokeRuntime(task.runtime, paths.log, restoreArgs(task.id, restoreOptionsFor(stored, base)), withStdio);
+    }
+    const runOptions = { bundle, pidFile: paths.pid, noPivot: init.noPivot, noNewKeyring: init.noNewKeyring, ...consoleSocket };
+    if (init.startMode === 'run') return await invokeRuntime(task.runtime, paths.log, runArgs(task.id, runOptions), withStdio);
+    created = await invokeRuntime(task.runtime, paths.log, createArgs(task.id, runOptions), withStdio);
   } finally {
     closeFds([fds.stdin, fds.stdout, fds.stderr]);
   }
+  if (created.exitCode !== 0) return created;
+  return await invokeRuntime(task.runtime, paths.log, startArgs(task.id), { timeoutMs: task.timeoutMs, patience });
+}
+
+/** The runtime could not be spawned for lack of fds or processes (nothing was created). */
+function isSpawnExhaustion(result: InvokeResult): boolean {
+  return result.spawnError !== null && isExhaustionCode(result.spawnError.code);
+}
+
+/** An init's config is checked and derived; an exec's process.json is derived from the container's. */
+function prepare(task: StartTask, patience: Patience): Promise<PrepareResult> {
+  if (task.process.kind === 'exec') return prepareExec(task, task.process.initDir, patience);
+  return prepareContainer({ dir: task.dir, bundle: task.bundle, override: task.override, stdio: task.stdio, image: task.image }, !task.prepared, patience);
+}
+
+/**
+ * After a failed, hung or resource-starved attempt: an init's half-made container is removed; an
+ * exec leaves no container behind (the runtime made none), so there is nothing to delete.
+ */
+async function undoStart(task: StartTask, logFile: string, kill: boolean): Promise<void> {
+  if (task.process.kind === 'init') await removeContainer(task, logFile, kill);
 }
 
 /**
@@ -205,23 +211,6 @@ function isFull(dir: string): boolean {
     return fs.bavail * fs.bsize < 64 * 1024;
   } catch {
     return false;
-  }
-}
-
-/** The bundle's config, once its rootfs is known to exist. */
-function checkedConfig(bundle: string): ReturnType<typeof loadBundleConfig> {
-  const config = loadBundleConfig(bundle);
-  checkRootfs(config, bundle);
-  return config;
-}
-
-/** Removes a process directory, and its container directory if that is left empty. */
-function removeQuietly(dir: string): void {
-  try {
-    rmSync(dir, { recursive: true, force: true });
-    rmdirSync(dirname(dir));
-  } catch {
-    // another process directory of the container (an exec) keeps it; gc removes the rest
   }
 }
 
@@ -271,11 +260,4 @@ async function readStoredCheckpoint(plan: RestorePlan): Promise<StoredCheckpoint
     throw error;
   });
   return text === null ? null : parseStoredCheckpoint(text, file);
-}
-
-export function plainError(error: unknown): PlainError {
-  const code = (error as { code?: unknown }).code;
-  const message = error instanceof Error ? error.message : String(error);
-  if (isErrorCode(code)) return { code, message };
-  return { code: 'ERR_STATE_DIR', message: `cannot prepare the process directory: ${message}` };
 }

@@ -3,11 +3,11 @@
 import { mkdirSync, rmdirSync, rmSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { checkpointArgs, type CheckpointOptions } from '../src/runtime/argv.js';
-import { CHECKPOINT_FILE, storedCheckpoint } from '../src/runtime/checkpoint-file.js';
-import { describeCriuFailure } from '../src/runtime/criu-log.js';
-import { describeFailure, invokeRuntime } from '../src/runtime/invoke.js';
-import type { CheckpointTask, CommandResult } from '../src/types.js';
+import { checkpointArgs, type CheckpointOptions } from '../runtime/argv.js';
+import { CHECKPOINT_FILE, storedCheckpoint } from '../runtime/checkpoint-file.js';
+import { describeCriuFailure } from '../runtime/criu-log.js';
+import { describeFailure, invokeRuntime } from '../runtime/invoke.js';
+import type { CheckpointTask, CommandResult } from './protocol.js';
 
 export async function checkpointContainer(task: CheckpointTask): Promise<CommandResult> {
   const record = join(task.imagePath, CHECKPOINT_FILE);
@@ -38,7 +38,7 @@ export async function checkpointContainer(task: CheckpointTask): Promise<Command
   const temp = `${record}.tmp`;
   await writeFile(temp, `${JSON.stringify(storedCheckpoint(task.id, options, Date.now()), null, 2)}\n`, { mode: 0o600 });
   await rename(temp, record);
-  return { ok: true, runtimeExitCode: 0, stdout: result.stdout, error: null };
+  return { ok: true, runtimeExitCode: 0, stdout: result.stdout };
 }
 
 function removeIfEmpty(dir: string): void {

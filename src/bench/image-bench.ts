@@ -1,0 +1,115 @@
+// `salvo bench --image REF`: starts from an image (overlay per container, unmounted at delete)
+// against starts from the equivalent bundle (the same cached rootfs and config, no overlay),
+// interleaved round by round in one run; the first start's unpack is timed on its own.
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { Launcher } from '../launcher/launcher.js';
+import type { JobSpec, Logger } from '../types.js';
+
+export interface ImageBenchOptions {
+  runtime: string;
+  image: string;
+  count: number;
+  concurrency: number;
+  rounds: number;
+  stateDir: string;
+  logger?: Logger;
+}
+
+export interface ImageBenchSide {
+  count: number;
+  wallMs: number;
+  startsPerSecond: number;
+  failures: number;
+  firstError: string | null;
+  /** Mean prepare time per start (for images: the derived config and the overlay mount). */
+  prepareMs: number;
+}
+
+export interface ImageBenchReport {
+  runtime: string;
+  image: string;
+  digest: string;
+  concurrency: number;
+  /** Resolving and unpacking the image into an empty cache. */
+  unpackMs: number;
+  /** The first start from the unpacked image (warm cache, first overlay). */
+  firstStartMs: number;
+  fromImage: ImageBenchSide;
+  fromBundle: ImageBenchSide;
+  /** Wall time per start from the image ÷ from the bundle (target ≤ 1.10). */
+  ratio: number;
+}
+
+async function round(launcher: Launcher, jobs: JobSpec[], k: number, side: ImageBenchSide): Promise<void> {
+  const began = performance.now();
+  for await (const result of launcher.batch(jobs, { concurrency: k })) {
+    if (result.state === 'failed') {
+      side.failures++;
+      side.firstError ??= result.error?.message ?? 'failed';
+    }
+    side.prepareMs += result.timings.prepareMs; // a sum until the end
+  }
+  side.wallMs += performance.now() - began;
+}
+
+export async function runImageBench(options: ImageBenchOptions): Promise<ImageBenchReport> {
+  const stateDir = join(options.stateDir, 'bench-image');
+  rmSync(join(stateDir, 'images'), { recursive: true, force: true }); // an empty cache: the unpack is measured
+  const launcher = await Launcher.open({ stateDir, runtime: options.runtime, workers: 1, ...(options.logger ? { logger: options.logger } : {}) });
+  try {
+    let t = performance.now();
+    const cached = await launcher.images.resolve(options.image);
+    const unpackMs = performance.now() - t;
+    t = performance.now();
+    const first = await launcher.start({ id: `img-bench-first-${Date.now().toString(36)}`, image: options.image, args: ['/bin/true'], stdio: 'null' });
+    const firstStartMs = performance.now() - t;
+    await first.exited;
+    const empty = (): ImageBenchSide => ({ count: 0, wallMs: 0, startsPerSecond: 0, failures: 0, firstError: null, prepareMs: 0 });
+    const fromImage = empty();
+    const fromBundle = empty();
+    const perRound = Math.max(1, Math.floor(options.count / options.rounds));
+    const tag = Date.now().toString(36);
+    for (let r = 0; r < options.rounds; r++) {
+      const ids = (side: string): string[] => Array.from({ length: perRound }, (_, i) => `img-bench-${tag}-${side}${r}-${i}`);
+      const imageJobs: JobSpec[] = ids('i').map((id) => ({ id, image: options.image, args: ['/bin/true'], stdio: 'null' }));
+      // The same rootfs and config, started as a bundle: what an image start costs beyond it is the overlay.
+      const bundleJobs: JobSpec[] = ids('b').map((id) => ({ id, bundle: cached.dir, args: ['/bin/true'], stdio: 'null' }));
+      const order: [JobSpec[], ImageBenchSide][] = r % 2 === 0 ? [[imageJobs, fromImage], [bundleJobs, fromBundle]] : [[bundleJobs, fromBundle], [imageJobs, fromImage]];
+      for (const [jobs, side] of order) {
+        side.count += jobs.length;
+        await round(launcher, jobs, options.concurrency, side);
+      }
+      await launcher.gc(); // deletes (and unmounts) are done before the next round, on both sides
+    }
+    for (const side of [fromImage, fromBundle]) {
+      side.startsPerSecond = side.count / (side.wallMs / 1000);
+      side.prepareMs /= side.count;
+    }
+    return {
+      runtime: options.runtime,
+      image: options.image,
+      digest: cached.digest,
+      concurrency: options.concurrency,
+      unpackMs,
+      firstStartMs,
+      fromImage,
+      fromBundle,
+      ratio: fromImage.wallMs / fromImage.count / (fromBundle.wallMs / fromBundle.count),
+    };
+  } finally {
+    await launcher.close();
+  }
+}
+
+export function formatImageBench(report: ImageBenchReport): string {
+  const f = (n: number): string => n.toFixed(1);
+  return [
+    `image ${report.image} (${report.digest.slice(0, 19)}) with ${report.runtime}, K=${report.concurrency}`,
+    `  unpack into an empty cache: ${f(report.unpackMs)} ms; first start after it: ${f(report.firstStartMs)} ms`,
+    `  from the image:  ${report.fromImage.count} starts in ${f(report.fromImage.wallMs)} ms (${f(report.fromImage.startsPerSecond)}/s, prepare ${f(report.fromImage.prepareMs)} ms/start, ${report.fromImage.failures} failed)`,
+    `  from the bundle: ${report.fromBundle.count} starts in ${f(report.fromBundle.wallMs)} ms (${f(report.fromBundle.startsPerSecond)}/s, prepare ${f(report.fromBundle.prepareMs)} ms/start, ${report.fromBundle.failures} failed)`,
+    `  image/bundle time per start: ${report.ratio.toFixed(3)} (target ≤ 1.10)`,
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,119 @@
+// The runtime delete after an exit, amortized (DESIGN §5): the containers whose exits arrive
+// within one short window (one reap pass, usually) are deleted by one
+// `crun delete --force --regex '^(id1|id2|…)$'`; runc has no --regex, so it gets one delete per
+// container. Deletes run at low priority, behind starts. A batch that fails falls back to one
+// delete per container, so that nothing is left behind.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Logger, MountHelper, RuntimeInvocation } from '../types.js';
+import type { CommandResult } from '../worker/protocol.js';
+import type { RuntimePool } from './pool.js';
+
+interface PendingDelete {
+  id: string;
+  force: boolean;
+  logFile: string;
+  done: (result: CommandResult) => void;
+}
+
+// Long enough to gather the exits of one reap pass (handled in one tick), short beside a delete (~20 ms).
+const BATCH_WINDOW_MS = 5;
+// Keeps the regex, and the runtime's argv, small (ids are at most 128 characters).
+const MAX_BATCH = 128;
+const BATCH_TIMEOUT_MS = 60_000;
+
+/** An id as an ERE literal: ids hold only [A-Za-z0-9_.-], of which only '.' is special. */
+const literal = (id: string): string => id.replaceAll('.', '\\.');
+
+/** The `delete` args that remove exactly these containers in one call (crun's --regex). */
+export function batchDeleteArgs(ids: readonly string[]): string[] {
+  return ['delete', '--force', '--regex', `^(${ids.map(literal).join('|')})$`];
+}
+
+export class DeleteBatcher {
+  readonly #pool: RuntimePool;
+  readonly #runtime: () => RuntimeInvocation;
+  readonly #mount: () => MountHelper;
+  readonly #batches: boolean;
+  readonly #logger: Logger;
+  #pending: PendingDelete[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  /** Runtime calls made: batched ones, and single deletes (runc, a lone exit, or a fallback). */
+  readonly stats = { batches: 0, batchedContainers: 0, singles: 0, fallbacks: 0 };
+
+  /** `batches`: whether the runtime deletes by regex (crun). */
+  constructor(pool: RuntimePool, runtime: () => RuntimeInvocation, mount: () => MountHelper, batches: boolean, logger: Logger) {
+    this.#pool = pool;
+    this.#runtime = runtime;
+    this.#mount = mount;
+    this.#batches = batches;
+    this.#logger = logger;
+  }
+
+  /** Deletes one container soon; resolves with the runtime's answer (never rejects). */
+  delete(id: string, force: boolean, logFile: string): Promise<CommandResult> {
+    return new Promise((done) => {
+      if (!this.#batches) {
+        void this.#single({ id, force, logFile, done });
+        return;
+      }
+      this.#pending.push({ id, force, logFile, done });
+      if (this.#pending.length >= MAX_BATCH) this.#flush();
+      else this.#timer ??= setTimeout(() => this.#flush(), BATCH_WINDOW_MS);
+    });
+  }
+
+  #flush(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const batch = this.#pending;
+    this.#pending = [];
+    if (batch.length === 1) void this.#single(batch[0] as PendingDelete);
+    else if (batch.length > 1) void this.#batch(batch);
+  }
+
+  async #batch(batch: PendingDelete[]): Promise<void> {
+    const ids = batch.map((p) => p.id);
+    let result: CommandResult;
+    try {
+      result = await this.#pool.run(
+        'command',
+        { runtime: this.#runtime(), args: batchDeleteArgs(ids), logFile: join(dirname(batch[0]?.logFile ?? '.'), 'delete-batch.log.json'), timeoutMs: BATCH_TIMEOUT_MS },
+        'low',
+      );
+    } catch (error) {
+      result = { ok: false, runtimeExitCode: null, stdout: '', error: { code: 'ERR_RUNTIME_FAILED', message: String(error) } };
+    }
+    if (result.ok) {
+      this.stats.batches++;
+      this.stats.batchedContainers += ids.length;
+      this.#logger.debug({ ids, count: ids.length }, 'deleted exited containers in one runtime call');
+      await this.#releaseOverlays(batch);
+      for (const pending of batch) pending.done(result);
+      return;
+    }
+    this.stats.fallbacks++;
+    this.#logger.warn({ ids, error: result.error }, 'batched runtime delete failed: deleting one by one');
+    await Promise.all(batch.map((pending) => this.#single(pending)));
+  }
+
+  async #single(pending: PendingDelete): Promise<void> {
+    this.stats.singles++;
+    try {
+      pending.done(
+        await this.#pool.run('delete', { runtime: this.#runtime(), id: pending.id, force: pending.force, logFile: pending.logFile, unmount: this.#mount() }, 'low'),
+      );
+    } catch (error) {
+      pending.done({ ok: false, runtimeExitCode: null, stdout: '', error: { code: 'ERR_RUNTIME_FAILED', message: String(error) } });
+    }
+  }
+
+  /** A batch's containers from images: their overlays go once the runtime forgot them (the single delete does this itself). */
+  async #releaseOverlays(batch: readonly PendingDelete[]): Promise<void> {
+    const dirs = batch.map((p) => dirname(p.logFile)).filter((dir) => existsSync(join(dir, 'upper')));
+    if (dirs.length === 0) return;
+    await this.#pool.run('unmount', { mount: this.#mount(), dirs }, 'low').catch((error: unknown) => {
+      this.#logger.warn({ err: error, dirs }, 'cannot unmount the overlays of deleted containers');
+    });
+  }
+}

@@ -1,0 +1,360 @@
+// The launch path (DESIGN §3), once, for a container's init and for a process exec'd into it:
+// subscribe (store) → prepare and IO (worker, main thread) → spawn (worker) → track (registry,
+// reaper) → exit (registry) → delete (worker). Owns the store's writes for a launch, the pool,
+// the registry and the reaper; the Launcher keeps open, close, recovery and gc.
+import { closeSync, constants, existsSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureBusyboxBundle } from '../bundle/busybox.js';
+import { SalvoError, errorFromPlain } from '../errors.js';
+import { ImageCache } from '../image/cache.js';
+import { mountHelperFor } from '../image/mount.js';
+import { patienceFor, patiently } from '../io/exhaustion.js';
+import { INIT_EXEC_ID, processDir } from '../io/process-dir.js';
+import { Reaper, unknownExit } from '../reaper/reaper.js';
+import { killArgs } from '../runtime/argv.js';
+import type { Store } from '../store/store.js';
+import { now } from '../time.js';
+import type { Exit, ExecSpec, MountHelper, PlainError, StartSpec } from '../types.js';
+import type { CommandResult, RestorePlan, StartTask } from '../worker/protocol.js';
+import { DeleteBatcher } from './delete-batch.js';
+import { ExitRegistry, deferredExit, type LiveProcess } from './exit-registry.js';
+import { imageRootfs, startFromImage } from './image-start.js';
+import type { NormalizedOptions } from './options.js';
+import { RuntimePool, type Priority } from './pool.js';
+import type { Proc } from './proc.js';
+import { attachTerminal, closeProcessIo, openProcessIo, outputStreams, releaseKeepAlive, type ProcessIo } from './process-io.js';
+import type { RuntimeSetup } from './runtime-setup.js';
+import { normalizeExecSpec } from './validate-lifecycle.js';
+import { normalizeStartSpec, validateId, type NormalizedStart } from './validate.js';
+
+/** One launch, init or exec, from its subscription on. */
+interface Launch {
+  seq: number;
+  id: string;
+  execId: string;
+  terminal: boolean;
+  /** The caller's cancel signal (starts only). */
+  signal: AbortSignal | null;
+  task: Omit<StartTask, 'prepared' | 'consoleSocket'>;
+  /** Rewords the runtime's failure for this kind of launch. */
+  explain: (error: PlainError) => PlainError;
+}
+
+let execCounter = 0;
+
+export class Lifecycle {
+  readonly store: Store;
+  readonly pool: RuntimePool;
+  readonly registry: ExitRegistry;
+  readonly reaper: Reaper;
+  /** Images unpacked once per digest under <stateDir>/images (src/image/). */
+  readonly images: ImageCache;
+  readonly #options: NormalizedOptions;
+  readonly stateDir: string;
+  #runtime!: RuntimeSetup;
+  /** The delete after an exit, batched where the runtime allows it (set with the runtime). */
+  #deleteBatcher!: DeleteBatcher;
+  #defaultBundle: Promise<string> | null = null;
+  /** Launches under way: close settles them first. */
+  readonly inflight = new Set<Promise<unknown>>();
+  /** Ids whose start is under way (not yet running or failed): gc leaves them alone. */
+  readonly starting = new Set<string>();
+  /** Pending `runtime delete` per container id: a new start of that id and close wait for it. */
+  readonly deletes = new Map<string, Promise<void>>();
+  /** Aborted by close: launches still queued for a worker are dropped, not started and then killed. */
+  readonly #closeController = new AbortController();
+
+  constructor(options: NormalizedOptions, store: Store) {
+    this.#options = options;
+    this.stateDir = options.stateDir;
+    this.store = store;
+    this.images = new ImageCache(options.stateDir);
+    this.pool = new RuntimePool(options.workers, options.tasksPerWorker, (error) => options.logger.error({ err: error }, 'a worker thread failed'));
+    this.registry = new ExitRegistry(
+      store,
+      options.logger,
+      (statuses) => this.pool.run('exit-status', { statuses }, 'high'),
+      (live, exit) => this.#afterExit(live, exit),
+    );
+    this.reaper = Reaper.open((exits) => this.registry.handleExits(exits));
+  }
+
+  /** How every runtime command is invoked; set once at open, before any launch. */
+  set runtime(setup: RuntimeSetup) {
+    this.#runtime = setup;
+    this.#deleteBatcher = new DeleteBatcher(this.pool, () => setup.invocation, () => this.mountHelper, setup.flavour === 'crun', this.#options.logger);
+  }
+
+  get runtime(): RuntimeSetup {
+    return this.#runtime;
+  }
+
+  /** How workers mount and unmount images' overlays: where the runtime runs (crun's namespace or the host's). */
+  get mountHelper(): MountHelper {
+    return mountHelperFor(this.#runtime.invocation);
+  }
+
+  /** Drops launches still queued for a worker (close). */
+  abortQueued(): void {
+    this.#closeController.abort();
+  }
+
+  /** The default busybox bundle, built on first use and cached in the state directory. */
+  defaultBundle(): Promise<string> {
+    this.#defaultBundle ??= ensureBusyboxBundle(this.stateDir).catch((error: unknown) => {
+      this.#defaultBundle = null;
+      throw error;
+    });
+    return this.#defaultBundle;
+  }
+
+  /** A container's init. With a spawn gate (batches), the spawn waits for a slot; the prepare before it does not. */
+  async start(spec: StartSpec, gate: SharedArrayBuffer | null): Promise<Proc> {
+    this.#assertNotClosing();
+    const queuedAt = now();
+    let start = normalizeStartSpec(spec);
+    if (start.signal?.aborted === true) throw new SalvoError('ERR_ABORTED', `start of ${start.id} was aborted`);
+    if (start.image !== null) start = startFromImage(start, await this.images.resolve(start.image.ref));
+    const bundle = start.bundle ?? (await this.defaultBundle());
+    const pendingDelete = this.deletes.get(start.id);
+    if (pendingDelete !== undefined) await pendingDelete;
+    this.#assertNotClosing();
+    const dir = processDir(this.stateDir, start.id);
+    const { id, batchId, labels } = start;
+    const seq = this.store.subscribe({ id, execId: INIT_EXEC_ID, dir, bundle, batchId, labels, at: Date.now() });
+    this.starting.add(id);
+    try {
+      return await this.#inflight(
+        this.#launch({
+          seq,
+          id,
+          execId: INIT_EXEC_ID,
+          terminal: start.override?.terminal === true,
+          signal: start.signal,
+          task: {
+            ...this.#taskBase(id, dir, bundle, queuedAt),
+            override: start.override,
+            stdio: start.stdio,
+            stdin: start.stdin,
+            gate,
+            process: { kind: 'init', startMode: start.startMode, noPivot: start.noPivot, noNewKeyring: start.noNewKeyring, restore: restorePlan(start, bundle) },
+            image: imageRootfs(start, this.mountHelper),
+          },
+          explain: (error) => error,
+        }),
+      );
+    } finally {
+      this.starting.delete(id);
+    }
+  }
+
+  /** A process in a running container (`exec -d`), tracked like an init; nothing is deleted when it ends. */
+  exec(id: string, spec: ExecSpec): Promise<Proc> {
+    return this.#inflight(this.#exec(id, spec));
+  }
+
+  async #exec(id: string, spec: ExecSpec): Promise<Proc> {
+    this.#assertNotClosing();
+    const queuedAt = now();
+    validateId(id, 'container id');
+    const exec = normalizeExecSpec(spec);
+    this.assertLive(id);
+    const bundle = this.store.get(id)?.bundle;
+    if (bundle == null) throw new SalvoError('ERR_NOT_FOUND', `container ${id} has no recorded bundle`);
+    const execId = exec.execId ?? this.#freshExecId(id);
+    const dir = processDir(this.stateDir, id, execId);
+    const seq = this.store.subscribe({ id, execId, dir, bundle, batchId: null, labels: exec.labels, at: Date.now() });
+    return this.#launch({
+      seq,
+      id,
+      execId,
+      terminal: exec.terminal,
+      signal: null,
+      task: {
+        ...this.#taskBase(id, dir, bundle, queuedAt),
+        override: exec.override,
+        stdio: exec.stdio,
+        stdin: null,
+        gate: null,
+        process: { kind: 'exec', initDir: processDir(this.stateDir, id, INIT_EXEC_ID) },
+        image: null,
+      },
+      // The init ended while the runtime ran: that, not the runtime's wording, is the reason.
+      explain: (error) =>
+        error.code === 'ERR_RUNTIME_FAILED' && this.registry.byId(id) === undefined
+          ? { code: 'ERR_CONTAINER_STOPPED', message: `container ${id} stopped: ${error.message}` }
+          : error,
+    });
+  }
+
+  #taskBase(id: string, dir: string, bundle: string, queuedAt: number): Pick<StartTask, 'runtime' | 'id' | 'dir' | 'bundle' | 'timeoutMs' | 'queuedAt'> {
+    return { runtime: this.#runtime.invocation, id, dir, bundle, timeoutMs: this.#options.startTimeoutMs, queuedAt };
+  }
+
+  /** IO endpoints, then the worker's prepare and spawn; a failure is recorded and nothing of the IO stays open. */
+  async #launch(launch: Launch): Promise<Proc> {
+    const { seq, id, execId, task } = launch;
+    const name = execId === INIT_EXEC_ID ? id : `${id}/${execId}`;
+    let io: ProcessIo = { prepared: false, readers: null, console: null };
+    let result;
+    const closing = this.#closeController.signal;
+    const queueSignal = launch.signal === null ? closing : AbortSignal.any([launch.signal, closing]);
+    try {
+      // Fifos or a console socket must exist (opened by us) before the runtime is spawned.
+      io = await openProcessIo(this.pool, task.dir, task.stdio, launch.terminal, this.#options.startTimeoutMs, queueSignal);
+      result = await this.pool.run('start', { ...task, prepared: io.prepared, consoleSocket: io.console?.path ?? null }, 'normal', queueSignal);
+    } catch (error) {
+      let failure = error instanceof SalvoError ? error : new SalvoError('ERR_RUNTIME_FAILED', String(error), { cause: error });
+      if (failure.code === 'ERR_ABORTED' && launch.signal?.aborted !== true && closing.aborted) {
+        failure = new SalvoError('ERR_LAUNCHER_CLOSED', `start of ${name} was dropped: the launcher closed before a worker took it`);
+      }
+      this.store.markFailed({ seq, runtimeExitCode: null, errorCode: failure.code, errorMessage: failure.message, at: Date.now() });
+      closeProcessIo(io);
+      throw failure;
+    } finally {
+      releaseKeepAlive(io);
+    }
+
+    if (!result.ok) {
+      const plain = launch.explain(result.error);
+      this.store.markFailed({ seq, runtimeExitCode: result.runtimeExitCode, errorCode: plain.code, errorMessage: plain.message, at: Date.now() });
+      closeProcessIo(io);
+      const error = errorFromPlain(plain, result.runtimeExitCode);
+      Object.assign(error.details, execId === INIT_EXEC_ID ? { id } : { id, execId }, { timings: result.timings });
+      throw error;
+    }
+
+    const { live, watched } = this.track(seq, id, execId, result.pid, result.pidStartTime, task.dir, false);
+    const watchWaitedMs = await watched;
+    const proc: Proc = {
+      id,
+      execId,
+      pid: result.pid,
+      dir: task.dir,
+      timings: { ...result.timings, waitedMs: result.timings.waitedMs + watchWaitedMs },
+      exited: live.exited,
+      ...outputStreams(io),
+      terminal: await attachTerminal(io, live),
+    };
+    if (launch.signal?.aborted === true) {
+      // Killed as `kill(id, 'SIGKILL')` would: through the runtime, while the init is live.
+      if (this.registry.byId(id) !== undefined) await this.runtimeCommand(id, killArgs(id, 'SIGKILL', {}), 'high').catch(() => undefined);
+      throw new SalvoError('ERR_ABORTED', `start of ${id} was aborted; the container was killed`, { details: { id, exited: live.exited } });
+    }
+    return proc;
+  }
+
+  /**
+   * DESIGN §3 step 4: the record says running, the pidfd joins the epoll set, a pass runs at once.
+   * `watched` resolves with the ms spent waiting for fds to watch it (EMFILE), for the start's timings.
+   */
+  track(seq: number, id: string, execId: string, pid: number, pidStartTime: number, dir: string, adopted: boolean): { live: LiveProcess; watched: Promise<number> } {
+    const startedAt = Date.now();
+    if (!adopted) this.store.markRunning(seq, pid, pidStartTime, startedAt);
+    const { exited, settle } = deferredExit();
+    const live: LiveProcess = { seq, id, execId, pid, dir, startedAt, exitFd: null, adopted, exited, settle };
+    this.registry.add(live);
+    const openingExitFifo = this.#openExitFifo(live);
+    const watching = this.reaper.trackPatiently(pid, adopted ? pidStartTime : null).catch((error: unknown) => {
+      // ESRCH: it is gone and was not ours to reap; its status cannot be known.
+      this.#options.logger.warn({ err: error, id, initPid: pid }, 'tracked process vanished');
+      this.registry.handleExits([unknownExit(pid)]);
+      return 0;
+    });
+    return { live, watched: Promise.all([openingExitFifo, watching]).then(([a, b]) => a + b) };
+  }
+
+  /**
+   * Holds the exit fifo's writer while the process lives, so that a watcher sees EOF at exit.
+   * O_RDWR never blocks on a fifo. Out of fds, waits (the first try is synchronous); resolves with the wait.
+   */
+  async #openExitFifo(live: LiveProcess): Promise<number> {
+    const patience = patienceFor(0);
+    const stillLive = (): boolean => this.registry.byPid(live.pid) === live;
+    try {
+      const fd = await patiently(
+        'opening the exit fifo',
+        () => (stillLive() ? openSync(join(live.dir, 'exit'), constants.O_RDWR | constants.O_NONBLOCK) : null),
+        patience,
+      );
+      if (fd !== null && stillLive()) live.exitFd = fd;
+      else if (fd !== null) closeSync(fd); // it exited while we waited
+    } catch (error) {
+      this.#options.logger.warn({ err: error, id: live.id }, 'cannot open the exit fifo');
+    }
+    return patience.waitedMs;
+  }
+
+  /** A runtime delete in flight: a new start of the id and close() wait for it; it forgets itself when done. */
+  noteDelete(id: string, deletion: Promise<void>): void {
+    const noted: Promise<void> = deletion.finally(() => {
+      if (this.deletes.get(id) === noted) this.deletes.delete(id);
+    });
+    this.deletes.set(id, noted);
+  }
+
+  /** DESIGN §3 step 6: the runtime forgets the container; the record stays as history. */
+  #afterExit(live: LiveProcess, exit: Exit): void {
+    if (live.execId !== INIT_EXEC_ID || !this.#options.deleteAfterExit) return;
+    const force = exit.signal !== null || exit.state === 'lost';
+    const deletion = this.#deleteBatcher.delete(live.id, force, join(live.dir, 'delete.log.json')).then((result) => {
+      if (!result.ok) this.#options.logger.warn({ id: live.id, error: result.error }, 'runtime delete failed');
+    });
+    this.noteDelete(live.id, deletion);
+  }
+
+  /** One runtime command through the pool; its failure is thrown as the runtime's error. */
+  async runtimeCommand(id: string, args: string[], priority: Priority): Promise<Extract<CommandResult, { ok: true }>> {
+    const logFile = id === '' ? join(this.stateDir, 'runtime.log.json') : join(processDir(this.stateDir, id), `${args[0]}.log.json`);
+    const result = await this.pool.run('command', { runtime: this.#runtime.invocation, args, logFile, timeoutMs: 30_000 }, priority);
+    if (!result.ok) throw errorFromPlain(result.error, result.runtimeExitCode);
+    return result;
+  }
+
+  /** A signal to an exec'd process by its pid: tracked and unreaped, it cannot have been reused. */
+  signalExec(id: string, execId: string, signal: string): void {
+    const exec = this.registry.byId(id, execId);
+    if (exec === undefined) throw new SalvoError('ERR_CONTAINER_STOPPED', `exec ${execId} of container ${id} is not running`);
+    try {
+      process.kill(exec.pid, /^\d+$/.test(signal) ? Number(signal) : signal);
+    } catch (error) {
+      throw new SalvoError('ERR_INVALID_SPEC', `cannot send ${signal} to exec ${execId}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  /** Throws ERR_NOT_FOUND or ERR_CONTAINER_STOPPED unless the container's init is live. */
+  assertLive(id: string): void {
+    if (this.registry.byId(id) !== undefined) return;
+    const record = this.store.get(id);
+    if (record === undefined) throw new SalvoError('ERR_NOT_FOUND', `no container ${id}`);
+    throw new SalvoError('ERR_CONTAINER_STOPPED', `container ${id} is not running (${record.state})`, { details: { id } });
+  }
+
+  #assertNotClosing(): void {
+    if (this.#closeController.signal.aborted) throw new SalvoError('ERR_LAUNCHER_CLOSED', 'the launcher is closing and takes no new work');
+  }
+
+  async #inflight<T>(launch: Promise<T>): Promise<T> {
+    this.inflight.add(launch);
+    try {
+      return await launch;
+    } finally {
+      this.inflight.delete(launch);
+    }
+  }
+
+  /** `exec-<n>`, skipping ids whose directory exists: an earlier exec's files stay as history. */
+  #freshExecId(id: string): string {
+    for (;;) {
+      const execId = `exec-${++execCounter}`;
+      if (!existsSync(processDir(this.stateDir, id, execId))) return execId;
+    }
+  }
+}
+
+/** Where a restore takes its images: `<bundle>/checkpoints/<name>` unless a directory is given. */
+function restorePlan(start: NormalizedStart, bundle: string): RestorePlan | null {
+  const ref = start.checkpoint;
+  if (ref === null) return null;
+  return { imagePath: ref.dir ?? join(bundle, 'checkpoints', ref.name as string), workPath: ref.workDir };
+}

@@ -1,0 +1,79 @@
+// A launcher killed (SIGKILL) in the middle of unpacking an image, and in the middle of a batch
+// from an image: the next launcher on the state directory leaves no half-made image and no overlay
+// mount of a container that is not running. runc: its overlays live in the host's mount namespace
+// (crun's live in salvo's private namespace, which ends with its holder when the launcher dies).
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { Launcher } from '../../src/index.js';
+import { overlayMountsUnder } from '../../src/image/mount.js';
+import { removeTempDirs, tempDir } from '../helpers.js';
+import { salvoChild, startedPid, writeJobs } from '../reliability/cli-child.js';
+import { isRunning, waitFor } from '../reliability/processes.js';
+import { buildTestImage } from './layout-builder.js';
+
+after(removeTempDirs);
+
+const hostMounts = (stateDir: string): string[] => overlayMountsUnder('/proc/self/mountinfo', stateDir);
+
+describe('a launcher killed while it works with an image (runc)', { timeout: 300_000 }, () => {
+  it('leaves no half-made image when killed mid-unpack, and the next start unpacks it whole', async () => {
+    const dir = tempDir('salvo-img-crash-');
+    const layout = join(dir, 'layout');
+    await buildTestImage(dir, layout);
+    const stateDir = join(dir, 'state');
+    // Layer 2's blob becomes a fifo: the unpack blocks there, after layer 1, until we kill it.
+    const manifest = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8')).manifests[0].digest.slice(7) as string;
+    const layer = (JSON.parse(readFileSync(join(layout, 'blobs', 'sha256', manifest), 'utf8')).layers[1].digest as string).slice(7);
+    const blob = join(layout, 'blobs', 'sha256', layer);
+    renameSync(blob, `${blob}.real`);
+    execFileSync('mkfifo', [blob]);
+    const run = salvoChild(stateDir, 'runc', ['run', '--id', 'img-crash-unpack', '--image', `oci:${layout}:v1`]);
+    const images = join(stateDir, 'images');
+    const halfMade = (): string[] => (existsSync(images) ? readdirSync(images).filter((n) => n.startsWith('.tmp-') && !n.startsWith('.tmp-src-')) : []);
+    await waitFor('the unpack to reach layer 2', () => halfMade().some((n) => existsSync(join(images, n, 'rootfs', 'bin', 'busybox'))), 60_000);
+    run.child.kill('SIGKILL');
+    await run.exited;
+    execFileSync('rm', [blob]);
+    renameSync(`${blob}.real`, blob);
+
+    const launcher = await Launcher.open({ stateDir, runtime: 'runc' });
+    try {
+      assert.deepEqual(readdirSync(images), [], 'neither a temp directory nor an image is left');
+      const proc = await launcher.start({ id: 'img-crash-after', image: `oci:${layout}:v1` });
+      assert.equal((await proc.exited).exitCode, 0);
+      assert.equal(readFileSync(join(proc.dir, 'stdout.log'), 'utf8'), 'hello from the image\n1000\n/home/app\n');
+      assert.equal(readdirSync(images).length, 1);
+    } finally {
+      await launcher.close();
+    }
+  });
+
+  it('leaves no overlay mount of a dead container when killed mid-batch', async () => {
+    const dir = tempDir('salvo-img-crash-');
+    const layout = join(dir, 'layout');
+    await buildTestImage(dir, layout);
+    const stateDir = join(dir, 'state');
+    const ids = Array.from({ length: 8 }, (_, i) => `img-crash-batch-${i}`);
+    const jobs = ids.map((id) => ({ id, image: `oci:${layout}:v1`, args: ['/bin/sh', '-c', 'echo x > /home/app/x; sleep 1'] }));
+    const run = salvoChild(stateDir, 'runc', ['batch', writeJobs(dir, jobs), '--ndjson', '--concurrency', '4']);
+    await waitFor('containers with overlays', () => ids.filter((id) => startedPid(run, id) !== undefined).length >= 3 && hostMounts(stateDir).length >= 3, 120_000);
+    run.child.kill('SIGKILL');
+    await run.exited;
+    const pids = ids.map((id) => startedPid(run, id)).filter((p): p is number => p !== undefined);
+    await waitFor('the orphaned containers to end', () => pids.every((pid) => !isRunning(pid)), 60_000);
+    assert.ok(hostMounts(stateDir).length > 0, 'the killed launcher left overlays mounted');
+
+    const launcher = await Launcher.open({ stateDir, runtime: 'runc' });
+    try {
+      assert.deepEqual(hostMounts(stateDir), [], 'open unmounted the overlays of containers that no longer run');
+      await launcher.gc();
+      const containers = join(stateDir, 'containers');
+      assert.deepEqual(readdirSync(containers).filter((id) => existsSync(join(containers, id, 'init', 'upper'))), []);
+    } finally {
+      await launcher.close();
+    }
+  });
+});

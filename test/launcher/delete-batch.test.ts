@@ -1,0 +1,96 @@
+// The delete after an exit, batched: with real crun, the deletes asked for in one tick go out as
+// one `delete --force --regex` that removes exactly those containers (an id with a dot does not
+// match its look-alike); a runtime that refuses the batch gets one delete per container instead.
+import assert from 'node:assert/strict';
+import { chmodSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { DeleteBatcher, batchDeleteArgs } from '../../src/launcher/delete-batch.js';
+import { RuntimePool } from '../../src/launcher/pool.js';
+import type { Launcher, Logger } from '../../src/index.js';
+import type { MountHelper, RuntimeInvocation } from '../../src/types.js';
+import { RUNTIMES, openLauncher, removeTempDirs, runtimeContainers, tempDir } from '../helpers.js';
+
+after(removeTempDirs);
+
+const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+describe('batchDeleteArgs', () => {
+  it('anchors the ids and escapes the dot, the one regex character an id may hold', () => {
+    assert.deepEqual(batchDeleteArgs(['dlb-1', 'dlb-a.b']), ['delete', '--force', '--regex', '^(dlb-1|dlb-a\\.b)$']);
+  });
+});
+
+/** Starts /bin/true containers under these ids and waits until all have exited (they stay in the runtime). */
+// These containers come from bundles: no overlay to release.
+const NO_MOUNTS: MountHelper = { file: null, prefix: ['-'], mountinfo: '/proc/self/mountinfo' };
+
+async function stoppedContainers(launcher: Launcher, ids: string[]): Promise<void> {
+  const procs = await Promise.all(ids.map((id) => launcher.start({ id, args: ['/bin/true'] })));
+  for (const proc of procs) assert.equal((await proc.exited).exitCode, 0);
+}
+
+/** Asks for every delete in one tick, as one reap pass does; resolves once all are answered. */
+async function deleteAll(batcher: DeleteBatcher, launcher: Launcher, ids: string[]): Promise<void> {
+  const results = await Promise.all(ids.map((id) => batcher.delete(id, false, join(launcher.stateDir, `${id}.delete.log.json`))));
+  results.forEach((result, i) => assert.ok(result.ok, `${ids[i]}: ${result.ok ? '' : result.error.message}`));
+}
+
+describe('DeleteBatcher with crun', { skip: !RUNTIMES.includes('crun') && 'crun is not among SALVO_TEST_RUNTIMES', timeout: 120_000 }, () => {
+  const doomed = ['dlb-1', 'dlb-2', 'dlb-3', 'dlb-a.b'];
+  const kept = ['dlb-10', 'dlb-aXb']; // look-alikes a loose regex would take too
+
+  for (const refusesRegex of [false, true]) {
+    it(refusesRegex
+      ? 'falls back to one delete per container when the batched delete fails, leaving none of them behind'
+      : 'deletes the containers of one pass in one runtime call, and exactly those', async () => {
+      const launcher = await openLauncher('crun', { deleteAfterExit: false });
+      const pool = new RuntimePool(1, 4);
+      try {
+        await stoppedContainers(launcher, [...doomed, ...kept]);
+        const { path, root, mountNamespace } = launcher.runtime;
+        let runtimePath = path;
+        if (refusesRegex) {
+          runtimePath = join(tempDir(), 'crun');
+          writeFileSync(runtimePath, `#!/bin/sh\ncase " $* " in *" --regex "*) echo 'no regex here' >&2; exit 1 ;; esac\nexec ${path} "$@"\n`);
+          chmodSync(runtimePath, 0o755);
+        }
+        const invocation: RuntimeInvocation = { file: runtimePath, prefix: [], root, extraGlobalArgs: [], native: { path: runtimePath, mountNamespace } };
+        const batcher = new DeleteBatcher(pool, () => invocation, () => NO_MOUNTS, true, quiet);
+        await deleteAll(batcher, launcher, doomed);
+        assert.deepEqual(runtimeContainers(launcher).sort(), [...kept].sort());
+        assert.deepEqual(
+          batcher.stats,
+          refusesRegex
+            ? { batches: 0, batchedContainers: 0, singles: doomed.length, fallbacks: 1 }
+            : { batches: 1, batchedContainers: doomed.length, singles: 0, fallbacks: 0 },
+        );
+        await deleteAll(batcher, launcher, kept);
+        assert.deepEqual(runtimeContainers(launcher), []);
+      } finally {
+        await pool.destroy();
+        await launcher.close();
+      }
+    });
+  }
+});
+
+describe('DeleteBatcher with runc', { skip: !RUNTIMES.includes('runc') && 'runc is not among SALVO_TEST_RUNTIMES', timeout: 120_000 }, () => {
+  it('deletes one by one (runc has no --regex), and every container goes', async () => {
+    const launcher = await openLauncher('runc', { deleteAfterExit: false });
+    const pool = new RuntimePool(1, 4);
+    try {
+      const ids = ['dlb-r1', 'dlb-r2', 'dlb-r3'];
+      await stoppedContainers(launcher, ids);
+      const { path, root } = launcher.runtime;
+      const invocation: RuntimeInvocation = { file: path, prefix: [], root, extraGlobalArgs: [], native: { path, mountNamespace: null } };
+      const batcher = new DeleteBatcher(pool, () => invocation, () => NO_MOUNTS, false, quiet);
+      await deleteAll(batcher, launcher, ids);
+      assert.deepEqual(runtimeContainers(launcher), []);
+      assert.deepEqual(batcher.stats, { batches: 0, batchedContainers: 0, singles: 3, fallbacks: 0 });
+    } finally {
+      await pool.destroy();
+      await launcher.close();
+    }
+  });
+});
