@@ -71,7 +71,7 @@ export interface StartSpec {
   image?: string;
   /** With an image: replaces its Entrypoint (and drops its Cmd), as `docker run --entrypoint` does. */
   entrypoint?: string[];
-  /** With an image: no overlay; the image's rootfs read-only with a tmpfs on /tmp. */
+  /** With an image: no overlay, the image's rootfs read-only with a tmpfs on /tmp; else root.readonly of the derived config. */
   readOnly?: boolean;
   /** Override process.args. */
   args?: string[];
@@ -87,6 +87,8 @@ export interface StartSpec {
   stdio?: StdioMode;
   /** With stdio 'fifo': the caller opens the read ends itself (another process); see FifoHandoff. */
   fifoHandoff?: FifoHandoff;
+  /** A file the process reads as stdin (opened by salvo; `salvo run -i` gives its own /proc/PID/fd/0). Default /dev/null. */
+  stdin?: string;
   noPivot?: boolean;
   noNewKeyring?: boolean;
   /** Free-form labels stored with the record. */
@@ -99,6 +101,63 @@ export interface StartSpec {
   batchId?: string;
   /** Restore from a checkpoint (`restore -d`) instead of running the bundle's process afresh. */
   checkpoint?: CheckpointRef;
+  // --- docker-familiar fields, applied to the derived config (src/bundle/container-config.ts) ---
+  /** Bind mounts as docker's -v: 'SRC:DST[:ro|:rw]' (SRC an existing host path). */
+  volumes?: string[];
+  /** Mounts as docker's --mount: 'type=bind,src=…,dst=…[,readonly]' or 'type=tmpfs,dst=…'. */
+  mounts?: string[];
+  /** tmpfs mounts: 'DST' or 'DST:OPTIONS' (e.g. '/run:size=64m'). */
+  tmpfs?: string[];
+  /** 'UID[:GID]' or 'NAME[:GROUP]' (names from the rootfs's /etc/passwd and /etc/group), a uid, or a ProcessUser. */
+  user?: string | number | ProcessUser;
+  /** The container's hostname (a private UTS namespace). */
+  hostname?: string;
+  /** 'none': a private network namespace with only lo (the default bundle's); 'host': the host's network. */
+  network?: NetworkMode;
+  /** Memory limit: bytes, or a size such as '512m' (linux.resources.memory.limit). */
+  memory?: number | string;
+  /** CPU limit in CPUs, e.g. 1.5 (linux.resources.cpu quota/period). */
+  cpus?: number;
+  /** Most processes the container may hold (linux.resources.pids.limit). */
+  pidsLimit?: number;
+  /** Capabilities to add ('CHOWN' or 'CAP_CHOWN'; 'ALL' for all). */
+  capAdd?: string[];
+  /** Capabilities to drop ('ALL' for all; applied before capAdd). */
+  capDrop?: string[];
+}
+
+export type NetworkMode = 'none' | 'host';
+
+/** An OCI mount entry, as config.json holds it. */
+export interface MountEntry {
+  destination: string;
+  type: string;
+  source: string;
+  options: string[];
+}
+
+/** The docker-familiar start fields, validated: plain data for the worker that derives the config. */
+export interface ContainerOptions {
+  /** Appended to config.mounts in this order (volumes, mounts, tmpfs). */
+  mounts?: MountEntry[];
+  /** Resolved against the rootfs's /etc/passwd and /etc/group when the config is derived. */
+  user?: UserRef;
+  hostname?: string;
+  network?: NetworkMode;
+  memoryBytes?: number;
+  cpus?: number;
+  pidsLimit?: number;
+  readOnly?: boolean;
+  /** Normalized names (CAP_…); 'ALL' stands for every capability. */
+  capAdd?: string[];
+  capDrop?: string[];
+}
+
+/** A user as given: a name or a number each, the group optional. */
+export interface UserRef {
+  user: string | number;
+  group?: string | number;
+  additionalGids?: number[];
 }
 
 /** Which checkpoint to restore: by name (`<bundle>/checkpoints/<name>`) or by directory. */
@@ -271,6 +330,8 @@ export interface ProcessOverride {
   /** OCI process.consoleSize: the runtime sets it before the process runs. */
   consoleSize?: { height: number; width: number };
   user?: ProcessUser;
+  /** A start's docker-familiar fields (mounts, user, limits…): only deriveConfig reads them. */
+  container?: ContainerOptions;
 }
 
 /** How a worker mounts and detaches an image's overlay where the runtime runs (src/image/mount.ts). */
@@ -348,7 +409,8 @@ export interface JobResult {
 }
 
 export interface BatchEvent {
-  type: 'started' | 'finished';
+  /** 'starting': taken for a start (before the runtime runs); 'started': running; 'finished': its result. */
+  type: 'starting' | 'started' | 'finished';
   index: number;
   id: string;
   pid?: number;

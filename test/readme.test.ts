@@ -34,3 +34,29 @@ it('runs the README API example and prints the exit it promises', { skip: !RUNTI
   assert.match(output, /exitCode: 3/);
   assert.match(output, /signal: null/);
 });
+
+function readmeCiExample(): string {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const marker = readme.indexOf('<!-- readme-ci-example');
+  assert.ok(marker >= 0, 'README has a marked CI example');
+  const match = /```sh\n([\s\S]*?)```/.exec(readme.slice(marker));
+  assert.ok(match?.[1] !== undefined, 'the marked CI example is a sh block');
+  return match[1];
+}
+
+it('runs the README CI example in the default busybox bundle', { skip: !RUNTIMES.includes('runc') && 'runc is not under test' }, () => {
+  const dir = tempDir();
+  const main = join(root, 'dist', 'src', 'cli', 'main.js');
+  const script = `set -e\nsalvo() { ${JSON.stringify(process.execPath)} ${JSON.stringify(main)} "$@"; }\n${readmeCiExample()}`;
+  const output = execFileSync('/bin/sh', ['-c', script], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, SALVO_STATE_DIR: join(dir, 'state'), SALVO_RUNTIME: 'runc', NO_COLOR: '1' },
+    timeout: 120_000,
+  });
+  assert.match(output, /== test_math\.sh\n1 \+ 1 = 2\n== test_text\.sh\nupper ok\n/);
+  assert.match(output, /1 \+ 1 = 2\n?$/, 'salvo logs shows the batch job\'s output');
+  const report = readFileSync(join(dir, 'ci-demo', 'report.xml'), 'utf8');
+  assert.match(report, /tests="2"/);
+  assert.match(report, /failures="0"/);
+});

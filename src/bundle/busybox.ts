@@ -11,7 +11,7 @@ import { SalvoError } from '../errors.js';
 import { defaultSpec } from './default-spec.js';
 
 const run = promisify(execFile);
-const BUNDLE_FORMAT = 3; // bump when the rootfs layout or default spec changes
+const BUNDLE_FORMAT = 4; // bump when the rootfs layout or default spec changes
 export const DEFAULT_BUSYBOX = '/bin/busybox';
 
 /** True when an ELF file has no program interpreter (statically linked). */
@@ -78,7 +78,8 @@ export async function ensureBusyboxBundle(stateDir: string, busybox = DEFAULT_BU
   const building = `${bundle}.building-${process.pid}`;
   await rm(building, { recursive: true, force: true });
   const rootfs = join(building, 'rootfs');
-  for (const dir of ['bin', 'etc', 'proc', 'sys', 'dev', 'tmp', 'root', 'var']) {
+  // work, src, app, mnt: empty mount points for volumes and cwds (runc may not create them in this shared rootfs).
+  for (const dir of ['bin', 'etc', 'proc', 'sys', 'dev', 'tmp', 'root', 'var', 'work', 'src', 'app', 'mnt']) {
     await mkdir(join(rootfs, dir), { recursive: true, mode: 0o755 });
   }
   await chmod(join(rootfs, 'tmp'), 0o1777);
@@ -89,6 +90,9 @@ export async function ensureBusyboxBundle(stateDir: string, busybox = DEFAULT_BU
   }
   await writeFile(join(rootfs, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n');
   await writeFile(join(rootfs, 'etc', 'group'), 'root:x:0:\ntty:x:5:\nnogroup:x:65534:\n');
+  // Mount points for the host's files when a container shares the host's network.
+  await writeFile(join(rootfs, 'etc', 'resolv.conf'), '');
+  await writeFile(join(rootfs, 'etc', 'hosts'), '127.0.0.1 localhost\n');
   await writeFile(join(building, 'config.json'), `${JSON.stringify(defaultSpec(), null, 2)}\n`);
   await writeFile(join(building, '.salvo-bundle'), `${stamp}\n${await bundleDigest(building)}`);
   await rm(bundle, { recursive: true, force: true });

@@ -3,6 +3,8 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { SalvoError } from '../errors.js';
 import type { ContainerIsolation, ProcessOverride } from '../types.js';
+import { applyContainerOptions } from './container-config.js';
+import { checkNothingCreatedInRootfs } from './rootfs-paths.js';
 
 type Json = Record<string, unknown>;
 
@@ -105,12 +107,22 @@ export function deriveConfig(config: Json, bundle: string, override: ProcessOver
   if (rootPath === null) throw new SalvoError('ERR_BUNDLE_INVALID', `bundle ${bundle}: config.json has no root.path`);
   const process = { ...((config.process as Json | undefined) ?? {}) };
   applyProcessOverride(process, override);
-  if (override.terminal !== undefined) process.terminal = override.terminal;
+  // A terminal only when asked: a `runc spec` bundle says terminal: true, which needs a console socket.
+  process.terminal = override.terminal === true;
   if (override.consoleSize !== undefined) process.consoleSize = { ...override.consoleSize };
+  else if (process.terminal !== true) delete process.consoleSize;
   if (!Array.isArray(process.args) || process.args.length === 0) {
     throw new SalvoError('ERR_BUNDLE_INVALID', `bundle ${bundle}: config.json has no process.args and none were given`);
   }
-  return applyIsolation({ ...config, process, root: { ...(config.root as Json), path: rootPath } }, isolation);
+  const derived: Json = { ...config, process, root: { ...(config.root as Json), path: rootPath } };
+  const container = override.container;
+  if (container !== undefined) applyContainerOptions(derived, rootPath, container, envKeys(override.env));
+  checkNothingCreatedInRootfs(derived, rootPath, override.cwd, (container?.mounts ?? []).map((mount) => mount.destination));
+  return applyIsolation(derived, isolation);
+}
+
+function envKeys(env: readonly string[] | undefined): Set<string> {
+  return new Set((env ?? []).map((entry) => entry.slice(0, entry.indexOf('='))));
 }
 
 /**

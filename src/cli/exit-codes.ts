@@ -13,6 +13,10 @@ export const EXIT = {
   startFailed: 125,
   /** Stopped by SIGHUP (the terminal or SSH session closed): 128 + 1. */
   hangup: 129,
+  /** run, exec: the command was found but cannot be executed (as docker and sh do). */
+  cannotExecute: 126,
+  /** run, exec: the command was not found (as docker and sh do). */
+  notFound: 127,
   /** Stopped by SIGINT: 128 + 2. */
   interrupted: 130,
   /** Stopped by SIGTERM: 128 + 15. */
@@ -52,3 +56,15 @@ export const USAGE_ERROR_CODES: ReadonlySet<string> = new Set([
   'ERR_NOT_FOUND',
   'ERR_CONTAINER_STOPPED',
 ]);
+
+// What runc and crun say when the command itself is the problem, not the container.
+const NOT_FOUND = [/exec: "[^"]*": (?:stat [^:]*: no such file or directory|executable file not found in \$PATH)/, /executable file `[^`]*` not found in \$PATH/];
+const CANNOT_EXECUTE = [/exec: "[^"]*": (?:permission denied|exec format error|is a directory)/, /open executable: (?:Permission denied|Operation not permitted)/, /exec(?:ve)? .*: Exec format error/];
+
+/** docker's exit status for a start that failed: 127 command not found, 126 cannot execute, else 125. */
+export function startFailureExit(error: unknown): number {
+  const message = error instanceof Error ? error.message : String(error);
+  if (NOT_FOUND.some((pattern) => pattern.test(message))) return EXIT.notFound;
+  if (CANNOT_EXECUTE.some((pattern) => pattern.test(message))) return EXIT.cannotExecute;
+  return EXIT.startFailed;
+}

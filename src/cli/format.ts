@@ -28,3 +28,13 @@ export function table(rows: readonly (readonly string[])[]): string {
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
   return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ')).join('\n');
 }
+
+/** A job's wall time: from its start call (prepare, the runtime's start) to its exit, not only its run. */
+export function jobWallMs(timings: { prepareMs: number; runtimeMs: number; runMs: number }): number {
+  return timings.prepareMs + timings.runtimeMs + timings.runMs;
+}
+
+/** A record's wall time: from the start call (its subscription) to its exit, or to now while it runs. */
+export function recordWallMs(record: { subscribedAt: number; startedAt: number | null; exitedAt: number | null }, now: number): number | null {
+  return record.startedAt === null ? null : (record.exitedAt ?? now) - record.subscribedAt;
+}

@@ -11,6 +11,8 @@ import { UsageError } from './exit-codes.js';
 
 const JOB_FIELDS = new Set([
   'id', 'bundle', 'image', 'entrypoint', 'readOnly', 'args', 'env', 'cwd', 'stdio', 'labels', 'timeoutMs', 'noPivot', 'noNewKeyring', 'startMode', 'terminal',
+  // docker-familiar fields (StartSpec): applied to the derived config
+  'volumes', 'mounts', 'tmpfs', 'user', 'hostname', 'network', 'memory', 'cpus', 'pidsLimit', 'capAdd', 'capDrop', 'stdin',
 ]);
 
 export interface JobDefaults {

@@ -1,10 +1,11 @@
 // pino for the CLI: JSON lines to <stateDir>/salvo.log by default, '-' for stderr. Levels are
 // decided once here; hot paths only call methods on the logger they were given.
-import { mkdirSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import type { Logger as Pino } from 'pino';
 import { SalvoError } from '../errors.js';
+import { makeDirectory } from '../io/make-dir.js';
 import { UsageError } from './exit-codes.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -30,14 +31,23 @@ export function createLogger(level: string, file: string | undefined, stateDir: 
   const path = file ?? join(stateDir, 'salvo.log');
   let destination;
   try {
-    if (!toStderr) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    destination = pino.destination({ dest: toStderr ? 2 : path, sync: true, mkdir: !toStderr });
+    // The state directory is salvo's to make; a --log-file's directory is the user's to give.
+    if (file === undefined) makeDirectory(dirname(path));
+    else if (!toStderr && !isDirectory(dirname(path))) throw new Error(`its directory ${dirname(path)} does not exist`);
+    destination = pino.destination({ dest: toStderr ? 2 : path, sync: true });
   } catch (error) {
-    // A state directory this user may not enter (another user's): say so, exit 3.
-    throw new SalvoError('ERR_STATE_DIR', `cannot write the log file ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)}): run as the state directory's owner, or pass --state-dir or --log-file -`, {
-      cause: error,
-    });
+    const what = file === undefined ? `state directory ${stateDir}` : `--log-file ${file}`;
+    // Another user's state directory, a missing --log-file directory: one line, exit 3.
+    throw new SalvoError('ERR_STATE_DIR', `cannot use ${what}: ${(error as Error).message}`, { cause: error });
   }
   const logger = pino({ level, base: { launcher: process.pid } }, destination);
   return { logger, toStderr, flush: () => destination.flushSync() };
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }

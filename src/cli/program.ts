@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import type { GlobalOptions } from './context.js';
+import { dockerHint } from './docker-hints.js';
 import { LOG_LEVELS } from './logging.js';
 
 type CommandMaker = (globals: () => GlobalOptions, runtimeGiven: () => boolean) => Command;
@@ -76,7 +77,9 @@ export async function buildProgram(argv: readonly string[] = process.argv): Prom
   for (const make of makers) {
     const command = make(globals, runtimeGiven);
     command.exitOverride();
-    command.configureOutput({ outputError: (text, write) => write(`salvo ${command.name()}: ${text.replace(/^error: /, '')}`) });
+    command.configureOutput({
+      outputError: (text, write) => write(`salvo ${command.name()}: ${text.replace(/^error: /, '')}${dockerHint(text)}`),
+    });
     program.addCommand(command);
   }
   return program;

@@ -4,7 +4,10 @@ export interface ProgressCounts {
   done: number;
   running: number;
   ok: number;
+  /** Did not succeed, canceled ones apart. */
   failed: number;
+  /** Never ran to an end because the batch was stopped; shown when there are any. */
+  canceled?: number;
 }
 
 /** The stream part this needs (process.stderr fits), so tests can pass a plain object. */
@@ -97,6 +100,23 @@ export class Progress {
     }
   }
 
+  /**
+   * A data line for another stream (a job's line on stdout): the bar steps aside on its own stream
+   * and comes back below, so the line lands where the docs say whether or not a bar is shown.
+   */
+  print(line: string, to: ProgressStream): void {
+    const text = line.endsWith('\n') ? line : `${line}\n`;
+    if (this.mode === 'bar' && this.#barShown && !this.#stopped && this.#counts !== null) {
+      this.#cancelPendingDraw();
+      this.#write(CLEAR_LINE);
+      to.write(text);
+      this.#write(this.#barLine(this.#counts));
+      this.#lastDrawAt = this.#now();
+    } else {
+      to.write(text);
+    }
+  }
+
   /** Final render and newline; later calls do nothing. */
   stop(): void {
     if (this.#stopped) return;
@@ -153,6 +173,7 @@ export class Progress {
       total === null ? `${counts.done} done` : `${counts.done}/${total}`,
       `ok ${counts.ok}`,
       `failed ${counts.failed}`,
+      ...((counts.canceled ?? 0) > 0 ? [`canceled ${counts.canceled}`] : []),
       `running ${counts.running}`,
     ];
     if (rate !== null) parts.push(`${rate.toFixed(1)}/s`);
@@ -174,7 +195,8 @@ export class Progress {
     const done = this.#total === null ? `${counts.done}` : `${counts.done}/${this.#total}`;
     const rate = this.#rate(counts);
     const tail = rate === null ? '' : `, ${rate.toFixed(1)}/s`;
-    return `salvo: ${done} done, ${counts.running} running, ${counts.ok} ok, ${counts.failed} failed${tail}`;
+    const canceled = (counts.canceled ?? 0) > 0 ? `, ${counts.canceled} canceled` : '';
+    return `salvo: ${done} done, ${counts.running} running, ${counts.ok} ok, ${counts.failed} failed${canceled}${tail}`;
   }
 
   /** Jobs per second since the start; null in the first second, when it would be noise. */

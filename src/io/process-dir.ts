@@ -103,7 +103,7 @@ function isDevNull(fd: number): boolean {
  * The fds the runtime (and, with `run -d`, the container) gets as stdio: never pipes, which
  * would keep `run -d` pending until the container exits (DESIGN §12).
  */
-export function openRuntimeStdio(paths: ProcessPaths, stdio: StdioMode): StdioFds {
+export function openRuntimeStdio(paths: ProcessPaths, stdio: StdioMode, stdinFile: string | null = null): StdioFds {
   const opened: number[] = [];
   try {
     const open = (path: string, flags: number): number => {
@@ -113,7 +113,7 @@ export function openRuntimeStdio(paths: ProcessPaths, stdio: StdioMode): StdioFd
     };
     devNullRead ??= openSync('/dev/null', constants.O_RDONLY);
     devNullWrite ??= openSync('/dev/null', constants.O_WRONLY);
-    const stdin = devNullRead;
+    const stdin = stdinFile === null ? devNullRead : open(stdinFile, constants.O_RDONLY);
     if (stdio === 'null') return { stdin, stdout: devNullWrite, stderr: devNullWrite };
     if (stdio === 'log') {
       const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND;

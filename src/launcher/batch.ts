@@ -243,6 +243,7 @@ class BatchRun {
     }
     this.#alive++;
     this.#startingIds.add(id);
+    this.#emit({ type: 'starting', index, id });
     let proc: Proc;
     const { timeoutMs: _timeout, ...startSpec } = spec;
     try {

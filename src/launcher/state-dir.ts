@@ -1,7 +1,8 @@
 // The state directory: where it is by default, and the checks before salvo trusts it (§13).
-import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { SalvoError } from '../errors.js';
+import { makeDirectory } from '../io/make-dir.js';
 
 /** /run/salvo as root, else $XDG_RUNTIME_DIR/salvo (or /tmp/salvo-<uid>); SALVO_STATE_DIR wins. */
 export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -16,7 +17,7 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
 export function ensureStateDir(dir: string): string {
   const path = resolve(dir);
   try {
-    mkdirSync(path, { recursive: true, mode: 0o700 });
+    makeDirectory(path);
   } catch (error) {
     throw new SalvoError('ERR_STATE_DIR', `cannot create state directory ${path}: ${whyNotCreated(path, error)}`, {
       cause: error,
@@ -39,7 +40,13 @@ export function ensureStateDir(dir: string): string {
   } catch (error) {
     throw new SalvoError('ERR_STATE_DIR', `state directory ${path} is not writable`, { cause: error });
   }
-  for (const sub of ['containers', 'runtime', 'bundles']) mkdirSync(join(path, sub), { recursive: true, mode: 0o700 });
+  for (const sub of ['containers', 'runtime', 'bundles']) {
+    try {
+      makeDirectory(join(path, sub));
+    } catch (error) {
+      throw new SalvoError('ERR_STATE_DIR', `state directory ${path} is unusable: ${(error as Error).message}`, { cause: error });
+    }
+  }
   return path;
 }
 

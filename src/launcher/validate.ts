@@ -1,7 +1,12 @@
 // Validation of ids and start specs: before any record, directory or process exists.
+import { constants } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { SalvoError } from '../errors.js';
 import type { CheckpointRef, FifoHandoff, ProcessOverride, StartMode, StartSpec, StdioMode } from '../types.js';
+import { MAX_ARG_STRLEN, bad, refuseOverlong, showValue, stringArray } from './spec-check.js';
+import { normalizeContainerOptions } from './validate-container.js';
+
+export { MAX_ARG_STRLEN, bad, showValue, stringArray };
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
@@ -33,43 +38,12 @@ export function normalizeSignal(signal: string | number): string {
   if (typeof signal === 'number' && Number.isInteger(signal) && signal > 0 && signal < 65) return String(signal);
   // Digits first: the name pattern below would take "9" as a name and make it "SIG9".
   if (typeof signal === 'string' && /^\d+$/.test(signal)) return signal;
-  if (typeof signal === 'string' && /^(SIG)?[A-Z0-9+-]+$/.test(signal)) return signal.startsWith('SIG') ? signal : `SIG${signal}`;
-  throw new SalvoError('ERR_INVALID_SPEC', `signal must be a name like SIGTERM or a number, got ${JSON.stringify(signal)}`);
-}
-
-export function bad(field: string, value: unknown, expected: string): SalvoError {
-  return new SalvoError('ERR_INVALID_SPEC', `${field} must be ${expected}, got ${showValue(value)}`);
-}
-
-/** A value as an error message shows it: JSON, except numbers (JSON says null for NaN and Infinity). */
-export function showValue(value: unknown): string {
-  if (typeof value === 'number' || typeof value === 'bigint' || value === undefined) return String(value);
-  return JSON.stringify(value) ?? String(value);
-}
-
-export function stringArray(field: string, value: unknown, allowEmpty = false): string[] {
-  if (!Array.isArray(value) || (!allowEmpty && value.length === 0) || value.some((v) => typeof v !== 'string')) {
-    throw bad(field, value, allowEmpty ? 'an array of strings' : 'a non-empty array of strings');
+  if (typeof signal === 'string' && /^(SIG)?[A-Z0-9+-]+$/.test(signal)) {
+    const name = signal.startsWith('SIG') ? signal : `SIG${signal}`;
+    // A name the runtime would refuse is the caller's mistake, said before any runtime runs.
+    if (name in constants.signals || /^SIGRTMIN(\+\d+)?$|^SIGRTMAX(-\d+)?$/.test(name)) return name;
   }
-  if (value.some((v: string) => v.includes('\0'))) throw bad(field, value, 'free of NUL characters');
-  refuseOverlong(field, value as string[]);
-  return [...(value as string[])];
-}
-
-/** Linux's MAX_ARG_STRLEN (32 pages): execve refuses a longer argument or KEY=value entry (E2BIG). */
-export const MAX_ARG_STRLEN = 131_072;
-
-/** Refused up front: else the container starts and its exec fails, recorded `exited 1`. */
-function refuseOverlong(field: string, entries: readonly string[]): void {
-  entries.forEach((entry, i) => {
-    const bytes = Buffer.byteLength(entry);
-    if (bytes >= MAX_ARG_STRLEN) {
-      throw new SalvoError(
-        'ERR_INVALID_SPEC',
-        `${field}[${i}] (${JSON.stringify(entry.slice(0, 20))}…) is ${bytes} bytes: Linux refuses an argument or environment entry of ${MAX_ARG_STRLEN} bytes or more (MAX_ARG_STRLEN)`,
-      );
-    }
-  });
+  throw new SalvoError('ERR_INVALID_SPEC', `signal must be a name like SIGTERM or a number, got ${JSON.stringify(signal)}`);
 }
 
 /** Accepts { KEY: value } or ['KEY=value']; returns the OCI list form. */
@@ -146,12 +120,19 @@ export interface NormalizedStart {
   startMode: StartMode;
   noPivot: boolean;
   noNewKeyring: boolean;
+  stdin: string | null;
   labels: Record<string, string> | null;
   signal: AbortSignal | null;
   batchId: string | null;
   checkpoint: NormalizedCheckpointRef | null;
   fifoHandoff: FifoHandoff | null;
   image: { ref: string; entrypoint: string[] | null; readOnly: boolean } | null;
+}
+
+/** A start's stdin: an absolute path (a terminal brings its own). */
+function stdinFile(value: unknown): string {
+  if (typeof value !== 'string' || !isAbsolute(value) || value.includes('\0')) throw bad('stdin', value, 'an absolute path of a file to read');
+  return value;
 }
 
 export const STDIO_MODES: readonly StdioMode[] = ['null', 'log', 'fifo'];
@@ -180,6 +161,8 @@ export function normalizeStartSpec(spec: StartSpec): NormalizedStart {
   }
   const size = spec.terminalSize === undefined && spec.terminal !== true ? null : consoleSize(spec.terminalSize);
   if (spec.terminal === true && size !== null) override.consoleSize = size;
+  const container = normalizeContainerOptions(spec);
+  if (container !== null) override.container = container;
   const stdio = spec.stdio ?? 'log';
   if (!STDIO_MODES.includes(stdio)) throw bad('stdio', stdio, `one of ${STDIO_MODES.join(', ')}`);
   const startMode = spec.startMode ?? 'run';
@@ -195,6 +178,7 @@ export function normalizeStartSpec(spec: StartSpec): NormalizedStart {
     startMode,
     noPivot: spec.noPivot === true,
     noNewKeyring: spec.noNewKeyring === true,
+    stdin: spec.stdin === undefined ? null : stdinFile(spec.stdin),
     labels,
     signal: spec.signal ?? null,
     batchId: spec.batchId ?? null,
@@ -206,7 +190,8 @@ export function normalizeStartSpec(spec: StartSpec): NormalizedStart {
 
 function normalizeImage(spec: StartSpec): NormalizedStart['image'] {
   if (spec.image === undefined) {
-    if (spec.entrypoint !== undefined || spec.readOnly !== undefined) throw bad(spec.entrypoint !== undefined ? 'entrypoint' : 'readOnly', spec.entrypoint ?? spec.readOnly, 'used with image');
+    // readOnly without an image is the derived config's root.readonly (validate-container.ts).
+    if (spec.entrypoint !== undefined) throw bad('entrypoint', spec.entrypoint, 'used with image');
     return null;
   }
   if (typeof spec.image !== 'string' || spec.image === '') throw bad('image', spec.image, 'an image reference (oci:DIR[:TAG])');

@@ -1,4 +1,6 @@
 // One HTTP exchange over the serving launcher's unix socket: JSON in, JSON or ND-JSON out.
+import { statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { Agent, request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { SalvoError } from '../errors.js';
 import { API_PREFIX } from './socket.js';
@@ -43,6 +45,9 @@ export function unreachable(socket: string, error: unknown): SalvoError {
     // Another user's state directory: say so (exit 3), as the in-process commands do.
     return new SalvoError('ERR_STATE_DIR', `cannot use the state directory of ${socket} (${code}): run as its owner or pass --state-dir`, { cause: error });
   }
+  if (code === 'ENOTDIR') {
+    return new SalvoError('ERR_STATE_DIR', `cannot use the state directory ${dirname(socket)}: ${fileInTheWay(dirname(socket))} is a file, not a directory`, { cause: error });
+  }
   return new SalvoError('ERR_SERVER', `cannot reach the serving launcher at ${socket}: ${(error as Error).message}`, { cause: error });
 }
 
@@ -60,4 +65,16 @@ function parseError(text: string): PlainError {
     // not ours
   }
   return { code: 'ERR_SERVER', message: `unexpected answer from the serving launcher: ${text.slice(0, 200)}` };
+}
+
+/** The first path on the way to `dir` that is a file (ENOTDIR says only that one is). */
+function fileInTheWay(dir: string): string {
+  for (let path = dir; path !== dirname(path); path = dirname(path)) {
+    try {
+      if (!statSync(path).isDirectory()) return path;
+    } catch {
+      // not there (or under the file): look further up
+    }
+  }
+  return dir;
 }

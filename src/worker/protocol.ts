@@ -42,6 +42,8 @@ export interface StartTask {
   gate: SharedArrayBuffer | null;
   /** The console socket the main thread listens on (terminal: true), else null. */
   consoleSocket: string | null;
+  /** The file opened as the process's stdin; null for /dev/null. */
+  stdin: string | null;
   timeoutMs: number;
   queuedAt: number;
   process: InitProcess | ExecProcess;

@@ -136,7 +136,7 @@ async function spawnRuntime(
   stored: StoredCheckpoint | null,
   patience: Patience,
 ): Promise<InvokeResult> {
-  const fds = await patiently('opening the stdio files', () => openRuntimeStdio(paths, task.stdio), patience);
+  const fds = await patiently('opening the stdio files', () => openRuntimeStdio(paths, task.stdio, task.stdin), patience);
   const consoleSocket = task.consoleSocket === null ? {} : { consoleSocket: task.consoleSocket };
   // The spawn that carries the stdio fds does not wait for more fds: the caller closes these first.
   const withStdio = { stdio: { stdin: fds.stdin, stdout: fds.stdout, stderr: fds.stderr }, timeoutMs: task.timeoutMs, patience: noPatience() };

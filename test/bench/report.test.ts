@@ -56,9 +56,46 @@ describe('bench reports', () => {
     assert.doesNotMatch(html, /<script|https?:\/\/(?!www\.w3\.org)/, 'no scripts, nothing fetched');
     assert.match(html, /Test &#60;CPU&#62; &#38; co/);
     const svgs = html.match(/<svg[\s\S]*?<\/svg>/g) ?? [];
-    assert.equal(svgs.length, 2);
+    assert.equal(svgs.length, 3, 'throughput, CPU per container, latency');
     for (const svg of svgs) parseXml(svg);
-    const bars = findAll(parseXml(svgs[0] ?? ''), 'rect');
-    assert.equal(bars.length, 4, 'salvo and baseline bars for each row');
+    for (const chart of [svgs[0], svgs[1]]) {
+      const bars = findAll(parseXml(chart ?? ''), 'rect');
+      assert.equal(bars.length, 4, 'salvo and baseline bars for each row');
+    }
+    assert.match(svgs[1] ?? '', /<title>runc K=1 salvo: 46\.00 ms CPU per container<\/title>/);
+  });
+
+  it('draws round axis ticks and keeps every label inside its chart, which scales to the page width', () => {
+    const wide: BenchReport = {
+      ...report,
+      rows: report.rows.map((row, i) => ({ ...row, runtime: i === 0 ? '/usr/local/sbin/a-long-runtime-name' : row.runtime, salvo: { ...row.salvo, startsPerSec: 1234.5, latency: { ...row.salvo.latency, p99: 873.2 } } })),
+    };
+    const svgs = formatBenchHtml(wide).match(/<svg[\s\S]*?<\/svg>/g) ?? [];
+    for (const svg of svgs) {
+      const root = parseXml(svg);
+      assert.equal(root.attributes.width, '100%');
+      const [, , width, height] = (root.attributes.viewBox ?? '').split(' ').map(Number);
+      const ticks: number[] = [];
+      for (const label of findAll(root, 'text')) {
+        const text = label.text;
+        const x = Number(label.attributes.x);
+        const y = Number(label.attributes.y);
+        // 12px sans-serif: no glyph is wider than 0.62 em on average.
+        const w = text.length * 12 * 0.62;
+        const anchor = label.attributes['text-anchor'];
+        const [from, to] = anchor === 'end' ? [x - w, x] : anchor === 'middle' ? [x - w / 2, x + w / 2] : [x, x + w];
+        if (label.attributes.transform === undefined) {
+          assert.ok(from >= 0 && to <= width!, `"${text}" (${from.toFixed(0)}–${to.toFixed(0)}) fits in 0–${width}`);
+          assert.ok(y > 0 && y <= height!, `"${text}" fits vertically`);
+        }
+        const tick = /^(\d+(?:\.\d+)?)(?: ms)?$/.exec(text);
+        if (tick !== null) ticks.push(Number(tick[1]));
+      }
+      assert.ok(ticks.length >= 3, 'an axis with ticks');
+      const step = ticks[1]! - ticks[0]!;
+      const magnitude = 10 ** Math.floor(Math.log10(step));
+      assert.ok([1, 2, 2.5, 5].includes(Number((step / magnitude).toPrecision(3))), `round step ${step}`);
+      ticks.forEach((t, i) => assert.ok(Math.abs(t - i * step) < 1e-9, `tick ${t} is ${i} steps of ${step}`));
+    }
   });
 });

@@ -82,14 +82,15 @@ describe('loadBundleConfig', () => {
 describe('deriveConfig', () => {
   const base = () => ({
     ociVersion: '1.0.2',
-    root: { path: 'rootfs', readonly: true },
+    // Writable: a read-only rootfs must hold a cwd (test/bundle/container-config.test.ts), and /b has none.
+    root: { path: 'rootfs', readonly: false },
     process: { args: ['/bin/sh'], env: ['PATH=/bin', 'TERM=xterm', 'HOME=/root'], cwd: '/', terminal: true, user: { uid: 0, gid: 0 } },
     hostname: 'box',
   });
 
   it('makes a relative root.path absolute against the bundle and keeps the other root fields', () => {
     const derived = deriveConfig(base(), '/bundles/b', {});
-    assert.deepEqual(derived.root, { path: '/bundles/b/rootfs', readonly: true });
+    assert.deepEqual(derived.root, { path: '/bundles/b/rootfs', readonly: false });
   });
 
   it('resolves root.path against a relative bundle to an absolute path', () => {

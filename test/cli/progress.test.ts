@@ -217,6 +217,13 @@ describe('Progress bar', () => {
 });
 
 describe('Progress lines', () => {
+  it('counts canceled jobs apart from failed ones', () => {
+    const { stream, clock, progress } = setup({ isTTY: false });
+    progress.update({ ...counts(120, 100, 5, 0), canceled: 15 });
+    clock.advance(5000);
+    assert.deepEqual(stream.writes, ['salvo: 120/300 done, 0 running, 100 ok, 5 failed, 15 canceled, 24.0/s\n']);
+  });
+
   it('writes one summary line every 5 s by default and nothing on update', () => {
     const { stream, clock, progress } = setup({ isTTY: false });
     clock.advance(5000);
@@ -302,6 +309,27 @@ describe('Progress.stop', () => {
     progress.update(counts(3));
     clock.advance(60_000);
     assert.equal(stream.writes.length, written);
+  });
+});
+
+describe('Progress.print', () => {
+  it('puts a data line on its own stream while the bar steps aside on stderr and comes back', () => {
+    const { stream, progress } = setup();
+    const stdout = fakeStream(false);
+    progress.update(counts(7));
+    const bar = stream.writes[0]!.slice(CLEAR.length);
+    progress.print('ok       b1-3', stdout);
+    assert.deepEqual(stdout.writes, ['ok       b1-3\n']);
+    assert.deepEqual(stream.writes.slice(1), [CLEAR, bar]);
+  });
+
+  it('writes only the line, to its stream, when no bar is shown', () => {
+    const { stream, progress } = setup({ isTTY: false });
+    const stdout = fakeStream(false);
+    progress.update(counts(1));
+    progress.print('ok       b1-0', stdout);
+    assert.deepEqual(stdout.writes, ['ok       b1-0\n']);
+    assert.deepEqual(stream.writes, []);
   });
 });
 

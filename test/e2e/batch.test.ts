@@ -83,6 +83,16 @@ for (const runtime of RUNTIMES) {
       assert.ok(maxAhead <= 3, `the input ran ${maxAhead} jobs ahead of the starts (concurrency 2)`);
     });
 
+    it('announces each job as starting before the runtime runs, then started or its result', async () => {
+      const seen: string[] = [];
+      const jobs = [{ id: 'flg-ev-ok', args: ['/bin/true'] }, { id: 'flg-ev-bad', args: ['/flg/no/such'] }];
+      await collect(launcher.batch(jobs, { onEvent: (event) => seen.push(`${event.type} ${event.id}`) }));
+      for (const id of ['flg-ev-ok', 'flg-ev-bad']) {
+        const mine = seen.filter((line) => line.endsWith(` ${id}`)).map((line) => line.split(' ')[0]);
+        assert.deepEqual(mine, id === 'flg-ev-ok' ? ['starting', 'started', 'finished'] : ['starting', 'finished'], id);
+      }
+    });
+
     it('streams results while a slow generator is still producing', async () => {
       let produced = 0;
       let firstResult: () => void = () => undefined;

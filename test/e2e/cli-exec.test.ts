@@ -119,7 +119,7 @@ describe('salvo exec', { timeout: 300_000 }, () => {
         assert.match(ps.stdout, /^target\s+init\s+running\s/m);
         assert.match(ps.stdout, /^\s+└ target\s+exec-1\s+exited\s+\d+\s+5\s/m);
         const missing = await salvo(state, ['exec', 'target', '--', '/no/such/tool']);
-        assert.equal(missing.exitCode, 125);
+        assert.equal(missing.exitCode, 127, 'command not found, as docker says');
         assert.match(missing.stderr, /^salvo: exec in container target did not start: .*\/no\/such\/tool/);
       } finally {
         await stopDetached(state, runtime, 'target');
@@ -163,9 +163,10 @@ describe('salvo exec', { timeout: 300_000 }, () => {
       const result = await onTerminal(
         state,
         "stty rows 40 cols 100; before=$(stty -g); " +
-          "$SALVO exec -t tty-target -- /bin/sh -c 'stty size; sleep 3; stty size; exit 4' & pid=$!; " +
-          // Resize once the process runs (salvo ps shows it) and has printed its first size.
-          'until $SALVO ps | grep -q "exec-1 *running"; do sleep 0.1; done; sleep 0.5; ' +
+          "$SALVO exec -t tty-target -- /bin/sh -c 'stty size; touch /tmp/first; i=0; until [ \"$(stty size)\" = \"30 90\" ] || [ $i -ge 600 ]; do sleep 0.1; i=$((i+1)); done; stty size; exit 4' & pid=$!; " +
+          // Resize once it has printed its first size (its /tmp/first, seen through the init's root); it then
+          // prints the new size as soon as the resize arrives (a minute at most): no race with the machine's speed.
+          `cpid=$(cat ${join(state, 'containers', 'tty-target', 'init', 'pid')}); until [ -e /proc/$cpid/root/tmp/first ]; do sleep 0.1; done; ` +
           'stty rows 30 cols 90; kill -WINCH $pid; wait $pid; echo "code=$?"; ' +
           '[ "$before" = "$(stty -g)" ] && echo restored',
       );

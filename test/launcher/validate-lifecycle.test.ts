@@ -32,6 +32,7 @@ describe('normalizeExecSpec', () => {
         terminal: true,
         stdio: 'fifo',
         labels: { who: 'me' },
+        fifoHandoff: null,
       },
     );
   });

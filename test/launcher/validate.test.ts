@@ -58,6 +58,8 @@ describe('normalizeStartSpec', () => {
       startMode: 'run',
       noPivot: false,
       noNewKeyring: false,
+      stdin: null,
+      fifoHandoff: null,
       labels: null,
       signal: null,
       batchId: null,
@@ -66,7 +68,7 @@ describe('normalizeStartSpec', () => {
     });
   });
 
-  it('takes an image with its entrypoint and readOnly, and refuses them with a bundle or without an image', () => {
+  it('takes an image with its entrypoint and readOnly, refuses them with a bundle and an entrypoint without an image', () => {
     assert.deepEqual(normalizeStartSpec(spec({ image: 'oci:/i:v1', entrypoint: ['/bin/echo'], readOnly: true })).image, {
       ref: 'oci:/i:v1',
       entrypoint: ['/bin/echo'],
@@ -75,6 +77,9 @@ describe('normalizeStartSpec', () => {
     refused(() => normalizeStartSpec(spec({ image: 'oci:/i', bundle: '/b' })), 'ERR_INVALID_SPEC', 'bundle');
     refused(() => normalizeStartSpec(spec({ entrypoint: ['/bin/echo'] })), 'ERR_INVALID_SPEC', 'entrypoint');
     refused(() => normalizeStartSpec(spec({ image: '' })), 'ERR_INVALID_SPEC', 'image');
+    // Without an image, readOnly is the derived config's root.readonly.
+    assert.equal(normalizeStartSpec(spec({ readOnly: true })).override?.container?.readOnly, true);
+    assert.equal(normalizeStartSpec(spec({ image: 'oci:/i', readOnly: true })).override?.container, undefined);
   });
 
   it('refuses a bad container id with ERR_INVALID_ID', () => {
@@ -204,7 +209,7 @@ describe('normalizeSignal', () => {
   });
 
   it('refuses what is neither a signal name nor a number with ERR_INVALID_SPEC', () => {
-    for (const bad of [0, 65, 1.5, '', 'kill me', 'SIG TERM']) {
+    for (const bad of [0, 65, 1.5, '', 'kill me', 'SIG TERM', 'NOPE', 'SIGFLG']) {
       assert.throws(() => normalizeSignal(bad), { code: 'ERR_INVALID_SPEC', message: /signal must be a name like SIGTERM or a number/ });
     }
   });

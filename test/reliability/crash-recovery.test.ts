@@ -44,7 +44,7 @@ for (const runtime of RUNTIMES) {
         ...LATE.map((id) => ({ id, args: ['/bin/sleep', '120'] })),
         ...HANG.map((id) => ({ id, args: ['/bin/true'] })),
       ];
-      const run = salvoChild(stateDir, fake.path, ['batch', writeJobs(dir, jobs), '--ndjson', '--concurrency', '8']);
+      const run = salvoChild(stateDir, fake.path, ['batch', writeJobs(dir, jobs), '--ndjson', '--starts-in-flight', '8']);
 
       // The moment: DONE finished, LONG and SHORT running, LATE and HANG stuck in a hung runtime.
       await waitFor(

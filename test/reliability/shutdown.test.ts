@@ -107,7 +107,7 @@ for (const runtime of RUNTIMES) {
       const stateDir = join(dir, 'state');
       const ids = Array.from({ length: 10 }, (_, i) => `term-${i}`);
       const jobs = ids.map((id, i) => ({ id, args: i % 3 === 0 ? IGNORES_TERM : ['/bin/sleep', '60'] }));
-      const run = salvoChild(stateDir, runtime, ['batch', writeJobs(dir, jobs), '--ndjson', '--concurrency', '2', '--max-running', '4', '--grace', '1s']);
+      const run = salvoChild(stateDir, runtime, ['batch', writeJobs(dir, jobs), '--ndjson', '--starts-in-flight', '2', '--concurrency', '4', '--grace', '1s']);
       await waitFor('four jobs to run', () => run.lines.filter((l) => l.event === 'started').length >= 4, 60_000);
       run.child.kill('SIGTERM');
       const exit = await run.exited;

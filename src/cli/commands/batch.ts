@@ -3,12 +3,13 @@
 // usage or input, 3 when the launcher fails, 130/143 when interrupted.
 import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
-import type { BatchEvent, JobResult } from '../../index.js';
+import type { BatchEvent, JobResult, JobSpec } from '../../index.js';
 import { BATCH_ID_PATTERN, newBatchId } from '../../launcher/batch.js';
+import { eitherName } from '../container-flags.js';
 import { contextFrom, launcherFor, type GlobalOptions } from '../context.js';
 import { parseDuration, parsePositiveInteger } from '../duration.js';
 import { EXIT, UsageError } from '../exit-codes.js';
-import { formatMs } from '../format.js';
+import { formatMs, jobWallMs } from '../format.js';
 import { bundleChecker, checkJobsFile, openJobs, readJobs } from '../jobs-file.js';
 import { Progress } from '../progress.js';
 import { batchDocument, ndjsonLine } from '../report/json.js';
@@ -17,8 +18,9 @@ import { batchExitStatus, emptySummary, formatSummaryLine, tally } from '../repo
 import { createStyle, type Style } from '../style.js';
 
 interface BatchCliOptions {
-  concurrency: string;
+  concurrency?: string;
   maxRunning?: string;
+  startsInFlight: string;
   timeout?: string;
   grace: string;
   bundle?: string;
@@ -34,7 +36,8 @@ export function batchCommand(globals: () => GlobalOptions): Command {
     .summary('run JSON-lines job specs, report every result (json, ndjson, junit)')
     .description(
       'Runs the jobs of a JSON-lines file (or stdin with -), one job spec per line. ' +
-        'Fields: id, bundle, args, env, cwd, stdio, labels, timeoutMs, noPivot, noNewKeyring, startMode; ' +
+        'Fields: id, bundle, args, env, cwd, stdio, labels, timeoutMs, noPivot, noNewKeyring, startMode, and ' +
+        'the docker-familiar volumes, mounts, tmpfs, user, hostname, network, memory, cpus, pidsLimit, readOnly, capAdd, capDrop, stdin; ' +
         'for example {"id":"t1","args":["/bin/sh","-c","make test"],"env":{"CI":"1"},"timeoutMs":60000}.\n\n' +
         'A file is checked whole before anything starts. Results print as jobs finish; a progress bar ' +
         'shows on stderr when it is a terminal (not under CI), else a summary line every few seconds. ' +
@@ -43,8 +46,9 @@ export function batchCommand(globals: () => GlobalOptions): Command {
         '3 when the launcher failed; 130 after SIGINT, 143 after SIGTERM, 129 after SIGHUP.',
     )
     .argument('<file>', 'JSON-lines job file, or - for stdin')
-    .option('-c, --concurrency <n>', 'runtime starts in flight at once', '4')
-    .option('--max-running <n>', 'jobs alive at once (default: no limit)')
+    .option('-c, --concurrency <n>', 'jobs running at once, starting ones included (default: no limit)')
+    .option('--max-running <n>', 'the same as --concurrency (its former name)')
+    .option('--starts-in-flight <n>', 'runtime starts in flight at once', '4')
     .option('--timeout <duration>', 'stop each job that runs longer (a job\'s timeoutMs wins)')
     .option('--grace <duration>', 'time between SIGTERM and SIGKILL when stopping a job', '10s')
     .option('--bundle <dir>', 'bundle for jobs that name none (default: the busybox bundle)')
@@ -67,8 +71,10 @@ export function batchCommand(globals: () => GlobalOptions): Command {
 
 async function runBatchCommand(file: string, options: BatchCliOptions, globals: GlobalOptions): Promise<number> {
   if (options.json === true && options.ndjson === true) throw new UsageError('use --json or --ndjson, not both');
-  const concurrency = parsePositiveInteger(options.concurrency, '--concurrency');
-  const maxRunning = options.maxRunning === undefined ? undefined : parsePositiveInteger(options.maxRunning, '--max-running');
+  // --concurrency is what docker-compose, xargs -P and every user mean: jobs alive at once.
+  const concurrency = parsePositiveInteger(options.startsInFlight, '--starts-in-flight');
+  const runningLimit = eitherName(options.concurrency, options.maxRunning, '--concurrency and --max-running');
+  const maxRunning = runningLimit === undefined ? undefined : parsePositiveInteger(runningLimit, '--concurrency');
   const timeoutMs = options.timeout === undefined ? 0 : parseDuration(options.timeout, '--timeout');
   const graceMs = parseDuration(options.grace, '--grace');
   const batchId = options.batchId ?? newBatchId();
@@ -103,14 +109,17 @@ async function runBatchCommand(file: string, options: BatchCliOptions, globals: 
   const keepAll = options.json === true || options.junit !== undefined;
   const results: JobResult[] = [];
   const summary = emptySummary();
-  let running = 0;
+  // Starting and running jobs alike: a job whose runtime is still starting is not idle.
+  const alive = new Set<number>();
   const began = Date.now();
   let inputError: unknown = null;
   try {
-    const jobs = readJobs(openJobs(file), { bundle: options.bundle });
+    // Each job's configured timeout, kept while it runs, so that its line can say it.
+    const timeouts = new Map<number, number>();
+    const jobs = withTimeouts(readJobs(openJobs(file), { bundle: options.bundle }), timeoutMs, timeouts);
     const onEvent = (event: BatchEvent): void => {
-      if (event.type === 'started') running++;
-      if (options.ndjson === true) process.stdout.write(ndjsonLine(eventLine(event)));
+      if (event.type === 'starting') alive.add(event.index);
+      else if (options.ndjson === true) process.stdout.write(ndjsonLine(eventLine(event)));
     };
     try {
       for await (const result of launcher.batch(jobs, {
@@ -123,13 +132,21 @@ async function runBatchCommand(file: string, options: BatchCliOptions, globals: 
         onAbort: file === '-' ? 'stop' : 'drain',
         onEvent,
       })) {
-        if (result.startedAt !== null) running--;
+        alive.delete(result.index);
         tally(summary, result);
-        progress?.update({ done: summary.total, running, ok: summary.succeeded, failed: summary.total - summary.succeeded });
+        progress?.update({
+          done: summary.total,
+          running: alive.size,
+          ok: summary.succeeded,
+          failed: summary.total - summary.succeeded - summary.canceled,
+          canceled: summary.canceled,
+        });
         if (keepAll) results.push(result);
         if (options.json !== true && options.ndjson !== true) {
-          const line = humanLine(result, style);
-          if (progress !== null) progress.log(line);
+          const line = humanLine(result, style, timeouts.get(result.index) ?? 0);
+          timeouts.delete(result.index);
+          // Data goes to stdout with or without a bar (docs/cli.md); the bar makes room on stderr.
+          if (progress !== null) progress.print(line, process.stdout);
           else process.stdout.write(`${line}\n`);
         }
       }
@@ -164,14 +181,32 @@ export function eventLine(event: BatchEvent): object {
   return { event: event.type, index: event.index, id: event.id, pid: event.pid, at: Date.now() };
 }
 
-export function humanLine(result: JobResult, style: Style): string {
-  const ran = result.timings.runMs > 0 ? ` in ${formatMs(result.timings.runMs)}` : '';
+/** Passes the jobs through, noting each one's timeout (its own or the batch's) by index. */
+async function* withTimeouts(jobs: AsyncIterable<JobSpec>, batchTimeoutMs: number, into: Map<number, number>): AsyncGenerator<JobSpec> {
+  let index = 0;
+  for await (const job of jobs) {
+    const ms = job.timeoutMs ?? batchTimeoutMs;
+    if (ms > 0) into.set(index, ms);
+    index++;
+    yield job;
+  }
+}
+
+/** `stopped after its timeout of 5s (the stop took 12ms)`: what was configured and how long stopping took. */
+function timeoutText(result: JobResult, timeoutMs: number): string {
+  if (timeoutMs <= 0 || result.startedAt === null) return 'stopped after its timeout';
+  const took = Math.max(0, result.endedAt - (result.startedAt + timeoutMs));
+  return `stopped after its timeout of ${formatMs(timeoutMs)} (the stop took ${formatMs(took)})`;
+}
+
+export function humanLine(result: JobResult, style: Style, timeoutMs = 0): string {
+  const ran = result.startedAt !== null ? ` in ${formatMs(jobWallMs(result.timings))}` : '';
   switch (result.state) {
     case 'exited':
       if (result.exitCode === 0) return `${style.green('ok')}       ${result.id}${style.dim(ran)}`;
       return `${style.red('exit')}     ${result.id}: exit ${result.exitCode}${result.signal === null ? '' : ` (${result.signal})`}${style.dim(ran)}`;
     case 'timedOut':
-      return `${style.red('timeout')}  ${result.id}: stopped after its timeout, exit ${result.exitCode}${style.dim(ran)}`;
+      return `${style.red('timeout')}  ${result.id}: ${timeoutText(result, timeoutMs)}, exit ${result.exitCode}${style.dim(ran)}`;
     case 'failed':
       return `${style.red('failed')}   ${result.id}: ${result.error?.message ?? 'did not start'} (${result.error?.code ?? '?'})`;
     case 'lost':

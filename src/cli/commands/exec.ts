@@ -9,14 +9,17 @@ import { userTerminalSize } from '../attach-terminal.js';
 import { INIT_EXEC_ID } from '../../io/process-dir.js';
 import type { LauncherClient } from '../../server/client.js';
 import { contextFrom, launcherFor, openLauncher, withRecord, type CliContext, type GlobalOptions } from '../context.js';
-import { collect, checkEnvEntries } from '../env-option.js';
-import { EXIT, UsageError, isStartFailure } from '../exit-codes.js';
+import { eitherName } from '../container-flags.js';
+import { collect, envFromFlags } from '../env-option.js';
+import { UsageError, isStartFailure, startFailureExit } from '../exit-codes.js';
 import { followProc } from '../follow.js';
 
 interface ExecOptions {
   tty?: boolean;
   env: string[];
+  envFile: string[];
   cwd?: string;
+  workdir?: string;
   user?: string;
   execId?: string;
 }
@@ -35,8 +38,10 @@ export function execCommand(globals: () => GlobalOptions): Command {
     .argument('<id>', 'container id')
     .argument('<command...>', 'the command to run (put it after --)')
     .option('-t, --tty', 'run with a terminal and attach yours (raw mode, resized with your window)')
-    .option('-e, --env <KEY=VALUE>', 'environment variable for the process (repeatable)', collect, [])
+    .option('-e, --env <KEY=VALUE|KEY>', "environment variable for the process; KEY alone passes the host's value (repeatable)", collect, [])
+    .option('--env-file <file>', 'read KEY=VALUE lines from a file (# comments; repeatable; -e wins)', collect, [])
     .option('--cwd <dir>', 'working directory inside the container')
+    .option('-w, --workdir <dir>', 'the same as --cwd')
     .option('-u, --user <uid[:gid]>', 'numeric user (and group) to run as')
     .option('--exec-id <id>', 'id of the process under its container (default exec-<n>)')
     .addHelpText(
@@ -60,7 +65,8 @@ function parseUser(text: string): ProcessUser {
 
 async function exec(id: string, command: string[], options: ExecOptions, globals: GlobalOptions): Promise<number> {
   validateId(id, 'container id');
-  checkEnvEntries(options.env);
+  const env = envFromFlags(options.env, options.envFile);
+  const cwd = eitherName(options.cwd, options.workdir, '--cwd and -w/--workdir');
   const user = options.user === undefined ? undefined : parseUser(options.user);
   const context = contextFrom(globals);
   // The serving launcher (which drives the container's runtime); a terminal is attached in-process.
@@ -70,8 +76,8 @@ async function exec(id: string, command: string[], options: ExecOptions, globals
     try {
       proc = await launcher.exec(id, {
         args: command,
-        env: options.env.length > 0 ? options.env : undefined,
-        cwd: options.cwd,
+        env: env.length > 0 ? env : undefined,
+        cwd,
         user,
         terminal: options.tty === true,
         terminalSize: options.tty === true ? userTerminalSize() : undefined,
@@ -81,7 +87,7 @@ async function exec(id: string, command: string[], options: ExecOptions, globals
     } catch (error) {
       if (isStartFailure(error)) {
         process.stderr.write(`salvo: exec in container ${id} did not start: ${(error as Error).message}\n`);
-        return EXIT.startFailed;
+        return startFailureExit(error);
       }
       throw error;
     }

@@ -4,7 +4,7 @@ import { INIT_EXEC_ID } from '../../io/process-dir.js';
 import type { ProcessRecord, RecordState } from '../../types.js';
 import { contextFrom, listRecords, type GlobalOptions } from '../context.js';
 import { parsePositiveInteger } from '../duration.js';
-import { formatAgo, formatExit, formatMs, table } from '../format.js';
+import { formatAgo, formatExit, formatMs, recordWallMs, table } from '../format.js';
 
 interface PsOptions {
   all?: boolean;
@@ -39,7 +39,8 @@ export function formatRecords(records: readonly ProcessRecord[], now = Date.now(
   const ordered = [...records].sort((a, b) => a.id.localeCompare(b.id) || (a.execId === INIT_EXEC_ID ? -1 : b.execId === INIT_EXEC_ID ? 1 : a.seq - b.seq));
   const rows = [['ID', 'EXEC', 'STATE', 'PID', 'EXIT', 'STARTED', 'RAN']];
   for (const r of ordered) {
-    const ran = r.startedAt === null ? '-' : formatMs((r.exitedAt ?? now) - r.startedAt);
+    const wall = recordWallMs(r, now);
+    const ran = wall === null ? '-' : formatMs(wall);
     rows.push([r.execId === INIT_EXEC_ID ? r.id : `  └ ${r.id}`, r.execId, r.state, r.pid === null ? '-' : String(r.pid), formatExit(r), formatAgo(r.startedAt, now), ran]);
   }
   return table(rows);

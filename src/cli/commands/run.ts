@@ -9,29 +9,35 @@ import { userTerminalSize } from '../attach-terminal.js';
 import type { LauncherClient } from '../../server/client.js';
 import { contextFrom, launcherFor, openLauncher, type GlobalOptions } from '../context.js';
 import { parseDuration } from '../duration.js';
-import { collect, checkEnvEntries } from '../env-option.js';
-import { EXIT, UsageError, isStartFailure } from '../exit-codes.js';
+import { addContainerFlags, containerFields, eitherName, type ContainerFlags } from '../container-flags.js';
+import { collect, envFromFlags } from '../env-option.js';
+import { EXIT, UsageError, isStartFailure, startFailureExit } from '../exit-codes.js';
 import { followProc } from '../follow.js';
 import { startTimer } from '../../io/timer.js';
+import { formatMs } from '../format.js';
+import { stdinSource, type StdinSource } from '../stdin-source.js';
 
-interface RunOptions {
+interface RunOptions extends ContainerFlags {
   bundle?: string;
   rootfs?: string;
   id?: string;
+  name?: string;
+  workdir?: string;
+  envFile: string[];
   timeout?: string;
   grace: string;
   env: string[];
   cwd?: string;
   exitCodeFile?: string;
   tty?: boolean;
+  interactive?: boolean;
   image?: string;
   entrypoint?: string;
-  readOnly?: boolean;
   detach?: boolean;
 }
 
 export function runCommand(globals: () => GlobalOptions): Command {
-  return new Command('run')
+  const command = new Command('run')
     .summary('run one container in the foreground and exit with its exit code')
     .description(
       'Runs one container in the foreground with its stdout and stderr streamed live, and exits with ' +
@@ -45,14 +51,17 @@ export function runCommand(globals: () => GlobalOptions): Command {
     .option('--bundle <dir>', 'OCI bundle directory (holds config.json)')
     .option('--image <ref>', 'run from an image: oci:DIR[:TAG] or docker-archive:FILE[:REF] (docs/images.md)')
     .option('--entrypoint <path>', "with --image: replaces the image's Entrypoint (and drops its Cmd)")
-    .option('--read-only', 'with --image: no overlay, the image read-only with a tmpfs on /tmp')
     .option('--rootfs <dir>', 'root filesystem directory: salvo writes a bundle for it')
     .option('--id <id>', 'container id (default: run-<random>)')
+    .option('--name <id>', 'the same as --id')
     .option('--timeout <duration>', 'stop the container after this long (30, 90s, 5m…)')
     .option('--grace <duration>', 'time between SIGTERM and SIGKILL when stopping', '10s')
-    .option('-e, --env <KEY=VALUE>', 'environment variable for the container (repeatable)', collect, [])
+    .option('-e, --env <KEY=VALUE|KEY>', "environment variable for the container; KEY alone passes the host's value (repeatable)", collect, [])
+    .option('--env-file <file>', 'read KEY=VALUE lines from a file (# comments; repeatable; -e wins)', collect, [])
     .option('--cwd <dir>', 'working directory inside the container')
+    .option('-w, --workdir <dir>', 'the same as --cwd')
     .option('--exit-code-file <file>', "also write the container's exit code to this file (for CI runners)")
+    .option('-i, --interactive', "keep stdin attached: the container reads salvo's own stdin (echo x | salvo run -i -- cat)")
     .option('-t, --tty', 'run with a terminal and attach yours (raw mode, resized with your window); runs in-process')
     .option('-d, --detach', 'print the id and exit 0 once the container runs (its output goes to its logs)')
     .addHelpText(
@@ -63,9 +72,11 @@ export function runCommand(globals: () => GlobalOptions): Command {
         '  $ salvo run --exit-code-file /tmp/code -- /bin/false; cat /tmp/code\n' +
         '  $ salvo run -t -- /bin/sh                             # an interactive shell\n' +
         '  $ salvo run --image oci:./alpine:3.20 -- cat /etc/os-release\n' +
-        '  $ salvo run -d --id job-17 -- /bin/sleep 600; salvo exec job-17 -- /bin/ps',
-    )
-    .action(async (command: string[], options: RunOptions) => {
+        '  $ salvo run -d --id job-17 -- /bin/sleep 600; salvo exec job-17 -- /bin/ps\n' +
+        '  $ salvo run -v "$PWD:/src:ro" -w /src --network host --cap-add CHOWN -- /bin/sh -c \'ls\'\n' +
+        '  $ salvo run -u nobody --memory 256m --cpus 1 --pids-limit 100 -- /bin/id',
+    );
+  return addContainerFlags(command).action(async (command: string[], options: RunOptions) => {
       process.exitCode = await run(command, options, globals());
     });
 }
@@ -75,7 +86,9 @@ async function run(command: string[], options: RunOptions, globals: GlobalOption
   if (options.image === undefined && (options.entrypoint !== undefined || options.readOnly === true)) throw new UsageError('--entrypoint and --read-only go with --image');
   if (options.image === undefined && command.length === 0) throw new UsageError('give the command to run after --');
   if (options.bundle !== undefined && !existsSync(options.bundle)) throw new UsageError(`bundle ${options.bundle} does not exist`);
-  checkEnvEntries(options.env);
+  const env = envFromFlags(options.env, options.envFile);
+  const cwd = eitherName(options.cwd, options.workdir, '--cwd and -w/--workdir');
+  const name = eitherName(options.id, options.name, '--id and --name');
   const timeoutMs = options.timeout === undefined ? 0 : parseDuration(options.timeout, '--timeout');
   const graceMs = parseDuration(options.grace, '--grace');
   if (options.detach === true && (options.tty === true || options.timeout !== undefined || options.exitCodeFile !== undefined)) {
@@ -85,14 +98,18 @@ async function run(command: string[], options: RunOptions, globals: GlobalOption
   // The serving launcher of the state directory; a terminal is still attached in-process.
   const launcher: Launcher | LauncherClient =
     options.tty === true ? await openLauncher(context, { workers: 1, tasksPerWorker: 2 }) : await launcherFor(context, { requireRuntime: true });
+  let stdin: StdinSource | null = null;
   try {
     const bundle = options.rootfs !== undefined ? bundleForRootfs(launcher.stateDir, options.rootfs) : options.bundle;
-    const id = options.id ?? `run-${newBatchId().slice(1)}`;
+    const id = name ?? `run-${newBatchId().slice(1)}`;
+    stdin = options.interactive === true && options.tty !== true ? stdinSource() : null;
     let stopping: 'signal' | 'timeout' | null = null;
+    let stopAt = 0;
     let proc: Proc | null = null;
     const stop = (why: 'signal' | 'timeout'): void => {
       if (stopping !== null) return;
       stopping = why;
+      stopAt = Date.now();
       if (proc !== null) void stopContainer(launcher, proc, graceMs);
     };
     const onSignal = (): void => stop('signal');
@@ -106,22 +123,27 @@ async function run(command: string[], options: RunOptions, globals: GlobalOption
           bundle,
           ...(options.image === undefined
             ? {}
-            : { image: options.image, readOnly: options.readOnly === true, ...(options.entrypoint === undefined ? {} : { entrypoint: [options.entrypoint] }) }),
+            : { image: options.image, ...(options.entrypoint === undefined ? {} : { entrypoint: [options.entrypoint] }) }),
           args: options.image !== undefined && command.length === 0 ? undefined : command,
-          env: options.env.length > 0 ? options.env : undefined,
-          cwd: options.cwd,
+          env: env.length > 0 ? env : undefined,
+          cwd,
+          ...containerFields(options),
           terminal: options.tty === true ? true : undefined,
           terminalSize: options.tty === true ? userTerminalSize() : undefined,
           stdio: options.tty === true || options.detach === true ? 'log' : 'fifo',
+          // The container opens salvo's stdin itself (a pipe, a file, a tty): no copy through salvo.
+          stdin: stdin?.path,
         });
       } catch (error) {
         if (isStartFailure(error)) {
           process.stderr.write(`salvo: container ${id} did not start: ${(error as Error).message}\n`);
-          writeExitCodeFile(options.exitCodeFile, EXIT.startFailed);
-          return EXIT.startFailed;
+          const code = startFailureExit(error);
+          writeExitCodeFile(options.exitCodeFile, code);
+          return code;
         }
         throw error;
       }
+      stdin?.started();
       if (options.detach === true) {
         process.stdout.write(`${id}\n`);
         return EXIT.ok;
@@ -134,7 +156,8 @@ async function run(command: string[], options: RunOptions, globals: GlobalOption
       const exit = await followProc(proc);
       writeExitCodeFile(options.exitCodeFile, exit.exitCode);
       if (stopping === 'timeout') {
-        process.stderr.write(`salvo: container ${id} ran longer than ${options.timeout} and was stopped (exit ${exit.exitCode})\n`);
+        const took = formatMs(exit.exitedAt - stopAt);
+        process.stderr.write(`salvo: container ${id} ran longer than ${options.timeout} (--timeout) and was stopped in ${took} by ${exit.signal === 'SIGKILL' ? `SIGKILL after --grace ${options.grace}` : 'SIGTERM'} (exit ${exit.exitCode})\n`);
         return EXIT.timedOut;
       }
       return exit.exitCode;
@@ -144,6 +167,7 @@ async function run(command: string[], options: RunOptions, globals: GlobalOption
       process.off('SIGHUP', onSignal);
     }
   } finally {
+    stdin?.close();
     await launcher.close();
     context.log.flush();
   }

@@ -1,9 +1,14 @@
 // The `--junit FILE` report: one testsuite per batch, one testcase per job, logs as system-out/err.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { JobResult } from '../../types.js';
+import { jobWallMs } from '../format.js';
 
-/** How much of each log goes into the report: the end is where the failure usually is. */
+/** How much of a failing job's logs goes into the report: the end is where the failure usually is. */
 export const JUNIT_TAIL_BYTES = 64 * 1024;
+/** A passing job keeps a short tail only (65 jobs made a 891 KB report). */
+export const JUNIT_PASS_TAIL_BYTES = 2 * 1024;
+/** Lines of stderr that go into a <failure> or <error> text, after the reason. */
+export const JUNIT_FAILURE_LINES = 20;
 
 export interface JunitOptions {
   batchId: string;
@@ -11,8 +16,10 @@ export interface JunitOptions {
   suiteName?: string;
   /** Reads the last maxBytes of a log; default {@link readTailSync}. */
   readTail?: (path: string, maxBytes: number) => string;
-  /** Bytes of each log to include. Default 64 KiB. */
+  /** Bytes of each log of a job that did not pass. Default 64 KiB. */
   tailBytes?: number;
+  /** Bytes of each log of a passing job. Default 2 KiB. */
+  passTailBytes?: number;
   /** When the batch began (epoch ms); default derived from the jobs' timings. */
   startedAt?: number;
   /** The batch's wall time; default derived from the jobs' timings. */
@@ -52,6 +59,7 @@ export function junitXml(results: readonly JobResult[], options: JunitOptions): 
   const jobs = [...results].sort((a, b) => a.index - b.index);
   const readTail = options.readTail ?? readTailSync;
   const tailBytes = options.tailBytes ?? JUNIT_TAIL_BYTES;
+  const passTailBytes = options.passTailBytes ?? JUNIT_PASS_TAIL_BYTES;
   const outcomes = jobs.map(outcomeOf);
   const counts = {
     tests: jobs.length,
@@ -67,12 +75,13 @@ export function junitXml(results: readonly JobResult[], options: JunitOptions): 
     `  <testsuite name="${attr(options.suiteName ?? `salvo.${options.batchId}`)}" ${countAttrs} timestamp="${timestamp(startedAt)}">`,
   ];
   jobs.forEach((job, i) => {
-    const head = `    <testcase name="${attr(job.id)}" classname="${attr(`salvo.${options.batchId}`)}" time="${seconds(job.timings.runMs)}"`;
+    const head = `    <testcase name="${attr(job.id)}" classname="${attr(`salvo.${options.batchId}`)}" time="${seconds(jobWallMs(job.timings))}"`;
     const body: string[] = [];
     const outcome = outcomes[i] ?? null;
-    if (outcome !== null) body.push(`      ${outcomeElement(outcome)}`);
-    const out = job.stdoutPath === null ? '' : readTail(job.stdoutPath, tailBytes);
-    const err = job.stderrPath === null ? '' : readTail(job.stderrPath, tailBytes);
+    const limit = outcome === null ? passTailBytes : tailBytes;
+    const out = job.stdoutPath === null ? '' : logTail(readTail, job.stdoutPath, limit);
+    const err = job.stderrPath === null ? '' : logTail(readTail, job.stderrPath, limit);
+    if (outcome !== null) body.push(`      ${outcomeElement(outcome, err)}`);
     if (out !== '') body.push(`      <system-out>${text(out)}</system-out>`);
     if (err !== '') body.push(`      <system-err>${text(err)}</system-err>`);
     if (body.length === 0) lines.push(`${head}/>`);
@@ -118,9 +127,26 @@ function exitText(job: JobResult): string {
   return job.signal === null ? code : `killed by ${job.signal} (${code})`;
 }
 
-function outcomeElement(outcome: Outcome): string {
+/** A failure or error says why in its text too (many CI servers show only that), then the end of stderr. */
+function outcomeElement(outcome: Outcome, stderr: string): string {
   const type = outcome.type === null ? '' : ` type="${attr(outcome.type)}"`;
-  return `<${outcome.kind} message="${attr(outcome.message)}"${type}/>`;
+  if (outcome.kind === 'skipped') return `<${outcome.kind} message="${attr(outcome.message)}"${type}/>`;
+  const lines = stderr === '' ? [] : stderr.replace(/\n$/, '').split('\n');
+  const last = lines.slice(-JUNIT_FAILURE_LINES);
+  const said = last.length === 0 ? '' : `\n\nlast ${last.length === 1 ? 'line' : `${last.length} lines`} of stderr:\n${last.join('\n')}`;
+  return `<${outcome.kind} message="${attr(outcome.message)}"${type}>${text(`${outcome.message}${said}`)}</${outcome.kind}>`;
+}
+
+/**
+ * The last `limit` bytes of a log, from a line boundary on; a cut log says so first (one byte more
+ * is read to know whether there was anything before).
+ */
+function logTail(readTail: (path: string, maxBytes: number) => string, path: string, limit: number): string {
+  const tail = readTail(path, limit + 1);
+  if (Buffer.byteLength(tail) <= limit) return tail;
+  const newline = tail.indexOf('\n');
+  const kept = newline < 0 || newline === tail.length - 1 ? tail.slice(-limit) : tail.slice(newline + 1);
+  return `[salvo: the start of this log was cut; the whole log is ${path}]\n${kept}`;
 }
 
 function batchSpan(jobs: readonly JobResult[], options: JunitOptions): { startedAt: number; wallMs: number } {

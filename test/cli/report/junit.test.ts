@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { JUNIT_TAIL_BYTES, junitXml, readTailSync } from '../../../src/cli/report/junit.js';
+import { JUNIT_FAILURE_LINES, JUNIT_PASS_TAIL_BYTES, JUNIT_TAIL_BYTES, junitXml, readTailSync } from '../../../src/cli/report/junit.js';
 import type { JobResult } from '../../../src/types.js';
 import { findAll, parseXml, type XmlNode } from '../../xml.js';
 import { everyState, jobResult } from './fixtures.js';
@@ -78,17 +78,17 @@ describe('junitXml', () => {
     assert.equal(suite.attributes.time, '61.000');
   });
 
-  it('names each testcase by job id with classname salvo.<batchId> and its run time in seconds', () => {
+  it('names each testcase by job id with classname salvo.<batchId> and its wall time (prepare, runtime start, run) in seconds', () => {
     const { cases } = report(everyState());
     assert.deepEqual(
       cases.map((c) => [c.attributes.name, c.attributes.classname, c.attributes.time]),
       [
-        ['b1-0', 'salvo.b1', '1.500'],
-        ['b1-1', 'salvo.b1', '1.500'],
-        ['b1-2', 'salvo.b1', '1.500'],
-        ['b1-3', 'salvo.b1', '5.000'],
-        ['b1-4', 'salvo.b1', '0.000'],
-        ['b1-5', 'salvo.b1', '1.500'],
+        ['b1-0', 'salvo.b1', '1.532'],
+        ['b1-1', 'salvo.b1', '1.532'],
+        ['b1-2', 'salvo.b1', '1.532'],
+        ['b1-3', 'salvo.b1', '5.032'],
+        ['b1-4', 'salvo.b1', '0.032'],
+        ['b1-5', 'salvo.b1', '1.532'],
         ['b1-6', 'salvo.b1', '0.000'],
       ],
     );
@@ -138,7 +138,7 @@ describe('junitXml', () => {
     const failing = findAll(root, 'testcase')[1]!;
     assert.equal(only(failing, 'system-out').text, 'line 1\nline 2\n');
     assert.equal(only(failing, 'system-err').text, 'oops\n');
-    assert.ok(calls.every(([, max]) => max === JUNIT_TAIL_BYTES));
+    assert.ok(calls.every(([path, max]) => max === (path.startsWith('/logs/b1-0.') ? JUNIT_PASS_TAIL_BYTES : JUNIT_TAIL_BYTES) + 1));
     assert.equal(calls.length, 14);
   });
 
@@ -146,7 +146,7 @@ describe('junitXml', () => {
     const results = [jobResult({ index: 0, state: 'exited', exitCode: 0, stdoutPath: '/empty', stderrPath: null })];
     const { xml, cases } = report(results, { '/empty': '' });
     assert.deepEqual(cases[0]!.children, []);
-    assert.ok(xml.includes('<testcase name="b1-0" classname="salvo.b1" time="0.000"/>'));
+    assert.ok(xml.includes('<testcase name="b1-0" classname="salvo.b1" time="0.032"/>'));
   });
 
   it('yields a valid document for logs full of markup, control characters and broken text', () => {
@@ -182,16 +182,43 @@ describe('junitXml', () => {
     );
   });
 
-  it('reads real log files by default, keeping only their tail', () => {
+  it('reads real log files by default, keeping only their tail from a line boundary and saying it was cut', () => {
     const out = join(dir, 'big.out');
-    writeFileSync(out, `${'x'.repeat(JUNIT_TAIL_BYTES)}THE END\n`);
+    const lines = Array.from({ length: 20_000 }, (_, i) => `line ${i}`);
+    writeFileSync(out, `${lines.join('\n')}\nTHE END\n`);
     const results = [jobResult({ index: 0, state: 'exited', exitCode: 2, stdoutPath: out, stderrPath: join(dir, 'missing.err') })];
     const root = parseXml(junitXml(results, { batchId: 'b1' }));
     const testcase = findAll(root, 'testcase')[0]!;
     const text = only(testcase, 'system-out').text;
-    assert.equal(text.length, JUNIT_TAIL_BYTES);
-    assert.ok(text.endsWith('xTHE END\n'));
+    const [notice, first] = text.split('\n');
+    assert.equal(notice, `[salvo: the start of this log was cut; the whole log is ${out}]`);
+    assert.match(first!, /^line \d+$/, 'the kept part starts with a whole line');
+    assert.ok(Buffer.byteLength(text) - notice!.length - 1 <= JUNIT_TAIL_BYTES);
+    assert.ok(text.endsWith('line 19999\nTHE END\n'));
     assert.equal(findAll(testcase, 'system-err').length, 0);
+  });
+
+  it('gives a failure the reason and the last lines of stderr as its text', () => {
+    const err = Array.from({ length: 30 }, (_, i) => `err ${i}`).join('\n');
+    const results = [jobResult({ index: 0, state: 'exited', exitCode: 3, stdoutPath: null, stderrPath: '/e' })];
+    const failure = only(report(results, { '/e': `${err}\n` }).cases[0]!, 'failure');
+    const expected = ['exit code 3', '', `last ${JUNIT_FAILURE_LINES} lines of stderr:`, ...Array.from({ length: 20 }, (_, i) => `err ${i + 10}`)];
+    assert.equal(failure.text, expected.join('\n'));
+    const quiet = only(report([jobResult({ index: 0, state: 'exited', exitCode: 1 })]).cases[0]!, 'failure');
+    assert.equal(quiet.text, 'exit code 1');
+  });
+
+  it('keeps a short tail only for passing jobs', () => {
+    const { readTail, calls } = fakeLogs({});
+    const results = [
+      jobResult({ index: 0, state: 'exited', exitCode: 0, stdoutPath: '/pass.out', stderrPath: null }),
+      jobResult({ index: 1, state: 'exited', exitCode: 1, stdoutPath: '/fail.out', stderrPath: null }),
+    ];
+    junitXml(results, { batchId: 'b1', readTail });
+    assert.deepEqual(calls, [
+      ['/pass.out', JUNIT_PASS_TAIL_BYTES + 1],
+      ['/fail.out', JUNIT_TAIL_BYTES + 1],
+    ]);
   });
 });
 
