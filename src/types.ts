@@ -89,6 +89,16 @@ export interface StartSpec {
   batchId?: string;
   /** Restore from a checkpoint (`restore -d`) instead of running the bundle's process afresh. */
   checkpoint?: CheckpointRef;
+  /**
+   * Run salvo's small init as pid 1 (signals forwarded, zombies reaped, the command's exit as its
+   * own). Default true for the default bundle and images (their own pid namespace), false for a bundle of yours.
+   */
+  init?: boolean;
+  /**
+   * Share the host's pid namespace (the bundle's pid namespace is dropped): the container can then
+   * see every host process and signal the ones its user may. Default false; init then defaults to false.
+   */
+  hostPid?: boolean;
 }
 
 /** Which checkpoint to restore: by name (`<bundle>/checkpoints/<name>`) or by directory. */
@@ -284,6 +294,10 @@ export interface ContainerIsolation {
   cgroupsPath: string | null;
   /** Refuse a bundle whose config has OCI hooks (they run on the host, as root). */
   refuseHooks: boolean;
+  /** salvo-init as pid 1 (null: none): its host path, and the process directory's dir it writes the command's status to. */
+  init: { binary: string; statusDir: string } | null;
+  /** Drop the bundle's pid namespace (the host's is shared). */
+  hostPid: boolean;
 }
 
 export interface PlainError {

@@ -11,7 +11,7 @@ import { SalvoError } from '../errors.js';
 import { defaultSpec } from './default-spec.js';
 
 const run = promisify(execFile);
-const BUNDLE_FORMAT = 3; // bump when the rootfs layout or default spec changes
+const BUNDLE_FORMAT = 4; // bump when the rootfs layout or default spec changes
 export const DEFAULT_BUSYBOX = '/bin/busybox';
 
 /** True when an ELF file has no program interpreter (statically linked). */

@@ -11,6 +11,7 @@ import { UsageError } from './exit-codes.js';
 
 const JOB_FIELDS = new Set([
   'id', 'bundle', 'image', 'entrypoint', 'readOnly', 'args', 'env', 'cwd', 'stdio', 'labels', 'timeoutMs', 'noPivot', 'noNewKeyring', 'startMode', 'terminal',
+  'init', 'hostPid',
 ]);
 
 export interface JobDefaults {

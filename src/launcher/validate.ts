@@ -151,6 +151,9 @@ export interface NormalizedStart {
   batchId: string | null;
   checkpoint: NormalizedCheckpointRef | null;
   image: { ref: string; entrypoint: string[] | null; readOnly: boolean } | null;
+  /** null: the default (true for salvo's own spec: the default bundle, an image; false with hostPid). */
+  init: boolean | null;
+  hostPid: boolean;
 }
 
 export const STDIO_MODES: readonly StdioMode[] = ['null', 'log', 'fifo'];
@@ -181,6 +184,8 @@ export function normalizeStartSpec(spec: StartSpec): NormalizedStart {
   const labels = normalizeLabels(spec.labels);
   if (spec.signal !== undefined && !(spec.signal instanceof AbortSignal)) throw bad('signal', spec.signal, 'an AbortSignal');
   if (spec.batchId !== undefined && typeof spec.batchId !== 'string') throw bad('batchId', spec.batchId, 'a string');
+  if (spec.init !== undefined && typeof spec.init !== 'boolean') throw bad('init', spec.init, 'a boolean');
+  if (spec.hostPid !== undefined && typeof spec.hostPid !== 'boolean') throw bad('hostPid', spec.hostPid, 'a boolean');
   return {
     id,
     bundle: spec.bundle === undefined ? null : resolve(spec.bundle),
@@ -194,6 +199,8 @@ export function normalizeStartSpec(spec: StartSpec): NormalizedStart {
     batchId: spec.batchId ?? null,
     checkpoint: spec.checkpoint === undefined ? null : normalizeCheckpointRef(spec.checkpoint),
     image: normalizeImage(spec),
+    init: spec.init ?? null,
+    hostPid: spec.hostPid === true,
   };
 }
 

@@ -189,7 +189,7 @@ describe('checkRootfs', () => {
 
 describe('applyIsolation', () => {
   const config = (linux?: Record<string, unknown>) => ({ root: { path: '/r' }, process: { args: ['/x'] }, ...(linux === undefined ? {} : { linux }) });
-  const isolation = { cgroupsPath: '/salvo-abc/job-1', refuseHooks: false };
+  const isolation = { cgroupsPath: '/salvo-abc/job-1', refuseHooks: false, init: null, hostPid: false };
 
   it("gives a config without cgroupsPath the container's own and keeps the rest of linux", () => {
     const derived = applyIsolation(config({ namespaces: [{ type: 'mount' }] }), isolation);
@@ -202,7 +202,7 @@ describe('applyIsolation', () => {
     assert.equal(applyIsolation(own, isolation), own);
     assert.equal(needsIsolation(own, isolation), false);
     assert.equal(needsIsolation(config(), isolation), true);
-    assert.equal(needsIsolation(config(), { cgroupsPath: null, refuseHooks: true }), false);
+    assert.equal(needsIsolation(config(), { cgroupsPath: null, refuseHooks: true, init: null, hostPid: false }), false);
   });
 
   it('is applied by deriveConfig', () => {
@@ -214,13 +214,13 @@ describe('checkHooks', () => {
   const hooked = { root: { path: '/r' }, hooks: { prestart: [{ path: '/bin/true' }], poststop: [] } };
 
   it('refuses a bundle with OCI hooks when asked, naming the kinds', () => {
-    assert.throws(() => checkHooks(hooked, '/b', { cgroupsPath: null, refuseHooks: true }), (error: unknown) =>
+    assert.throws(() => checkHooks(hooked, '/b', { cgroupsPath: null, refuseHooks: true, init: null, hostPid: false }), (error: unknown) =>
       error instanceof SalvoError && error.code === 'ERR_BUNDLE_INVALID' && /\/b has OCI hooks \(prestart\)/.test(error.message));
   });
 
   it('lets hooks through by default, and a bundle without hooks always', () => {
-    checkHooks(hooked, '/b', { cgroupsPath: null, refuseHooks: false });
-    checkHooks({ root: { path: '/r' }, hooks: { poststop: [] } }, '/b', { cgroupsPath: null, refuseHooks: true });
-    checkHooks({ root: { path: '/r' } }, '/b', { cgroupsPath: null, refuseHooks: true });
+    checkHooks(hooked, '/b', { cgroupsPath: null, refuseHooks: false, init: null, hostPid: false });
+    checkHooks({ root: { path: '/r' }, hooks: { poststop: [] } }, '/b', { cgroupsPath: null, refuseHooks: true, init: null, hostPid: false });
+    checkHooks({ root: { path: '/r' } }, '/b', { cgroupsPath: null, refuseHooks: true, init: null, hostPid: false });
   });
 });

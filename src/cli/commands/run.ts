@@ -26,6 +26,7 @@ interface RunOptions {
   image?: string;
   entrypoint?: string;
   readOnly?: boolean;
+  init?: boolean;
 }
 
 export function runCommand(globals: () => GlobalOptions): Command {
@@ -52,6 +53,8 @@ export function runCommand(globals: () => GlobalOptions): Command {
     .option('--cwd <dir>', 'working directory inside the container')
     .option('--exit-code-file <file>', "also write the container's exit code to this file (for CI runners)")
     .option('-t, --tty', 'run with a terminal and attach yours (raw mode, resized with your window)')
+    .option('--init', "run salvo's init as pid 1 (the default, except with --bundle)")
+    .option('--no-init', 'run the command itself as pid 1 of its pid namespace')
     .addHelpText(
       'after',
       '\nExamples:\n' +
@@ -95,6 +98,8 @@ async function run(command: string[], options: RunOptions, globals: GlobalOption
         proc = await launcher.start({
           id,
           bundle,
+          // A --rootfs bundle is salvo's default spec (its own pid namespace): it gets the init too.
+          init: options.init ?? (options.rootfs !== undefined ? true : undefined),
           ...(options.image === undefined
             ? {}
             : { image: options.image, readOnly: options.readOnly === true, ...(options.entrypoint === undefined ? {} : { entrypoint: [options.entrypoint] }) }),
