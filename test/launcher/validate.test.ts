@@ -63,6 +63,8 @@ describe('normalizeStartSpec', () => {
       batchId: null,
       checkpoint: null,
       image: null,
+      init: null,
+      hostPid: false,
     });
   });
 
