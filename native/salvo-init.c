@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -42,6 +43,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: salvo-init [--status-dir DIR] -- PROGRAM [ARGS...]\n");
     return 127;
   }
+  // Outside a pid namespace of its own (init: true with the host's), orphans still come here.
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
   sigset_t all, original;
   sigfillset(&all);
   // Blocked before the fork: a signal that comes before the wait loop is queued, not lost.
