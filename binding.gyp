@@ -25,6 +25,13 @@
       "sources": ["native/salvo-exec.c"],
       "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra"],
       "ldflags": ["-static"]
+    },
+    {
+      "target_name": "salvo-init",
+      "type": "executable",
+      "sources": ["native/salvo-init.c"],
+      "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra"],
+      "ldflags": ["-static"]
     }
   ]
 }

@@ -68,14 +68,29 @@ let addon: NativeAddon | undefined;
  * parent-death signal and, when asked, enters a mount namespace (native/salvo-exec.c).
  */
 export function execHelperPath(): string {
-  const path = fileURLToPath(new URL('../../build/Release/salvo-exec', import.meta.url));
+  return helperPath('salvo-exec');
+}
+
+/** build/Release/salvo-init: pid 1 of a container's own pid namespace (native/salvo-init.c, DESIGN §12). */
+export function initHelperPath(): string {
+  return helperPath('salvo-init');
+}
+
+const helperPaths = new Map<string, string>();
+
+/** A static helper built with the addon; checked once (it is on the start path). */
+function helperPath(name: string): string {
+  const known = helperPaths.get(name);
+  if (known !== undefined) return known;
+  const path = fileURLToPath(new URL(`../../build/Release/${name}`, import.meta.url));
   try {
     accessSync(path, constants.X_OK);
   } catch (error) {
-    throw new SalvoError('ERR_NATIVE', `salvo-exec is not built (run npm install or npm rebuild in the salvo package): ${path}`, {
+    throw new SalvoError('ERR_NATIVE', `${name} is not built (run npm install or npm rebuild in the salvo package): ${path}`, {
       cause: error,
     });
   }
+  helperPaths.set(name, path);
   return path;
 }
 

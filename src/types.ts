@@ -124,6 +124,16 @@ export interface StartSpec {
   capAdd?: string[];
   /** Capabilities to drop ('ALL' for all; applied before capAdd). */
   capDrop?: string[];
+  /**
+   * Run salvo's small init as pid 1 (signals forwarded, zombies reaped, the command's exit as its
+   * own). Default true for the default bundle and images (their own pid namespace), false for a bundle of yours.
+   */
+  init?: boolean;
+  /**
+   * Share the host's pid namespace (the bundle's pid namespace is dropped): the container can then
+   * see every host process and signal the ones its user may. Default false; init then defaults to false.
+   */
+  hostPid?: boolean;
 }
 
 export type NetworkMode = 'none' | 'host';
@@ -357,6 +367,10 @@ export interface ContainerIsolation {
   cgroupsPath: string | null;
   /** Refuse a bundle whose config has OCI hooks (they run on the host, as root). */
   refuseHooks: boolean;
+  /** salvo-init as pid 1 (null: none): its host path, and the process directory's dir it writes the command's status to. */
+  init: { binary: string; statusDir: string } | null;
+  /** Drop the bundle's pid namespace (the host's is shared). */
+  hostPid: boolean;
 }
 
 export interface PlainError {

@@ -1,7 +1,8 @@
 // The OCI config of salvo's default bundle: `runc spec` defaults, without a terminal, without
-// rlimits (an rlimit above the host's hard limit fails without CAP_SYS_RESOURCE, §12) and in
-// the host's pid namespace: a command there is not a namespace's pid 1, so signals and exit
-// codes behave as on the host (`sh -c 'kill -9 $$'` dies with 137; SIGTERM is not ignored).
+// rlimits (an rlimit above the host's hard limit fails without CAP_SYS_RESOURCE, §12), in a pid
+// namespace of its own: the container can neither see nor signal host processes. salvo-init runs
+// as its pid 1 (DESIGN §12), so the command is not a namespace's init and signals and exit codes
+// behave as on the host (`sh -c 'kill -9 $$'` ends 137; SIGTERM is not ignored).
 
 export const DEFAULT_PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -53,7 +54,7 @@ export function defaultSpec(args: string[] = ['sh']): Record<string, unknown> {
     ],
     linux: {
       resources: { devices: [{ allow: false, access: 'rwm' }] },
-      namespaces: [{ type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }],
+      namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }],
       maskedPaths: [
         '/proc/acpi',
         '/proc/asound',

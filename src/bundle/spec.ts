@@ -5,6 +5,7 @@ import { SalvoError } from '../errors.js';
 import type { ContainerIsolation, ProcessOverride } from '../types.js';
 import { applyContainerOptions } from './container-config.js';
 import { checkNothingCreatedInRootfs } from './rootfs-paths.js';
+import { withInit, withoutPidNamespace } from './init.js';
 
 type Json = Record<string, unknown>;
 
@@ -146,14 +147,17 @@ export function needsIsolation(config: Json, isolation: ContainerIsolation | nul
 }
 
 /**
- * The container's own cgroup (DESIGN §13): `linux.cgroupsPath` from isolation when the bundle
- * names none; a bundle's own cgroupsPath is kept. Returns the config itself when nothing changes.
+ * What salvo sets on a container (DESIGN §12, §13): `linux.cgroupsPath` from isolation when the
+ * bundle names none (a bundle's own is kept), the host's pid namespace when asked for, salvo-init
+ * as pid 1. Returns the config itself when nothing changes.
  */
 export function applyIsolation(config: Json, isolation: ContainerIsolation | null): Json {
+  if (isolation === null) return config;
   const linux = (config.linux as Json | undefined) ?? {};
   const ownPath = typeof linux.cgroupsPath === 'string' && linux.cgroupsPath !== '';
-  if (isolation === null || isolation.cgroupsPath === null || ownPath) return config;
-  return { ...config, linux: { ...linux, cgroupsPath: isolation.cgroupsPath } };
+  let isolated = isolation.cgroupsPath === null || ownPath ? config : { ...config, linux: { ...linux, cgroupsPath: isolation.cgroupsPath } };
+  if (isolation.hostPid) isolated = withoutPidNamespace(isolated);
+  return isolation.init === null ? isolated : withInit(isolated, isolation.init);
 }
 
 /** Writes a derived config.json into the process directory (which then serves as the bundle). */

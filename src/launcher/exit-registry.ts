@@ -5,7 +5,8 @@
 // pass (containerd's order): their rows come first and the init waits for their waiters.
 import { closeSync } from 'node:fs';
 import { INIT_EXEC_ID } from '../io/process-dir.js';
-import type { ReapedExit } from '../reaper/reaper.js';
+import { signalInInitStatus } from '../io/init-status.js';
+import { signalName, type ReapedExit } from '../reaper/reaper.js';
 import type { ExitRow, Store } from '../store/store.js';
 import type { Exit, Logger } from '../types.js';
 
@@ -21,6 +22,8 @@ export interface LiveProcess {
   exitFd: number | null;
   /** Adopted from a launcher that died: its status is not ours to read. */
   adopted: boolean;
+  /** Run under salvo-init: an exit code over 128 may be a signal of the command's (DESIGN §12). */
+  underInit: boolean;
   exited: Promise<Exit>;
   settle: (exit: Exit) => void;
 }
@@ -37,6 +40,13 @@ function key(id: string, execId: string): string {
 
 function isInit(live: LiveProcess): boolean {
   return live.execId === INIT_EXEC_ID;
+}
+
+/** The command's signal behind salvo-init's 128 + n, read only for such an exit (off the common path). */
+function commandSignal(live: LiveProcess, exitCode: number): string | null {
+  if (!live.underInit || exitCode <= 128) return null;
+  const signo = signalInInitStatus(live.dir, exitCode);
+  return signo === null ? null : signalName(signo);
 }
 
 export function deferredExit(): { exited: Promise<Exit>; settle: (exit: Exit) => void } {
@@ -94,13 +104,14 @@ export class ExitRegistry {
       const live = this.#byPid.get(reaped.pid);
       if (live === undefined) continue;
       const lost = reaped.kind === 'unknown' || live.adopted;
+      const signal = lost ? null : (reaped.signal ?? commandSignal(live, reaped.exitCode));
       const exit: Exit = {
         id: live.id,
         execId: live.execId,
         pid: live.pid,
         state: lost ? 'lost' : 'exited',
         exitCode: lost ? 255 : reaped.exitCode,
-        signal: lost ? null : reaped.signal,
+        signal,
         rusage:
           lost || reaped.userUs === null
             ? null
@@ -113,7 +124,7 @@ export class ExitRegistry {
         seq: live.seq,
         state: exit.state,
         exitCode: exit.exitCode,
-        signal: exit.signal,
+        signal,
         userUs: lost ? null : reaped.userUs,
         systemUs: lost ? null : reaped.systemUs,
         maxRssKb: lost ? null : reaped.maxRssKb,

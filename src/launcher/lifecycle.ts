@@ -39,6 +39,8 @@ interface Launch {
   /** With stdio 'fifo': another process opens the read ends (salvo serve's clients). */
   fifoHandoff: FifoHandoff | null;
   task: Omit<StartTask, 'prepared' | 'consoleSocket'>;
+  /** The process is salvo-init's: its exit may carry the command's signal in a status file. */
+  underInit: boolean;
   /** Rewords the runtime's failure for this kind of launch. */
   explain: (error: PlainError) => PlainError;
 }
@@ -124,6 +126,8 @@ export class Lifecycle {
     this.#assertNotClosing();
     const dir = processDir(this.stateDir, start.id);
     const { id, batchId, labels } = start;
+    // salvo's own spec (the default bundle, an image) has a pid namespace of its own: init by default.
+    const isolation = isolationFor(this.#options, start, dir, spec.bundle === undefined);
     const seq = this.store.subscribe({ id, execId: INIT_EXEC_ID, dir, bundle, batchId, labels, at: Date.now() });
     this.starting.add(id);
     try {
@@ -143,8 +147,9 @@ export class Lifecycle {
             gate,
             process: { kind: 'init', startMode: start.startMode, noPivot: start.noPivot, noNewKeyring: start.noNewKeyring, restore: restorePlan(start, bundle) },
             image: imageRootfs(start, this.mountHelper),
-            isolation: isolationFor(this.#options, id),
+            isolation,
           },
+          underInit: isolation.init !== null,
           explain: (error) => error,
         }),
       );
@@ -186,6 +191,7 @@ export class Lifecycle {
         image: null,
         isolation: null,
       },
+      underInit: false,
       // The init ended while the runtime ran: that, not the runtime's wording, is the reason.
       explain: (error) =>
         error.code === 'ERR_RUNTIME_FAILED' && this.registry.byId(id) === undefined
@@ -231,7 +237,7 @@ export class Lifecycle {
       throw error;
     }
 
-    const { live, watched } = this.track(seq, id, execId, result.pid, result.pidStartTime, task.dir, false);
+    const { live, watched } = this.track(seq, id, execId, result.pid, result.pidStartTime, task.dir, false, launch.underInit);
     const watchWaitedMs = await watched;
     const proc: Proc = {
       id,
@@ -255,11 +261,20 @@ export class Lifecycle {
    * DESIGN §3 step 4: the record says running, the pidfd joins the epoll set, a pass runs at once.
    * `watched` resolves with the ms spent waiting for fds to watch it (EMFILE), for the start's timings.
    */
-  track(seq: number, id: string, execId: string, pid: number, pidStartTime: number, dir: string, adopted: boolean): { live: LiveProcess; watched: Promise<number> } {
+  track(
+    seq: number,
+    id: string,
+    execId: string,
+    pid: number,
+    pidStartTime: number,
+    dir: string,
+    adopted: boolean,
+    underInit = false,
+  ): { live: LiveProcess; watched: Promise<number> } {
     const startedAt = Date.now();
     if (!adopted) this.store.markRunning(seq, pid, pidStartTime, startedAt);
     const { exited, settle } = deferredExit();
-    const live: LiveProcess = { seq, id, execId, pid, dir, startedAt, exitFd: null, adopted, exited, settle };
+    const live: LiveProcess = { seq, id, execId, pid, dir, startedAt, exitFd: null, adopted, underInit, exited, settle };
     this.registry.add(live);
     const openingExitFifo = this.#openExitFifo(live);
     const watching = this.reaper.trackPatiently(pid, adopted ? pidStartTime : null).catch((error: unknown) => {

@@ -127,6 +127,9 @@ export interface NormalizedStart {
   checkpoint: NormalizedCheckpointRef | null;
   fifoHandoff: FifoHandoff | null;
   image: { ref: string; entrypoint: string[] | null; readOnly: boolean } | null;
+  /** null: the default (true for salvo's own spec: the default bundle, an image; false with hostPid). */
+  init: boolean | null;
+  hostPid: boolean;
 }
 
 /** A start's stdin: an absolute path (a terminal brings its own). */
@@ -170,6 +173,8 @@ export function normalizeStartSpec(spec: StartSpec): NormalizedStart {
   const labels = normalizeLabels(spec.labels);
   if (spec.signal !== undefined && !(spec.signal instanceof AbortSignal)) throw bad('signal', spec.signal, 'an AbortSignal');
   if (spec.batchId !== undefined && typeof spec.batchId !== 'string') throw bad('batchId', spec.batchId, 'a string');
+  if (spec.init !== undefined && typeof spec.init !== 'boolean') throw bad('init', spec.init, 'a boolean');
+  if (spec.hostPid !== undefined && typeof spec.hostPid !== 'boolean') throw bad('hostPid', spec.hostPid, 'a boolean');
   return {
     id,
     bundle: spec.bundle === undefined ? null : resolve(spec.bundle),
@@ -185,6 +190,8 @@ export function normalizeStartSpec(spec: StartSpec): NormalizedStart {
     checkpoint: spec.checkpoint === undefined ? null : normalizeCheckpointRef(spec.checkpoint),
     fifoHandoff: handoffOf(spec.fifoHandoff),
     image: normalizeImage(spec),
+    init: spec.init ?? null,
+    hostPid: spec.hostPid === true,
   };
 }
 

@@ -1,8 +1,9 @@
 // DESIGN §3 step 2 in a worker: validate the bundle, make the process directory and write what
 // the runtime reads from it (an init's derived config.json, an exec's process.json). Out of fds
 // (EMFILE, ENFILE), every step waits and retries within the start's patience.
-import { existsSync, rmSync, rmdirSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, rmSync, rmdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { initIfCommandFound } from '../bundle/init.js';
 import { deriveProcess } from '../bundle/process-spec.js';
 import { checkHooks, checkRootfs, deriveConfig, loadBundleConfig, needsIsolation, writeConfig, writeJsonFile } from '../bundle/spec.js';
 import { plainError } from '../errors.js';
@@ -10,6 +11,7 @@ import { releaseImageRootfs, withImageRootfs } from '../image/rootfs.js';
 import { patienceFor, patiently, type Patience } from '../io/exhaustion.js';
 import { prepareProcessDir, processPaths, refuseLinkedContainerDir } from '../io/process-dir.js';
 import { now } from '../time.js';
+import type { ContainerIsolation } from '../types.js';
 import type { PrepareResult, PrepareTask, StartTask } from './protocol.js';
 
 /**
@@ -32,7 +34,10 @@ export async function prepareContainer(task: PrepareTask, makeDir = true, patien
     let bundle = source;
     // A bundle without its own cgroupsPath needs a derived config too (its container's cgroup).
     if (task.override !== null || needsIsolation(config, isolation)) {
-      let derived = deriveConfig(config, source, task.override ?? {}, isolation);
+      const plain = deriveConfig(config, source, task.override ?? {});
+      const effective = initIfCommandFound(isolation, plain, task.image?.lower);
+      if (effective?.init != null) await patiently('making the init status directory', () => makeInitStatusDir(effective, plain), patience);
+      let derived = deriveConfig(config, source, task.override ?? {}, effective);
       if (task.image != null) derived = await withImageRootfs(derived, task.dir, task.image);
       await patiently('writing the derived config.json', () => writeConfig(task.dir, derived), patience);
       bundle = task.dir;
@@ -77,6 +82,14 @@ function checkedConfig(bundle: string): ReturnType<typeof loadBundleConfig> {
   const config = loadBundleConfig(bundle);
   checkRootfs(config, bundle);
   return config;
+}
+
+/** Where salvo-init leaves the command's wait status: writable by the container's user alone. */
+function makeInitStatusDir(isolation: ContainerIsolation, config: Record<string, unknown>): void {
+  const dir = (isolation.init as NonNullable<ContainerIsolation['init']>).statusDir;
+  mkdirSync(dir, { recursive: true, mode: 0o700 }); // a retried prepare finds it made
+  const user = (config.process as { user?: { uid?: unknown; gid?: unknown } } | undefined)?.user;
+  if (typeof user?.uid === 'number' && user.uid !== 0) chownSync(dir, user.uid, typeof user.gid === 'number' ? user.gid : 0);
 }
 
 /** Removes a process directory, and its container directory if that is left empty. */

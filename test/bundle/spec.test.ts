@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { applyIsolation, checkHooks, checkRootfs, deriveConfig, loadBundleConfig, mergeEnv, needsIsolation } from '../../src/bundle/spec.js';
+import { INIT_PATH, INIT_STATUS_MOUNT } from '../../src/bundle/init.js';
 import { SalvoError } from '../../src/errors.js';
 
 let root: string;
@@ -190,7 +191,7 @@ describe('checkRootfs', () => {
 
 describe('applyIsolation', () => {
   const config = (linux?: Record<string, unknown>) => ({ root: { path: '/r' }, process: { args: ['/x'] }, ...(linux === undefined ? {} : { linux }) });
-  const isolation = { cgroupsPath: '/salvo-abc/job-1', refuseHooks: false };
+  const isolation = { cgroupsPath: '/salvo-abc/job-1', refuseHooks: false, init: null, hostPid: false };
 
   it("gives a config without cgroupsPath the container's own and keeps the rest of linux", () => {
     const derived = applyIsolation(config({ namespaces: [{ type: 'mount' }] }), isolation);
@@ -203,7 +204,25 @@ describe('applyIsolation', () => {
     assert.equal(applyIsolation(own, isolation), own);
     assert.equal(needsIsolation(own, isolation), false);
     assert.equal(needsIsolation(config(), isolation), true);
-    assert.equal(needsIsolation(config(), { cgroupsPath: null, refuseHooks: true }), false);
+    assert.equal(needsIsolation(config(), { cgroupsPath: null, refuseHooks: true, init: null, hostPid: false }), false);
+  });
+
+  it('runs the command under salvo-init, bind-mounted read-only, with its writable status directory', () => {
+    const withMount = { ...config(), mounts: [{ destination: '/proc', type: 'proc', source: 'proc' }] };
+    const init = { binary: '/opt/salvo/salvo-init', statusDir: '/state/containers/c/init/init-status' };
+    const derived = applyIsolation(withMount, { ...isolation, init }) as { process: { args: string[] }; mounts: unknown[] };
+    assert.deepEqual(derived.process.args, [INIT_PATH, '--status-dir', INIT_STATUS_MOUNT, '--', '/x']);
+    assert.deepEqual(derived.mounts, [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: INIT_PATH, type: 'bind', source: '/opt/salvo/salvo-init', options: ['bind', 'ro', 'nosuid', 'nodev'] },
+      { destination: INIT_STATUS_MOUNT, type: 'bind', source: init.statusDir, options: ['bind', 'rw', 'nosuid', 'nodev', 'noexec'] },
+    ]);
+  });
+
+  it("drops the bundle's pid namespace only when the host's is asked for", () => {
+    const spaced = config({ namespaces: [{ type: 'pid' }, { type: 'mount' }] });
+    assert.deepEqual(applyIsolation(spaced, { ...isolation, hostPid: true }).linux, { namespaces: [{ type: 'mount' }], cgroupsPath: '/salvo-abc/job-1' });
+    assert.deepEqual((applyIsolation(spaced, isolation).linux as { namespaces: unknown }).namespaces, [{ type: 'pid' }, { type: 'mount' }]);
   });
 
   it('is applied by deriveConfig', () => {
@@ -215,13 +234,13 @@ describe('checkHooks', () => {
   const hooked = { root: { path: '/r' }, hooks: { prestart: [{ path: '/bin/true' }], poststop: [] } };
 
   it('refuses a bundle with OCI hooks when asked, naming the kinds', () => {
-    assert.throws(() => checkHooks(hooked, '/b', { cgroupsPath: null, refuseHooks: true }), (error: unknown) =>
+    assert.throws(() => checkHooks(hooked, '/b', { cgroupsPath: null, refuseHooks: true, init: null, hostPid: false }), (error: unknown) =>
       error instanceof SalvoError && error.code === 'ERR_BUNDLE_INVALID' && /\/b has OCI hooks \(prestart\)/.test(error.message));
   });
 
   it('lets hooks through by default, and a bundle without hooks always', () => {
-    checkHooks(hooked, '/b', { cgroupsPath: null, refuseHooks: false });
-    checkHooks({ root: { path: '/r' }, hooks: { poststop: [] } }, '/b', { cgroupsPath: null, refuseHooks: true });
-    checkHooks({ root: { path: '/r' } }, '/b', { cgroupsPath: null, refuseHooks: true });
+    checkHooks(hooked, '/b', { cgroupsPath: null, refuseHooks: false, init: null, hostPid: false });
+    checkHooks({ root: { path: '/r' }, hooks: { poststop: [] } }, '/b', { cgroupsPath: null, refuseHooks: true, init: null, hostPid: false });
+    checkHooks({ root: { path: '/r' } }, '/b', { cgroupsPath: null, refuseHooks: true, init: null, hostPid: false });
   });
 });

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Exit, Launcher, Proc, SalvoError } from '../../src/index.js';
-import { RUNTIMES, derivedBundle, openLauncher, removeTempDirs, runtimeContainers, sleep, zombieChildren } from '../helpers.js';
+import { RUNTIMES, openLauncher, removeTempDirs, runtimeContainers, sleep, zombieChildren } from '../helpers.js';
 
 after(removeTempDirs);
 
@@ -70,8 +70,8 @@ for (const runtime of RUNTIMES) {
     });
 
     it("resolves the init after its exec'd processes when they die with it (own pid namespace)", async () => {
-      const bundle = await derivedBundle(launcher, (config) => config.linux.namespaces.push({ type: 'pid' }));
-      const init = await launcher.start({ id: 'pidns', bundle, args: ['/bin/sleep', '60'] });
+      // The default bundle has a pid namespace of its own (salvo-init is its pid 1).
+      const init = await launcher.start({ id: 'pidns', args: ['/bin/sleep', '60'] });
       const execs = await Promise.all(Array.from({ length: 10 }, () => launcher.exec('pidns', { args: ['/bin/sleep', '60'] })));
       const resolved: string[] = [];
       for (const p of [init, ...execs]) void p.exited.then((exit) => resolved.push(exit.execId));
@@ -85,9 +85,9 @@ for (const runtime of RUNTIMES) {
     });
 
     it("records an exec'd process that outlived its init once, after the init, when runtime delete stops it", async () => {
-      const init = await launcher.start({ id: 'outlived', args: ['/bin/sleep', '60'] });
+      const init = await launcher.start({ id: 'outlived', args: ['/bin/sleep', '60'], hostPid: true });
       const exec = await launcher.exec('outlived', { args: ['/bin/sleep', '60'] });
-      // Host pid namespace: killing the init leaves the exec'd process alive; the runtime's
+      // The host's pid namespace (asked for): killing the init leaves the exec'd process alive; the runtime's
       // delete (deleteAfterExit) then kills what is left in the container's cgroup.
       await launcher.kill('outlived', 'SIGKILL');
       const initExit = await init.exited;
@@ -100,7 +100,7 @@ for (const runtime of RUNTIMES) {
     it("keeps tracking an exec'd process that outlives its init when nothing deletes the container", async () => {
       const keeper = await openLauncher(runtime, { deleteAfterExit: false });
       try {
-        const init = await keeper.start({ id: 'survivor', args: ['/bin/sleep', '60'] });
+        const init = await keeper.start({ id: 'survivor', args: ['/bin/sleep', '60'], hostPid: true });
         const exec = await keeper.exec('survivor', { args: ['/bin/sleep', '60'] });
         await keeper.kill('survivor', 'SIGKILL');
         assert.equal((await init.exited).exitCode, 137);

@@ -1,10 +1,11 @@
 // The exit registry's order: a container's init exit is recorded and resolved after the exits of
 // its exec'd processes reaped in the same or an earlier pass (containerd's promise).
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { initStatusDir } from '../../src/io/init-status.js';
 import { writeExitStatus } from '../../src/io/process-dir.js';
 import { ExitRegistry, deferredExit, type LiveProcess } from '../../src/launcher/exit-registry.js';
 import type { ReapedExit } from '../../src/reaper/reaper.js';
@@ -49,13 +50,13 @@ describe('ExitRegistry', () => {
   });
 
   /** A subscribed, running process with a real process directory, added to the registry. */
-  function live(id: string, execId: string, pid: number): LiveProcess {
+  function live(id: string, execId: string, pid: number, underInit = false): LiveProcess {
     const processDir = join(dir, 'containers', id, execId);
     mkdirSync(processDir, { recursive: true });
     const seq = store.subscribe({ id, execId, dir: processDir, bundle: '/b', batchId: null, labels: null, at: 1 });
     store.markRunning(seq, pid, 1, 2);
     const { exited: done, settle } = deferredExit();
-    const process: LiveProcess = { seq, id, execId, pid, dir: processDir, startedAt: 2, exitFd: null, adopted: false, exited: done, settle };
+    const process: LiveProcess = { seq, id, execId, pid, dir: processDir, startedAt: 2, exitFd: null, adopted: false, underInit, exited: done, settle };
     registry.add(process);
     return process;
   }
@@ -124,9 +125,37 @@ describe('ExitRegistry', () => {
     const seq = store.subscribe({ id: 'c9', execId: 'init', dir: processDir, bundle: '/b', batchId: null, labels: null, at: 1 });
     store.markRunning(seq, 900, 1, 2);
     const { exited: done, settle } = deferredExit();
-    failing.add({ seq, id: 'c9', execId: 'init', pid: 900, dir: processDir, startedAt: 2, exitFd: null, adopted: false, exited: done, settle });
+    failing.add({ seq, id: 'c9', execId: 'init', pid: 900, dir: processDir, startedAt: 2, exitFd: null, adopted: false, underInit: false, exited: done, settle });
     failing.handleExits([exited(900, 4)]);
     assert.equal((await done).exitCode, 4);
     assert.deepEqual(warnings, ['cannot write some exitStatus files']);
+  });
+
+  /** salvo-init's status file, as native/salvo-init.c writes it. */
+  function initStatus(process: LiveProcess, text: string): void {
+    mkdirSync(initStatusDir(process.dir));
+    writeFileSync(join(initStatusDir(process.dir), 'status'), text);
+  }
+
+  it("records the command's signal behind salvo-init's 128 + n, and a real exit 143 as such", async () => {
+    const killed = live('i1', 'init', 201, true);
+    initStatus(killed, 'signal 15\n');
+    const exited143 = live('i2', 'init', 202, true);
+    initStatus(exited143, 'exit 143\n');
+    const forged = live('i3', 'init', 203, true);
+    initStatus(forged, 'signal 9\n'); // does not match 143: not believed
+    const noInit = live('i4', 'init', 204);
+    initStatus(noInit, 'signal 15\n'); // not run under salvo-init: never read
+    registry.handleExits([exited(201, 143), exited(202, 143), exited(203, 143), exited(204, 143)]);
+    const exits = await Promise.all([killed, exited143, forged, noInit].map((p) => p.exited));
+    assert.deepEqual(exits.map((e) => [e.exitCode, e.signal]), [[143, 'SIGTERM'], [143, null], [143, null], [143, null]]);
+    assert.deepEqual(rows.flat().map((row) => [row.exitCode, row.signal]), [[143, 'SIGTERM'], [143, null], [143, null], [143, null]]);
+    assert.equal(store.get('i1')?.signal, 'SIGTERM');
+  });
+
+  it('keeps an init-run exit of 128 + n without a status file as the init said', async () => {
+    const process = live('i5', 'init', 205, true);
+    registry.handleExits([exited(205, 137)]);
+    assert.deepEqual([(await process.exited).exitCode, (await process.exited).signal], [137, null]);
   });
 });

@@ -65,6 +65,8 @@ describe('normalizeStartSpec', () => {
       batchId: null,
       checkpoint: null,
       image: null,
+      init: null,
+      hostPid: false,
     });
   });
 

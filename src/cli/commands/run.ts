@@ -34,6 +34,7 @@ interface RunOptions extends ContainerFlags {
   image?: string;
   entrypoint?: string;
   detach?: boolean;
+  init?: boolean;
 }
 
 export function runCommand(globals: () => GlobalOptions): Command {
@@ -64,6 +65,8 @@ export function runCommand(globals: () => GlobalOptions): Command {
     .option('-i, --interactive', "keep stdin attached: the container reads salvo's own stdin (echo x | salvo run -i -- cat)")
     .option('-t, --tty', 'run with a terminal and attach yours (raw mode, resized with your window); runs in-process')
     .option('-d, --detach', 'print the id and exit 0 once the container runs (its output goes to its logs)')
+    .option('--init', "run salvo's init as pid 1 (the default, except with --bundle)")
+    .option('--no-init', 'run the command itself as pid 1 of its pid namespace')
     .addHelpText(
       'after',
       '\nExamples:\n' +
@@ -121,6 +124,8 @@ async function run(command: string[], options: RunOptions, globals: GlobalOption
         proc = await launcher.start({
           id,
           bundle,
+          // A --rootfs bundle is salvo's default spec (its own pid namespace): it gets the init too.
+          init: options.init ?? (options.rootfs !== undefined ? true : undefined),
           ...(options.image === undefined
             ? {}
             : { image: options.image, ...(options.entrypoint === undefined ? {} : { entrypoint: [options.entrypoint] }) }),
