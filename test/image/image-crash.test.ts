@@ -10,13 +10,23 @@ import { after, describe, it } from 'node:test';
 import { Launcher } from '../../src/index.js';
 import { overlayMountsUnder } from '../../src/image/mount.js';
 import { removeTempDirs, tempDir } from '../helpers.js';
-import { salvoChild, startedPid, writeJobs } from '../reliability/cli-child.js';
+import { salvoChild, servingPid, startedPid, writeJobs, type CliChild } from '../reliability/cli-child.js';
 import { isRunning, waitFor } from '../reliability/processes.js';
 import { buildTestImage } from './layout-builder.js';
 
 after(removeTempDirs);
 
 const hostMounts = (stateDir: string): string[] => overlayMountsUnder('/proc/self/mountinfo', stateDir);
+
+/** SIGKILLs the launcher that does the work (the serving one the command started) and the command; resolves once both are gone. */
+async function killLauncher(stateDir: string, run: CliChild): Promise<void> {
+  const serving = servingPid(stateDir);
+  assert.ok(serving !== null && serving !== run.child.pid, 'a serving launcher holds the state directory');
+  process.kill(serving, 'SIGKILL');
+  run.child.kill('SIGKILL');
+  await run.exited;
+  await waitFor('the killed launcher to be gone', () => !isRunning(serving), 30_000);
+}
 
 describe('a launcher killed while it works with an image (runc)', { timeout: 300_000 }, () => {
   it('leaves no half-made image when killed mid-unpack, and the next start unpacks it whole', async () => {
@@ -34,8 +44,7 @@ describe('a launcher killed while it works with an image (runc)', { timeout: 300
     const images = join(stateDir, 'images');
     const halfMade = (): string[] => (existsSync(images) ? readdirSync(images).filter((n) => n.startsWith('.tmp-') && !n.startsWith('.tmp-src-')) : []);
     await waitFor('the unpack to reach layer 2', () => halfMade().some((n) => existsSync(join(images, n, 'rootfs', 'bin', 'busybox'))), 60_000);
-    run.child.kill('SIGKILL');
-    await run.exited;
+    await killLauncher(stateDir, run);
     execFileSync('rm', [blob]);
     renameSync(`${blob}.real`, blob);
 
@@ -60,8 +69,7 @@ describe('a launcher killed while it works with an image (runc)', { timeout: 300
     const jobs = ids.map((id) => ({ id, image: `oci:${layout}:v1`, args: ['/bin/sh', '-c', 'echo x > /home/app/x; sleep 1'] }));
     const run = salvoChild(stateDir, 'runc', ['batch', writeJobs(dir, jobs), '--ndjson', '--concurrency', '4']);
     await waitFor('containers with overlays', () => ids.filter((id) => startedPid(run, id) !== undefined).length >= 3 && hostMounts(stateDir).length >= 3, 120_000);
-    run.child.kill('SIGKILL');
-    await run.exited;
+    await killLauncher(stateDir, run);
     const pids = ids.map((id) => startedPid(run, id)).filter((p): p is number => p !== undefined);
     await waitFor('the orphaned containers to end', () => pids.every((pid) => !isRunning(pid)), 60_000);
     assert.ok(hostMounts(stateDir).length > 0, 'the killed launcher left overlays mounted');
