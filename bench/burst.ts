@@ -71,10 +71,14 @@ export async function runBurst(runtime: string, count: number, stateDir: string)
     writeSync(fd, '\n'.repeat(count));
     closeSync(fd);
     let firstExit = 0;
-    const exits = await Promise.all(procs.map((p) => p.exited.then((e) => {
-      if (firstExit === 0) firstExit = performance.now();
-      return e;
-    })));
+    const exits = await Promise.all(
+      procs.map((p) =>
+        p.exited.then((e) => {
+          if (firstExit === 0) firstExit = performance.now();
+          return e;
+        }),
+      ),
+    );
     const releaseToAllRecordedMs = performance.now() - released;
     loop.disable();
     const h = launcher.reapLatency;
@@ -86,7 +90,14 @@ export async function runBurst(runtime: string, count: number, stateDir: string)
     const cRoot = join(stateDir, 'runtime', 'burst-c');
     mkdirSync(cRoot, { recursive: true, mode: 0o700 });
     const { stdout } = await promisify(execFile)(BURST_REAPER, [
-      String(count), launcher.runtime.mountNamespace ?? '-', launcher.runtime.path, cRoot, bundle, join(barrier, 'go'), scratch, `burst-c-${Date.now().toString(36)}`,
+      String(count),
+      launcher.runtime.mountNamespace ?? '-',
+      launcher.runtime.path,
+      cRoot,
+      bundle,
+      join(barrier, 'go'),
+      scratch,
+      `burst-c-${Date.now().toString(36)}`,
     ]);
     return {
       runtime,

@@ -32,7 +32,13 @@ try {
   const config = deriveConfig(loadBundleConfig(source), source, { args: ['/bin/true'] });
   writeConfig(bundle, config);
   const runcRoot = join(scratch, 'runc-root');
-  const rows: Record<string, number[]> = { 'node -e 0': [], 'salvo --version': [], 'salvo ps': [], 'runc run /bin/true': [], 'salvo run -- /bin/true': [] };
+  const rows: Record<string, number[]> = {
+    'node -e 0': [],
+    'salvo --version': [],
+    'salvo ps': [],
+    'runc run /bin/true': [],
+    'salvo run -- /bin/true': [],
+  };
   const steps: [string, () => number][] = [
     ['node -e 0', () => wallMs(process.execPath, ['-e', '0'])],
     ['salvo --version', () => wallMs(process.execPath, [MAIN, '--version'])],

@@ -88,7 +88,11 @@ async function queueCost(redis: RedisServer): Promise<Cost> {
   const queue = 'flt-bench-cost';
   const pool = await startWorkers(redis, queue, 1, costJobs);
   try {
-    const { costs } = await throughQueue(redis, queue, Array.from({ length: costJobs }, (_, i) => `flt-bc-${i}`));
+    const { costs } = await throughQueue(
+      redis,
+      queue,
+      Array.from({ length: costJobs }, (_, i) => `flt-bc-${i}`),
+    );
     return { how: `fleet: 1 worker × ${costJobs} (4 starts in flight)`, jobs: costJobs, p50Ms: percentile(costs, 50), p99Ms: percentile(costs, 99) };
   } finally {
     await stopWorkers(pool);

@@ -39,12 +39,19 @@ export async function timedCase<T>(
   times.sort((a, b) => a - b);
   const meanMs = times.reduce((a, b) => a + b, 0) / times.length;
   const p99 = quantileOf(times, 0.99);
-  return { name, meanUs: meanMs * 1000, p99Us: p99 * 1000, opsPerSec: 1000 / meanMs, note: `${samples} samples, median ${(times[times.length >> 1] ?? 0).toFixed(2)} ms` };
+  return {
+    name,
+    meanUs: meanMs * 1000,
+    p99Us: p99 * 1000,
+    opsPerSec: 1000 / meanMs,
+    note: `${samples} samples, median ${(times[times.length >> 1] ?? 0).toFixed(2)} ms`,
+  };
 }
 
 export function formatMicro(results: readonly MicroResult[]): string {
   const rows = results.map(
-    (r) => `| ${r.name} | ${r.meanUs.toFixed(r.meanUs < 10 ? 2 : 0)} | ${r.p99Us === null ? '-' : r.p99Us.toFixed(0)} | ${r.opsPerSec.toFixed(0)} | ${r.note} |`,
+    (r) =>
+      `| ${r.name} | ${r.meanUs.toFixed(r.meanUs < 10 ? 2 : 0)} | ${r.p99Us === null ? '-' : r.p99Us.toFixed(0)} | ${r.opsPerSec.toFixed(0)} | ${r.note} |`,
   );
   return `| case | mean µs | p99 µs | ops/s | note |\n|---|---:|---:|---:|---|\n${rows.join('\n')}\n`;
 }

@@ -34,7 +34,9 @@ export async function runLive(runtime: string, count: number, stateDir: string):
   try {
     await launcher.gc();
     // Warm up every code path first, so that what grows later is per-container state.
-    const warm = await Promise.all(Array.from({ length: 20 }, (_, i) => launcher.start({ id: `live-warm-${i}`, args: ['/bin/sleep', '3600'], stdio: 'null' })));
+    const warm = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => launcher.start({ id: `live-warm-${i}`, args: ['/bin/sleep', '3600'], stdio: 'null' })),
+    );
     await Promise.all(warm.map((p) => launcher.kill(p.id, 'SIGKILL')));
     await Promise.all(warm.map((p) => p.exited));
     const reapP99WithNoneMs = await reapP99(launcher, 30, 'none');

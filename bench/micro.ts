@@ -16,23 +16,39 @@ import { runSpawnerMicro } from './spawner.js';
 const RUNC_LOG = [
   ...Array.from({ length: 30 }, (_, i) => JSON.stringify({ level: 'info', msg: `step ${i} of the container setup`, time: '2026-11-28T18:00:00Z' })),
   JSON.stringify({ level: 'warning', msg: 'cgroup v1 is deprecated', time: '2026-11-28T18:00:00Z' }),
-  JSON.stringify({ level: 'error', msg: 'runc run failed: unable to start container process: exec: "/nosuch": stat /nosuch: no such file or directory', time: '2026-11-28T18:00:00Z' }),
+  JSON.stringify({
+    level: 'error',
+    msg: 'runc run failed: unable to start container process: exec: "/nosuch": stat /nosuch: no such file or directory',
+    time: '2026-11-28T18:00:00Z',
+  }),
 ].join('\n');
 
 /** `count` zombie processes re-parented to this (subreaper) process: perl forks them and exits. */
 function zombies(count: number): number[] {
   const script = `$|=1; for (1..${count}) { my $p = fork(); if ($p == 0) { exit 0 } print "$p\\n" }`;
   const pids = execFileSync('/usr/bin/perl', ['-e', script], { encoding: 'utf8' }).trim().split('\n').map(Number);
-  for (const pid of pids) while (readProcStat(pid)?.state !== 'Z') { /* exits within microseconds */ }
+  for (const pid of pids)
+    while (readProcStat(pid)?.state !== 'Z') {
+      /* exits within microseconds */
+    }
   return pids;
 }
 
 export async function runMicro(): Promise<MicroResult[]> {
   const results: MicroResult[] = [];
-  const invocation = { file: '/opt/salvo/build/Release/salvo-exec', prefix: ['1234', '-', '/usr/sbin/runc'], root: '/run/salvo/runtime/runc', extraGlobalArgs: [] };
+  const invocation = {
+    file: '/opt/salvo/build/Release/salvo-exec',
+    prefix: ['1234', '-', '/usr/sbin/runc'],
+    root: '/run/salvo/runtime/runc',
+    extraGlobalArgs: [],
+  };
   results.push(
     benchmarkCase('argv: run -d command line', () => {
-      commandLine(invocation, '/run/salvo/containers/job-17/init/log.json', runArgs('job-17', { bundle: '/b', pidFile: '/run/salvo/containers/job-17/init/pid' }));
+      commandLine(
+        invocation,
+        '/run/salvo/containers/job-17/init/log.json',
+        runArgs('job-17', { bundle: '/b', pidFile: '/run/salvo/containers/job-17/init/pid' }),
+      );
     }),
   );
   results.push(benchmarkCase('log.json: last error of a 32-line runc log', () => void lastErrorMessage(RUNC_LOG)));
@@ -51,13 +67,38 @@ export async function runMicro(): Promise<MicroResult[]> {
     });
   const exitRows = (seqs: number[]): ExitRow[] =>
     seqs.map((seq) => ({ seq, state: 'exited', exitCode: 0, signal: null, userUs: 1, systemUs: 2, maxRssKb: 3, at: Date.now() }));
-  results.push(await timedCase('store: one transaction of 1,000 exits', 30, () => exitRows(subscribeRunning(1000)), (rows) => void store.recordExits(rows)));
-  results.push(await timedCase('store: subscribe + mark running (one launch)', 2000, () => undefined, () => void subscribeRunning(1)));
+  results.push(
+    await timedCase(
+      'store: one transaction of 1,000 exits',
+      30,
+      () => exitRows(subscribeRunning(1000)),
+      (rows) => void store.recordExits(rows),
+    ),
+  );
+  results.push(
+    await timedCase(
+      'store: subscribe + mark running (one launch)',
+      2000,
+      () => undefined,
+      () => void subscribeRunning(1),
+    ),
+  );
 
   // A real pass: 1,000 ready zombies, waitid each, commit all their exits in one transaction.
   let pending: Map<number, number> = new Map();
   const reaper = Reaper.open((exits) => {
-    store.recordExits(exits.map((e) => ({ seq: pending.get(e.pid) ?? 0, state: 'exited', exitCode: e.exitCode, signal: e.signal, userUs: e.userUs, systemUs: e.systemUs, maxRssKb: e.maxRssKb, at: Date.now() })));
+    store.recordExits(
+      exits.map((e) => ({
+        seq: pending.get(e.pid) ?? 0,
+        state: 'exited',
+        exitCode: e.exitCode,
+        signal: e.signal,
+        userUs: e.userUs,
+        systemUs: e.systemUs,
+        maxRssKb: e.maxRssKb,
+        at: Date.now(),
+      })),
+    );
   });
   results.push(
     await timedCase(

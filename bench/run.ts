@@ -94,30 +94,47 @@ function targets(report: BenchReport, b: BurstResult, l: LiveResult, e2e: readon
   const rows: string[] = [];
   for (const r of e2e) {
     const want = r.runtime.includes('crun') ? 0.8 : 0.7;
-    rows.push(`| end to end ≥ ${want} × \`xargs -P ${r.concurrency} ${r.runtime} run\`, ${r.count} jobs | ${f(r.salvoJobsPerSec, 1)} vs ${f(r.bareJobsPerSec, 1)} jobs/s: ${f(r.ratio, 3)} | ${r.ratio >= want ? 'met' : 'missed'} |`);
+    rows.push(
+      `| end to end ≥ ${want} × \`xargs -P ${r.concurrency} ${r.runtime} run\`, ${r.count} jobs | ${f(r.salvoJobsPerSec, 1)} vs ${f(r.bareJobsPerSec, 1)} jobs/s: ${f(r.ratio, 3)} | ${r.ratio >= want ? 'met' : 'missed'} |`,
+    );
   }
   for (const r of report.rows) {
     const ratio = r.throughputRatio ?? 0;
-    rows.push(`| throughput ≥ 0.97 × the C driver, ${r.runtime} K=${r.concurrency} | ${f(ratio, 3)} | ${ratio >= 0.97 ? 'met' : `missed by ${f((0.97 - ratio) * 100, 1)} points`} |`);
+    rows.push(
+      `| throughput ≥ 0.97 × the C driver, ${r.runtime} K=${r.concurrency} | ${f(ratio, 3)} | ${ratio >= 0.97 ? 'met' : `missed by ${f((0.97 - ratio) * 100, 1)} points`} |`,
+    );
   }
   for (const r of report.rows) {
     const cpu = r.salvo.launcherCpuMs;
-    rows.push(`| launcher CPU ≤ 1.5 ms per container, ${r.runtime} K=${r.concurrency} | ${f(cpu)} ms (C driver: ${f(r.baseline?.launcherCpuMs ?? 0)} ms) | ${cpu <= 1.5 ? 'met' : `missed: ${f(cpu / 1.5, 1)}× the budget`} |`);
+    rows.push(
+      `| launcher CPU ≤ 1.5 ms per container, ${r.runtime} K=${r.concurrency} | ${f(cpu)} ms (C driver: ${f(r.baseline?.launcherCpuMs ?? 0)} ms) | ${cpu <= 1.5 ? 'met' : `missed: ${f(cpu / 1.5, 1)}× the budget`} |`,
+    );
   }
   for (const r of report.rows) {
     const bare = r.baseline?.runtimeCpuMs ?? 0;
     const extra = bare === 0 ? 0 : r.salvo.runtimeCpuMs / bare - 1;
-    rows.push(`| the runtime's CPU within 5 % of its CPU under the C driver, ${r.runtime} K=${r.concurrency} | ${f(r.salvo.runtimeCpuMs, 1)} vs ${f(bare, 1)} ms (${extra >= 0 ? '+' : ''}${f(extra * 100, 1)} %) | ${extra <= 0.05 ? 'met' : 'missed'} |`);
+    rows.push(
+      `| the runtime's CPU within 5 % of its CPU under the C driver, ${r.runtime} K=${r.concurrency} | ${f(r.salvo.runtimeCpuMs, 1)} vs ${f(bare, 1)} ms (${extra >= 0 ? '+' : ''}${f(extra * 100, 1)} %) | ${extra <= 0.05 ? 'met' : 'missed'} |`,
+    );
   }
   // The p99 ≤ 2 ms burst target is retired (below one waitid): the bound is a C program that only reaps.
   const c = b.cReaper;
-  if (c == null) rows.push(`| burst: release → all ${b.exits} exits recorded | ${f(b.releaseToAllRecordedMs, 0)} ms | not judged: the C pidfd reaper did not run |`);
+  if (c == null)
+    rows.push(
+      `| burst: release → all ${b.exits} exits recorded | ${f(b.releaseToAllRecordedMs, 0)} ms | not judged: the C pidfd reaper did not run |`,
+    );
   else {
     const burstRatio = b.releaseToAllRecordedMs / c.releaseToAllReapedMs;
-    rows.push(`| burst: release → all ${b.exits} recorded within 1.25 × a C program that only reaps them by pidfd | ${f(b.releaseToAllRecordedMs, 0)} ms vs ${f(c.releaseToAllReapedMs, 0)} ms (${c.reaped}/${c.exits} reaped): ${f(burstRatio)} × | ${burstRatio <= 1.25 ? 'met' : 'missed'} |`);
+    rows.push(
+      `| burst: release → all ${b.exits} recorded within 1.25 × a C program that only reaps them by pidfd | ${f(b.releaseToAllRecordedMs, 0)} ms vs ${f(c.releaseToAllReapedMs, 0)} ms (${c.reaped}/${c.exits} reaped): ${f(burstRatio)} × | ${burstRatio <= 1.25 ? 'met' : 'missed'} |`,
+    );
   }
-  rows.push(`| launcher RSS ≤ 2 KiB per live container (${l.live} alive) | ${f(l.bytesPerLive / 1024)} KiB (V8 heap ${f(l.heapBytesPerLive / 1024)} KiB) | ${l.bytesPerLive <= 2048 ? 'met' : 'missed'} |`);
-  rows.push(`| store and reaper O(1) per exit | reap p99 ${f(l.reapP99WithNoneMs)} ms with none alive, ${f(l.reapP99WithAllMs)} ms with ${l.live} alive | ${l.reapP99WithAllMs <= Math.max(2, l.reapP99WithNoneMs * 3) ? 'met' : 'missed'} |`);
+  rows.push(
+    `| launcher RSS ≤ 2 KiB per live container (${l.live} alive) | ${f(l.bytesPerLive / 1024)} KiB (V8 heap ${f(l.heapBytesPerLive / 1024)} KiB) | ${l.bytesPerLive <= 2048 ? 'met' : 'missed'} |`,
+  );
+  rows.push(
+    `| store and reaper O(1) per exit | reap p99 ${f(l.reapP99WithNoneMs)} ms with none alive, ${f(l.reapP99WithAllMs)} ms with ${l.live} alive | ${l.reapP99WithAllMs <= Math.max(2, l.reapP99WithNoneMs * 3) ? 'met' : 'missed'} |`,
+  );
   return `| target | measured | verdict |\n|---|---|---|\n${rows.join('\n')}\n`;
 }
 
@@ -139,9 +156,9 @@ function bounds(report: BenchReport, b: BurstResult, l: LiveResult): string {
     );
   }
   lines.push(
-    '- The runtime is no longer spawned by a fork of the launcher: the hot path uses the addon\'s vfork spawner ' +
-      '(DESIGN §5), whose parent CPU per spawn does not grow with the heap, where execa\'s fork does (the spawner rows ' +
-      'in Micro). What is left of the launcher\'s CPU per container is JavaScript: the start task\'s message to and from ' +
+    "- The runtime is no longer spawned by a fork of the launcher: the hot path uses the addon's vfork spawner " +
+      "(DESIGN §5), whose parent CPU per spawn does not grow with the heap, where execa's fork does (the spawner rows " +
+      "in Micro). What is left of the launcher's CPU per container is JavaScript: the start task's message to and from " +
       'the worker, preparing the process directory, the store writes, the reap and the promise chain; the C driver does ' +
       'none of that and records nothing. This run was made on a 2-core machine shared with other jobs: ratios come from ' +
       'one run with the sides interleaved, absolute numbers drift.',
@@ -151,20 +168,20 @@ function bounds(report: BenchReport, b: BurstResult, l: LiveResult): string {
       `\`waitid\` took ${f(b.passes.reapUsPerExit, 0)} µs of wall time there (~24 µs for quiet zombies, Micro) and the handler ` +
       `${f(b.passes.handlerUsPerExit, 0)} µs (store transaction, exitStatus hand-off, promises). Of the passes' ${f(b.passes.wallMs, 0)} ms, ` +
       `the main thread was on a CPU ${f(b.passes.onCpuMs, 0)} ms and runnable but waiting for one ${f(b.passes.waitingForCpuMs, 0)} ms ` +
-      '(its schedstat; the rest it slept on kernel locks): the exiting processes\' teardown holds the 2 cores and the task list ' +
+      "(its schedstat; the rest it slept on kernel locks): the exiting processes' teardown holds the 2 cores and the task list " +
       'lock, and renicing the launcher to -15 did not change that (tried). The last exit of a pass waits for the ones before ' +
       'it, so p99 ≤ 2 ms over 1000 exits that are ready at once would need ≤ 2 µs per exit, less than one `waitid` call: the ' +
       'bound is the kernel, not the store. Exits that arrive over time are committed within a pass of a few (reap-to-record ' +
       'p99 in the macro table). ' +
       `Per live container the launcher holds ${f(l.heapBytesPerLive / 1024)} KiB of V8 heap; ` +
-      'the rest of the RSS growth is SQLite\'s page cache (bounded at 2 MB) and the WAL index, which do not grow per exit.',
+      "the rest of the RSS growth is SQLite's page cache (bounded at 2 MB) and the WAL index, which do not grow per exit.",
     '- End to end, a job through salvo is one `run -d` (the native spawner), its exit recorded, and its share of a ' +
       'batched delete (crun) or one delete (runc); the foreground `xargs … run` does create, start, wait and delete in one ' +
-      'runtime process per job and records nothing. On 2 cores the launcher\'s own CPU per job (the JavaScript above) ' +
+      "runtime process per job and records nothing. On 2 cores the launcher's own CPU per job (the JavaScript above) " +
       'competes with the runtimes for the same cores, which is what the ratio pays for.',
     '- Burst: the C program reaps the same number of released processes by pidfd with nothing else to do; salvo also ' +
       'commits every exit to SQLite, hands the exitStatus files to a worker and settles a promise per exit, and its ' +
-      'first pass starts only when the main thread\'s loop gets to it.',
+      "first pass starts only when the main thread's loop gets to it.",
     '',
   );
   return lines.join('\n');
@@ -174,13 +191,18 @@ function resultsMarkdown(measured: Measured): string {
   const { macro: report, micro: microResults, burst: b, live: l } = measured;
   const e2e = measured.e2e ?? [];
   const m = report.machine;
-  const again = measured.again === undefined ? '' : `\n- Measured anew on ${measured.again.date} (\`npm run bench -- --again ${measured.again.parts.join(',')}\`): ${measured.again.parts.join(', ')}.`;
+  const again =
+    measured.again === undefined
+      ? ''
+      : `\n- Measured anew on ${measured.again.date} (\`npm run bench -- --again ${measured.again.parts.join(',')}\`): ${measured.again.parts.join(', ')}.`;
   return `# salvo benchmark results
 
 Written by \`npm run bench\` (bench/run.ts) on ${report.date}.${again}
 
 - Machine: ${m.cpus} × ${m.model}, ${m.memoryGb} GiB, Linux ${m.kernel}
-- Node ${report.versions.node}, salvo ${report.versions.salvo}; ${Object.entries(report.versions.runtimes).map(([k, v]) => `${k}: ${v}`).join('; ')}
+- Node ${report.versions.node}, salvo ${report.versions.salvo}; ${Object.entries(report.versions.runtimes)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join('; ')}
 - Macro: ${report.count} containers of \`/bin/true\` per row, salvo (every exit recorded) and the bare runtime CLI (\`run -d\`, nothing recorded) driven by a C program (posix_spawn, K at a time: the baseline of the ratios) and by a Node process, in ${report.rounds} interleaved rounds (ABBA); deletes after each timed part on all sides.
 
 ## Targets

@@ -30,9 +30,11 @@ export async function measureSpawner({ spawner, heapMb }: SpawnerCase): Promise<
   const cpu0 = process.cpuUsage();
   const began = performance.now();
   let next = 0;
-  await Promise.all(Array.from({ length: AT_ONCE }, async () => {
-    while (next++ < SPAWNS) await once();
-  }));
+  await Promise.all(
+    Array.from({ length: AT_ONCE }, async () => {
+      while (next++ < SPAWNS) await once();
+    }),
+  );
   const wallMs = performance.now() - began;
   const cpu = process.cpuUsage(cpu0);
   const rssMb = process.memoryUsage().rss / 2 ** 20;

@@ -38,8 +38,13 @@ for (const runtime of values.runtimes.split(',')) {
     if (report.leakedFdTargets.length > 0) console.log(`  fds open after close only: ${report.leakedFdTargets.join(', ')}`);
     if (report.leftInRuntime.length > 0) console.log(`  left in runtime: ${report.leftInRuntime.join(' ')}`);
     const ok =
-      report.wrong.length === 0 && report.lost === 0 && report.zombies === 0 && report.leakedFds === 0 &&
-      report.leftInRuntime.length === 0 && report.launches === count && report.exitsChecked === count;
+      report.wrong.length === 0 &&
+      report.lost === 0 &&
+      report.zombies === 0 &&
+      report.leakedFds === 0 &&
+      report.leftInRuntime.length === 0 &&
+      report.launches === count &&
+      report.exitsChecked === count;
     if (!ok) failed = true;
   } finally {
     rmSync(dir, { recursive: true, force: true });

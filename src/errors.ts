@@ -95,17 +95,9 @@ export function plainError(error: unknown, fallback: ErrorCode = 'ERR_RUNTIME_FA
 }
 
 /** Rebuilds a SalvoError from the plain `{ code, message }` a worker returned. */
-export function errorFromPlain(
-  plain: { code: string; message: string },
-  runtimeExitCode: number | null = null,
-): SalvoError {
+export function errorFromPlain(plain: { code: string; message: string }, runtimeExitCode: number | null = null): SalvoError {
   const code = isErrorCode(plain.code) ? plain.code : 'ERR_RUNTIME_FAILED';
-  if (
-    code === 'ERR_RUNTIME_FAILED' ||
-    code === 'ERR_RUNTIME_HUNG' ||
-    code === 'ERR_CGROUP_HYBRID' ||
-    code === 'ERR_CONTAINER_STOPPED'
-  ) {
+  if (code === 'ERR_RUNTIME_FAILED' || code === 'ERR_RUNTIME_HUNG' || code === 'ERR_CGROUP_HYBRID' || code === 'ERR_CONTAINER_STOPPED') {
     return new RuntimeError(code, plain.message, runtimeExitCode);
   }
   return new SalvoError(code, plain.message);

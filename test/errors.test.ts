@@ -98,7 +98,10 @@ describe('SalvoError', () => {
 
 describe('plainError', () => {
   it('keeps a salvo code and the message', () => {
-    assert.deepEqual(plainError(new SalvoError('ERR_BUNDLE_INVALID', 'no rootfs'), 'ERR_STATE_DIR', 'ctx'), { code: 'ERR_BUNDLE_INVALID', message: 'no rootfs' });
+    assert.deepEqual(plainError(new SalvoError('ERR_BUNDLE_INVALID', 'no rootfs'), 'ERR_STATE_DIR', 'ctx'), {
+      code: 'ERR_BUNDLE_INVALID',
+      message: 'no rootfs',
+    });
   });
 
   it('gives anything else the fallback code, with the context before its message', () => {

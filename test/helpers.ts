@@ -62,10 +62,7 @@ export function zombieChildren(): number[] {
 type EditableConfig = Record<string, any>;
 
 /** A bundle next to the default one whose config is changed by `edit` (rootfs shared, absolute). */
-export async function derivedBundle(
-  launcher: Launcher,
-  edit: (config: EditableConfig) => void,
-): Promise<string> {
+export async function derivedBundle(launcher: Launcher, edit: (config: EditableConfig) => void): Promise<string> {
   const base = await launcher.defaultBundle();
   const config = JSON.parse(readFileSync(join(base, 'config.json'), 'utf8')) as EditableConfig;
   config.root.path = join(base, 'rootfs');

@@ -55,7 +55,7 @@ it('runs the README CI example in the default busybox bundle', { skip: !RUNTIMES
     timeout: 120_000,
   });
   assert.match(output, /== test_math\.sh\n1 \+ 1 = 2\n== test_text\.sh\nupper ok\n/);
-  assert.match(output, /1 \+ 1 = 2\n?$/, 'salvo logs shows the batch job\'s output');
+  assert.match(output, /1 \+ 1 = 2\n?$/, "salvo logs shows the batch job's output");
   const report = readFileSync(join(dir, 'ci-demo', 'report.xml'), 'utf8');
   assert.match(report, /tests="2"/);
   assert.match(report, /failures="0"/);

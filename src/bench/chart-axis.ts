@@ -6,7 +6,7 @@ export function niceTicks(max: number, count = 5): number[] {
   const top = max > 0 && Number.isFinite(max) ? max : 1;
   const rough = top / count;
   const magnitude = 10 ** Math.floor(Math.log10(rough));
-  const step = ([1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => s >= rough) ?? 10 * magnitude);
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => s >= rough) ?? 10 * magnitude;
   const ticks: number[] = [];
   for (let i = 0; ; i++) {
     const value = Number((step * i).toPrecision(12));

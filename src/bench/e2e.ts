@@ -111,7 +111,16 @@ export async function runE2e(options: E2eOptions): Promise<E2eRow[]> {
     const total = per * options.rounds;
     const salvoJobsPerSec = (total * 1000) / salvoMs;
     const bareJobsPerSec = (total * 1000) / bareMs;
-    rows.push({ runtime, count: total, concurrency: options.concurrency, salvoJobsPerSec, bareJobsPerSec, ratio: salvoJobsPerSec / bareJobsPerSec, salvoFailures, bareFailures });
+    rows.push({
+      runtime,
+      count: total,
+      concurrency: options.concurrency,
+      salvoJobsPerSec,
+      bareJobsPerSec,
+      ratio: salvoJobsPerSec / bareJobsPerSec,
+      salvoFailures,
+      bareFailures,
+    });
   }
   return rows;
 }

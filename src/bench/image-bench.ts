@@ -62,7 +62,12 @@ export async function runImageBench(options: ImageBenchOptions): Promise<ImageBe
     const cached = await launcher.images.resolve(options.image);
     const unpackMs = performance.now() - t;
     t = performance.now();
-    const first = await launcher.start({ id: `img-bench-first-${Date.now().toString(36)}`, image: options.image, args: ['/bin/true'], stdio: 'null' });
+    const first = await launcher.start({
+      id: `img-bench-first-${Date.now().toString(36)}`,
+      image: options.image,
+      args: ['/bin/true'],
+      stdio: 'null',
+    });
     const firstStartMs = performance.now() - t;
     await first.exited;
     const empty = (): ImageBenchSide => ({ count: 0, wallMs: 0, startsPerSecond: 0, failures: 0, firstError: null, prepareMs: 0 });
@@ -75,7 +80,16 @@ export async function runImageBench(options: ImageBenchOptions): Promise<ImageBe
       const imageJobs: JobSpec[] = ids('i').map((id) => ({ id, image: options.image, args: ['/bin/true'], stdio: 'null' }));
       // The same rootfs and config, started as a bundle: what an image start costs beyond it is the overlay.
       const bundleJobs: JobSpec[] = ids('b').map((id) => ({ id, bundle: cached.dir, args: ['/bin/true'], stdio: 'null' }));
-      const order: [JobSpec[], ImageBenchSide][] = r % 2 === 0 ? [[imageJobs, fromImage], [bundleJobs, fromBundle]] : [[bundleJobs, fromBundle], [imageJobs, fromImage]];
+      const order: [JobSpec[], ImageBenchSide][] =
+        r % 2 === 0
+          ? [
+              [imageJobs, fromImage],
+              [bundleJobs, fromBundle],
+            ]
+          : [
+              [bundleJobs, fromBundle],
+              [imageJobs, fromImage],
+            ];
       for (const [jobs, side] of order) {
         side.count += jobs.length;
         await round(launcher, jobs, options.concurrency, side);

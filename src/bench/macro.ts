@@ -113,7 +113,14 @@ interface PhaseSamples {
   reap: (Distribution & { count: number }) | null;
 }
 
-async function salvoRound(launcher: Launcher, bundle: string, ids: string[], k: number, batchId: string, onContainer?: () => void): Promise<PhaseSamples> {
+async function salvoRound(
+  launcher: Launcher,
+  bundle: string,
+  ids: string[],
+  k: number,
+  batchId: string,
+  onContainer?: () => void,
+): Promise<PhaseSamples> {
   const jobs: JobSpec[] = ids.map((id) => ({ id, bundle, stdio: 'null' }));
   launcher.reapLatency.reset();
   const rss = sampleRss();
@@ -121,8 +128,17 @@ async function salvoRound(launcher: Launcher, bundle: string, ids: string[], k: 
   const children0 = childrenCpuMs();
   const began = performance.now();
   const samples: PhaseSamples = {
-    wallMs: 0, latencies: [], launcherCpuMs: 0, runtimeCpuMs: 0, peakRss: null, exitsRecorded: 0, failures: 0, firstError: null,
-    queued: [], prepare: [], reap: null,
+    wallMs: 0,
+    latencies: [],
+    launcherCpuMs: 0,
+    runtimeCpuMs: 0,
+    peakRss: null,
+    exitsRecorded: 0,
+    failures: 0,
+    firstError: null,
+    queued: [],
+    prepare: [],
+    reap: null,
   };
   for await (const result of launcher.batch(jobs, { concurrency: k, batchId })) {
     const t = result.timings;
@@ -145,17 +161,25 @@ async function salvoRound(launcher: Launcher, bundle: string, ids: string[], k: 
   samples.exitsRecorded = launcher.list({ batchId }).filter((r) => r.state === 'exited').length;
   const h = launcher.reapLatency;
   // The histogram keeps quantiles, not samples: carry its summary.
-  samples.reap = h.count === 0 ? null : { p50: h.quantile(0.5), p95: h.quantile(0.95), p99: h.quantile(0.99), max: h.max, mean: h.mean, count: h.count };
+  samples.reap =
+    h.count === 0 ? null : { p50: h.quantile(0.5), p95: h.quantile(0.95), p99: h.quantile(0.99), max: h.max, mean: h.mean, count: h.count };
   await launcher.gc(); // untimed: the baseline deletes after its timed part too
   return samples;
 }
 
 /** One baseline round: the C driver (`mountNamespace` entered by the driver itself) or the Node one. */
-async function baselineRound(input: BaselineInput, driver: 'c' | 'node', mountNamespace: string | null, onContainer?: () => void): Promise<PhaseSamples> {
+async function baselineRound(
+  input: BaselineInput,
+  driver: 'c' | 'node',
+  mountNamespace: string | null,
+  onContainer?: () => void,
+): Promise<PhaseSamples> {
   const { stdout } =
     driver === 'node'
       ? await run(process.execPath, [BASELINE_MAIN, JSON.stringify(input)], { maxBuffer: 64 << 20 })
-      : await run(C_DRIVER, [String(input.concurrency), mountNamespace ?? '-', input.realPath, input.root, input.bundle, ...input.ids], { maxBuffer: 64 << 20 });
+      : await run(C_DRIVER, [String(input.concurrency), mountNamespace ?? '-', input.realPath, input.root, input.bundle, ...input.ids], {
+          maxBuffer: 64 << 20,
+        });
   const out = JSON.parse(stdout) as BaselineOutput;
   for (let i = 0; i < input.ids.length; i++) onContainer?.();
   return {
@@ -167,7 +191,9 @@ async function baselineRound(input: BaselineInput, driver: 'c' | 'node', mountNa
     exitsRecorded: null,
     failures: out.failures,
     firstError: out.firstError,
-    queued: [], prepare: [], reap: null,
+    queued: [],
+    prepare: [],
+    reap: null,
   };
 }
 
@@ -245,7 +271,9 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
           if (n === 0) continue;
           const ids = (side: string): string[] => Array.from({ length: n }, (_, i) => `bench-${side}-k${k}-r${round}-${i}`);
           const doSalvo = async (): Promise<void> => {
-            salvoRounds.push(await salvoRound(launcher, bundle, ids('s'), k, `bench-k${k}-r${round}-${Date.now().toString(36)}`, options.onContainer));
+            salvoRounds.push(
+              await salvoRound(launcher, bundle, ids('s'), k, `bench-k${k}-r${round}-${Date.now().toString(36)}`, options.onContainer),
+            );
           };
           const doBaselines = async (): Promise<void> => {
             if (!options.baseline) return;

@@ -39,7 +39,9 @@ function barChart(rows: readonly BenchRow[], series: BarSeries, note: (row: Benc
     if (r.baseline !== null) bars.push([series.value(r.baseline), BASELINE, 'baseline']);
     bars.forEach(([v, color, label], j) => {
       const bx = x - (bars.length * bar) / 2 + j * bar;
-      parts.push(`<rect x="${bx}" y="${y(v)}" width="${bar - 2}" height="${y(0) - y(v)}" fill="${color}"><title>${esc(`${r.runtime} K=${r.concurrency} ${label}: ${series.format(v)}`)}</title></rect>`);
+      parts.push(
+        `<rect x="${bx}" y="${y(v)}" width="${bar - 2}" height="${y(0) - y(v)}" fill="${color}"><title>${esc(`${r.runtime} K=${r.concurrency} ${label}: ${series.format(v)}`)}</title></rect>`,
+      );
     });
     parts.push(`<text x="${x}" y="${height - bottom + 16}" text-anchor="middle">${esc(r.runtime)}</text>`);
     parts.push(`<text x="${x}" y="${height - bottom + 30}" text-anchor="middle">${esc(`K=${r.concurrency}${note(r)}`)}</text>`);
@@ -56,7 +58,11 @@ function throughputChart(rows: readonly BenchRow[]): string {
 
 /** CPU per container: the launcher's (or baseline driver's) own plus the runtime's and container's. */
 function cpuChart(rows: readonly BenchRow[]): string {
-  const series = { label: 'CPU ms/container', value: (p: PhaseStats) => p.launcherCpuMs + p.runtimeCpuMs, format: (v: number) => `${v.toFixed(2)} ms CPU per container` };
+  const series = {
+    label: 'CPU ms/container',
+    value: (p: PhaseStats) => p.launcherCpuMs + p.runtimeCpuMs,
+    format: (v: number) => `${v.toFixed(2)} ms CPU per container`,
+  };
   return barChart(rows, series, (r) => ` · launcher ${r.salvo.launcherCpuMs.toFixed(1)} ms`);
 }
 
@@ -84,9 +90,15 @@ function latencyChart(rows: readonly BenchRow[]): string {
     const cy = 20 + i * lineHeight;
     parts.push(`<text x="${left - 8}" y="${cy + 4}" text-anchor="end">${esc(label)}</text>`);
     parts.push(`<line x1="${x(p.latency.p50)}" x2="${x(p.latency.p99)}" y1="${cy}" y2="${cy}" stroke="${color}" stroke-width="3"/>`);
-    parts.push(`<rect x="${x(p.latency.p50) - 3}" y="${cy - 7}" width="6" height="14" fill="${color}"><title>p50 ${p.latency.p50.toFixed(1)} ms</title></rect>`);
-    parts.push(`<circle cx="${x(p.latency.p95)}" cy="${cy}" r="4" fill="white" stroke="${color}" stroke-width="2"><title>p95 ${p.latency.p95.toFixed(1)} ms</title></circle>`);
-    parts.push(`<line x1="${x(p.latency.p99)}" x2="${x(p.latency.p99)}" y1="${cy - 7}" y2="${cy + 7}" stroke="${color}" stroke-width="2"><title>p99 ${p.latency.p99.toFixed(1)} ms</title></line>`);
+    parts.push(
+      `<rect x="${x(p.latency.p50) - 3}" y="${cy - 7}" width="6" height="14" fill="${color}"><title>p50 ${p.latency.p50.toFixed(1)} ms</title></rect>`,
+    );
+    parts.push(
+      `<circle cx="${x(p.latency.p95)}" cy="${cy}" r="4" fill="white" stroke="${color}" stroke-width="2"><title>p95 ${p.latency.p95.toFixed(1)} ms</title></circle>`,
+    );
+    parts.push(
+      `<line x1="${x(p.latency.p99)}" x2="${x(p.latency.p99)}" y1="${cy - 7}" y2="${cy + 7}" stroke="${color}" stroke-width="2"><title>p99 ${p.latency.p99.toFixed(1)} ms</title></line>`,
+    );
   });
   return svg(WIDTH, height, parts);
 }
@@ -97,11 +109,35 @@ function svg(width: number, height: number, parts: string[]): string {
 }
 
 function table(report: BenchReport): string {
-  const head = ['runtime', 'K', 'side', 'containers', 'wall s', 'starts/s', 'p50 ms', 'p95 ms', 'p99 ms', 'launcher CPU ms/ctr', 'runtime CPU ms/ctr', 'peak RSS MB', 'exits recorded'];
+  const head = [
+    'runtime',
+    'K',
+    'side',
+    'containers',
+    'wall s',
+    'starts/s',
+    'p50 ms',
+    'p95 ms',
+    'p99 ms',
+    'launcher CPU ms/ctr',
+    'runtime CPU ms/ctr',
+    'peak RSS MB',
+    'exits recorded',
+  ];
   const cells = (r: BenchRow, side: string, p: PhaseStats): string[] => [
-    r.runtime, String(r.concurrency), side, String(p.count), (p.wallMs / 1000).toFixed(2), p.startsPerSec.toFixed(1),
-    p.latency.p50.toFixed(1), p.latency.p95.toFixed(1), p.latency.p99.toFixed(1), p.launcherCpuMs.toFixed(2), p.runtimeCpuMs.toFixed(1),
-    p.peakRssMb === null ? '-' : p.peakRssMb.toFixed(0), p.exitsRecorded === null ? 'not tracked' : `${p.exitsRecorded}/${p.count}`,
+    r.runtime,
+    String(r.concurrency),
+    side,
+    String(p.count),
+    (p.wallMs / 1000).toFixed(2),
+    p.startsPerSec.toFixed(1),
+    p.latency.p50.toFixed(1),
+    p.latency.p95.toFixed(1),
+    p.latency.p99.toFixed(1),
+    p.launcherCpuMs.toFixed(2),
+    p.runtimeCpuMs.toFixed(1),
+    p.peakRssMb === null ? '-' : p.peakRssMb.toFixed(0),
+    p.exitsRecorded === null ? 'not tracked' : `${p.exitsRecorded}/${p.count}`,
   ];
   const rows = report.rows.flatMap((r) => [cells(r, 'salvo', r.salvo), ...(r.baseline === null ? [] : [cells(r, 'baseline', r.baseline)])]);
   return `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows
@@ -117,7 +153,9 @@ export function formatBenchHtml(report: BenchReport): string {
 </head><body>
 <h1>salvo bench</h1>
 <p>${esc(`${report.count} containers of /bin/true per row in ${report.rounds} interleaved rounds · ${m.cpus} × ${m.model} · ${m.memoryGb} GiB · Linux ${m.kernel} · Node ${report.versions.node} · salvo ${report.versions.salvo} · ${report.date}`)}</p>
-<p>${Object.entries(report.versions.runtimes).map(([k, v]) => esc(`${k}: ${v}`)).join(' · ')}</p>
+<p>${Object.entries(report.versions.runtimes)
+    .map(([k, v]) => esc(`${k}: ${v}`))
+    .join(' · ')}</p>
 <p class="key"><span style="background:${SALVO}"></span>salvo (every exit recorded)<span style="background:${BASELINE}"></span>bare runtime CLI (run -d, nothing recorded)</p>
 <h2>Throughput</h2>${throughputChart(report.rows)}
 <h2>CPU per container (launcher + runtime and container)</h2>${cpuChart(report.rows)}

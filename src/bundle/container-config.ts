@@ -17,7 +17,8 @@ const CPU_PERIOD_US = 100_000;
  */
 export function applyContainerOptions(config: Json, rootfs: string, options: ContainerOptions, envGiven: ReadonlySet<string>): void {
   const process = config.process as Json;
-  if (options.mounts !== undefined) config.mounts = [...(Array.isArray(config.mounts) ? (config.mounts as Json[]) : []), ...options.mounts.map(copyMount)];
+  if (options.mounts !== undefined)
+    config.mounts = [...(Array.isArray(config.mounts) ? (config.mounts as Json[]) : []), ...options.mounts.map(copyMount)];
   if (options.user !== undefined) {
     const { user, home } = resolveUser(rootfs, options.user);
     process.user = user;
@@ -29,7 +30,8 @@ export function applyContainerOptions(config: Json, rootfs: string, options: Con
   if (options.network !== undefined || options.hostname !== undefined) linux.namespaces = namespaces(linux.namespaces, options);
   if (options.hostname !== undefined) config.hostname = options.hostname;
   if (options.network === 'host') config.mounts = [...((config.mounts as Json[] | undefined) ?? []), ...hostNetworkFiles(rootfs, config.mounts)];
-  if (options.memoryBytes !== undefined || options.cpus !== undefined || options.pidsLimit !== undefined) linux.resources = resources(linux.resources, options);
+  if (options.memoryBytes !== undefined || options.cpus !== undefined || options.pidsLimit !== undefined)
+    linux.resources = resources(linux.resources, options);
   config.linux = linux;
 }
 

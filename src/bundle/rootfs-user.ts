@@ -25,14 +25,23 @@ export interface ResolvedUser {
 }
 
 export function resolveUser(rootfs: string, ref: UserRef): ResolvedUser {
-  const passwd = readTable(rootfs, 'passwd').map(parsePasswd).filter((entry): entry is PasswdEntry => entry !== null);
+  const passwd = readTable(rootfs, 'passwd')
+    .map(parsePasswd)
+    .filter((entry): entry is PasswdEntry => entry !== null);
   const entry = typeof ref.user === 'number' ? passwd.find((e) => e.uid === ref.user) : passwd.find((e) => e.name === ref.user);
   if (entry === undefined && typeof ref.user === 'string') {
-    throw new SalvoError('ERR_INVALID_SPEC', `user "${ref.user}" is not in the rootfs's /etc/passwd (${join(rootfs, 'etc/passwd')}): give a name it lists or a numeric uid`);
+    throw new SalvoError(
+      'ERR_INVALID_SPEC',
+      `user "${ref.user}" is not in the rootfs's /etc/passwd (${join(rootfs, 'etc/passwd')}): give a name it lists or a numeric uid`,
+    );
   }
   const uid = entry?.uid ?? (ref.user as number);
   const needGroups = typeof ref.group === 'string' || (ref.additionalGids === undefined && entry !== undefined);
-  const groups = needGroups ? readTable(rootfs, 'group').map(parseGroup).filter((g): g is GroupEntry => g !== null) : [];
+  const groups = needGroups
+    ? readTable(rootfs, 'group')
+        .map(parseGroup)
+        .filter((g): g is GroupEntry => g !== null)
+    : [];
   let gid = entry?.gid ?? 0;
   if (typeof ref.group === 'number') gid = ref.group;
   else if (typeof ref.group === 'string') {
@@ -42,7 +51,8 @@ export function resolveUser(rootfs: string, ref: UserRef): ResolvedUser {
     }
     gid = group.gid;
   }
-  const additional = ref.additionalGids ?? (entry === undefined ? [] : groups.filter((g) => g.members.includes(entry.name) && g.gid !== gid).map((g) => g.gid));
+  const additional =
+    ref.additionalGids ?? (entry === undefined ? [] : groups.filter((g) => g.members.includes(entry.name) && g.gid !== gid).map((g) => g.gid));
   const user: ProcessUser = additional.length > 0 ? { uid, gid, additionalGids: [...new Set(additional)] } : { uid, gid };
   return { user, home: entry?.home ?? null };
 }

@@ -118,7 +118,12 @@ export function deriveConfig(config: Json, bundle: string, override: ProcessOver
   const derived: Json = { ...config, process, root: { ...(config.root as Json), path: rootPath } };
   const container = override.container;
   if (container !== undefined) applyContainerOptions(derived, rootPath, container, envKeys(override.env));
-  checkNothingCreatedInRootfs(derived, rootPath, override.cwd, (container?.mounts ?? []).map((mount) => mount.destination));
+  checkNothingCreatedInRootfs(
+    derived,
+    rootPath,
+    override.cwd,
+    (container?.mounts ?? []).map((mount) => mount.destination),
+  );
   return applyIsolation(derived, isolation);
 }
 
@@ -133,11 +138,18 @@ function envKeys(env: readonly string[] | undefined): Set<string> {
 export function checkHooks(config: Json, bundle: string, isolation: ContainerIsolation | null): void {
   if (isolation?.refuseHooks !== true) return;
   const hooks = config.hooks as Json | undefined;
-  const kinds = typeof hooks === 'object' && hooks !== null ? Object.keys(hooks).filter((k) => Array.isArray(hooks[k]) && (hooks[k] as unknown[]).length > 0) : [];
+  const kinds =
+    typeof hooks === 'object' && hooks !== null
+      ? Object.keys(hooks).filter((k) => Array.isArray(hooks[k]) && (hooks[k] as unknown[]).length > 0)
+      : [];
   if (kinds.length > 0) {
-    throw new SalvoError('ERR_BUNDLE_INVALID', `bundle ${bundle} has OCI hooks (${kinds.join(', ')}), which run on the host as root; this launcher refuses them (bundleHooks: 'refuse')`, {
-      details: { bundle },
-    });
+    throw new SalvoError(
+      'ERR_BUNDLE_INVALID',
+      `bundle ${bundle} has OCI hooks (${kinds.join(', ')}), which run on the host as root; this launcher refuses them (bundleHooks: 'refuse')`,
+      {
+        details: { bundle },
+      },
+    );
   }
 }
 

@@ -28,7 +28,9 @@ export function addContainerFlags(command: Command): Command {
     .option('--tmpfs <DST[:OPTIONS]>', 'mount a tmpfs at DST, e.g. /run:size=64m (repeatable)', collect, [])
     .option('-u, --user <UID[:GID]|NAME[:GROUP]>', "user to run as (names from the rootfs's /etc/passwd and /etc/group)")
     .option('--hostname <name>', "the container's hostname")
-    .addOption(new Option('--network <mode>', 'none: a private network with only lo (default bundle); host: the host\'s network').choices(['none', 'host']))
+    .addOption(
+      new Option('--network <mode>', "none: a private network with only lo (default bundle); host: the host's network").choices(['none', 'host']),
+    )
     .option('-m, --memory <size>', 'memory limit: bytes, or 512m, 2g…')
     .option('--cpus <n>', 'CPU limit, e.g. 1.5')
     .option('--pids-limit <n>', 'most processes the container may hold')

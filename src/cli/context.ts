@@ -100,9 +100,13 @@ export async function readStore(context: CliContext): Promise<RecordReader | nul
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT') {
-      throw new SalvoError('ERR_STATE_DIR', `cannot read the state directory ${context.stateDir} (${code ?? String(error)}): run as its owner or pass --state-dir`, {
-        cause: error,
-      });
+      throw new SalvoError(
+        'ERR_STATE_DIR',
+        `cannot read the state directory ${context.stateDir} (${code ?? String(error)}): run as its owner or pass --state-dir`,
+        {
+          cause: error,
+        },
+      );
     }
   }
   const { RecordReader } = await import('../store/records.js');
@@ -113,7 +117,12 @@ export async function readStore(context: CliContext): Promise<RecordReader | nul
  * `fn` of a recorded process (the init unless `execId` says otherwise), read from the store
  * opened read-only; ERR_NOT_FOUND naming the state directory when there is no such record.
  */
-export async function withRecord<T>(context: CliContext, id: string, execId: string, fn: (record: ProcessRecord, store: RecordReader) => T): Promise<T> {
+export async function withRecord<T>(
+  context: CliContext,
+  id: string,
+  execId: string,
+  fn: (record: ProcessRecord, store: RecordReader) => T,
+): Promise<T> {
   const store = await readStore(context);
   try {
     const record = store?.get(id, execId);

@@ -34,9 +34,15 @@ export class UsageError extends Error {
 
 /** Error codes that mean a container or exec did not start (the runtime failed): exit 125. */
 const START_FAILURE_CODES: ReadonlySet<string> = new Set([
-  'ERR_RUNTIME_FAILED', 'ERR_RUNTIME_HUNG', 'ERR_CGROUP_HYBRID',
+  'ERR_RUNTIME_FAILED',
+  'ERR_RUNTIME_HUNG',
+  'ERR_CGROUP_HYBRID',
   // the image could not be had: the container did not start (125), salvo itself is fine
-  'ERR_IMAGE_NOT_FOUND', 'ERR_IMAGE_LAYOUT', 'ERR_IMAGE_DIGEST', 'ERR_IMAGE_UNSAFE', 'ERR_IMAGE_MOUNT',
+  'ERR_IMAGE_NOT_FOUND',
+  'ERR_IMAGE_LAYOUT',
+  'ERR_IMAGE_DIGEST',
+  'ERR_IMAGE_UNSAFE',
+  'ERR_IMAGE_MOUNT',
 ]);
 
 export function isStartFailure(error: unknown): boolean {
@@ -58,8 +64,15 @@ export const USAGE_ERROR_CODES: ReadonlySet<string> = new Set([
 ]);
 
 // What runc and crun say when the command itself is the problem, not the container.
-const NOT_FOUND = [/exec: "[^"]*": (?:stat [^:]*: no such file or directory|executable file not found in \$PATH)/, /executable file `[^`]*` not found in \$PATH/];
-const CANNOT_EXECUTE = [/exec: "[^"]*": (?:permission denied|exec format error|is a directory)/, /open executable: (?:Permission denied|Operation not permitted)/, /exec(?:ve)? .*: Exec format error/];
+const NOT_FOUND = [
+  /exec: "[^"]*": (?:stat [^:]*: no such file or directory|executable file not found in \$PATH)/,
+  /executable file `[^`]*` not found in \$PATH/,
+];
+const CANNOT_EXECUTE = [
+  /exec: "[^"]*": (?:permission denied|exec format error|is a directory)/,
+  /open executable: (?:Permission denied|Operation not permitted)/,
+  /exec(?:ve)? .*: Exec format error/,
+];
 
 /** docker's exit status for a start that failed: 127 command not found, 126 cannot execute, else 125. */
 export function startFailureExit(error: unknown): number {

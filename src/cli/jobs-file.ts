@@ -10,11 +10,37 @@ import type { JobSpec } from '../types.js';
 import { UsageError } from './exit-codes.js';
 
 const JOB_FIELDS = new Set([
-  'id', 'bundle', 'image', 'entrypoint', 'readOnly', 'args', 'env', 'cwd', 'stdio', 'labels', 'timeoutMs', 'noPivot', 'noNewKeyring', 'startMode', 'terminal',
+  'id',
+  'bundle',
+  'image',
+  'entrypoint',
+  'readOnly',
+  'args',
+  'env',
+  'cwd',
+  'stdio',
+  'labels',
+  'timeoutMs',
+  'noPivot',
+  'noNewKeyring',
+  'startMode',
+  'terminal',
   // docker-familiar fields (StartSpec): applied to the derived config
-  'volumes', 'mounts', 'tmpfs', 'user', 'hostname', 'network', 'memory', 'cpus', 'pidsLimit', 'capAdd', 'capDrop', 'stdin',
+  'volumes',
+  'mounts',
+  'tmpfs',
+  'user',
+  'hostname',
+  'network',
+  'memory',
+  'cpus',
+  'pidsLimit',
+  'capAdd',
+  'capDrop',
+  'stdin',
   // the container's pid 1 and pid namespace
-  'init', 'hostPid',
+  'init',
+  'hostPid',
 ]);
 
 export interface JobDefaults {

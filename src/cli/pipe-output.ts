@@ -7,10 +7,9 @@ import { processPaths } from '../io/process-dir.js';
 /** Resolves once both streams have ended (the process and everything holding them have gone) and the copies are written. */
 export function pipeOutput(proc: Pick<Proc, 'stdout' | 'stderr'> & { dir?: string }): Promise<void> {
   const paths = proc.dir === undefined ? null : processPaths(proc.dir);
-  return Promise.all([
-    pipe(proc.stdout, process.stdout, paths?.stdoutLog),
-    pipe(proc.stderr, process.stderr, paths?.stderrLog),
-  ]).then(() => undefined);
+  return Promise.all([pipe(proc.stdout, process.stdout, paths?.stdoutLog), pipe(proc.stderr, process.stderr, paths?.stderrLog)]).then(
+    () => undefined,
+  );
 }
 
 /** Copies `from` to `to` (and to the file `copy`), reading no faster than the slower of them takes it. */

@@ -46,9 +46,10 @@ export async function buildProgram(argv: readonly string[] = process.argv): Prom
     )
     .version(pkg.version, '-V, --version')
     .addOption(
-      new Option('--state-dir <dir>', 'state directory: store, process directories, runtime state (default /run/salvo as root, else $XDG_RUNTIME_DIR/salvo)').env(
-        'SALVO_STATE_DIR',
-      ),
+      new Option(
+        '--state-dir <dir>',
+        'state directory: store, process directories, runtime state (default /run/salvo as root, else $XDG_RUNTIME_DIR/salvo)',
+      ).env('SALVO_STATE_DIR'),
     )
     .addOption(new Option('--runtime <runtime>', 'runc, crun, or a path to a runc-compatible binary').env('SALVO_RUNTIME').default('runc'))
     .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
@@ -64,7 +65,7 @@ export async function buildProgram(argv: readonly string[] = process.argv): Prom
       '\nExamples:\n' +
         "  $ salvo run -- /bin/sh -c 'echo hi; exit 7'\n" +
         '  $ salvo batch jobs.jsonl --concurrency 8 --junit report.xml\n' +
-        '  $ salvo exec job-17 -- /bin/sh -c \'ps\'\n' +
+        "  $ salvo exec job-17 -- /bin/sh -c 'ps'\n" +
         '  $ salvo ps\n' +
         '\nDocs: docs/cli.md, docs/api.md, docs/errors.md',
     );

@@ -18,7 +18,8 @@ export interface StdinSource {
 
 export function stdinSource(): StdinSource {
   const stat = fstatSync(0);
-  if (stat.isFIFO() || stat.isFile() || stat.isCharacterDevice()) return { path: `/proc/${process.pid}/fd/0`, started: () => undefined, close: () => undefined };
+  if (stat.isFIFO() || stat.isFile() || stat.isCharacterDevice())
+    return { path: `/proc/${process.pid}/fd/0`, started: () => undefined, close: () => undefined };
   const dir = mkdtempSync(join(tmpdir(), 'salvo-stdin-'));
   const path = join(dir, 'stdin');
   native().mkfifo(path, 0o600);

@@ -57,7 +57,13 @@ export function bullConnection(connection: RedisConnection, extra: RedisOptions 
 
 /** Connects once (no retry) and pings: a Redis that is not there is an error now, not a silent wait. */
 export async function assertRedisReachable(connection: RedisConnection, extra: RedisOptions = {}): Promise<void> {
-  const client = new Redis({ ...redisOptions(connection, extra), lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 5_000 });
+  const client = new Redis({
+    ...redisOptions(connection, extra),
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 5_000,
+  });
   let cause: Error | null = null;
   client.on('error', (error: Error) => (cause = error)); // the connect's own rejection says less
   try {

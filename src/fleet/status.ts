@@ -26,7 +26,12 @@ export function heartbeatKey(prefix: string | undefined, queue: string, name: st
   return `${prefix ?? 'bull'}:${queue}:salvo:node:${name}`;
 }
 
-export async function fleetStatus(options: { redis: RedisConnection; redisOptions?: RedisOptions; queue: string; prefix?: string }): Promise<FleetStatus> {
+export async function fleetStatus(options: {
+  redis: RedisConnection;
+  redisOptions?: RedisOptions;
+  queue: string;
+  prefix?: string;
+}): Promise<FleetStatus> {
   // A status query fails fast when Redis is not there, rather than waiting for it.
   const connection = bullConnection(options.redis, { maxRetriesPerRequest: 1, connectTimeout: 5_000, ...options.redisOptions });
   await assertRedisReachable(options.redis, options.redisOptions);

@@ -59,7 +59,8 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerHandle> {
     throw new SalvoError('ERR_INVALID_OPTION', `queue name ${JSON.stringify(options.queue)} must be 1-128 of A-Z a-z 0-9 _ . -`);
   }
   const concurrency = options.concurrency ?? FLEET_DEFAULTS.concurrency;
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new SalvoError('ERR_INVALID_OPTION', `concurrency must be an integer ≥ 1, got ${concurrency}`);
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new SalvoError('ERR_INVALID_OPTION', `concurrency must be an integer ≥ 1, got ${concurrency}`);
   const startConcurrency = options.startConcurrency ?? Math.min(concurrency, FLEET_DEFAULTS.startConcurrency);
   const name = options.name ?? `${hostname()}-${process.pid}`;
   const log = options.logger ?? silentLogger;
@@ -101,7 +102,9 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerHandle> {
     }
     if (result === null || handingBack) {
       // Stopped by this node's shutdown, not by the job: back to the queue for another node.
-      await job.moveToWait(token).catch((error: unknown) => log.warn({ jobId, err: String(error) }, 'could not hand the job back; the stalled check will'));
+      await job
+        .moveToWait(token)
+        .catch((error: unknown) => log.warn({ jobId, err: String(error) }, 'could not hand the job back; the stalled check will'));
       throw new WaitingError();
     }
     const done: FleetResult = { ...result, ...base, containerId };

@@ -80,7 +80,8 @@ export class ImageCache {
     try {
       const source = await readImageSource(ref, scratch);
       const hex = DIGEST_HEX.exec(source.digest)?.[1];
-      if (hex === undefined) throw new SalvoError('ERR_IMAGE_LAYOUT', `image ${text}: digest ${source.digest} is not sha256`, { details: { image: text } });
+      if (hex === undefined)
+        throw new SalvoError('ERR_IMAGE_LAYOUT', `image ${text}: digest ${source.digest} is not sha256`, { details: { image: text } });
       const final = join(this.dir, hex);
       const cached = this.#load(final, text, false);
       if (cached !== null) return cached;
@@ -136,7 +137,16 @@ export class ImageCache {
       writeFileSync(metaFile, `${JSON.stringify(meta, null, 2)}\n`);
     }
     touch(final);
-    return { ref: text, digest: meta.digest, dir: final, rootfs: join(final, 'rootfs'), process: meta.process, sizeBytes: meta.sizeBytes, unpackMs: meta.unpackMs, unpackedNow: fresh };
+    return {
+      ref: text,
+      digest: meta.digest,
+      dir: final,
+      rootfs: join(final, 'rootfs'),
+      process: meta.process,
+      sizeBytes: meta.sizeBytes,
+      unpackMs: meta.unpackMs,
+      unpackedNow: fresh,
+    };
   }
 
   /** Every cached image with its refs, size and last use. */
@@ -147,7 +157,13 @@ export class ImageCache {
       if (name.startsWith(TEMP_PREFIX)) continue;
       try {
         const meta = JSON.parse(readFileSync(join(this.dir, name, 'image.json'), 'utf8')) as ImageMeta;
-        images.push({ refs: meta.refs, digest: meta.digest, dir: join(this.dir, name), sizeBytes: meta.sizeBytes, lastUsedAt: statSync(join(this.dir, name)).mtimeMs });
+        images.push({
+          refs: meta.refs,
+          digest: meta.digest,
+          dir: join(this.dir, name),
+          sizeBytes: meta.sizeBytes,
+          lastUsedAt: statSync(join(this.dir, name)).mtimeMs,
+        });
       } catch {
         // not an image directory
       }

@@ -81,5 +81,8 @@ function missingBlob(error: unknown, digest: string, image: string): SalvoError 
 }
 
 export async function isFile(path: string): Promise<boolean> {
-  return stat(path).then((s) => s.isFile(), () => false);
+  return stat(path).then(
+    (s) => s.isFile(),
+    () => false,
+  );
 }

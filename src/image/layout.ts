@@ -65,7 +65,8 @@ async function readOciLayout(ref: ImageRef): Promise<ImageSource> {
   }
   if (manifest === null) throw notLayout(image, 'image indexes nest too deep');
   const configDescriptor = manifest.config as Descriptor | undefined;
-  if (configDescriptor === undefined || !Array.isArray(manifest.layers)) throw notLayout(image, `manifest ${descriptor.digest} has no config or layers`);
+  if (configDescriptor === undefined || !Array.isArray(manifest.layers))
+    throw notLayout(image, `manifest ${descriptor.digest} has no config or layers`);
   const config = await readJsonBlob(layout, configDescriptor, image);
   const layers = (manifest.layers as Descriptor[]).map((layer) => {
     if (layer.mediaType !== undefined && !LAYER_TYPES.has(layer.mediaType)) {
@@ -134,7 +135,8 @@ async function readDockerArchive(ref: ImageRef, scratch: string): Promise<ImageS
   await verifyBlobFile(configFile, { digest: configDigest }, image);
   const config = parseJson(await readFile(configFile, 'utf8'), `config ${entry.Config}`, image);
   const diffIds = ((config.rootfs as { diff_ids?: string[] } | undefined)?.diff_ids ?? []) as string[];
-  if (diffIds.length !== entry.Layers.length) throw notLayout(image, `the config lists ${diffIds.length} layers, manifest.json ${entry.Layers.length}`);
+  if (diffIds.length !== entry.Layers.length)
+    throw notLayout(image, `the config lists ${diffIds.length} layers, manifest.json ${entry.Layers.length}`);
   // docker save layers are plain tars: the config's diff_ids are their digests.
   const layers = entry.Layers.map((layer, i) => ({ file: inside(scratch, layer, image), digest: diffIds[i] as string }));
   return { digest: configDigest, config, layers };
@@ -146,7 +148,9 @@ function pickArchiveEntry(entries: ArchiveEntry[], tag: string | null, image: st
     throw notFound(image, `the archive holds ${entries.length} images: name one (docker-archive:FILE:NAME:TAG)`);
   }
   const wanted = tag.includes(':') ? tag : `${tag}:latest`;
-  const found = entries.find((e) => (e.RepoTags ?? []).some((t) => t === wanted || t === `docker.io/${wanted}` || t === `docker.io/library/${wanted}`));
+  const found = entries.find((e) =>
+    (e.RepoTags ?? []).some((t) => t === wanted || t === `docker.io/${wanted}` || t === `docker.io/library/${wanted}`),
+  );
   if (found !== undefined) return found;
   const tags = entries.flatMap((e) => e.RepoTags ?? []);
   throw notFound(image, `the archive has no image ${JSON.stringify(wanted)} (tags: ${tags.length === 0 ? 'none' : tags.join(', ')})`);
@@ -158,5 +162,8 @@ function inside(dir: string, name: string, image: string): string {
 }
 
 async function isDirectory(path: string): Promise<boolean> {
-  return stat(path).then((s) => s.isDirectory(), () => false);
+  return stat(path).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
 }

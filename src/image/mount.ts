@@ -39,7 +39,10 @@ export async function mountOverlay(helper: MountHelper, lower: string, dir: stri
   const merged = mergedDir(dir);
   for (const path of [lower, upper, work, merged]) {
     if (/[,:\s\\]/.test(path)) {
-      throw new SalvoError('ERR_IMAGE_MOUNT', `cannot mount an overlay with ${path}: a path with ',', ':', '\\' or spaces cannot be an overlay option`);
+      throw new SalvoError(
+        'ERR_IMAGE_MOUNT',
+        `cannot mount an overlay with ${path}: a path with ',', ':', '\\' or spaces cannot be an overlay option`,
+      );
     }
   }
   for (const path of [upper, work, merged]) mkdirSync(path, { mode: 0o755 });
@@ -74,7 +77,8 @@ export function overlayMountsUnder(mountinfo: string, under: string): string[] {
   return found;
 }
 
-const unescapeMountPath = (path: string): string => path.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
+const unescapeMountPath = (path: string): string =>
+  path.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
 
 /**
  * Unmounts every salvo overlay under the given directories (process or container directories), from

@@ -72,13 +72,16 @@ export function resolveUser(spec: string, rootfs: string, image: string): Proces
     else {
       const group = groups.find((g) => g.name === groupPart);
       if (group === undefined) {
-        throw new SalvoError('ERR_IMAGE_LAYOUT', `image ${image}: group ${JSON.stringify(groupPart)} is not in its /etc/group`, { details: { image } });
+        throw new SalvoError('ERR_IMAGE_LAYOUT', `image ${image}: group ${JSON.stringify(groupPart)} is not in its /etc/group`, {
+          details: { image },
+        });
       }
       gid = group.id;
     }
   }
   const name = entry?.name;
-  const additionalGids = groupPart !== undefined || name === undefined ? [] : groups.filter((g) => g.members.includes(name) && g.id !== gid).map((g) => g.id);
+  const additionalGids =
+    groupPart !== undefined || name === undefined ? [] : groups.filter((g) => g.members.includes(name) && g.id !== gid).map((g) => g.id);
   return additionalGids.length === 0 ? { uid, gid } : { uid, gid, additionalGids };
 }
 

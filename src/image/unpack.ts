@@ -170,7 +170,7 @@ class LayerApplier {
         // O_EXCL: never follows a symlink that could have appeared at the final component.
         const fd = openSync(target, 'wx', 0o600);
         entry.on('data', (chunk: Buffer) => {
-          for (let off = 0; off < chunk.length; ) off += writeSync(fd, chunk, off);
+          for (let off = 0; off < chunk.length;) off += writeSync(fd, chunk, off);
         });
         entry.on('end', () => {
           try {
@@ -197,7 +197,8 @@ class LayerApplier {
         this.#parentOf(entry.linkpath ?? '', linkParts, false);
         const source = join(this.rootfs, ...linkParts);
         const stats = lstatOrNull(source);
-        if (stats === null || stats.isDirectory()) throw this.#unsafe(entry.path, `is a hard link to ${entry.linkpath}, which is ${stats === null ? 'missing' : 'a directory'}`);
+        if (stats === null || stats.isDirectory())
+          throw this.#unsafe(entry.path, `is a hard link to ${entry.linkpath}, which is ${stats === null ? 'missing' : 'a directory'}`);
         this.#clear(rel, false);
         linkSync(source, target);
         entry.resume();

@@ -57,19 +57,16 @@ export function cgroupMounts(mountinfo = '/proc/self/mountinfo'): string[] {
  * name, then (with parentToo) the parent. rmdir(2) only removes a cgroup without processes or children, so nothing
  * that runs is touched; whatever is busy stays (no error). Returns how many directories went.
  */
-export function removeEmptyCgroups(
-  stateDir: string,
-  keep: (id: string) => boolean = () => false,
-  parentToo = true,
-  mounts = cgroupMounts(),
-): number {
+export function removeEmptyCgroups(stateDir: string, keep: (id: string) => boolean = () => false, parentToo = true, mounts = cgroupMounts()): number {
   const parentName = cgroupParentName(stateDir);
   let removed = 0;
   for (const mount of mounts) {
     const parent = join(mount, parentName);
     let children: string[];
     try {
-      children = readdirSync(parent, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+      children = readdirSync(parent, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name);
     } catch {
       continue; // this hierarchy has none
     }

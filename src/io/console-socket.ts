@@ -83,7 +83,11 @@ export async function listenConsoleSocket(path: string, timeoutMs: number): Prom
       try {
         received = native().receiveFd(fd);
       } catch (error) {
-        fail(new SalvoError('ERR_RUNTIME_FAILED', `the runtime closed ${path} without sending a terminal: ${(error as Error).message}`, { cause: error }));
+        fail(
+          new SalvoError('ERR_RUNTIME_FAILED', `the runtime closed ${path} without sending a terminal: ${(error as Error).message}`, {
+            cause: error,
+          }),
+        );
         return;
       }
       if (received === null) {

@@ -26,7 +26,9 @@ export function makeDirectory(path: string, mode = 0o700): void {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EEXIST') continue; // made by another process meanwhile
-      throw new Error(`cannot create ${each}: ${code ?? (error as Error).message}${code === 'ENOENT' ? ` (${dirname(each)} takes no new directories)` : ''}`);
+      throw new Error(
+        `cannot create ${each}: ${code ?? (error as Error).message}${code === 'ENOENT' ? ` (${dirname(each)} takes no new directories)` : ''}`,
+      );
     }
   }
 }

@@ -115,7 +115,5 @@ export interface Schedstat {
 export function readThreadSchedstat(): Schedstat | null {
   const text = readProcFile('/proc/thread-self/schedstat');
   const [onCpu, waiting] = (text ?? '').split(' ').map(Number);
-  return onCpu === undefined || waiting === undefined || Number.isNaN(onCpu) || Number.isNaN(waiting)
-    ? null
-    : { onCpuNs: onCpu, waitingNs: waiting };
+  return onCpu === undefined || waiting === undefined || Number.isNaN(onCpu) || Number.isNaN(waiting) ? null : { onCpuNs: onCpu, waitingNs: waiting };
 }

@@ -49,7 +49,10 @@ export function terminalFromMaster(fd: number): Terminal {
   return {
     stream,
     resize(cols: number, rows: number): void {
-      for (const [name, value] of [['columns', cols], ['rows', rows]] as const) {
+      for (const [name, value] of [
+        ['columns', cols],
+        ['rows', rows],
+      ] as const) {
         if (!Number.isInteger(value) || value < 1 || value > 65535) {
           throw new SalvoError('ERR_INVALID_OPTION', `terminal ${name} must be an integer from 1 to 65535, got ${String(value)}`);
         }

@@ -174,9 +174,7 @@ class BatchRun {
   /** Reads the input only when a start slot, a running slot and result room are all free. */
   async #feed(jobs: Jobs): Promise<void> {
     const iterator =
-      Symbol.asyncIterator in jobs
-        ? (jobs as AsyncIterable<JobSpec>)[Symbol.asyncIterator]()
-        : (jobs as Iterable<JobSpec>)[Symbol.iterator]();
+      Symbol.asyncIterator in jobs ? (jobs as AsyncIterable<JobSpec>)[Symbol.asyncIterator]() : (jobs as Iterable<JobSpec>)[Symbol.iterator]();
     let index = 0;
     try {
       for (;;) {

@@ -78,7 +78,12 @@ export class DeleteBatcher {
     try {
       result = await this.#pool.run(
         'command',
-        { runtime: this.#runtime(), args: batchDeleteArgs(ids), logFile: join(dirname(batch[0]?.logFile ?? '.'), 'delete-batch.log.json'), timeoutMs: BATCH_TIMEOUT_MS },
+        {
+          runtime: this.#runtime(),
+          args: batchDeleteArgs(ids),
+          logFile: join(dirname(batch[0]?.logFile ?? '.'), 'delete-batch.log.json'),
+          timeoutMs: BATCH_TIMEOUT_MS,
+        },
         'low',
       );
     } catch (error) {
@@ -101,7 +106,11 @@ export class DeleteBatcher {
     this.stats.singles++;
     try {
       pending.done(
-        await this.#pool.run('delete', { runtime: this.#runtime(), id: pending.id, force: pending.force, logFile: pending.logFile, unmount: this.#mount() }, 'low'),
+        await this.#pool.run(
+          'delete',
+          { runtime: this.#runtime(), id: pending.id, force: pending.force, logFile: pending.logFile, unmount: this.#mount() },
+          'low',
+        ),
       );
     } catch (error) {
       pending.done({ ok: false, runtimeExitCode: null, stdout: '', error: { code: 'ERR_RUNTIME_FAILED', message: String(error) } });

@@ -51,7 +51,13 @@ export async function removeFinished(
     rmSync(join(containers, id), { recursive: true, force: true });
     result.directoriesRemoved++;
   }
-  result.recordsPruned = kept.size === 0 ? store.prune(cutoff) : store.prune(cutoff, [...new Set(store.list().map((r) => r.id))].filter((id) => !kept.has(id)));
+  result.recordsPruned =
+    kept.size === 0
+      ? store.prune(cutoff)
+      : store.prune(
+          cutoff,
+          [...new Set(store.list().map((r) => r.id))].filter((id) => !kept.has(id)),
+        );
   // Leaves of containers the runtime has forgotten (a delete cut short) go too; the rest are its to remove.
   const stillKnown = new Set((await list()).map((c) => c.id));
   removeEmptyCgroups((id) => !stillKnown.has(id) && !busy(id) && !lifecycle.deletes.has(id));

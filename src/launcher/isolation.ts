@@ -14,7 +14,12 @@ import type { NormalizedStart } from './validate.js';
  * init defaults to true for salvo's own spec (`ownSpec`: the default bundle, an image) unless the
  * host's pid namespace is shared, and to false for a bundle of the user's.
  */
-export function isolationFor(options: NormalizedOptions, start: Pick<NormalizedStart, 'id' | 'init' | 'hostPid'>, dir: string, ownSpec: boolean): ContainerIsolation {
+export function isolationFor(
+  options: NormalizedOptions,
+  start: Pick<NormalizedStart, 'id' | 'init' | 'hostPid'>,
+  dir: string,
+  ownSpec: boolean,
+): ContainerIsolation {
   const systemd = options.runtimeArgs.includes('--systemd-cgroup');
   const init = start.init ?? (ownSpec && !start.hostPid);
   return {

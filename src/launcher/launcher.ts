@@ -81,11 +81,15 @@ export class Launcher {
     this.#lock = lock;
     this.#store = store;
     this.#lifecycle = new Lifecycle(options, store);
-    this.#sweeper = new OrphanSweeper(options.orphanGraceMs, (orphans) => {
-      const at = Date.now();
-      this.#store.recordOrphans(orphans.map((o) => ({ pid: o.pid, exitCode: o.exitCode, signal: o.signal, at })));
-      options.logger.warn({ orphans: orphans.map((o) => o.pid) }, 'reaped untracked zombies');
-    }, (stat) => this.#isRuntimeHelper(stat));
+    this.#sweeper = new OrphanSweeper(
+      options.orphanGraceMs,
+      (orphans) => {
+        const at = Date.now();
+        this.#store.recordOrphans(orphans.map((o) => ({ pid: o.pid, exitCode: o.exitCode, signal: o.signal, at })));
+        options.logger.warn({ orphans: orphans.map((o) => o.pid) }, 'reaped untracked zombies');
+      },
+      (stat) => this.#isRuntimeHelper(stat),
+    );
   }
 
   /** Opens a launcher on a state directory; only one may hold a state directory at a time. */
@@ -161,7 +165,8 @@ export class Launcher {
     this.#assertNotClosed();
     validateId(id, 'container id');
     const sig = normalizeSignal(signal);
-    if (options.execId !== undefined && options.execId !== INIT_EXEC_ID) return this.#lifecycle.signalExec(id, validateId(options.execId, 'exec id'), sig);
+    if (options.execId !== undefined && options.execId !== INIT_EXEC_ID)
+      return this.#lifecycle.signalExec(id, validateId(options.execId, 'exec id'), sig);
     this.#lifecycle.assertLive(id);
     await this.#lifecycle.runtimeCommand(id, killArgs(id, sig, options), 'high');
   }
@@ -249,7 +254,12 @@ export class Launcher {
     if (!isMilliseconds(olderThanMs)) {
       throw new SalvoError('ERR_INVALID_OPTION', `gc option olderThanMs must be a number of ms ≥ 0, got ${String(olderThanMs)}`);
     }
-    return removeFinished(this.#lifecycle, () => this.runtimeContainers(), Date.now() - olderThanMs, (orphaned) => this.#removeEmptyCgroups(orphaned));
+    return removeFinished(
+      this.#lifecycle,
+      () => this.runtimeContainers(),
+      Date.now() - olderThanMs,
+      (orphaned) => this.#removeEmptyCgroups(orphaned),
+    );
   }
 
   /** The newest record of a container (or of one of its execs). */
@@ -308,13 +318,16 @@ export class Launcher {
     this.images.recover();
     const containers = join(this.stateDir, 'containers');
     const live = new Set(this.#lifecycle.registry.all().map((l) => l.id));
-    const dirs = existsSync(containers) ? readdirSync(containers).filter((id) => !live.has(id)).map((id) => join(containers, id)) : [];
+    const dirs = existsSync(containers)
+      ? readdirSync(containers)
+          .filter((id) => !live.has(id))
+          .map((id) => join(containers, id))
+      : [];
     if (dirs.length === 0) return;
     await this.#lifecycle.pool.run('unmount', { mount: this.#lifecycle.mountHelper, dirs }, 'high').catch((error: unknown) => {
       this.options.logger.warn({ err: error }, 'cannot unmount the overlays a killed launcher left');
     });
   }
-
 
   /** Records left by a launcher that died: adopt what still runs, mark the rest lost (§7). */
   #recover(): void {
@@ -345,7 +358,10 @@ export class Launcher {
           // Awaited by close and by a new start of this id, like the delete after an exit.
           this.#lifecycle.noteDelete(
             record.id,
-            this.#lifecycle.runtimeCommand(record.id, deleteArgs(record.id, { force: true }), 'low').then(() => undefined, () => undefined),
+            this.#lifecycle.runtimeCommand(record.id, deleteArgs(record.id, { force: true }), 'low').then(
+              () => undefined,
+              () => undefined,
+            ),
           );
         }
       }

@@ -87,7 +87,13 @@ export class Lifecycle {
   /** How every runtime command is invoked; set once at open, before any launch. */
   set runtime(setup: RuntimeSetup) {
     this.#runtime = setup;
-    this.#deleteBatcher = new DeleteBatcher(this.pool, () => setup.invocation, () => this.mountHelper, setup.flavour === 'crun', this.#options.logger);
+    this.#deleteBatcher = new DeleteBatcher(
+      this.pool,
+      () => setup.invocation,
+      () => this.mountHelper,
+      setup.flavour === 'crun',
+      this.#options.logger,
+    );
   }
 
   get runtime(): RuntimeSetup {
@@ -145,7 +151,13 @@ export class Lifecycle {
             stdio: start.stdio,
             stdin: start.stdin,
             gate,
-            process: { kind: 'init', startMode: start.startMode, noPivot: start.noPivot, noNewKeyring: start.noNewKeyring, restore: restorePlan(start, bundle) },
+            process: {
+              kind: 'init',
+              startMode: start.startMode,
+              noPivot: start.noPivot,
+              noNewKeyring: start.noNewKeyring,
+              restore: restorePlan(start, bundle),
+            },
             image: imageRootfs(start, this.mountHelper),
             isolation,
           },
@@ -200,7 +212,12 @@ export class Lifecycle {
     });
   }
 
-  #taskBase(id: string, dir: string, bundle: string, queuedAt: number): Pick<StartTask, 'runtime' | 'id' | 'dir' | 'bundle' | 'timeoutMs' | 'queuedAt'> {
+  #taskBase(
+    id: string,
+    dir: string,
+    bundle: string,
+    queuedAt: number,
+  ): Pick<StartTask, 'runtime' | 'id' | 'dir' | 'bundle' | 'timeoutMs' | 'queuedAt'> {
     return { runtime: this.#runtime.invocation, id, dir, bundle, timeoutMs: this.#options.startTimeoutMs, queuedAt };
   }
 

@@ -61,8 +61,19 @@ function milliseconds(option: string, value: unknown, fallback: number): number 
 export function normalizeOptions(options: LauncherOptions = {}): NormalizedOptions {
   if (typeof options !== 'object' || options === null) throw bad('options', options, 'an object');
   const known = new Set([
-    'stateDir', 'runtime', 'runtimeRoot', 'runtimeArgs', 'workers', 'tasksPerWorker', 'startTimeoutMs',
-    'orphanGraceMs', 'crunHybridWorkaround', 'deleteAfterExit', 'spawner', 'bundleHooks', 'logger',
+    'stateDir',
+    'runtime',
+    'runtimeRoot',
+    'runtimeArgs',
+    'workers',
+    'tasksPerWorker',
+    'startTimeoutMs',
+    'orphanGraceMs',
+    'crunHybridWorkaround',
+    'deleteAfterExit',
+    'spawner',
+    'bundleHooks',
+    'logger',
   ]);
   for (const key of Object.keys(options)) {
     if (!known.has(key)) throw new SalvoError('ERR_INVALID_OPTION', `unknown option ${key}`);

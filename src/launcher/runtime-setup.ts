@@ -29,10 +29,7 @@ export async function setupRuntime(options: NormalizedOptions, pool: RuntimePool
     timeoutMs: 30_000,
   });
   if (!probe.ok) {
-    throw new SalvoError(
-      'ERR_RUNTIME_NOT_FOUND',
-      `${path} --version failed, so it is not a usable OCI runtime: ${probe.error.message}`,
-    );
+    throw new SalvoError('ERR_RUNTIME_NOT_FOUND', `${path} --version failed, so it is not a usable OCI runtime: ${probe.error.message}`);
   }
   const flavour = runtimeFlavour(probe.stdout);
   let namespace: HybridCgroupNamespace | null = null;
@@ -54,7 +51,12 @@ export async function setupRuntime(options: NormalizedOptions, pool: RuntimePool
  * How every runtime command is invoked, by a launcher and by the CLI beside one: through salvo-exec,
  * so that it dies with its caller, entering crun's mount namespace when there is one (§12).
  */
-export function runtimeInvocationFor(runtimePath: string, root: string, mountNamespace: string | null, extraGlobalArgs: string[] = []): RuntimeInvocation {
+export function runtimeInvocationFor(
+  runtimePath: string,
+  root: string,
+  mountNamespace: string | null,
+  extraGlobalArgs: string[] = [],
+): RuntimeInvocation {
   return { file: execHelperPath(), prefix: execHelperArgs(runtimePath, mountNamespace), root, extraGlobalArgs };
 }
 

@@ -30,10 +30,7 @@ export function ensureStateDir(dir: string): string {
     throw new SalvoError('ERR_STATE_DIR', `state directory ${path} is owned by uid ${info.uid}, not by this user (${uid})`);
   }
   if ((info.mode & 0o022) !== 0) {
-    throw new SalvoError(
-      'ERR_STATE_DIR',
-      `state directory ${path} is writable by others (mode ${(info.mode & 0o777).toString(8)}); chmod 700 it`,
-    );
+    throw new SalvoError('ERR_STATE_DIR', `state directory ${path} is writable by others (mode ${(info.mode & 0o777).toString(8)}); chmod 700 it`);
   }
   try {
     accessSync(path, constants.W_OK | constants.X_OK);

@@ -42,4 +42,3 @@ async function allExitWithin(live: readonly LiveProcess[], ms: number): Promise<
   const all = Promise.all(live.map((l) => l.exited)).then(() => true);
   return Promise.race([all, delay(ms).then(() => false)]);
 }
-

@@ -29,7 +29,8 @@ export function normalizeContainerOptions(spec: StartSpec): ContainerOptions | n
   if (mounts.length > 0) options.mounts = mounts;
   if (spec.user !== undefined) options.user = userRef(spec.user);
   if (spec.hostname !== undefined) {
-    if (typeof spec.hostname !== 'string' || !HOSTNAME.test(spec.hostname)) throw bad('hostname', spec.hostname, 'a hostname of 1-63 letters, digits, . and -');
+    if (typeof spec.hostname !== 'string' || !HOSTNAME.test(spec.hostname))
+      throw bad('hostname', spec.hostname, 'a hostname of 1-63 letters, digits, . and -');
     options.hostname = spec.hostname;
   }
   if (spec.network !== undefined) {
@@ -41,7 +42,8 @@ export function normalizeContainerOptions(spec: StartSpec): ContainerOptions | n
   }
   if (spec.memory !== undefined) options.memoryBytes = memoryBytes(spec.memory);
   if (spec.cpus !== undefined) {
-    if (typeof spec.cpus !== 'number' || !(spec.cpus >= 0.01 && spec.cpus <= 1024)) throw bad('cpus', spec.cpus, 'a number of CPUs from 0.01 to 1024');
+    if (typeof spec.cpus !== 'number' || !(spec.cpus >= 0.01 && spec.cpus <= 1024))
+      throw bad('cpus', spec.cpus, 'a number of CPUs from 0.01 to 1024');
     options.cpus = spec.cpus;
   }
   if (spec.pidsLimit !== undefined) {
@@ -61,7 +63,8 @@ export function normalizeContainerOptions(spec: StartSpec): ContainerOptions | n
 /** docker -v: SRC:DST[:ro|rw]. */
 function volumeMount(field: string, text: string): MountEntry {
   const parts = text.split(':');
-  if (parts.length < 2 || parts.length > 3 || parts[0] === '') throw bad(field, text, 'SRC:DST or SRC:DST:ro (a host path, then a path in the container)');
+  if (parts.length < 2 || parts.length > 3 || parts[0] === '')
+    throw bad(field, text, 'SRC:DST or SRC:DST:ro (a host path, then a path in the container)');
   const flags = parts[2] === undefined ? [] : parts[2].split(',');
   for (const flag of flags) if (flag !== 'ro' && flag !== 'rw') throw bad(field, text, 'SRC:DST with :ro or :rw as its only option');
   return bindMount(field, parts[0] as string, parts[1] as string, flags.includes('ro'));
@@ -141,8 +144,14 @@ function containerPath(field: string, path: string): string {
 /** A size in bytes: a number, or digits with a unit (b, k, m, g, t; docker's 512m). */
 export function memoryBytes(value: unknown, field = 'memory'): number {
   const match = typeof value === 'string' ? SIZE.exec(value.trim()) : null;
-  const bytes = typeof value === 'number' ? value : match === null ? Number.NaN : Math.floor(Number(match[1]) * (UNITS[(match[2] ?? '').toLowerCase()] ?? Number.NaN));
-  if (!Number.isSafeInteger(bytes) || bytes < 1024 * 1024) throw bad(field, value, 'a size of at least 1m: bytes, or a number with b, k, m or g (512m)');
+  const bytes =
+    typeof value === 'number'
+      ? value
+      : match === null
+        ? Number.NaN
+        : Math.floor(Number(match[1]) * (UNITS[(match[2] ?? '').toLowerCase()] ?? Number.NaN));
+  if (!Number.isSafeInteger(bytes) || bytes < 1024 * 1024)
+    throw bad(field, value, 'a size of at least 1m: bytes, or a number with b, k, m or g (512m)');
   return bytes;
 }
 

@@ -25,10 +25,7 @@ export function validateId(id: unknown, what = 'id'): string {
   if (typeof id !== 'string' || !ID_PATTERN.test(id)) {
     const shown = typeof id === 'string' ? JSON.stringify(id.length > 40 ? `${id.slice(0, 40)}…` : id) : String(id);
     const length = typeof id === 'string' && id.length > 128 ? ` (${id.length} characters, at most 128)` : '';
-    throw new SalvoError(
-      'ERR_INVALID_ID',
-      `${what} ${shown}${length} is invalid: use 1-128 of A-Z a-z 0-9 _ . - and start with a letter or digit`,
-    );
+    throw new SalvoError('ERR_INVALID_ID', `${what} ${shown}${length} is invalid: use 1-128 of A-Z a-z 0-9 _ . - and start with a letter or digit`);
   }
   return id;
 }

@@ -101,11 +101,9 @@ export class Reaper {
     try {
       addon.setChildSubreaper();
     } catch (error) {
-      throw new SalvoError(
-        'ERR_SUBREAPER',
-        `cannot become a child subreaper (prctl PR_SET_CHILD_SUBREAPER): ${(error as Error).message}`,
-        { cause: error },
-      );
+      throw new SalvoError('ERR_SUBREAPER', `cannot become a child subreaper (prctl PR_SET_CHILD_SUBREAPER): ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     return new Reaper(onExits);
   }

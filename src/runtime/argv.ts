@@ -3,24 +3,10 @@
 import type { RuntimeInvocation } from '../types.js';
 
 /** The full command line for one runtime call: wrapper prefix, global flags, then the verb. */
-export function commandLine(
-  runtime: RuntimeInvocation,
-  logFile: string,
-  verbArgs: readonly string[],
-): { file: string; args: string[] } {
+export function commandLine(runtime: RuntimeInvocation, logFile: string, verbArgs: readonly string[]): { file: string; args: string[] } {
   return {
     file: runtime.file,
-    args: [
-      ...runtime.prefix,
-      '--root',
-      runtime.root,
-      '--log',
-      logFile,
-      '--log-format',
-      'json',
-      ...runtime.extraGlobalArgs,
-      ...verbArgs,
-    ],
+    args: [...runtime.prefix, '--root', runtime.root, '--log', logFile, '--log-format', 'json', ...runtime.extraGlobalArgs, ...verbArgs],
   };
 }
 

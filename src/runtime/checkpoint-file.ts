@@ -60,9 +60,6 @@ export function parseStoredCheckpoint(text: string, file: string): StoredCheckpo
  * The restore options for images with this stored record (null: images made outside salvo,
  * restored without CRIU flags). The CRIU flags are exactly the stored ones.
  */
-export function restoreOptionsFor(
-  stored: StoredCheckpoint | null,
-  base: Omit<RestoreOptions, keyof CriuOptions>,
-): RestoreOptions {
+export function restoreOptionsFor(stored: StoredCheckpoint | null, base: Omit<RestoreOptions, keyof CriuOptions>): RestoreOptions {
   return { ...base, ...normalizeCriuOptions(stored?.criu ?? {}) };
 }

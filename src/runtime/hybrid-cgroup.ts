@@ -41,8 +41,7 @@ export class HybridCgroupNamespace {
       'unshare',
       // slave, not private: mounts made on the host after the launcher opened (a volume of
       // bundles, a state directory) still reach crun; the bind mount below stays in here.
-      ['--mount', '--propagation', 'slave', 'setpriv', '--pdeathsig', 'KILL', '--',
-        'sh', '-c', script, 'salvo-crun-namespace', empty, controllers],
+      ['--mount', '--propagation', 'slave', 'setpriv', '--pdeathsig', 'KILL', '--', 'sh', '-c', script, 'salvo-crun-namespace', empty, controllers],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const pid = await waitForReady(child);
@@ -71,12 +70,7 @@ function waitForReady(child: ChildProcess): Promise<number> {
     let errors = '';
     const fail = (why: string): void => {
       child.kill('SIGKILL');
-      reject(
-        new SalvoError(
-          'ERR_CGROUP_HYBRID',
-          `cannot set up the private mount namespace crun needs on this hybrid cgroup host: ${why}`,
-        ),
-      );
+      reject(new SalvoError('ERR_CGROUP_HYBRID', `cannot set up the private mount namespace crun needs on this hybrid cgroup host: ${why}`));
     };
     const timer = setTimeout(() => fail('timed out after 10 s'), 10_000);
     child.stderr?.on('data', (chunk: Buffer) => (errors += chunk.toString()));

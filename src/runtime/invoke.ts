@@ -246,11 +246,7 @@ const READ_PATIENCE_MS = 5000;
 const EXEC_HELPER_CANNOT_EXEC = /^salvo-exec: exec \S+: (No such file or directory|Permission denied)/m;
 
 /** The error of a failed runtime call: the last error line of log.json, else the stderr tail. */
-export async function describeFailure(
-  logFile: string,
-  result: InvokeResult,
-  fallbackOutputFile?: string,
-): Promise<PlainError> {
+export async function describeFailure(logFile: string, result: InvokeResult, fallbackOutputFile?: string): Promise<PlainError> {
   if (result.spawnError !== null) {
     if (isExhaustionCode(result.spawnError.code)) {
       return {

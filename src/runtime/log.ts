@@ -59,6 +59,6 @@ export function isHybridCgroupRefusal(message: string): boolean {
 }
 
 export const HYBRID_CGROUP_EXPLANATION =
-  'crun refuses this host\'s hybrid cgroup layout (the cgroup2 mount has controllers); ' +
+  "crun refuses this host's hybrid cgroup layout (the cgroup2 mount has controllers); " +
   "open the launcher with crunHybridWorkaround: 'auto' (the default) so salvo runs crun in a " +
   'private mount namespace that hides them, or use runc';

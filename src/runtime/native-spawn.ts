@@ -42,16 +42,23 @@ export function spawnNativeOnce(
     let timedOut = false;
     let spawned: [number, SpawnHandle];
     try {
-      spawned = native().spawn(file, args, environmentStrings(environment), [stdio.stdin, stdio.stdout, stdio.stderr], mountNamespace, (kind, value) => {
-        timer?.clear();
-        resolve({
-          pid: spawned[0],
-          exitCode: kind === KIND_EXITED ? value : null,
-          signal: kind === KIND_EXITED ? null : (SIGNAL_NAMES.get(value) ?? String(value)),
-          timedOut,
-          spawnError: null,
-        });
-      });
+      spawned = native().spawn(
+        file,
+        args,
+        environmentStrings(environment),
+        [stdio.stdin, stdio.stdout, stdio.stderr],
+        mountNamespace,
+        (kind, value) => {
+          timer?.clear();
+          resolve({
+            pid: spawned[0],
+            exitCode: kind === KIND_EXITED ? value : null,
+            signal: kind === KIND_EXITED ? null : (SIGNAL_NAMES.get(value) ?? String(value)),
+            timedOut,
+            spawnError: null,
+          });
+        },
+      );
     } catch (error) {
       const cause = error as NodeJS.ErrnoException;
       resolve({ pid: null, exitCode: null, signal: null, timedOut: false, spawnError: { code: cause.code ?? 'ESPAWN', message: cause.message } });
@@ -59,9 +66,13 @@ export function spawnNativeOnce(
     }
     if (timeoutMs > 0) {
       // The one timer helper: a start timeout of 2^31 ms or more must not fire at once.
-      timer = startTimer(() => {
-        timedOut = native().spawnSignal(spawned[1], constants.signals.SIGKILL);
-      }, timeoutMs, { unref: false });
+      timer = startTimer(
+        () => {
+          timedOut = native().spawnSignal(spawned[1], constants.signals.SIGKILL);
+        },
+        timeoutMs,
+        { unref: false },
+      );
     }
   });
 }

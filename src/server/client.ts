@@ -137,7 +137,12 @@ export class LauncherClient {
     let ended = false;
     try {
       for await (const line of createInterface({ input: res, crlfDelay: Infinity })) {
-        const message = JSON.parse(line) as { result?: JobResult; event?: NonNullable<BatchOptions['onEvent']> extends (e: infer E) => void ? E : never; end?: true; error?: PlainError };
+        const message = JSON.parse(line) as {
+          result?: JobResult;
+          event?: NonNullable<BatchOptions['onEvent']> extends (e: infer E) => void ? E : never;
+          end?: true;
+          error?: PlainError;
+        };
         if (message.error !== undefined) throw errorFromWire(message.error);
         if (message.event !== undefined) onEvent?.(message.event);
         if (message.result !== undefined) yield message.result;
@@ -154,7 +159,8 @@ export class LauncherClient {
 
   async #launch(path: string, spec: StartSpec | ExecSpec): Promise<Proc> {
     const { fifoHandoff: _handoff, ...plain } = spec as StartSpec;
-    if ((plain as StartSpec).signal !== undefined) throw new SalvoError('ERR_INVALID_SPEC', 'a client start takes no AbortSignal: kill the container instead');
+    if ((plain as StartSpec).signal !== undefined)
+      throw new SalvoError('ERR_INVALID_SPEC', 'a client start takes no AbortSignal: kill the container instead');
     const handoff = plain.stdio === 'fifo';
     const { request, response } = this.#http.open('POST', path);
     request.end(JSON.stringify({ spec: withAbsolutePaths(plain), handoff }));
@@ -245,5 +251,16 @@ function withAbsolutePaths<T extends { bundle?: string; checkpoint?: { dir?: str
 /** What a client that can no longer ask says of an exit it did not see: unknown, never 0. */
 function lostExit(proc: Proc): Exit {
   const at = Date.now();
-  return { id: proc.id, execId: proc.execId, pid: proc.pid, state: 'lost', exitCode: 255, signal: null, rusage: null, startedAt: at, exitedAt: at, durationMs: 0 };
+  return {
+    id: proc.id,
+    execId: proc.execId,
+    pid: proc.pid,
+    state: 'lost',
+    exitCode: 255,
+    signal: null,
+    rusage: null,
+    startedAt: at,
+    exitedAt: at,
+    durationMs: 0,
+  };
 }

@@ -114,7 +114,10 @@ async function spawnServer(dir: string, http: SocketHttp, options: ConnectOption
   let line = '';
   try {
     const outcome = await new Promise<string>((done, fail) => {
-      const timer = setTimeout(() => fail(new SalvoError('ERR_SERVER', `the serving launcher did not become ready; see ${serveLogPath(dir)}`)), Math.max(deadline - Date.now(), 1));
+      const timer = setTimeout(
+        () => fail(new SalvoError('ERR_SERVER', `the serving launcher did not become ready; see ${serveLogPath(dir)}`)),
+        Math.max(deadline - Date.now(), 1),
+      );
       readyPipe.on('data', (chunk: Buffer) => {
         line += chunk.toString('utf8');
         if (line.includes('\n')) {

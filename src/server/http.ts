@@ -16,7 +16,13 @@ export class SocketHttp {
 
   /** Opens a request; the caller writes the body. Rejects with the server's error for a non-2xx. */
   open(method: string, path: string): { request: ClientRequest; response: Promise<IncomingMessage> } {
-    const request = httpRequest({ socketPath: this.socket, agent: this.#agent, method, path: `${API_PREFIX}/${path}`, headers: { 'content-type': 'application/json' } });
+    const request = httpRequest({
+      socketPath: this.socket,
+      agent: this.#agent,
+      method,
+      path: `${API_PREFIX}/${path}`,
+      headers: { 'content-type': 'application/json' },
+    });
     const response = new Promise<IncomingMessage>((resolve, reject) => {
       request.once('error', (error) => reject(unreachable(this.socket, error)));
       request.once('response', (res) => {
@@ -43,10 +49,16 @@ export function unreachable(socket: string, error: unknown): SalvoError {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'EACCES' || code === 'EPERM') {
     // Another user's state directory: say so (exit 3), as the in-process commands do.
-    return new SalvoError('ERR_STATE_DIR', `cannot use the state directory of ${socket} (${code}): run as its owner or pass --state-dir`, { cause: error });
+    return new SalvoError('ERR_STATE_DIR', `cannot use the state directory of ${socket} (${code}): run as its owner or pass --state-dir`, {
+      cause: error,
+    });
   }
   if (code === 'ENOTDIR') {
-    return new SalvoError('ERR_STATE_DIR', `cannot use the state directory ${dirname(socket)}: ${fileInTheWay(dirname(socket))} is a file, not a directory`, { cause: error });
+    return new SalvoError(
+      'ERR_STATE_DIR',
+      `cannot use the state directory ${dirname(socket)}: ${fileInTheWay(dirname(socket))} is a file, not a directory`,
+      { cause: error },
+    );
   }
   return new SalvoError('ERR_SERVER', `cannot reach the serving launcher at ${socket}: ${(error as Error).message}`, { cause: error });
 }

@@ -102,11 +102,16 @@ export class Routes {
    * A start or exec, as ND-JSON: `fifos` (with a handoff: open these, then POST handoff/<token>),
    * `started` with the process, `exited` with its exit. The client may leave after `started`.
    */
-  async #launch<S extends StartSpec | ExecSpec>(request: IncomingMessage, response: ServerResponse, launch: (spec: S) => Promise<Proc>): Promise<void> {
+  async #launch<S extends StartSpec | ExecSpec>(
+    request: IncomingMessage,
+    response: ServerResponse,
+    launch: (spec: S) => Promise<Proc>,
+  ): Promise<void> {
     const body = await readJson<LaunchRequest<S>>(request);
     if (typeof body.spec !== 'object' || body.spec === null) throw new SalvoError('ERR_INVALID_SPEC', 'the request has no spec');
     // The pty master would come to the server, and no terminal traffic passes through it.
-    if (body.spec.terminal === true) throw new SalvoError('ERR_INVALID_SPEC', 'a serving launcher takes no terminal: use an in-process Launcher for terminal: true');
+    if (body.spec.terminal === true)
+      throw new SalvoError('ERR_INVALID_SPEC', 'a serving launcher takes no terminal: use an in-process Launcher for terminal: true');
     startStream(response);
     const gone = new AbortController();
     response.on('close', () => gone.abort());

@@ -66,17 +66,20 @@ export async function serve(options: ServeOptions): Promise<Serving> {
   });
   chmodSync(socket, 0o600);
   let idleSince: number | null = null;
-  const idleTimer = setInterval(() => {
-    if (clients > 0 || launcher.liveCount > 0) {
-      idleSince = null;
-      return;
-    }
-    idleSince ??= Date.now();
-    if (Date.now() - idleSince >= idleExitMs) {
-      log.info({ idleExitMs }, 'idle: no live container and no client');
-      void stop();
-    }
-  }, Math.min(IDLE_CHECK_MS, Math.max(idleExitMs, 50)));
+  const idleTimer = setInterval(
+    () => {
+      if (clients > 0 || launcher.liveCount > 0) {
+        idleSince = null;
+        return;
+      }
+      idleSince ??= Date.now();
+      if (Date.now() - idleSince >= idleExitMs) {
+        log.info({ idleExitMs }, 'idle: no live container and no client');
+        void stop();
+      }
+    },
+    Math.min(IDLE_CHECK_MS, Math.max(idleExitMs, 50)),
+  );
   if (idleExitMs === 0) clearInterval(idleTimer);
   log.info({ socket, idleExitMs }, 'serving launcher ready');
   onReady?.(socket);

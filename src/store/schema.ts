@@ -54,9 +54,7 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 export function migrate(db: Database.Database): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > SCHEMA_VERSION) {
-    throw new Error(
-      `the store has schema version ${current}, newer than this salvo knows (${SCHEMA_VERSION}): upgrade salvo`,
-    );
+    throw new Error(`the store has schema version ${current}, newer than this salvo knows (${SCHEMA_VERSION}): upgrade salvo`);
   }
   for (let version = current; version < SCHEMA_VERSION; version++) {
     db.transaction(() => {

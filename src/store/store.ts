@@ -91,10 +91,7 @@ function toRecord(row: Row): UnresolvedRecord {
     errorMessage: row.error_message,
     exitCode: row.exit_code,
     signal: row.signal,
-    rusage:
-      row.user_us === null
-        ? null
-        : { userMs: row.user_us / 1000, systemMs: (row.system_us ?? 0) / 1000, maxRssKb: row.max_rss_kb ?? 0 },
+    rusage: row.user_us === null ? null : { userMs: row.user_us / 1000, systemMs: (row.system_us ?? 0) / 1000, maxRssKb: row.max_rss_kb ?? 0 },
     subscribedAt: row.subscribed_at,
     startedAt: row.started_at,
     exitedAt: row.exited_at,
@@ -138,9 +135,7 @@ export class Store {
        WHERE seq = ? AND state IN ('subscribed', 'running')`,
     );
     this.#insertOrphan = db.prepare(`INSERT INTO orphans (pid, exit_code, signal, reaped_at) VALUES (?, ?, ?, ?)`);
-    this.#latest = db.prepare(
-      `SELECT * FROM processes WHERE container_id = ? AND exec_id = ? ORDER BY seq DESC LIMIT 1`,
-    );
+    this.#latest = db.prepare(`SELECT * FROM processes WHERE container_id = ? AND exec_id = ? ORDER BY seq DESC LIMIT 1`);
     this.#inBatch = db.prepare(`SELECT 1 FROM processes WHERE batch_id = ? AND container_id = ? LIMIT 1`);
     const setExit = this.#setExit;
     this.#recordExits = db.transaction((rows: readonly ExitRow[]) => {
@@ -267,9 +262,7 @@ export class Store {
   /** Records left subscribed or running by earlier launcher instances (recovery input). */
   unresolved(): UnresolvedRecord[] {
     return (
-      this.#db
-        .prepare(`SELECT * FROM processes WHERE state IN ('subscribed', 'running') AND launcher != ? ORDER BY seq`)
-        .all(this.instance) as Row[]
+      this.#db.prepare(`SELECT * FROM processes WHERE state IN ('subscribed', 'running') AND launcher != ? ORDER BY seq`).all(this.instance) as Row[]
     ).map(toRecord);
   }
 
@@ -287,14 +280,10 @@ export class Store {
   /** Deletes finished records (exited, failed, lost) that ended before `before`; returns the count. */
   prune(before: number, ids?: readonly string[]): number {
     if (ids !== undefined) {
-      const statement = this.#db.prepare(
-        `DELETE FROM processes WHERE container_id = ? AND state NOT IN ('subscribed', 'running') AND exited_at < ?`,
-      );
+      const statement = this.#db.prepare(`DELETE FROM processes WHERE container_id = ? AND state NOT IN ('subscribed', 'running') AND exited_at < ?`);
       return this.#db.transaction(() => ids.reduce((n, id) => n + statement.run(id, before).changes, 0))();
     }
-    return this.#db
-      .prepare(`DELETE FROM processes WHERE state NOT IN ('subscribed', 'running') AND exited_at < ?`)
-      .run(before).changes;
+    return this.#db.prepare(`DELETE FROM processes WHERE state NOT IN ('subscribed', 'running') AND exited_at < ?`).run(before).changes;
   }
 
   /** True when this batch already has a record for this container id. */

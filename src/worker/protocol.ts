@@ -1,7 +1,18 @@
 // The worker protocol: every task the main thread sends to a worker and the plain result it gets
 // back, as one map from task kind to { task, result }, so that `pool.run('start', task)` is typed
 // end to end. Plain data only: it crosses a thread boundary by structured clone.
-import type { ContainerIsolation, CriuOptions, ImageRootfs, LaunchTimings, MountHelper, PlainError, ProcessOverride, RuntimeInvocation, StartMode, StdioMode } from '../types.js';
+import type {
+  ContainerIsolation,
+  CriuOptions,
+  ImageRootfs,
+  LaunchTimings,
+  MountHelper,
+  PlainError,
+  ProcessOverride,
+  RuntimeInvocation,
+  StartMode,
+  StdioMode,
+} from '../types.js';
 
 /** Where a restore takes its images from (the worker reads salvo-checkpoint.json there). */
 export interface RestorePlan {
@@ -115,8 +126,7 @@ export interface UnmountTask {
 }
 
 export type CommandResult =
-  | { ok: true; runtimeExitCode: 0; stdout: string }
-  | { ok: false; runtimeExitCode: number | null; stdout: string; error: PlainError };
+  { ok: true; runtimeExitCode: 0; stdout: string } | { ok: false; runtimeExitCode: number | null; stdout: string; error: PlainError };
 
 /** exitStatus files of one reap pass, written after their rows committed. */
 export interface ExitStatusTask {

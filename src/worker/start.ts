@@ -97,7 +97,10 @@ async function spawnAndRead(
   if (result.timedOut) {
     await undoStart(task, paths.log, true);
     return failed(
-      { code: 'ERR_RUNTIME_HUNG', message: `${task.process.kind === 'exec' ? 'runtime exec' : 'the runtime'} did not return within ${task.timeoutMs} ms and was killed` },
+      {
+        code: 'ERR_RUNTIME_HUNG',
+        message: `${task.process.kind === 'exec' ? 'runtime exec' : 'the runtime'} did not return within ${task.timeoutMs} ms and was killed`,
+      },
       result.exitCode,
     );
   }

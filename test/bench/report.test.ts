@@ -31,8 +31,25 @@ const report: BenchReport = {
   rounds: 4,
   concurrencies: [1, 4],
   rows: [
-    { runtime: 'runc', runtimeVersion: 'runc version 1.1.5', concurrency: 1, salvo: phase(20, 100), baseline: phase(25, null), nodeBaseline: phase(17, null), throughputRatio: 0.8, cpuShare: 0.15 },
-    { runtime: 'crun', runtimeVersion: 'crun version 1.8.1', concurrency: 4, salvo: phase(50, 100), baseline: phase(52, null), throughputRatio: 50 / 52, cpuShare: 0.15 },
+    {
+      runtime: 'runc',
+      runtimeVersion: 'runc version 1.1.5',
+      concurrency: 1,
+      salvo: phase(20, 100),
+      baseline: phase(25, null),
+      nodeBaseline: phase(17, null),
+      throughputRatio: 0.8,
+      cpuShare: 0.15,
+    },
+    {
+      runtime: 'crun',
+      runtimeVersion: 'crun version 1.8.1',
+      concurrency: 4,
+      salvo: phase(50, 100),
+      baseline: phase(52, null),
+      throughputRatio: 50 / 52,
+      cpuShare: 0.15,
+    },
   ],
 };
 
@@ -46,7 +63,9 @@ describe('bench reports', () => {
   });
 
   it('writes one Markdown table row per runtime and concurrency', () => {
-    const rows = formatBenchMarkdown(report).split('\n').filter((line) => line.startsWith('| runc') || line.startsWith('| crun'));
+    const rows = formatBenchMarkdown(report)
+      .split('\n')
+      .filter((line) => line.startsWith('| runc') || line.startsWith('| crun'));
     assert.equal(rows.length, 2);
     assert.match(rows[1] ?? '', /\| 0\.962 \|/);
   });
@@ -68,7 +87,11 @@ describe('bench reports', () => {
   it('draws round axis ticks and keeps every label inside its chart, which scales to the page width', () => {
     const wide: BenchReport = {
       ...report,
-      rows: report.rows.map((row, i) => ({ ...row, runtime: i === 0 ? '/usr/local/sbin/a-long-runtime-name' : row.runtime, salvo: { ...row.salvo, startsPerSec: 1234.5, latency: { ...row.salvo.latency, p99: 873.2 } } })),
+      rows: report.rows.map((row, i) => ({
+        ...row,
+        runtime: i === 0 ? '/usr/local/sbin/a-long-runtime-name' : row.runtime,
+        salvo: { ...row.salvo, startsPerSec: 1234.5, latency: { ...row.salvo.latency, p99: 873.2 } },
+      })),
     };
     const svgs = formatBenchHtml(wide).match(/<svg[\s\S]*?<\/svg>/g) ?? [];
     for (const svg of svgs) {

@@ -79,7 +79,10 @@ describe('deriveConfig with container options', () => {
 
   it('refuses a cwd or mount point the runtime would create in a read-only rootfs', () => {
     const tmpfs = (destination: string) => ({ destination, type: 'tmpfs', source: 'tmpfs', options: [] });
-    invalid(() => deriveConfig(defaultSpec(), bundle, { args: ['/bin/true'], cwd: '/nonexistent' }), /cwd \/nonexistent does not exist in the read-only rootfs/);
+    invalid(
+      () => deriveConfig(defaultSpec(), bundle, { args: ['/bin/true'], cwd: '/nonexistent' }),
+      /cwd \/nonexistent does not exist in the read-only rootfs/,
+    );
     invalid(() => derive({ mounts: [tmpfs('/opt/x')] }), /the mount point \/opt\/x does not exist/);
     // Existing, under /tmp (a tmpfs), or under a mount made before it: nothing is created in the rootfs.
     assert.doesNotThrow(() => deriveConfig(defaultSpec(), bundle, { args: ['/bin/true'], cwd: '/work' }));

@@ -55,7 +55,10 @@ describe('loadBundleConfig', () => {
   it('refuses invalid JSON with ERR_BUNDLE_INVALID and keeps the parse error as cause', () => {
     const dir = bundle('{"root": ');
     fails(() => loadBundleConfig(dir), 'ERR_BUNDLE_INVALID', /is not valid JSON/);
-    assert.throws(() => loadBundleConfig(dir), (error: unknown) => (error as SalvoError).cause instanceof SyntaxError);
+    assert.throws(
+      () => loadBundleConfig(dir),
+      (error: unknown) => (error as SalvoError).cause instanceof SyntaxError,
+    );
   });
 
   it('refuses JSON that is not an object', () => {
@@ -180,7 +183,11 @@ describe('checkRootfs', () => {
   it('refuses a rootfs that is missing or a file with ERR_BUNDLE_INVALID naming the path', () => {
     const dir = bundle(null);
     writeFileSync(join(dir, 'file'), '');
-    fails(() => checkRootfs({ root: { path: 'rootfs' } }, dir), 'ERR_BUNDLE_INVALID', new RegExp(`rootfs ${join(dir, 'rootfs')} \\(root.path\\) does not exist`));
+    fails(
+      () => checkRootfs({ root: { path: 'rootfs' } }, dir),
+      'ERR_BUNDLE_INVALID',
+      new RegExp(`rootfs ${join(dir, 'rootfs')} \\(root.path\\) does not exist`),
+    );
     fails(() => checkRootfs({ root: { path: 'file' } }, dir), 'ERR_BUNDLE_INVALID', /is not a directory/);
   });
 
@@ -190,7 +197,11 @@ describe('checkRootfs', () => {
 });
 
 describe('applyIsolation', () => {
-  const config = (linux?: Record<string, unknown>) => ({ root: { path: '/r' }, process: { args: ['/x'] }, ...(linux === undefined ? {} : { linux }) });
+  const config = (linux?: Record<string, unknown>) => ({
+    root: { path: '/r' },
+    process: { args: ['/x'] },
+    ...(linux === undefined ? {} : { linux }),
+  });
   const isolation = { cgroupsPath: '/salvo-abc/job-1', refuseHooks: false, init: null, hostPid: false };
 
   it("gives a config without cgroupsPath the container's own and keeps the rest of linux", () => {
@@ -221,7 +232,10 @@ describe('applyIsolation', () => {
 
   it("drops the bundle's pid namespace only when the host's is asked for", () => {
     const spaced = config({ namespaces: [{ type: 'pid' }, { type: 'mount' }] });
-    assert.deepEqual(applyIsolation(spaced, { ...isolation, hostPid: true }).linux, { namespaces: [{ type: 'mount' }], cgroupsPath: '/salvo-abc/job-1' });
+    assert.deepEqual(applyIsolation(spaced, { ...isolation, hostPid: true }).linux, {
+      namespaces: [{ type: 'mount' }],
+      cgroupsPath: '/salvo-abc/job-1',
+    });
     assert.deepEqual((applyIsolation(spaced, isolation).linux as { namespaces: unknown }).namespaces, [{ type: 'pid' }, { type: 'mount' }]);
   });
 
@@ -234,8 +248,10 @@ describe('checkHooks', () => {
   const hooked = { root: { path: '/r' }, hooks: { prestart: [{ path: '/bin/true' }], poststop: [] } };
 
   it('refuses a bundle with OCI hooks when asked, naming the kinds', () => {
-    assert.throws(() => checkHooks(hooked, '/b', { cgroupsPath: null, refuseHooks: true, init: null, hostPid: false }), (error: unknown) =>
-      error instanceof SalvoError && error.code === 'ERR_BUNDLE_INVALID' && /\/b has OCI hooks \(prestart\)/.test(error.message));
+    assert.throws(
+      () => checkHooks(hooked, '/b', { cgroupsPath: null, refuseHooks: true, init: null, hostPid: false }),
+      (error: unknown) => error instanceof SalvoError && error.code === 'ERR_BUNDLE_INVALID' && /\/b has OCI hooks \(prestart\)/.test(error.message),
+    );
   });
 
   it('lets hooks through by default, and a bundle without hooks always', () => {

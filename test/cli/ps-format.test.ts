@@ -6,9 +6,26 @@ import type { ProcessRecord } from '../../src/types.js';
 
 function record(seq: number, id: string, execId: string, extra: Partial<ProcessRecord> = {}): ProcessRecord {
   return {
-    seq, id, execId, state: 'running', pid: 1000 + seq, pidStartTime: 1, runtimeExitCode: null, errorCode: null, errorMessage: null,
-    exitCode: null, signal: null, rusage: null, subscribedAt: 0, startedAt: 0, exitedAt: null, batchId: null, labels: {},
-    bundle: '/b', dir: `/s/${id}/${execId}`, ...extra,
+    seq,
+    id,
+    execId,
+    state: 'running',
+    pid: 1000 + seq,
+    pidStartTime: 1,
+    runtimeExitCode: null,
+    errorCode: null,
+    errorMessage: null,
+    exitCode: null,
+    signal: null,
+    rusage: null,
+    subscribedAt: 0,
+    startedAt: 0,
+    exitedAt: null,
+    batchId: null,
+    labels: {},
+    bundle: '/b',
+    dir: `/s/${id}/${execId}`,
+    ...extra,
   };
 }
 
@@ -25,7 +42,22 @@ describe('formatRecords', () => {
       1000,
     );
     // Columns are two or more spaces apart: ID, EXEC, STATE, PID.
-    const rows = text.split('\n').slice(1).map((line) => line.trim().split(/\s{2,}/).slice(0, 4).join(' '));
-    assert.deepEqual(rows, ['db init running 1003', '└ db exec-1 failed -', 'web init running 1001', '└ web debug exited 1004', '└ web exec-2 running 1005']);
+    const rows = text
+      .split('\n')
+      .slice(1)
+      .map((line) =>
+        line
+          .trim()
+          .split(/\s{2,}/)
+          .slice(0, 4)
+          .join(' '),
+      );
+    assert.deepEqual(rows, [
+      'db init running 1003',
+      '└ db exec-1 failed -',
+      'web init running 1001',
+      '└ web debug exited 1004',
+      '└ web exec-2 running 1005',
+    ]);
   });
 });

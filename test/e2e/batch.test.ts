@@ -49,7 +49,10 @@ for (const runtime of RUNTIMES) {
       assert.equal(slow?.exitCode, 143);
       assert.equal(launcher.get('mixed-slow')?.exitCode, 143);
       assert.equal(byId.get('../bad')?.error?.code, 'ERR_INVALID_ID');
-      assert.deepEqual([...new Set(results.map((r) => r.index))].sort((a, b) => a - b), jobs.map((_, i) => i));
+      assert.deepEqual(
+        [...new Set(results.map((r) => r.index))].sort((a, b) => a - b),
+        jobs.map((_, i) => i),
+      );
     });
 
     it('kills a job that ignores SIGTERM after the grace period', async () => {
@@ -85,7 +88,10 @@ for (const runtime of RUNTIMES) {
 
     it('announces each job as starting before the runtime runs, then started or its result', async () => {
       const seen: string[] = [];
-      const jobs = [{ id: 'flg-ev-ok', args: ['/bin/true'] }, { id: 'flg-ev-bad', args: ['/flg/no/such'] }];
+      const jobs = [
+        { id: 'flg-ev-ok', args: ['/bin/true'] },
+        { id: 'flg-ev-bad', args: ['/flg/no/such'] },
+      ];
       await collect(launcher.batch(jobs, { onEvent: (event) => seen.push(`${event.type} ${event.id}`) }));
       for (const id of ['flg-ev-ok', 'flg-ev-bad']) {
         const mine = seen.filter((line) => line.endsWith(` ${id}`)).map((line) => line.split(' ')[0]);
@@ -135,7 +141,14 @@ for (const runtime of RUNTIMES) {
       const onEvent = (event: BatchEvent): void => {
         if (event.type === 'started' && ++started === 2) controller.abort();
       };
-      for await (const result of launcher.batch(jobs, { concurrency: 2, maxRunning: 4, signal: controller.signal, graceMs: 500, onAbort: 'drain', onEvent })) {
+      for await (const result of launcher.batch(jobs, {
+        concurrency: 2,
+        maxRunning: 4,
+        signal: controller.signal,
+        graceMs: 500,
+        onAbort: 'drain',
+        onEvent,
+      })) {
         seen.push(result);
       }
       assert.equal(seen.length, 12, 'a result for every job (drain)');
@@ -145,7 +158,10 @@ for (const runtime of RUNTIMES) {
       for (const r of ran) assert.ok(r.signal === 'SIGTERM' || r.signal === 'SIGKILL', `${r.id}: ${r.signal}`);
       for (const r of ran) assert.notEqual(launcher.get(r.id)?.state, 'running');
       for (let i = 0; i < 50 && runtimeContainers(launcher).some((id) => id.startsWith('abort-')); i++) await sleep(100);
-      assert.deepEqual(runtimeContainers(launcher).filter((id) => id.startsWith('abort-')), []);
+      assert.deepEqual(
+        runtimeContainers(launcher).filter((id) => id.startsWith('abort-')),
+        [],
+      );
     });
 
     it('stops what runs when the consumer leaves the loop early', async () => {

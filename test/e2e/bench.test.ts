@@ -41,7 +41,10 @@ it('measures short jobs end to end through salvo beside xargs -P K runtime run (
   );
   assert.equal(result.exitCode, 0, result.stderr);
   const rows = JSON.parse(result.stdout) as E2eRow[];
-  assert.deepEqual(rows.map((r) => r.runtime), [...RUNTIMES]);
+  assert.deepEqual(
+    rows.map((r) => r.runtime),
+    [...RUNTIMES],
+  );
   for (const row of rows) {
     assert.deepEqual([row.count, row.concurrency, row.salvoFailures, row.bareFailures], [6, 2, 0, 0], row.runtime);
     assert.ok(row.salvoJobsPerSec > 0 && row.bareJobsPerSec > 0 && row.ratio > 0);

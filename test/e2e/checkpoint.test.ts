@@ -111,7 +111,10 @@ for (const runtime of RUNTIMES) {
         const init = await launcher.start({ id: 'round-trip', args: ['/bin/sleep', '60'] });
         const result = await launcher.checkpoint('round-trip', { name: 'rt', fileLocks: true });
         assert.equal(result.leftRunning, false);
-        assert.ok(readdirSync(result.dir).some((f) => f.endsWith('.img')), 'CRIU wrote images');
+        assert.ok(
+          readdirSync(result.dir).some((f) => f.endsWith('.img')),
+          'CRIU wrote images',
+        );
         const stored = JSON.parse(readFileSync(join(result.dir, CHECKPOINT_FILE), 'utf8')) as { criu: Record<string, boolean> };
         assert.deepEqual(stored.criu, { tcpEstablished: false, extUnixSk: false, shellJob: false, fileLocks: true });
         await init.exited; // a checkpoint without leaveRunning stops the container

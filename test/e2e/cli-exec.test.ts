@@ -102,7 +102,10 @@ describe('salvo exec', { timeout: 300_000 }, () => {
     // Servers that the commands started detached are re-parented here (this process is a
     // subreaper since its own Launcher.open) and end as zombies nobody here reaps: not salvo's.
     const zombies = zombieChildren().filter((pid) => !isNode(pid));
-    assert.deepEqual(zombies.map((pid) => `${pid} ${readFileSync(`/proc/${pid}/comm`, 'utf8').trim()}`), []);
+    assert.deepEqual(
+      zombies.map((pid) => `${pid} ${readFileSync(`/proc/${pid}/comm`, 'utf8').trim()}`),
+      [],
+    );
   });
 
   for (const runtime of RUNTIMES) {
@@ -130,7 +133,9 @@ describe('salvo exec', { timeout: 300_000 }, () => {
   it('answers an unknown or stopped container with one line and exit status 2', async () => {
     const state = join(tempDir(), 'state');
     const launcher = await Launcher.open({ stateDir: state, runtime: 'runc' });
-    await (await launcher.start({ id: 'done', args: ['/bin/true'] })).exited;
+    await (
+      await launcher.start({ id: 'done', args: ['/bin/true'] })
+    ).exited;
     await launcher.close();
     const stopped = await salvo(state, ['exec', 'done', '--', '/bin/true']);
     assert.equal(stopped.exitCode, 2);
@@ -162,8 +167,8 @@ describe('salvo exec', { timeout: 300_000 }, () => {
     try {
       const result = await onTerminal(
         state,
-        "stty rows 40 cols 100; before=$(stty -g); " +
-          "$SALVO exec -t tty-target -- /bin/sh -c 'stty size; touch /tmp/first; i=0; until [ \"$(stty size)\" = \"30 90\" ] || [ $i -ge 600 ]; do sleep 0.1; i=$((i+1)); done; stty size; exit 4' & pid=$!; " +
+        'stty rows 40 cols 100; before=$(stty -g); ' +
+          '$SALVO exec -t tty-target -- /bin/sh -c \'stty size; touch /tmp/first; i=0; until [ "$(stty size)" = "30 90" ] || [ $i -ge 600 ]; do sleep 0.1; i=$((i+1)); done; stty size; exit 4\' & pid=$!; ' +
           // Resize once it has printed its first size (its /tmp/first, seen through the init's root); it then
           // prints the new size as soon as the resize arrives (a minute at most): no race with the machine's speed.
           `cpid=$(cat ${join(state, 'containers', 'tty-target', 'init', 'pid')}); until [ -e /proc/$cpid/root/tmp/first ]; do sleep 0.1; done; ` +
@@ -171,7 +176,11 @@ describe('salvo exec', { timeout: 300_000 }, () => {
           '[ "$before" = "$(stty -g)" ] && echo restored',
       );
       const lines = result.stdout.split(/\r?\n/).map((line) => line.trim());
-      assert.deepEqual(lines.filter((line) => /^\d+ \d+$/.test(line)), ['40 100', '30 90'], result.stdout);
+      assert.deepEqual(
+        lines.filter((line) => /^\d+ \d+$/.test(line)),
+        ['40 100', '30 90'],
+        result.stdout,
+      );
       assert.ok(lines.includes('code=4'), result.stdout);
       assert.ok(lines.includes('restored'), result.stdout);
     } finally {
@@ -186,12 +195,15 @@ describe('salvo run -t', { timeout: 300_000 }, () => {
     const result = await onTerminal(
       state,
       'stty rows 33 cols 99; before=$(stty -g); ' +
-        "$SALVO run -t -- /bin/sh -c 'stty size; tty; exit 6'; echo \"code=$?\"; " +
+        '$SALVO run -t -- /bin/sh -c \'stty size; tty; exit 6\'; echo "code=$?"; ' +
         '[ "$before" = "$(stty -g)" ] && echo restored',
     );
     const lines = result.stdout.split(/\r?\n/).map((line) => line.trim());
     assert.ok(lines.includes('33 99'), result.stdout);
-    assert.ok(lines.some((line) => /^\/dev\/pts\/\d+$/.test(line)), result.stdout);
+    assert.ok(
+      lines.some((line) => /^\/dev\/pts\/\d+$/.test(line)),
+      result.stdout,
+    );
     assert.ok(lines.includes('code=6'), result.stdout);
     assert.ok(lines.includes('restored'), result.stdout);
   });
@@ -203,24 +215,25 @@ describe('salvo run -t', { timeout: 300_000 }, () => {
   });
 });
 
-describe('salvo ps with exec\'d processes', { timeout: 120_000 }, () => {
+describe("salvo ps with exec'd processes", { timeout: 120_000 }, () => {
   it('lists each running exec under its container, beside the launcher that runs them', async () => {
     const state = join(tempDir(), 'state');
     const launcher = await Launcher.open({ stateDir: state, runtime: 'runc' });
     try {
       const init = await launcher.start({ id: 'box', args: ['/bin/sleep', '60'] });
       const debug = await launcher.exec('box', { args: ['/bin/sleep', '60'], execId: 'debug' });
-      await (await launcher.exec('box', { args: ['/bin/true'], execId: 'quick' })).exited;
+      await (
+        await launcher.exec('box', { args: ['/bin/true'], execId: 'quick' })
+      ).exited;
       const other = await launcher.start({ id: 'another', args: ['/bin/sleep', '60'] });
       const ps = await salvo(state, ['ps']);
       assert.equal(ps.exitCode, 0, ps.stderr);
-      const rows = ps.stdout.split('\n').slice(1).map((line) => line.trim().split(/\s+/).slice(0, 5).join(' '));
+      const rows = ps.stdout
+        .split('\n')
+        .slice(1)
+        .map((line) => line.trim().split(/\s+/).slice(0, 5).join(' '));
       // Containers by id, each followed by its running exec'd processes; finished ones only with --all.
-      assert.deepEqual(rows, [
-        `another init running ${other.pid} -`,
-        `box init running ${init.pid} -`,
-        `└ box debug running ${debug.pid}`,
-      ]);
+      assert.deepEqual(rows, [`another init running ${other.pid} -`, `box init running ${init.pid} -`, `└ box debug running ${debug.pid}`]);
       const json = JSON.parse((await salvo(state, ['ps', '--json'])).stdout) as { id: string; execId: string }[];
       assert.deepEqual(json.map((r) => `${r.id}/${r.execId}`).sort(), ['another/init', 'box/debug', 'box/init']);
       const all = await salvo(state, ['ps', '--all']);

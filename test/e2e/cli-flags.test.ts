@@ -47,7 +47,27 @@ describe('salvo run with docker-familiar flags', { timeout: 300_000 }, () => {
       const src = checkout();
       const state = join(tempDir(), 'state');
       const script = 'id; pwd; hostname; echo $HOME; cat README; touch new 2>/dev/null || echo read-only';
-      const result = await salvo(state, ['run', '--name', `flg-vol-${runtime}`, '-v', `${src}:/src:ro`, '-w', '/src', '-u', 'nobody', '--hostname', 'flg-ci', '--', '/bin/sh', '-c', script], { runtime });
+      const result = await salvo(
+        state,
+        [
+          'run',
+          '--name',
+          `flg-vol-${runtime}`,
+          '-v',
+          `${src}:/src:ro`,
+          '-w',
+          '/src',
+          '-u',
+          'nobody',
+          '--hostname',
+          'flg-ci',
+          '--',
+          '/bin/sh',
+          '-c',
+          script,
+        ],
+        { runtime },
+      );
       assert.equal(result.exitCode, 0, result.stderr);
       assert.deepEqual(result.stdout.split('\n'), ['uid=65534(nobody) gid=65534(nogroup)', '/src', 'flg-ci', '/', 'from the host', 'read-only']);
       assert.ok(!existsSync(join(src, 'new')));
@@ -88,9 +108,13 @@ describe('salvo run with docker-familiar flags', { timeout: 300_000 }, () => {
     assert.equal(closed.stdout, '', 'without -i stdin is /dev/null');
     const file = join(dir, 'ci.env');
     writeFileSync(file, '# comment\nMODE=ci\nFROM_FILE\n');
-    const env = await salvo(state, ['run', '--env-file', file, '-e', 'FLG_TOKEN', '-e', 'MODE=override', '--', '/bin/sh', '-c', 'echo $MODE $FLG_TOKEN $FROM_FILE'], {
-      env: { FLG_TOKEN: 'secret', FROM_FILE: 'f' },
-    });
+    const env = await salvo(
+      state,
+      ['run', '--env-file', file, '-e', 'FLG_TOKEN', '-e', 'MODE=override', '--', '/bin/sh', '-c', 'echo $MODE $FLG_TOKEN $FROM_FILE'],
+      {
+        env: { FLG_TOKEN: 'secret', FROM_FILE: 'f' },
+      },
+    );
     assert.equal(env.stdout, 'override secret f', env.stderr);
   });
 
@@ -208,10 +232,16 @@ describe('exit statuses as docker gives them, and a state directory that cannot 
     const file = join(dir, 'a-file');
     writeFileSync(file, '');
     const cases: [string[], RegExp][] = [
-      [['--state-dir', '/proc/flg-nope', 'run', '--', '/bin/true'], /^salvo: cannot (use|create) state directory \/proc\/flg-nope: cannot create \/proc\/flg-nope: ENOENT/],
+      [
+        ['--state-dir', '/proc/flg-nope', 'run', '--', '/bin/true'],
+        /^salvo: cannot (use|create) state directory \/proc\/flg-nope: cannot create \/proc\/flg-nope: ENOENT/,
+      ],
       [['--state-dir', file, 'ps'], /is a file, not a directory/],
       [['--state-dir', join(file, 'sub'), 'run', '--', '/bin/true'], /is a file, not a directory/],
-      [['--state-dir', join(dir, 'state'), '--log-file', join(dir, 'missing', 'salvo.log'), 'ps'], /--log-file .*: its directory .*missing does not exist/],
+      [
+        ['--state-dir', join(dir, 'state'), '--log-file', join(dir, 'missing', 'salvo.log'), 'ps'],
+        /--log-file .*: its directory .*missing does not exist/,
+      ],
       [['--state-dir', join(dir, 'with-file'), 'run', '--', '/bin/true'], /with-file\/containers is a file, not a directory/],
     ];
     mkdirSync(join(dir, 'with-file'), { mode: 0o700 });
@@ -262,7 +292,10 @@ describe('salvo batch job lines', { timeout: 120_000 }, () => {
   it('say the configured timeout, how long the stop took and the wall time, on stdout', async () => {
     const dir = tempDir();
     const file = join(dir, 'jobs.jsonl');
-    const jobs = [{ id: 'flg-slow', args: ['/bin/sleep', '30'], timeoutMs: 300 }, { id: 'flg-quick', args: ['/bin/true'] }];
+    const jobs = [
+      { id: 'flg-slow', args: ['/bin/sleep', '30'], timeoutMs: 300 },
+      { id: 'flg-quick', args: ['/bin/true'] },
+    ];
     writeFileSync(file, jobs.map((job) => JSON.stringify(job)).join('\n'));
     const result = await salvo(join(dir, 'state'), ['batch', file, '--grace', '1s']);
     assert.equal(result.exitCode, 1);

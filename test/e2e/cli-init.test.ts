@@ -14,7 +14,11 @@ const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const RUNC = RUNTIMES.includes('runc') ? 'runc' : (RUNTIMES[0] ?? 'runc');
 
 function salvo(stateDir: string, args: string[]): Promise<{ exitCode?: number; stdout: string; stderr: string }> {
-  return execa(process.execPath, [MAIN, ...args], { reject: false, env: { SALVO_STATE_DIR: stateDir, SALVO_RUNTIME: RUNC, NO_COLOR: '1' }, timeout: 300_000 });
+  return execa(process.execPath, [MAIN, ...args], {
+    reject: false,
+    env: { SALVO_STATE_DIR: stateDir, SALVO_RUNTIME: RUNC, NO_COLOR: '1' },
+    timeout: 300_000,
+  });
 }
 
 describe(`salvo run --init/--no-init and a batch job's init (${RUNC})`, { timeout: 300_000 }, () => {
@@ -28,7 +32,7 @@ describe(`salvo run --init/--no-init and a batch job's init (${RUNC})`, { timeou
     assert.deepEqual([noInit.exitCode, noInit.stdout.trim()], [0, '1']);
   });
 
-  it("takes init from a job line, and records the signal of a command killed under the init", async () => {
+  it('takes init from a job line, and records the signal of a command killed under the init', async () => {
     const jobs = join(tempDir(), 'jobs.jsonl');
     const lines = [
       { id: 'pid-job-noinit', args: ['/bin/sh', '-c', 'kill -9 $$; exit 4'], init: false },

@@ -61,7 +61,17 @@ describe('salvo run', { timeout: 300_000 }, () => {
   it('writes the real exit code to --exit-code-file and streams stderr', async () => {
     const dir = tempDir();
     const file = join(dir, 'code');
-    const result = await salvo(join(dir, 'state'), ['run', '--exit-code-file', file, '--env', 'WHO=ci', '--', '/bin/sh', '-c', 'echo $WHO >&2; exit 4']);
+    const result = await salvo(join(dir, 'state'), [
+      'run',
+      '--exit-code-file',
+      file,
+      '--env',
+      'WHO=ci',
+      '--',
+      '/bin/sh',
+      '-c',
+      'echo $WHO >&2; exit 4',
+    ]);
     assert.equal(result.exitCode, 4);
     assert.equal(result.stderr, 'ci');
     assert.equal(readFileSync(file, 'utf8'), '4\n');
@@ -101,7 +111,10 @@ describe('salvo batch', { timeout: 600_000 }, () => {
     dir = tempDir();
     brokenBundle = join(dir, 'broken-bundle');
     mkdirSync(brokenBundle);
-    writeFileSync(join(brokenBundle, 'config.json'), JSON.stringify({ ociVersion: '1.0.2', root: { path: '/no/such/rootfs' }, process: { args: ['/bin/true'], cwd: '/' } }));
+    writeFileSync(
+      join(brokenBundle, 'config.json'),
+      JSON.stringify({ ociVersion: '1.0.2', root: { path: '/no/such/rootfs' }, process: { args: ['/bin/true'], cwd: '/' } }),
+    );
   });
 
   it('reports 300 mixed jobs in JSON and JUnit that agree with the store, and exits 1', async () => {
@@ -183,7 +196,8 @@ describe('salvo batch', { timeout: 600_000 }, () => {
       store.close();
     }
     // The serving launcher deletes each container in the runtime after its exit, in the background.
-    const listed = async (): Promise<string> => (await execa('runc', ['--root', join(state, 'runtime', 'runc'), 'list', '-q'], { reject: false })).stdout.trim();
+    const listed = async (): Promise<string> =>
+      (await execa('runc', ['--root', join(state, 'runtime', 'runc'), 'list', '-q'], { reject: false })).stdout.trim();
     for (let i = 0; i < 100 && (await listed()) !== ''; i++) await sleep(100);
     assert.equal(await listed(), '', 'no container left in the runtime');
   });
@@ -231,7 +245,10 @@ describe('salvo with bad input', { timeout: 120_000 }, () => {
       const jobs = join(dir, 'jobs.jsonl');
       const lines = Array.from({ length: 16 }, () => JSON.stringify({ args: ['/bin/true'] }));
       writeFileSync(jobs, `${[...lines, '{"args": ["/bin/true"'].join('\n')}\n`);
-      const result = await salvo(join(dir, 'state'), args.map((a) => (a === 'JOBS' ? jobs : a)));
+      const result = await salvo(
+        join(dir, 'state'),
+        args.map((a) => (a === 'JOBS' ? jobs : a)),
+      );
       assert.equal(result.exitCode, 2, `${result.stderr}`);
       assert.match(result.stderr, message);
       assert.equal(result.stderr.trim().split('\n').length, 1, `one line: ${result.stderr}`);

@@ -79,7 +79,10 @@ for (const runtime of RUNTIMES) {
       await launcher.kill('pidns', 'SIGKILL');
       const exits: Exit[] = await Promise.all(execs.map((p) => p.exited));
       const initExit = await init.exited;
-      assert.ok(exits.every((e) => e.signal === 'SIGKILL' && e.exitCode === 137), JSON.stringify(exits.map((e) => e.exitCode)));
+      assert.ok(
+        exits.every((e) => e.signal === 'SIGKILL' && e.exitCode === 137),
+        JSON.stringify(exits.map((e) => e.exitCode)),
+      );
       assert.equal(resolved.at(-1), 'init', resolved.join(' '));
       assert.ok(exits.every((e) => e.exitedAt <= initExit.exitedAt));
     });
@@ -111,7 +114,10 @@ for (const runtime of RUNTIMES) {
         assert.equal(exit.exitCode, 143);
         assert.equal(exit.signal, 'SIGTERM');
         const records = keeper.list({ id: 'survivor' }).filter((r) => r.execId === exec.execId);
-        assert.deepEqual(records.map((r) => [r.state, r.exitCode]), [['exited', 143]]);
+        assert.deepEqual(
+          records.map((r) => [r.state, r.exitCode]),
+          [['exited', 143]],
+        );
         await assert.rejects(keeper.kill('survivor', 'SIGTERM', { execId: exec.execId }), { code: 'ERR_CONTAINER_STOPPED' });
         assert.deepEqual((await keeper.gc()).containersDeleted, ['survivor']);
       } finally {
@@ -141,7 +147,10 @@ for (const runtime of RUNTIMES) {
       await launcher.kill('stopped', 'SIGKILL');
       await init.exited;
       const began = Date.now();
-      await assert.rejects(launcher.exec('stopped', { args: ['/bin/true'] }), { code: 'ERR_CONTAINER_STOPPED', message: /stopped is not running \(exited\)/ });
+      await assert.rejects(launcher.exec('stopped', { args: ['/bin/true'] }), {
+        code: 'ERR_CONTAINER_STOPPED',
+        message: /stopped is not running \(exited\)/,
+      });
       // The start timeout is 60 s: well under it means no runtime call was waited for.
       assert.ok(Date.now() - began < 10_000, 'no hang');
       await assert.rejects(launcher.exec('never-started', { args: ['/bin/true'] }), { code: 'ERR_NOT_FOUND' });
@@ -169,7 +178,10 @@ for (const runtime of RUNTIMES) {
       const again = await launcher.exec('configured', { args: ['/bin/true'], execId: 'configured-exec', stdio: 'null' });
       assert.equal((await again.exited).exitCode, 0);
       assert.deepEqual(
-        launcher.list({ id: 'configured' }).filter((r) => r.execId === 'configured-exec').map((r) => r.exitCode),
+        launcher
+          .list({ id: 'configured' })
+          .filter((r) => r.execId === 'configured-exec')
+          .map((r) => r.exitCode),
         [3, 0],
       );
       await launcher.kill('configured', 'SIGKILL');

@@ -43,9 +43,7 @@ for (const runtime of RUNTIMES) {
     });
 
     it('never loses a container that exits before the runtime CLI returns', async () => {
-      const procs = await Promise.all(
-        Array.from({ length: 30 }, (_, i) => launcher.start({ id: `quick-${i}`, args: ['/bin/true'] })),
-      );
+      const procs = await Promise.all(Array.from({ length: 30 }, (_, i) => launcher.start({ id: `quick-${i}`, args: ['/bin/true'] })));
       const exits = await Promise.all(procs.map((p) => p.exited));
       assert.ok(exits.every((e) => e.state === 'exited' && e.exitCode === 0));
       assert.ok(exits.every((e) => e.rusage !== null));
@@ -229,13 +227,18 @@ describe('queued starts', () => {
       const starts = Array.from({ length: 500 }, (_, i) => launcher.start({ id: `arch-queued-${i}`, args: ['/bin/true'] }));
       const settled = Promise.allSettled(starts);
       // Once one has started, the others (past the shared default bundle) wait in the pool's queue.
-      await (await starts[0])?.exited;
+      await (
+        await starts[0]
+      )?.exited;
       await launcher.close();
       const results = await settled;
       const dropped = results.filter((r) => r.status === 'rejected' && (r.reason as SalvoError).code === 'ERR_LAUNCHER_CLOSED');
       assert.ok(dropped.length > 400, `${dropped.length} of 500 starts were still queued at close (else this proves nothing)`);
       await sleep(50); // warnings are emitted on a later tick
-      assert.deepEqual(warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map((w) => w.message), []);
+      assert.deepEqual(
+        warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map((w) => w.message),
+        [],
+      );
     } finally {
       process.off('warning', onWarning);
       await launcher.close();
@@ -261,11 +264,19 @@ for (const runtime of RUNTIMES) {
     it('records each exit code once for 40 concurrent starts, run or create-start, and deletes them all', async () => {
       const procs = await Promise.all(
         Array.from({ length: 40 }, (_, i) =>
-          launcher.start({ id: `lx-many-${i}`, args: ['/bin/sh', '-c', `exit ${i}`], batchId: 'lx', startMode: i % 4 === 0 ? 'create-start' : 'run' }),
+          launcher.start({
+            id: `lx-many-${i}`,
+            args: ['/bin/sh', '-c', `exit ${i}`],
+            batchId: 'lx',
+            startMode: i % 4 === 0 ? 'create-start' : 'run',
+          }),
         ),
       );
       const exits = await Promise.all(procs.map((p) => p.exited));
-      assert.deepEqual(exits.map((e) => e.exitCode), Array.from({ length: 40 }, (_, i) => i));
+      assert.deepEqual(
+        exits.map((e) => e.exitCode),
+        Array.from({ length: 40 }, (_, i) => i),
+      );
       assert.equal(launcher.list({ batchId: 'lx' }).length, 40);
       // `runc list` fails when a container's directory goes while it lists: that is a delete under way.
       const left = (): string[] => {

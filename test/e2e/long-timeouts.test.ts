@@ -22,16 +22,22 @@ for (const runtime of RUNTIMES) {
       const launcher = await openLauncher(runtime, { startTimeoutMs: 2 ** 31 + 5 });
       try {
         const results: JobResult[] = [];
-        for await (const result of launcher.batch([{ id: 'iso-long-job', args: ENDS_WITH_3 }], { timeoutMs: THIRTY_DAYS_MS, graceMs: THIRTY_DAYS_MS })) {
+        for await (const result of launcher.batch([{ id: 'iso-long-job', args: ENDS_WITH_3 }], {
+          timeoutMs: THIRTY_DAYS_MS,
+          graceMs: THIRTY_DAYS_MS,
+        })) {
           results.push(result);
         }
-        assert.deepEqual(results.map((r) => [r.state, r.exitCode]), [['exited', 3]]);
+        assert.deepEqual(
+          results.map((r) => [r.state, r.exitCode]),
+          [['exited', 3]],
+        );
       } finally {
         await launcher.close();
       }
     });
 
-    it('salvo run --timeout 30d --grace 30d exits with the container\'s code', async () => {
+    it("salvo run --timeout 30d --grace 30d exits with the container's code", async () => {
       const result = await execa(process.execPath, [MAIN, 'run', '--timeout', '30d', '--grace', '30d', '--', ...ENDS_WITH_3], {
         reject: false,
         env: { SALVO_STATE_DIR: join(tempDir(), 'state'), SALVO_RUNTIME: runtime, NO_COLOR: '1' },

@@ -62,8 +62,8 @@ for (const runtime of RUNTIMES) {
       const args = ['/bin/sh', '-c', 'stty size; sleep 0.5'];
       const sized = await launcher.start({ id: 'tty-sized', args, terminal: true, terminalSize: { cols: 132, rows: 50 } });
       const standard = await launcher.start({ id: 'tty-default', args, terminal: true });
-      assert.equal((await screen(sized.terminal as Terminal).until(/\d+ \d+/)), '50 132');
-      assert.equal((await screen(standard.terminal as Terminal).until(/\d+ \d+/)), '24 80');
+      assert.equal(await screen(sized.terminal as Terminal).until(/\d+ \d+/), '50 132');
+      assert.equal(await screen(standard.terminal as Terminal).until(/\d+ \d+/), '24 80');
       assert.deepEqual([(await sized.exited).exitCode, (await standard.exited).exitCode], [0, 0]);
     });
 
@@ -86,7 +86,9 @@ for (const runtime of RUNTIMES) {
 
     it("writes a batch job's terminal output to its stdout.log", async () => {
       const results = [];
-      for await (const result of launcher.batch([{ id: 'tty-job', args: ['/bin/sh', '-c', 'echo $((6*7)); tty; sleep 0.5; exit 2'], terminal: true }])) {
+      for await (const result of launcher.batch([
+        { id: 'tty-job', args: ['/bin/sh', '-c', 'echo $((6*7)); tty; sleep 0.5; exit 2'], terminal: true },
+      ])) {
         results.push(result);
       }
       assert.equal(results[0]?.exitCode, 2);
@@ -95,8 +97,11 @@ for (const runtime of RUNTIMES) {
       assert.match(readFileSync(log, 'utf8'), /^42\r\n\/dev\/pts\/\d+\r\n$/);
     });
 
-    it("fails a terminal start the runtime refuses with its error, leaving no container and no socket", async () => {
-      await assert.rejects(launcher.start({ id: 'tty-missing', args: ['/no/such/shell'], terminal: true }), { code: 'ERR_RUNTIME_FAILED', message: /\/no\/such\/shell/ });
+    it('fails a terminal start the runtime refuses with its error, leaving no container and no socket', async () => {
+      await assert.rejects(launcher.start({ id: 'tty-missing', args: ['/no/such/shell'], terminal: true }), {
+        code: 'ERR_RUNTIME_FAILED',
+        message: /\/no\/such\/shell/,
+      });
       assert.ok(!runtimeContainers(launcher).includes('tty-missing'));
       assert.ok(!existsSync(join(launcher.stateDir, 'containers', 'tty-missing', 'init', 'console.sock')));
     });

@@ -36,7 +36,14 @@ describe(`three workers drain ${JOBS} jobs (${runtime})`, () => {
       workers.push(startWorker(redis.url, queue, name, join(dir, name), runtime, ['--concurrency', '4']));
     }
     const status = await waitForWorkers(redis.url, queue, 3);
-    assert.deepEqual(status.workers.map((w) => [w.name, w.info?.concurrency]), [['flt-n1', 4], ['flt-n2', 4], ['flt-n3', 4]]);
+    assert.deepEqual(
+      status.workers.map((w) => [w.name, w.info?.concurrency]),
+      [
+        ['flt-n1', 4],
+        ['flt-n2', 4],
+        ['flt-n3', 4],
+      ],
+    );
 
     const began = Date.now();
     const submit = submitChild(redis.url, queue, file, ['--wait', '--ndjson']);

@@ -75,7 +75,10 @@ describe(`a worker lost mid-run (${runtime})`, () => {
     for (const w of survivors) {
       const launcher = await Launcher.open({ stateDir: w.stateDir, runtime });
       assert.deepEqual(runtimeContainers(launcher), [], `${w.name} left no container`);
-      assert.deepEqual(launcher.list().filter((r) => r.state === 'running' || r.state === 'subscribed'), []);
+      assert.deepEqual(
+        launcher.list().filter((r) => r.state === 'running' || r.state === 'subscribed'),
+        [],
+      );
       await launcher.close();
     }
 
@@ -110,7 +113,10 @@ function running(dbFile: string): string[] {
   }
   if (store === null) return [];
   try {
-    return store.list().filter((r) => r.state === 'running' || r.state === 'subscribed').map((r) => r.id);
+    return store
+      .list()
+      .filter((r) => r.state === 'running' || r.state === 'subscribed')
+      .map((r) => r.id);
   } finally {
     store.close();
   }

@@ -15,11 +15,18 @@ describe('redis connection options', () => {
       tls: {},
     });
     assert.deepEqual(redisOptions('redis://127.0.0.1'), { host: '127.0.0.1', port: 6379 });
-    assert.deepEqual(redisOptions({ host: 'h', password: 'p' }, { maxRetriesPerRequest: null }), { host: 'h', password: 'p', maxRetriesPerRequest: null });
+    assert.deepEqual(redisOptions({ host: 'h', password: 'p' }, { maxRetriesPerRequest: null }), {
+      host: 'h',
+      password: 'p',
+      maxRetriesPerRequest: null,
+    });
   });
 
   it('refuses what is not a redis URL, without echoing its password', () => {
-    assert.throws(() => redisOptions('http://u:topsecret@h'), (e: Error & { code?: string }) => e.code === 'ERR_INVALID_OPTION' && !e.message.includes('topsecret'));
+    assert.throws(
+      () => redisOptions('http://u:topsecret@h'),
+      (e: Error & { code?: string }) => e.code === 'ERR_INVALID_OPTION' && !e.message.includes('topsecret'),
+    );
     assert.throws(() => redisOptions('redis://h/notadb'), /database number/);
   });
 

@@ -38,7 +38,12 @@ describe(`a worker stopped by SIGTERM (${runtime})`, () => {
       let store: Store | null = null;
       try {
         store = Store.openReadOnly(join(first.stateDir, 'salvo.db'));
-        return store?.list().filter((r) => r.state === 'running').map((r) => r.id) ?? [];
+        return (
+          store
+            ?.list()
+            .filter((r) => r.state === 'running')
+            .map((r) => r.id) ?? []
+        );
       } catch {
         return []; // not created yet
       } finally {
@@ -53,7 +58,11 @@ describe(`a worker stopped by SIGTERM (${runtime})`, () => {
     assert.deepEqual(running.sort(), ['flt-t-long', 'flt-t-short']);
     first.child.kill('SIGTERM');
     assert.equal((await first.exited).code, 0, first.stderr());
-    assert.deepEqual(workerResults(first).map((r) => [r.id, r.exitCode]), [['flt-t-short', 4]], 'the short job finished within the grace');
+    assert.deepEqual(
+      workerResults(first).map((r) => [r.id, r.exitCode]),
+      [['flt-t-short', 4]],
+      'the short job finished within the grace',
+    );
 
     const second = startWorker(redis.url, queue, 'flt-t2', join(dir, 't2'), runtime);
     workers.push(second);

@@ -49,9 +49,21 @@ describe(`salvo submit (${runtime})`, () => {
     assert.match(again.stderr, /submitted 2 jobs .*\(2 already there, not added again\)/);
     const document = JSON.parse(again.stdout) as { jobs: FleetResult[]; summary: { total: number } };
     assert.equal(document.summary.total, 2);
-    assert.deepEqual(document.jobs.map((j) => [j.id, j.exitCode, j.node, j.attempt]), [['flt-dup-1', 3, 'flt-d1', 1], ['flt-dup-2', 0, 'flt-d1', 1]]);
+    assert.deepEqual(
+      document.jobs.map((j) => [j.id, j.exitCode, j.node, j.attempt]),
+      [
+        ['flt-dup-1', 3, 'flt-d1', 1],
+        ['flt-dup-2', 0, 'flt-d1', 1],
+      ],
+    );
     await until(() => workerResults(worker).length >= 2, 'the worker output');
-    assert.deepEqual(workerResults(worker).map((r) => r.id).sort(), ['flt-dup-1', 'flt-dup-2'], 'each ran once');
+    assert.deepEqual(
+      workerResults(worker)
+        .map((r) => r.id)
+        .sort(),
+      ['flt-dup-1', 'flt-dup-2'],
+      'each ran once',
+    );
     const q = new Queue(queue, { connection: { host: '127.0.0.1', port: redis.port } });
     assert.equal((await q.getJobCounts('completed')).completed, 2);
     await q.close();
@@ -62,7 +74,10 @@ describe(`salvo submit (${runtime})`, () => {
   it('refuses a file with a bad line with exit 2 and the line number, adding nothing', { timeout: 60_000 }, async () => {
     const dir = tempDir('salvo-fleet-');
     const file = join(dir, 'bad.jsonl');
-    writeFileSync(file, ['{"id":"flt-b-1","args":["/bin/true"]}', '', '{"id":"flt-b-2","args":"not an array"}', '{"id":"flt-b-3","args":["/bin/true"]}'].join('\n'));
+    writeFileSync(
+      file,
+      ['{"id":"flt-b-1","args":["/bin/true"]}', '', '{"id":"flt-b-2","args":"not an array"}', '{"id":"flt-b-3","args":["/bin/true"]}'].join('\n'),
+    );
     const bad = submitChild(redis.url, 'flt-bad', file, ['--wait']);
     assert.equal((await bad.exited).code, 2);
     assert.match(bad.stderr(), /line 3: /);

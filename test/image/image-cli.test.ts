@@ -34,7 +34,10 @@ describe('salvo run --image and salvo images', { timeout: 120_000 }, () => {
     assert.equal(missing.status, 125);
     assert.match(missing.stderr, /no tag "nope"/);
     const listed = JSON.parse(salvo(state, ['images', '--json']).stdout) as { refs: string[]; containers: number }[];
-    assert.deepEqual(listed.map((i) => [i.refs, i.containers]), [[[image], 0]]);
+    assert.deepEqual(
+      listed.map((i) => [i.refs, i.containers]),
+      [[[image], 0]],
+    );
     assert.match(salvo(state, ['images', 'prune']).stdout, /removed 1 images/);
     assert.deepEqual(JSON.parse(salvo(state, ['images', '--json']).stdout), []);
   });

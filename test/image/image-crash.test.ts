@@ -42,7 +42,8 @@ describe('a launcher killed while it works with an image (runc)', { timeout: 300
     execFileSync('mkfifo', [blob]);
     const run = salvoChild(stateDir, 'runc', ['run', '--id', 'img-crash-unpack', '--image', `oci:${layout}:v1`]);
     const images = join(stateDir, 'images');
-    const halfMade = (): string[] => (existsSync(images) ? readdirSync(images).filter((n) => n.startsWith('.tmp-') && !n.startsWith('.tmp-src-')) : []);
+    const halfMade = (): string[] =>
+      existsSync(images) ? readdirSync(images).filter((n) => n.startsWith('.tmp-') && !n.startsWith('.tmp-src-')) : [];
     await waitFor('the unpack to reach layer 2', () => halfMade().some((n) => existsSync(join(images, n, 'rootfs', 'bin', 'busybox'))), 60_000);
     await killLauncher(stateDir, run);
     execFileSync('rm', [blob]);
@@ -68,7 +69,11 @@ describe('a launcher killed while it works with an image (runc)', { timeout: 300
     const ids = Array.from({ length: 8 }, (_, i) => `img-crash-batch-${i}`);
     const jobs = ids.map((id) => ({ id, image: `oci:${layout}:v1`, args: ['/bin/sh', '-c', 'echo x > /home/app/x; sleep 1'] }));
     const run = salvoChild(stateDir, 'runc', ['batch', writeJobs(dir, jobs), '--ndjson', '--concurrency', '4']);
-    await waitFor('containers with overlays', () => ids.filter((id) => startedPid(run, id) !== undefined).length >= 3 && hostMounts(stateDir).length >= 3, 120_000);
+    await waitFor(
+      'containers with overlays',
+      () => ids.filter((id) => startedPid(run, id) !== undefined).length >= 3 && hostMounts(stateDir).length >= 3,
+      120_000,
+    );
     await killLauncher(stateDir, run);
     const pids = ids.map((id) => startedPid(run, id)).filter((p): p is number => p !== undefined);
     await waitFor('the orphaned containers to end', () => pids.every((pid) => !isRunning(pid)), 60_000);
@@ -79,7 +84,10 @@ describe('a launcher killed while it works with an image (runc)', { timeout: 300
       assert.deepEqual(hostMounts(stateDir), [], 'open unmounted the overlays of containers that no longer run');
       await launcher.gc();
       const containers = join(stateDir, 'containers');
-      assert.deepEqual(readdirSync(containers).filter((id) => existsSync(join(containers, id, 'init', 'upper'))), []);
+      assert.deepEqual(
+        readdirSync(containers).filter((id) => existsSync(join(containers, id, 'init', 'upper'))),
+        [],
+      );
     } finally {
       await launcher.close();
     }

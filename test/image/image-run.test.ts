@@ -100,7 +100,10 @@ for (const runtime of RUNTIMES) {
       await launcher.gc();
       assert.deepEqual(mounts(), []);
       const containers = join(launcher.stateDir, 'containers');
-      assert.deepEqual(readdirSync(containers).filter((id) => id.startsWith(`img-${runtime}-many-`)), []);
+      assert.deepEqual(
+        readdirSync(containers).filter((id) => id.startsWith(`img-${runtime}-many-`)),
+        [],
+      );
     });
   });
 }

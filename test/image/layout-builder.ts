@@ -67,11 +67,14 @@ export function writeLayout(
 
 /** Layer 1: a busybox rootfs (as src/bundle/busybox.ts makes it), a user `app` (1000), test files. */
 export function busyboxTree(dir: string): void {
-  for (const sub of ['bin', 'etc', 'proc', 'sys', 'dev', 'tmp', 'root', 'var', 'data', 'opaque/inner', 'home']) mkdirSync(join(dir, sub), { recursive: true, mode: 0o755 });
+  for (const sub of ['bin', 'etc', 'proc', 'sys', 'dev', 'tmp', 'root', 'var', 'data', 'opaque/inner', 'home'])
+    mkdirSync(join(dir, sub), { recursive: true, mode: 0o755 });
   chmodSync(join(dir, 'tmp'), 0o1777);
   copyFileSync('/bin/busybox', join(dir, 'bin', 'busybox'));
   chmodSync(join(dir, 'bin', 'busybox'), 0o755);
-  const applets = execFileSync('/bin/busybox', ['--list'], { encoding: 'utf8' }).split('\n').filter((a) => /^[a-z0-9_.[-]+$/.test(a) && a !== 'busybox');
+  const applets = execFileSync('/bin/busybox', ['--list'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((a) => /^[a-z0-9_.[-]+$/.test(a) && a !== 'busybox');
   for (const applet of applets) symlinkSync('busybox', join(dir, 'bin', applet));
   writeFileSync(join(dir, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n');
   writeFileSync(join(dir, 'etc', 'group'), 'root:x:0:\napp:x:1000:\nstaff:x:50:app\n');

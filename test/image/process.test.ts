@@ -24,7 +24,10 @@ describe('the image config as the process', () => {
     assert.deepEqual(resolveUser('1000', root, 'i'), { uid: 1000, gid: 1001, additionalGids: [50] });
     assert.deepEqual(resolveUser('app:wheel', root, 'i'), { uid: 1000, gid: 10 });
     assert.deepEqual(resolveUser('4242:77', root, 'i'), { uid: 4242, gid: 77 });
-    assert.throws(() => resolveUser('nobody', root, 'i'), (e: unknown) => e instanceof SalvoError && e.code === 'ERR_IMAGE_LAYOUT');
+    assert.throws(
+      () => resolveUser('nobody', root, 'i'),
+      (e: unknown) => e instanceof SalvoError && e.code === 'ERR_IMAGE_LAYOUT',
+    );
   });
 
   it('never reads /etc/passwd through a symlink (it could be the host one)', () => {
@@ -43,6 +46,9 @@ describe('the image config as the process', () => {
     assert.deepEqual(imageArgs(p, ['c'], ['/other'], 'i'), ['/other', 'c']);
     const empty = imageProcess({ config: {} }, rootfs(), 'i');
     assert.equal(empty.cwd, '/');
-    assert.throws(() => imageArgs(empty, undefined, undefined, 'i'), (e: unknown) => e instanceof SalvoError && e.code === 'ERR_INVALID_SPEC');
+    assert.throws(
+      () => imageArgs(empty, undefined, undefined, 'i'),
+      (e: unknown) => e instanceof SalvoError && e.code === 'ERR_INVALID_SPEC',
+    );
   });
 });

@@ -5,7 +5,12 @@ import { SalvoError } from '../../src/errors.js';
 
 describe('parseImageRef', () => {
   it('splits oci:DIR:TAG at the last colon after the last slash, and leaves the tag out when there is none', () => {
-    assert.deepEqual(parseImageRef('oci:/images/alpine:3.20'), { transport: 'oci', path: '/images/alpine', tag: '3.20', text: 'oci:/images/alpine:3.20' });
+    assert.deepEqual(parseImageRef('oci:/images/alpine:3.20'), {
+      transport: 'oci',
+      path: '/images/alpine',
+      tag: '3.20',
+      text: 'oci:/images/alpine:3.20',
+    });
     assert.equal(parseImageRef('oci:/images/alpine').tag, null);
     assert.deepEqual([parseImageRef('oci:/a:b/layout').path, parseImageRef('oci:/a:b/layout').tag], ['/a:b/layout', null]);
   });
@@ -18,7 +23,11 @@ describe('parseImageRef', () => {
 
   it('refuses other transports and empty parts with ERR_IMAGE_NOT_FOUND', () => {
     for (const text of ['docker://busybox', 'busybox', 'oci:', 'oci:/x:']) {
-      assert.throws(() => parseImageRef(text), (e: unknown) => e instanceof SalvoError && e.code === 'ERR_IMAGE_NOT_FOUND', text);
+      assert.throws(
+        () => parseImageRef(text),
+        (e: unknown) => e instanceof SalvoError && e.code === 'ERR_IMAGE_NOT_FOUND',
+        text,
+      );
     }
   });
 });

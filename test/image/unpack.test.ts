@@ -19,7 +19,13 @@ function describeTree(root: string): Map<string, string> {
     for (const name of readdirSync(join(root, rel)).sort()) {
       const path = rel === '' ? name : `${rel}/${name}`;
       const s = lstatSync(join(root, path));
-      const kind = s.isDirectory() ? 'd' : s.isSymbolicLink() ? `l:${readlinkSync(join(root, path))}` : s.isFile() ? `f:${readFileSync(join(root, path)).toString('base64').slice(0, 40)}:${s.size}` : 'other';
+      const kind = s.isDirectory()
+        ? 'd'
+        : s.isSymbolicLink()
+          ? `l:${readlinkSync(join(root, path))}`
+          : s.isFile()
+            ? `f:${readFileSync(join(root, path)).toString('base64').slice(0, 40)}:${s.size}`
+            : 'other';
       out.set(path, `${kind} ${(s.mode & 0o7777).toString(8)} ${s.uid}:${s.gid} nlink=${s.isFile() ? s.nlink : '-'}`);
       if (s.isDirectory()) walk(path);
     }
@@ -29,7 +35,10 @@ function describeTree(root: string): Map<string, string> {
 }
 
 async function refusal(cache: ImageCache, ref: string): Promise<SalvoError> {
-  const error = await cache.resolve(ref).then(() => null, (e: unknown) => e);
+  const error = await cache.resolve(ref).then(
+    () => null,
+    (e: unknown) => e,
+  );
   assert.ok(error instanceof SalvoError, `expected a SalvoError, got ${String(error)}`);
   return error;
 }
@@ -54,7 +63,10 @@ describe('image unpack', { timeout: 120_000 }, () => {
     // and the layer rules did their work
     assert.equal(ours.has('data/gone.txt'), false);
     assert.equal(ours.has('data/kept.txt'), true);
-    assert.deepEqual([...ours.keys()].filter((p) => p.startsWith('opaque/')), ['opaque/new.txt']);
+    assert.deepEqual(
+      [...ours.keys()].filter((p) => p.startsWith('opaque/')),
+      ['opaque/new.txt'],
+    );
     assert.equal(lstatSync(join(image.rootfs, 'data', 'hardlink')).ino, lstatSync(join(image.rootfs, 'data', 'original')).ino);
     assert.equal(lstatSync(join(image.rootfs, 'home', 'app')).uid, 1000);
   });
@@ -82,7 +94,10 @@ describe('image unpack', { timeout: 120_000 }, () => {
       writeFileSync(join(dir, `l${i}`, 'layer.tar'), gunzipSync(blob(l.digest)));
       return `l${i}/layer.tar`;
     });
-    writeFileSync(join(dir, 'manifest.json'), JSON.stringify([{ Config: `${manifest.config.digest.slice(7)}.json`, RepoTags: ['team/test:v1'], Layers: layers }]));
+    writeFileSync(
+      join(dir, 'manifest.json'),
+      JSON.stringify([{ Config: `${manifest.config.digest.slice(7)}.json`, RepoTags: ['team/test:v1'], Layers: layers }]),
+    );
     const archive = join(scratch, 'image.tar');
     execFileSync('tar', ['-cf', archive, '-C', dir, '.']);
     const cache = new ImageCache(join(scratch, 'state-archive'));
@@ -110,7 +125,7 @@ describe('image unpack', { timeout: 120_000 }, () => {
     const layer = JSON.parse(readFileSync(join(bad, 'blobs', 'sha256', manifest), 'utf8')).layers[1].digest as string;
     const file = join(bad, 'blobs', 'sha256', layer.slice(7));
     const data = readFileSync(file);
-    data.writeUInt8((data.readUInt8(data.length - 20) ^ 0xff), data.length - 20);
+    data.writeUInt8(data.readUInt8(data.length - 20) ^ 0xff, data.length - 20);
     writeFileSync(file, data);
     const cache = new ImageCache(join(scratch, 'state-tampered'));
     const error = await refusal(cache, `oci:${bad}:v1`);
@@ -121,7 +136,11 @@ describe('image unpack', { timeout: 120_000 }, () => {
 
   for (const { name, entries, path } of [
     { name: "a layer entry with '..'", entries: (d: string) => ['-P', '-C', join(d, 'x'), '../etc/passwd'], path: '../etc/passwd' },
-    { name: 'an absolute symlink and then a file through it', entries: (d: string) => ['-C', join(d, 'a'), 'evil', '-C', join(d, 'b'), 'evil/pwned'], path: 'evil/pwned' },
+    {
+      name: 'an absolute symlink and then a file through it',
+      entries: (d: string) => ['-C', join(d, 'a'), 'evil', '-C', join(d, 'b'), 'evil/pwned'],
+      path: 'evil/pwned',
+    },
     { name: 'an absolute path', entries: (d: string) => ['-P', join(d, 'etc', 'passwd')], path: '/' },
   ]) {
     it(`refuses ${name} and writes nothing outside the cache`, async () => {
@@ -148,7 +167,11 @@ describe('image unpack', { timeout: 120_000 }, () => {
       const hex = createHash('sha256').update(crafted).digest('hex');
       writeFileSync(join(evilLayout, 'blobs', 'sha256', hex), crafted);
       layers.push({ digest: `sha256:${hex}`, size: crafted.length, diffId: `sha256:${hex}` });
-      writeLayout(evilLayout, layers.map((l, i) => ({ ...l, ...(i === 1 ? { mediaType: 'application/vnd.oci.image.layer.v1.tar' } : {}) })), { Cmd: ['/bin/true'] });
+      writeLayout(
+        evilLayout,
+        layers.map((l, i) => ({ ...l, ...(i === 1 ? { mediaType: 'application/vnd.oci.image.layer.v1.tar' } : {}) })),
+        { Cmd: ['/bin/true'] },
+      );
       const cache = new ImageCache(join(dir, 'state'));
       const error = await refusal(cache, `oci:${evilLayout}`);
       assert.equal(error.code, 'ERR_IMAGE_UNSAFE', error.message);

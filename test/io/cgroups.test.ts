@@ -37,10 +37,20 @@ describe('cgroup paths', () => {
     const mount = join(root, 'mount');
     const parent = join(mount, cgroupParentName('/some/state'));
     for (const id of ['gone', 'kept']) mkdirSync(join(parent, id), { recursive: true });
-    assert.equal(removeEmptyCgroups('/some/state', (id) => id === 'kept', false, [mount]), 1);
+    assert.equal(
+      removeEmptyCgroups('/some/state', (id) => id === 'kept', false, [mount]),
+      1,
+    );
     assert.ok(existsSync(join(parent, 'kept')) && !existsSync(join(parent, 'gone')));
-    assert.equal(removeEmptyCgroups('/some/state', () => true, true, [mount]), 0, 'a parent with a child stays');
-    assert.equal(removeEmptyCgroups('/some/state', () => false, true, [mount]), 2);
+    assert.equal(
+      removeEmptyCgroups('/some/state', () => true, true, [mount]),
+      0,
+      'a parent with a child stays',
+    );
+    assert.equal(
+      removeEmptyCgroups('/some/state', () => false, true, [mount]),
+      2,
+    );
     assert.ok(!existsSync(parent));
   });
 });

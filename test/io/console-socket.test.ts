@@ -105,7 +105,11 @@ describe('terminalFromMaster', { skip }, () => {
     const console = await listenConsoleSocket(join(tempDir(), 'console.sock'), 5000);
     runtimeStandIn(console.path, 'pty');
     const terminal = terminalFromMaster(await console.take());
-    for (const [cols, rows] of [[0, 24], [80, 70000], [80.5, 24]] as const) {
+    for (const [cols, rows] of [
+      [0, 24],
+      [80, 70000],
+      [80.5, 24],
+    ] as const) {
       assert.throws(() => terminal.resize(cols, rows), { code: 'ERR_INVALID_OPTION' }, `${cols}x${rows}`);
     }
     terminal.stream.destroy();

@@ -12,12 +12,16 @@ describe('patiently', () => {
     const failures = [errno('EMFILE'), errno('ENFILE'), errno('EAGAIN')];
     let calls = 0;
     const patience = patienceFor(10_000);
-    const value = await patiently('test', () => {
-      calls++;
-      const failure = failures.shift();
-      if (failure !== undefined) throw failure;
-      return 42;
-    }, patience);
+    const value = await patiently(
+      'test',
+      () => {
+        calls++;
+        const failure = failures.shift();
+        if (failure !== undefined) throw failure;
+        return 42;
+      },
+      patience,
+    );
     assert.equal(value, 42);
     assert.equal(calls, 4);
     assert.ok(patience.waitedMs > 0, 'the wait is counted');
@@ -26,10 +30,14 @@ describe('patiently', () => {
   it('passes any other error through at once', async () => {
     let calls = 0;
     await assert.rejects(
-      patiently('test', () => {
-        calls++;
-        throw errno('ENOSPC');
-      }, patienceFor(10_000)),
+      patiently(
+        'test',
+        () => {
+          calls++;
+          throw errno('ENOSPC');
+        },
+        patienceFor(10_000),
+      ),
       { code: 'ENOSPC' },
     );
     assert.equal(calls, 1);
@@ -38,9 +46,13 @@ describe('patiently', () => {
   it('gives up with ERR_RESOURCE_EXHAUSTED naming what and how long once the patience is used up', async () => {
     const began = Date.now();
     await assert.rejects(
-      patiently('opening the thing', () => {
-        throw errno('EMFILE');
-      }, patienceFor(200)),
+      patiently(
+        'opening the thing',
+        () => {
+          throw errno('EMFILE');
+        },
+        patienceFor(200),
+      ),
       (error: unknown) => {
         assert.ok(error instanceof SalvoError);
         assert.equal(error.code, 'ERR_RESOURCE_EXHAUSTED');
@@ -54,9 +66,13 @@ describe('patiently', () => {
 
   it('runs the first try synchronously', () => {
     let ran = false;
-    void patiently('test', () => {
-      ran = true;
-    }, patienceFor(0));
+    void patiently(
+      'test',
+      () => {
+        ran = true;
+      },
+      patienceFor(0),
+    );
     assert.equal(ran, true);
   });
 });

@@ -41,37 +41,52 @@ describe('DeleteBatcher with crun', { skip: !RUNTIMES.includes('crun') && 'crun 
   const kept = ['dlb-10', 'dlb-aXb']; // look-alikes a loose regex would take too
 
   for (const refusesRegex of [false, true]) {
-    it(refusesRegex
-      ? 'falls back to one delete per container when the batched delete fails, leaving none of them behind'
-      : 'deletes the containers of one pass in one runtime call, and exactly those', async () => {
-      const launcher = await openLauncher('crun', { deleteAfterExit: false });
-      const pool = new RuntimePool(1, 4);
-      try {
-        await stoppedContainers(launcher, [...doomed, ...kept]);
-        const { path, root, mountNamespace } = launcher.runtime;
-        let runtimePath = path;
-        if (refusesRegex) {
-          runtimePath = join(tempDir(), 'crun');
-          writeFileSync(runtimePath, `#!/bin/sh\ncase " $* " in *" --regex "*) echo 'no regex here' >&2; exit 1 ;; esac\nexec ${path} "$@"\n`);
-          chmodSync(runtimePath, 0o755);
+    it(
+      refusesRegex
+        ? 'falls back to one delete per container when the batched delete fails, leaving none of them behind'
+        : 'deletes the containers of one pass in one runtime call, and exactly those',
+      async () => {
+        const launcher = await openLauncher('crun', { deleteAfterExit: false });
+        const pool = new RuntimePool(1, 4);
+        try {
+          await stoppedContainers(launcher, [...doomed, ...kept]);
+          const { path, root, mountNamespace } = launcher.runtime;
+          let runtimePath = path;
+          if (refusesRegex) {
+            runtimePath = join(tempDir(), 'crun');
+            writeFileSync(runtimePath, `#!/bin/sh\ncase " $* " in *" --regex "*) echo 'no regex here' >&2; exit 1 ;; esac\nexec ${path} "$@"\n`);
+            chmodSync(runtimePath, 0o755);
+          }
+          const invocation: RuntimeInvocation = {
+            file: runtimePath,
+            prefix: [],
+            root,
+            extraGlobalArgs: [],
+            native: { path: runtimePath, mountNamespace },
+          };
+          const batcher = new DeleteBatcher(
+            pool,
+            () => invocation,
+            () => NO_MOUNTS,
+            true,
+            quiet,
+          );
+          await deleteAll(batcher, launcher, doomed);
+          assert.deepEqual(runtimeContainers(launcher).sort(), [...kept].sort());
+          assert.deepEqual(
+            batcher.stats,
+            refusesRegex
+              ? { batches: 0, batchedContainers: 0, singles: doomed.length, fallbacks: 1 }
+              : { batches: 1, batchedContainers: doomed.length, singles: 0, fallbacks: 0 },
+          );
+          await deleteAll(batcher, launcher, kept);
+          assert.deepEqual(runtimeContainers(launcher), []);
+        } finally {
+          await pool.destroy();
+          await launcher.close();
         }
-        const invocation: RuntimeInvocation = { file: runtimePath, prefix: [], root, extraGlobalArgs: [], native: { path: runtimePath, mountNamespace } };
-        const batcher = new DeleteBatcher(pool, () => invocation, () => NO_MOUNTS, true, quiet);
-        await deleteAll(batcher, launcher, doomed);
-        assert.deepEqual(runtimeContainers(launcher).sort(), [...kept].sort());
-        assert.deepEqual(
-          batcher.stats,
-          refusesRegex
-            ? { batches: 0, batchedContainers: 0, singles: doomed.length, fallbacks: 1 }
-            : { batches: 1, batchedContainers: doomed.length, singles: 0, fallbacks: 0 },
-        );
-        await deleteAll(batcher, launcher, kept);
-        assert.deepEqual(runtimeContainers(launcher), []);
-      } finally {
-        await pool.destroy();
-        await launcher.close();
-      }
-    });
+      },
+    );
   }
 });
 
@@ -84,7 +99,13 @@ describe('DeleteBatcher with runc', { skip: !RUNTIMES.includes('runc') && 'runc 
       await stoppedContainers(launcher, ids);
       const { path, root } = launcher.runtime;
       const invocation: RuntimeInvocation = { file: path, prefix: [], root, extraGlobalArgs: [], native: { path, mountNamespace: null } };
-      const batcher = new DeleteBatcher(pool, () => invocation, () => NO_MOUNTS, false, quiet);
+      const batcher = new DeleteBatcher(
+        pool,
+        () => invocation,
+        () => NO_MOUNTS,
+        false,
+        quiet,
+      );
       await deleteAll(batcher, launcher, ids);
       assert.deepEqual(runtimeContainers(launcher), []);
       assert.deepEqual(batcher.stats, { batches: 0, batchedContainers: 0, singles: 3, fallbacks: 0 });

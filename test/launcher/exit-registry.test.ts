@@ -56,7 +56,19 @@ describe('ExitRegistry', () => {
     const seq = store.subscribe({ id, execId, dir: processDir, bundle: '/b', batchId: null, labels: null, at: 1 });
     store.markRunning(seq, pid, 1, 2);
     const { exited: done, settle } = deferredExit();
-    const process: LiveProcess = { seq, id, execId, pid, dir: processDir, startedAt: 2, exitFd: null, adopted: false, underInit, exited: done, settle };
+    const process: LiveProcess = {
+      seq,
+      id,
+      execId,
+      pid,
+      dir: processDir,
+      startedAt: 2,
+      exitFd: null,
+      adopted: false,
+      underInit,
+      exited: done,
+      settle,
+    };
     registry.add(process);
     return process;
   }
@@ -119,13 +131,30 @@ describe('ExitRegistry', () => {
   it('warns when some exitStatus files could not be written, and still resolves every exit', async () => {
     const warnings: string[] = [];
     const logger = { ...silent, warn: (_: object, message: string) => warnings.push(message) };
-    const failing = new ExitRegistry(store, logger, async (statuses) => ({ failed: statuses.length }), () => undefined);
+    const failing = new ExitRegistry(
+      store,
+      logger,
+      async (statuses) => ({ failed: statuses.length }),
+      () => undefined,
+    );
     const processDir = join(dir, 'containers', 'c9', 'init');
     mkdirSync(processDir, { recursive: true });
     const seq = store.subscribe({ id: 'c9', execId: 'init', dir: processDir, bundle: '/b', batchId: null, labels: null, at: 1 });
     store.markRunning(seq, 900, 1, 2);
     const { exited: done, settle } = deferredExit();
-    failing.add({ seq, id: 'c9', execId: 'init', pid: 900, dir: processDir, startedAt: 2, exitFd: null, adopted: false, underInit: false, exited: done, settle });
+    failing.add({
+      seq,
+      id: 'c9',
+      execId: 'init',
+      pid: 900,
+      dir: processDir,
+      startedAt: 2,
+      exitFd: null,
+      adopted: false,
+      underInit: false,
+      exited: done,
+      settle,
+    });
     failing.handleExits([exited(900, 4)]);
     assert.equal((await done).exitCode, 4);
     assert.deepEqual(warnings, ['cannot write some exitStatus files']);
@@ -148,8 +177,24 @@ describe('ExitRegistry', () => {
     initStatus(noInit, 'signal 15\n'); // not run under salvo-init: never read
     registry.handleExits([exited(201, 143), exited(202, 143), exited(203, 143), exited(204, 143)]);
     const exits = await Promise.all([killed, exited143, forged, noInit].map((p) => p.exited));
-    assert.deepEqual(exits.map((e) => [e.exitCode, e.signal]), [[143, 'SIGTERM'], [143, null], [143, null], [143, null]]);
-    assert.deepEqual(rows.flat().map((row) => [row.exitCode, row.signal]), [[143, 'SIGTERM'], [143, null], [143, null], [143, null]]);
+    assert.deepEqual(
+      exits.map((e) => [e.exitCode, e.signal]),
+      [
+        [143, 'SIGTERM'],
+        [143, null],
+        [143, null],
+        [143, null],
+      ],
+    );
+    assert.deepEqual(
+      rows.flat().map((row) => [row.exitCode, row.signal]),
+      [
+        [143, 'SIGTERM'],
+        [143, null],
+        [143, null],
+        [143, null],
+      ],
+    );
     assert.equal(store.get('i1')?.signal, 'SIGTERM');
   });
 

@@ -139,19 +139,13 @@ describe('normalizeOptions', () => {
     assert.throws(() => normalizeOptions({ workers: 0 }), /option workers must be an integer from 1 to 64, got 0/);
   });
 
-  it(
-    'shows a non-finite bad value as itself, not as null',
-    () => {
-      assert.throws(() => normalizeOptions({ startTimeoutMs: Number.NaN }), /got NaN/);
-      assert.throws(() => normalizeOptions({ orphanGraceMs: Number.POSITIVE_INFINITY }), /got Infinity/);
-    },
-  );
+  it('shows a non-finite bad value as itself, not as null', () => {
+    assert.throws(() => normalizeOptions({ startTimeoutMs: Number.NaN }), /got NaN/);
+    assert.throws(() => normalizeOptions({ orphanGraceMs: Number.POSITIVE_INFINITY }), /got Infinity/);
+  });
 
-  it(
-    'refuses a logger that lacks the four log methods',
-    () => {
-      refusedOption({ logger: 'debug' }, 'logger');
-      refusedOption({ logger: { info() {} } }, 'logger');
-    },
-  );
+  it('refuses a logger that lacks the four log methods', () => {
+    refusedOption({ logger: 'debug' }, 'logger');
+    refusedOption({ logger: { info() {} } }, 'logger');
+  });
 });

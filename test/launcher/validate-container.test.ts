@@ -9,12 +9,15 @@ import type { StartSpec } from '../../src/types.js';
 const options = (fields: Partial<StartSpec>) => normalizeContainerOptions({ id: 'flg-v', ...fields });
 
 function rejects(fields: Partial<StartSpec>, text: RegExp): void {
-  assert.throws(() => options(fields), (error: unknown) => {
-    assert.ok(error instanceof SalvoError);
-    assert.equal(error.code, 'ERR_INVALID_SPEC');
-    assert.match(error.message, text);
-    return true;
-  });
+  assert.throws(
+    () => options(fields),
+    (error: unknown) => {
+      assert.ok(error instanceof SalvoError);
+      assert.equal(error.code, 'ERR_INVALID_SPEC');
+      assert.match(error.message, text);
+      return true;
+    },
+  );
 }
 
 describe('normalizeContainerOptions', () => {

@@ -95,7 +95,10 @@ describe('normalizeCheckpointSpec', () => {
   it('refuses a spec without name or dir, a name that is a path, and non-boolean flags', () => {
     assert.throws(() => normalizeCheckpointSpec({}), { code: 'ERR_INVALID_SPEC', message: /name or dir/ });
     assert.throws(() => normalizeCheckpointSpec({ name: '../escape' }), { code: 'ERR_INVALID_ID', message: /checkpoint name/ });
-    assert.throws(() => normalizeCheckpointSpec({ name: 'x', shellJob: 1 as never }), { code: 'ERR_INVALID_SPEC', message: /^shellJob must be a boolean/ });
+    assert.throws(() => normalizeCheckpointSpec({ name: 'x', shellJob: 1 as never }), {
+      code: 'ERR_INVALID_SPEC',
+      message: /^shellJob must be a boolean/,
+    });
   });
 });
 
@@ -107,16 +110,26 @@ describe('the terminal fields of a start spec', () => {
       width: 132,
     });
     assert.deepEqual(normalizeStartSpec({ id: 'c1', terminal: false }).override, { terminal: false });
-    assert.throws(() => normalizeStartSpec({ id: 'c1', terminalSize: { cols: 80 } as never }), { code: 'ERR_INVALID_SPEC', message: /^terminalSize/ });
+    assert.throws(() => normalizeStartSpec({ id: 'c1', terminalSize: { cols: 80 } as never }), {
+      code: 'ERR_INVALID_SPEC',
+      message: /^terminalSize/,
+    });
   });
 });
 
 describe('the checkpoint field of a start spec', () => {
   it('takes exactly one of name or dir', () => {
     assert.deepEqual(normalizeStartSpec({ id: 'r1', checkpoint: { name: 'one' } }).checkpoint, { name: 'one', dir: null, workDir: null });
-    assert.deepEqual(normalizeStartSpec({ id: 'r1', checkpoint: { dir: '/cp', workDir: '/w' } }).checkpoint, { name: null, dir: '/cp', workDir: '/w' });
+    assert.deepEqual(normalizeStartSpec({ id: 'r1', checkpoint: { dir: '/cp', workDir: '/w' } }).checkpoint, {
+      name: null,
+      dir: '/cp',
+      workDir: '/w',
+    });
     assert.equal(normalizeStartSpec({ id: 'r1' }).checkpoint, null);
-    assert.throws(() => normalizeStartSpec({ id: 'r1', checkpoint: { name: 'a', dir: '/cp' } }), { code: 'ERR_INVALID_SPEC', message: /either name or dir/ });
+    assert.throws(() => normalizeStartSpec({ id: 'r1', checkpoint: { name: 'a', dir: '/cp' } }), {
+      code: 'ERR_INVALID_SPEC',
+      message: /either name or dir/,
+    });
     assert.throws(() => normalizeStartSpec({ id: 'r1', checkpoint: {} }), { code: 'ERR_INVALID_SPEC' });
     assert.throws(() => normalizeStartSpec({ id: 'r1', checkpoint: { name: 'a/b' } }), { code: 'ERR_INVALID_ID' });
   });

@@ -124,12 +124,9 @@ describe('normalizeStartSpec', () => {
     refused(() => normalizeStartSpec(spec({ env: ['A=x\0y'] })), 'ERR_INVALID_SPEC', 'env');
   });
 
-  it(
-    'refuses a NUL character in env given as an object, as it does for a list',
-    () => {
-      refused(() => normalizeStartSpec(spec({ env: { A: 'x\0y' } })), 'ERR_INVALID_SPEC', 'env.A');
-    },
-  );
+  it('refuses a NUL character in env given as an object, as it does for a list', () => {
+    refused(() => normalizeStartSpec(spec({ env: { A: 'x\0y' } })), 'ERR_INVALID_SPEC', 'env.A');
+  });
 
   it('refuses env that is neither an object nor a list', () => {
     refused(() => normalizeStartSpec(spec({ env: 'A=1' as unknown as string[] })), 'ERR_INVALID_SPEC', 'env');

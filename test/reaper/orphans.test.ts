@@ -23,7 +23,10 @@ describe('OrphanSweeper', () => {
       assert.equal(isZombie(pid), true, 'still a zombie within the grace period');
       assert.deepEqual(reported, []);
       const reaped = sweeper.sweep(t + 200);
-      assert.deepEqual(reaped.map((e) => [e.pid, e.kind, e.exitCode]), [[pid, 'exited', 9]]);
+      assert.deepEqual(
+        reaped.map((e) => [e.pid, e.kind, e.exitCode]),
+        [[pid, 'exited', 9]],
+      );
       assert.deepEqual(reported, reaped);
       assert.equal(readProcStat(pid), null, 'reaped');
       assert.deepEqual(sweeper.sweep(t + 1000), []);
@@ -37,7 +40,11 @@ describe('OrphanSweeper', () => {
     const pid = orphan('exit 0');
     await waitForZombie(pid);
     const startTime = readProcStat(pid)?.startTime;
-    const sweeper = new OrphanSweeper(60_000, (orphans) => reported.push(...orphans), (stat) => stat.startTime === startTime);
+    const sweeper = new OrphanSweeper(
+      60_000,
+      (orphans) => reported.push(...orphans),
+      (stat) => stat.startTime === startTime,
+    );
     try {
       assert.deepEqual(sweeper.sweep(Date.now()), []);
       assert.equal(sweeper.helpersReaped, 1);
@@ -62,7 +69,10 @@ describe('OrphanSweeper', () => {
       trackedPids.delete(pid);
       // Once untracked, it is an orphan like any other: first seen now, reaped after the grace.
       assert.deepEqual(sweeper.sweep(t + 60_001), []);
-      assert.deepEqual(sweeper.sweep(t + 60_201).map((e) => e.pid), [pid]);
+      assert.deepEqual(
+        sweeper.sweep(t + 60_201).map((e) => e.pid),
+        [pid],
+      );
       assert.equal(reported.length, 1);
     } finally {
       trackedPids.delete(pid);
@@ -114,7 +124,10 @@ describe('OrphanSweeper', () => {
     const began = Date.now();
     await sweeper.drain();
     assert.ok(Date.now() - began < 5000, 'drain waits about one grace period, not forever');
-    assert.deepEqual(reported.map((e) => [e.pid, e.exitCode]), [[pid, 4]]);
+    assert.deepEqual(
+      reported.map((e) => [e.pid, e.exitCode]),
+      [[pid, 4]],
+    );
     assert.equal(readProcStat(pid), null, 'reaped');
     const late = orphan('exit 0');
     await waitForZombie(late);

@@ -15,7 +15,13 @@ const AFTER_PARENT = 'while kill -0 $2 2>/dev/null; do sleep 0.01; done; ';
 export function orphans(count: number, script: string): number[] {
   const out = execFileSync(
     '/bin/sh',
-    ['-c', 'i=1; while [ $i -le $2 ]; do sh -c "$1" sh $i $$ </dev/null >/dev/null 2>&1 & echo $!; i=$((i+1)); done', 'sh', AFTER_PARENT + script, String(count)],
+    [
+      '-c',
+      'i=1; while [ $i -le $2 ]; do sh -c "$1" sh $i $$ </dev/null >/dev/null 2>&1 & echo $!; i=$((i+1)); done',
+      'sh',
+      AFTER_PARENT + script,
+      String(count),
+    ],
     { encoding: 'utf8' },
   );
   return out.trim().split('\n').map(Number);

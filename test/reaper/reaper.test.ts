@@ -68,7 +68,10 @@ describe('Reaper', () => {
       const pid = orphan('exit 0');
       await waitForZombie(pid);
       reaper.track(pid);
-      assert.deepEqual(exits.map((e) => [e.pid, e.kind, e.exitCode]), [[pid, 'exited', 0]]);
+      assert.deepEqual(
+        exits.map((e) => [e.pid, e.kind, e.exitCode]),
+        [[pid, 'exited', 0]],
+      );
       await settle();
       assert.equal(exits.length, 1);
     } finally {
@@ -82,7 +85,10 @@ describe('Reaper', () => {
       const pid = orphan('exit 42');
       reaper.track(pid);
       await until(1);
-      assert.deepEqual(exits.map((e) => [e.pid, e.kind, e.exitCode, e.signal]), [[pid, 'exited', 42, null]]);
+      assert.deepEqual(
+        exits.map((e) => [e.pid, e.kind, e.exitCode, e.signal]),
+        [[pid, 'exited', 42, null]],
+      );
     } finally {
       reaper.close();
     }
@@ -94,7 +100,10 @@ describe('Reaper', () => {
       const pid = orphan('kill -9 $$');
       reaper.track(pid);
       await until(1);
-      assert.deepEqual(exits.map((e) => [e.pid, e.kind, e.exitCode, e.signal]), [[pid, 'signaled', 137, 'SIGKILL']]);
+      assert.deepEqual(
+        exits.map((e) => [e.pid, e.kind, e.exitCode, e.signal]),
+        [[pid, 'signaled', 137, 'SIGKILL']],
+      );
       assert.notEqual(exits[0]?.userUs, null);
     } finally {
       reaper.close();
@@ -132,7 +141,10 @@ describe('Reaper', () => {
       waitForZombieSync(tracked);
       reaper.track(tracked);
       reaper.pass();
-      assert.deepEqual(exits.map((e) => [e.pid, e.exitCode]), [[tracked, 5]]);
+      assert.deepEqual(
+        exits.map((e) => [e.pid, e.exitCode]),
+        [[tracked, 5]],
+      );
       assert.equal(isZombie(child.pid as number), true, 'the pass left the spawned child alone');
       assert.deepEqual(await exited, [3, null]);
     } finally {
@@ -149,9 +161,7 @@ describe('Reaper', () => {
       const pid = Number(data.toString().trim());
       reaper.track(pid);
       await until(1);
-      assert.deepEqual(exits, [
-        { pid, kind: 'unknown', exitCode: 255, signal: null, userUs: null, systemUs: null, maxRssKb: null },
-      ]);
+      assert.deepEqual(exits, [{ pid, kind: 'unknown', exitCode: 255, signal: null, userUs: null, systemUs: null, maxRssKb: null }]);
       assert.deepEqual(await parentExited, [0, null]);
     } finally {
       reaper.close();
@@ -167,7 +177,7 @@ describe('Reaper', () => {
       const [data] = (await once(parent.stdout, 'data')) as [Buffer];
       const pid = Number(data.toString().trim());
       await waitForZombie(pid);
-      assert.notEqual(readProcStat(pid)?.ppid, process.pid, 'still the other parent\'s zombie');
+      assert.notEqual(readProcStat(pid)?.ppid, process.pid, "still the other parent's zombie");
       reaper.track(pid);
       await until(1);
       assert.equal(exits[0]?.kind, 'exited');
@@ -240,11 +250,7 @@ describe('Reaper', () => {
 
 describe('decodeRecords', () => {
   it('decodes exited, signaled and not-our-child records', () => {
-    const records = new Float64Array([
-      10, 0, 3, 1500, 250, 2048,
-      11, 1, 9, 100, 200, 300,
-      12, 2, 0, 0, 0, 0,
-    ]);
+    const records = new Float64Array([10, 0, 3, 1500, 250, 2048, 11, 1, 9, 100, 200, 300, 12, 2, 0, 0, 0, 0]);
     assert.deepEqual(decodeRecords(records), [
       { pid: 10, kind: 'exited', exitCode: 3, signal: null, userUs: 1500, systemUs: 250, maxRssKb: 2048 },
       { pid: 11, kind: 'signaled', exitCode: 137, signal: 'SIGKILL', userUs: 100, systemUs: 200, maxRssKb: 300 },
@@ -258,14 +264,11 @@ describe('decodeRecords', () => {
     assert.deepEqual([odd?.signal, odd?.exitCode], ['SIG99', 227]);
   });
 
-  it(
-    'names signals 6 and 29 SIGABRT and SIGIO, as kill -l does, not by their aliases',
-    () => {
-      const [abrt, io] = decodeRecords(new Float64Array([1, 1, 6, 0, 0, 0, 2, 1, 29, 0, 0, 0]));
-      assert.equal(abrt?.signal, 'SIGABRT');
-      assert.equal(io?.signal, 'SIGIO');
-    },
-  );
+  it('names signals 6 and 29 SIGABRT and SIGIO, as kill -l does, not by their aliases', () => {
+    const [abrt, io] = decodeRecords(new Float64Array([1, 1, 6, 0, 0, 0, 2, 1, 29, 0, 0, 0]));
+    assert.equal(abrt?.signal, 'SIGABRT');
+    assert.equal(io?.signal, 'SIGIO');
+  });
 
   it('decodes an empty array to no exits', () => {
     assert.deepEqual(decodeRecords(new Float64Array(0)), []);

@@ -3,7 +3,19 @@
 // ones (a runtime failure keeps log.json), no container in the runtime.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Launcher, SalvoError } from '../../src/index.js';
@@ -31,7 +43,11 @@ function assertNothingLeft(launcher: Launcher, id: string, keepsDir: boolean): v
   const record = launcher.get(id);
   if (record !== undefined) assert.equal(record.state, 'failed', `${id}: its record is final`);
   assert.ok(!runtimeContainers(launcher).includes(id), `${id}: no container in the runtime`);
-  assert.equal(existsSync(join(launcher.stateDir, 'containers', id)), keepsDir, `${id}: process directory ${keepsDir ? 'kept (log.json)' : 'not left'}`);
+  assert.equal(
+    existsSync(join(launcher.stateDir, 'containers', id)),
+    keepsDir,
+    `${id}: process directory ${keepsDir ? 'kept (log.json)' : 'not left'}`,
+  );
 }
 
 async function collect(results: AsyncIterable<JobResult>): Promise<JobResult[]> {
@@ -51,7 +67,11 @@ for (const runtime of RUNTIMES) {
     });
 
     it('refuses a missing bundle directory with ERR_BUNDLE_NOT_FOUND', async () => {
-      await rejectsWith(launcher.start({ id: 'no-bundle', bundle: '/no/such/bundle' }), 'ERR_BUNDLE_NOT_FOUND', /bundle \/no\/such\/bundle does not exist/);
+      await rejectsWith(
+        launcher.start({ id: 'no-bundle', bundle: '/no/such/bundle' }),
+        'ERR_BUNDLE_NOT_FOUND',
+        /bundle \/no\/such\/bundle does not exist/,
+      );
       assertNothingLeft(launcher, 'no-bundle', false);
     });
 
@@ -79,14 +99,24 @@ for (const runtime of RUNTIMES) {
     });
 
     it("refuses a command missing from the rootfs with ERR_RUNTIME_FAILED and the runtime's words", async () => {
-      await rejectsWith(launcher.start({ id: 'no-command', args: ['/no/such/command'] }), 'ERR_RUNTIME_FAILED', /\/no\/such\/command.*(no such file|not found)/i);
+      await rejectsWith(
+        launcher.start({ id: 'no-command', args: ['/no/such/command'] }),
+        'ERR_RUNTIME_FAILED',
+        /\/no\/such\/command.*(no such file|not found)/i,
+      );
       assert.equal(launcher.get('no-command')?.exitCode, null, 'no exit code is invented');
       assertNothingLeft(launcher, 'no-command', true);
     });
 
     it('runs the first of two jobs with one id and refuses the second with ERR_DUPLICATE_ID', async () => {
       const results = await collect(
-        launcher.batch([{ id: 'twice', args: ['/bin/sh', '-c', 'exit 7'] }, { id: 'twice', args: ['/bin/true'] }], { batchId: 'dup' }),
+        launcher.batch(
+          [
+            { id: 'twice', args: ['/bin/sh', '-c', 'exit 7'] },
+            { id: 'twice', args: ['/bin/true'] },
+          ],
+          { batchId: 'dup' },
+        ),
       );
       const refused = results.find((r) => r.state === 'failed');
       assert.equal(refused?.error?.code, 'ERR_DUPLICATE_ID');
@@ -112,7 +142,10 @@ for (const runtime of RUNTIMES) {
         await rejectsWith(launcher.start({ id, args: ['/bin/true'] }), 'ERR_INVALID_ID', length);
       }
       const results = await collect(launcher.batch(BAD_IDS.map((id): JobSpec => ({ id, args: ['/bin/true'] }))));
-      assert.deepEqual(results.map((r) => r.error?.code), BAD_IDS.map(() => 'ERR_INVALID_ID'));
+      assert.deepEqual(
+        results.map((r) => r.error?.code),
+        BAD_IDS.map(() => 'ERR_INVALID_ID'),
+      );
       assert.equal(launcher.list().length, records);
       assert.equal(readdirSync(join(launcher.stateDir, 'containers')).length, dirs);
       assert.ok(!existsSync(join(launcher.stateDir, 'x')) && !existsSync(join(launcher.stateDir, 'containers', 'a')));
@@ -145,7 +178,11 @@ for (const runtime of RUNTIMES) {
       try {
         await launcher.defaultBundle();
         rmSync(copy);
-        await rejectsWith(launcher.start({ id: 'vanished', args: ['/bin/true'] }), 'ERR_RUNTIME_NOT_FOUND', new RegExp(`ENOENT: No such file or directory, spawn ${copy}`));
+        await rejectsWith(
+          launcher.start({ id: 'vanished', args: ['/bin/true'] }),
+          'ERR_RUNTIME_NOT_FOUND',
+          new RegExp(`ENOENT: No such file or directory, spawn ${copy}`),
+        );
         assert.equal(launcher.get('vanished')?.state, 'failed');
       } finally {
         await launcher.close();
@@ -168,7 +205,7 @@ for (const runtime of RUNTIMES) {
           assertNothingLeft(launcher, id, true);
         }
         const late = Number(readContainerPid(launcher.stateDir, 'late-1'));
-        assert.ok(late > 0 && !isRunning(late), "the container the hung runtime had started was killed");
+        assert.ok(late > 0 && !isRunning(late), 'the container the hung runtime had started was killed');
       } finally {
         await launcher.close();
       }
@@ -178,7 +215,11 @@ for (const runtime of RUNTIMES) {
       const readOnly = tempDir();
       execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', readOnly]);
       try {
-        await rejectsWith(Launcher.open({ stateDir: join(readOnly, 'state'), runtime }), 'ERR_STATE_DIR', /cannot create state directory .*read-only file system/i);
+        await rejectsWith(
+          Launcher.open({ stateDir: join(readOnly, 'state'), runtime }),
+          'ERR_STATE_DIR',
+          /cannot create state directory .*read-only file system/i,
+        );
       } finally {
         execFileSync('umount', [readOnly]);
       }

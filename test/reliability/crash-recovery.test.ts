@@ -131,7 +131,11 @@ for (const runtime of RUNTIMES) {
       assert.deepEqual(readdirSync(join(stateDir, 'containers')), [], 'nor a process directory');
       assert.ok(!existsSync(join(stateDir, 'containers', 'hang-0')));
       const cgroups = cgroupMounts().map((m) => join(m, cgroupParentName(stateDir)));
-      assert.deepEqual(cgroups.filter((c) => existsSync(c)), [], 'nor a cgroup');
+      assert.deepEqual(
+        cgroups.filter((c) => existsSync(c)),
+        [],
+        'nor a cgroup',
+      );
     });
   });
 }

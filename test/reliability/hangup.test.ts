@@ -31,7 +31,18 @@ for (const runtime of RUNTIMES) {
       const dir = tempDir();
       const stateDir = join(dir, 'state');
       const ids = Array.from({ length: 4 }, (_, i) => `iso-hup-${i}`);
-      const run = salvoChild(stateDir, runtime, ['batch', writeJobs(dir, ids.map((id) => ({ id, args: ['/bin/sleep', '60'] }))), '--ndjson', '--max-running', '2', '--grace', '1s']);
+      const run = salvoChild(stateDir, runtime, [
+        'batch',
+        writeJobs(
+          dir,
+          ids.map((id) => ({ id, args: ['/bin/sleep', '60'] })),
+        ),
+        '--ndjson',
+        '--max-running',
+        '2',
+        '--grace',
+        '1s',
+      ]);
       await waitFor('two jobs to run', () => run.lines.filter((l) => l.event === 'started').length >= 2, 60_000);
       run.child.kill('SIGHUP');
       const exit = await run.exited;

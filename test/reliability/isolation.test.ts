@@ -22,7 +22,9 @@ async function letItFinish(launcher: Launcher, id: string): Promise<void> {
 
 /** The cgroup directories a state directory's containers live under, in every hierarchy. */
 function parentCgroups(stateDir: string): string[] {
-  return cgroupMounts().map((m) => join(m, cgroupParentName(stateDir))).filter((dir) => existsSync(dir));
+  return cgroupMounts()
+    .map((m) => join(m, cgroupParentName(stateDir)))
+    .filter((dir) => existsSync(dir));
 }
 
 /** A process's state letter from /proc, or null once it is gone. */
@@ -145,7 +147,10 @@ for (const runtime of RUNTIMES) {
         const gc = await second.gc();
         assert.deepEqual(gc.containersDeleted, ['iso-gc']);
         assert.deepEqual(parentCgroups(stateDir), [], 'gc removed the container cgroups and their parent');
-        assert.ok(foreign.every((dir) => existsSync(dir)), 'a cgroup salvo did not make stays');
+        assert.ok(
+          foreign.every((dir) => existsSync(dir)),
+          'a cgroup salvo did not make stays',
+        );
       } finally {
         await second.close();
         for (const dir of foreign) rmdirSync(dir);

@@ -28,7 +28,10 @@ export interface LimitedBatchSummary {
 const [runtime = 'runc', stateDir = '', countText = '500', sleepText = '0', mode = 'fds', ...modeArgs] = process.argv.slice(2);
 const count = Number(countText);
 // Warnings go to stderr: the test shows them when a job did not exit right.
-const say = (level: string) => (obj: object, msg?: string): void => void process.stderr.write(`${level} ${msg ?? ''} ${JSON.stringify(obj)}\n`);
+const say =
+  (level: string) =>
+  (obj: object, msg?: string): void =>
+    void process.stderr.write(`${level} ${msg ?? ''} ${JSON.stringify(obj)}\n`);
 const logger = { debug: () => undefined, info: () => undefined, warn: say('warn'), error: say('error') };
 const launcher = await Launcher.open({ stateDir, runtime, logger });
 // Node's lazy, lasting fds (the /dev/null libuv keeps after a first spawn, busybox --list) come now, not mid-batch.

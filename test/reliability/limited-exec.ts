@@ -7,7 +7,10 @@ import type { LimitedBatchSummary } from './limited-batch.js';
 
 const [runtime = 'runc', stateDir = '', countText = '200', freeText = '16'] = process.argv.slice(2);
 const count = Number(countText);
-const say = (level: string) => (obj: object, msg?: string): void => void process.stderr.write(`${level} ${msg ?? ''} ${JSON.stringify(obj)}\n`);
+const say =
+  (level: string) =>
+  (obj: object, msg?: string): void =>
+    void process.stderr.write(`${level} ${msg ?? ''} ${JSON.stringify(obj)}\n`);
 const logger = { debug: () => undefined, info: () => undefined, warn: say('warn'), error: say('error') };
 const launcher = await Launcher.open({ stateDir, runtime, logger });
 const id = 'arch-exec-host';

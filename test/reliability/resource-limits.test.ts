@@ -47,7 +47,10 @@ for (const runtime of RUNTIMES) {
   describe(`resource limits (${runtime})`, { timeout: 900_000 }, () => {
     it(`finishes ${COUNT} jobs with RLIMIT_NOFILE 256 and ${FD_HEADROOM} fds left free, waiting for fds instead of failing`, async () => {
       // Dummy fds take all but FD_HEADROOM of the limit once the launcher is open: 8 starts in flight need more.
-      const summary = await limitedBatch(['prlimit', '--nofile=256:256'], [runtime, join(tempDir(), 'state'), String(COUNT), '0', 'fds', String(FD_HEADROOM)]);
+      const summary = await limitedBatch(
+        ['prlimit', '--nofile=256:256'],
+        [runtime, join(tempDir(), 'state'), String(COUNT), '0', 'fds', String(FD_HEADROOM)],
+      );
       process.stderr.write(
         `# nofile 256 ${runtime}: the open launcher used ${summary.fdsInUse} fds, ${summary.fdsFree} left free; ${summary.waitedJobs} launches waited, ${Math.round(summary.waitedMsTotal)} ms in all, at most ${Math.round(summary.waitedMsMax)} ms\n`,
       );
@@ -58,7 +61,11 @@ for (const runtime of RUNTIMES) {
 
     it(`finishes ${EXEC_COUNT} execs into one container with RLIMIT_NOFILE 128 and ${FD_HEADROOM} fds left free, waiting for fds instead of failing`, async () => {
       // Dummy fds take all but FD_HEADROOM of the limit once the container runs: 200 execs at once need more.
-      const summary = await limitedBatch(['prlimit', '--nofile=128:128'], [runtime, join(tempDir(), 'state'), String(EXEC_COUNT), String(FD_HEADROOM)], EXEC_CHILD);
+      const summary = await limitedBatch(
+        ['prlimit', '--nofile=128:128'],
+        [runtime, join(tempDir(), 'state'), String(EXEC_COUNT), String(FD_HEADROOM)],
+        EXEC_CHILD,
+      );
       process.stderr.write(
         `# nofile 128 ${runtime} exec: ${summary.fdsFree} fds left free; ${summary.waitedJobs} execs waited, ${Math.round(summary.waitedMsTotal)} ms in all, at most ${Math.round(summary.waitedMsMax)} ms\n`,
       );
@@ -67,20 +74,29 @@ for (const runtime of RUNTIMES) {
       assertAllRight(summary, EXEC_COUNT);
     });
 
-    it(`finishes ${COUNT} jobs in a pids cgroup with a few processes of headroom, waiting for EAGAIN to pass`, { skip: !existsSync(PIDS_ROOT) && 'no cgroup v1 pids controller' }, async () => {
-      const cgroup = join(PIDS_ROOT, `salvo-test-${process.pid}-${runtime}`);
-      mkdirSync(cgroup);
-      try {
-        const summary = await limitedBatch(['env'], [runtime, join(tempDir(), 'state'), String(COUNT), '0', 'pids', cgroup, String(PIDS_HEADROOM[runtime] ?? 16)]);
-        const limited = Number(/^max (\d+)/m.exec(readFileSync(join(cgroup, 'pids.events'), 'utf8'))?.[1] ?? 0);
-        process.stderr.write(`# pids.max ${summary.pidsMax} ${runtime}: forks refused ${limited} times, ${summary.waitedJobs} launches waited, ${Math.round(summary.waitedMsTotal)} ms in all\n`);
-        assert.ok(limited > 0, 'forks were refused by pids.max');
-        assertAllRight(summary);
-      } finally {
-        // Container cgroups nest under the launcher's; runtime delete removed them, so these are empty.
-        for (const child of readdirSync(cgroup, { withFileTypes: true })) if (child.isDirectory()) rmdirSync(join(cgroup, child.name));
-        rmdirSync(cgroup);
-      }
-    });
+    it(
+      `finishes ${COUNT} jobs in a pids cgroup with a few processes of headroom, waiting for EAGAIN to pass`,
+      { skip: !existsSync(PIDS_ROOT) && 'no cgroup v1 pids controller' },
+      async () => {
+        const cgroup = join(PIDS_ROOT, `salvo-test-${process.pid}-${runtime}`);
+        mkdirSync(cgroup);
+        try {
+          const summary = await limitedBatch(
+            ['env'],
+            [runtime, join(tempDir(), 'state'), String(COUNT), '0', 'pids', cgroup, String(PIDS_HEADROOM[runtime] ?? 16)],
+          );
+          const limited = Number(/^max (\d+)/m.exec(readFileSync(join(cgroup, 'pids.events'), 'utf8'))?.[1] ?? 0);
+          process.stderr.write(
+            `# pids.max ${summary.pidsMax} ${runtime}: forks refused ${limited} times, ${summary.waitedJobs} launches waited, ${Math.round(summary.waitedMsTotal)} ms in all\n`,
+          );
+          assert.ok(limited > 0, 'forks were refused by pids.max');
+          assertAllRight(summary);
+        } finally {
+          // Container cgroups nest under the launcher's; runtime delete removed them, so these are empty.
+          for (const child of readdirSync(cgroup, { withFileTypes: true })) if (child.isDirectory()) rmdirSync(join(cgroup, child.name));
+          rmdirSync(cgroup);
+        }
+      },
+    );
   });
 }

@@ -58,7 +58,11 @@ for (const runtime of RUNTIMES) {
       const first = await Launcher.open({ stateDir, runtime });
       const proc = await first.start({ id: 'left', args: ['/bin/sleep', '60'] });
       // A watcher of the exit fifo, as DESIGN §4 describes one (non-blocking open: the writer is there).
-      const watcher = new Socket({ fd: openSync(join(proc.dir, 'exit'), constants.O_RDONLY | constants.O_NONBLOCK), readable: true, writable: false });
+      const watcher = new Socket({
+        fd: openSync(join(proc.dir, 'exit'), constants.O_RDONLY | constants.O_NONBLOCK),
+        readable: true,
+        writable: false,
+      });
       const eof = once(watcher.resume(), 'end');
       await first.close({ containers: 'leave' });
       await eof; // the launcher no longer holds the exit fifo's writer
@@ -107,7 +111,17 @@ for (const runtime of RUNTIMES) {
       const stateDir = join(dir, 'state');
       const ids = Array.from({ length: 10 }, (_, i) => `term-${i}`);
       const jobs = ids.map((id, i) => ({ id, args: i % 3 === 0 ? IGNORES_TERM : ['/bin/sleep', '60'] }));
-      const run = salvoChild(stateDir, runtime, ['batch', writeJobs(dir, jobs), '--ndjson', '--starts-in-flight', '2', '--concurrency', '4', '--grace', '1s']);
+      const run = salvoChild(stateDir, runtime, [
+        'batch',
+        writeJobs(dir, jobs),
+        '--ndjson',
+        '--starts-in-flight',
+        '2',
+        '--concurrency',
+        '4',
+        '--grace',
+        '1s',
+      ]);
       await waitFor('four jobs to run', () => run.lines.filter((l) => l.event === 'started').length >= 4, 60_000);
       run.child.kill('SIGTERM');
       const exit = await run.exited;

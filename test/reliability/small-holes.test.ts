@@ -20,12 +20,22 @@ for (const runtime of RUNTIMES) {
       const launcher = await openLauncher(runtime);
       try {
         const big = 'x'.repeat(200 * 1024);
-        await assert.rejects(launcher.start({ id: 'iso-big-env', args: ['/bin/true'], env: { BIG: big } }), refused('ERR_INVALID_SPEC', /env\[0\].*204804 bytes.*MAX_ARG_STRLEN/));
-        await assert.rejects(launcher.start({ id: 'iso-big-arg', args: ['/bin/echo', big] }), refused('ERR_INVALID_SPEC', /args\[1\].*MAX_ARG_STRLEN/));
+        await assert.rejects(
+          launcher.start({ id: 'iso-big-env', args: ['/bin/true'], env: { BIG: big } }),
+          refused('ERR_INVALID_SPEC', /env\[0\].*204804 bytes.*MAX_ARG_STRLEN/),
+        );
+        await assert.rejects(
+          launcher.start({ id: 'iso-big-arg', args: ['/bin/echo', big] }),
+          refused('ERR_INVALID_SPEC', /args\[1\].*MAX_ARG_STRLEN/),
+        );
         assert.equal(launcher.get('iso-big-env'), undefined, 'no record');
         assert.equal(launcher.get('iso-big-arg'), undefined);
         // Just under the limit still runs.
-        const proc = await launcher.start({ id: 'iso-big-ok', args: ['/bin/sh', '-c', 'test ${#BIG} -gt 100000'], env: { BIG: 'y'.repeat(131_000) } });
+        const proc = await launcher.start({
+          id: 'iso-big-ok',
+          args: ['/bin/sh', '-c', 'test ${#BIG} -gt 100000'],
+          env: { BIG: 'y'.repeat(131_000) },
+        });
         assert.equal((await proc.exited).exitCode, 0);
       } finally {
         await launcher.close();
@@ -55,7 +65,10 @@ for (const runtime of RUNTIMES) {
         const bundle = await derivedBundle(allowing, (config) => {
           config.hooks = { prestart: [{ path: '/bin/sh', args: ['sh', '-c', `touch ${marker}`] }] };
         });
-        await assert.rejects(refusing.start({ id: 'iso-hooks', bundle, args: ['/bin/true'] }), refused('ERR_BUNDLE_INVALID', /has OCI hooks \(prestart\)/));
+        await assert.rejects(
+          refusing.start({ id: 'iso-hooks', bundle, args: ['/bin/true'] }),
+          refused('ERR_BUNDLE_INVALID', /has OCI hooks \(prestart\)/),
+        );
         assert.ok(!existsSync(marker), 'the hook did not run');
         const proc = await allowing.start({ id: 'iso-hooks', bundle, args: ['/bin/true'] });
         assert.equal((await proc.exited).exitCode, 0);
@@ -74,14 +87,20 @@ describe('a state directory this user cannot read', () => {
     chmodSync(parent, 0o755); // nobody reaches the state directory (0700, root's) but not into it
     const stateDir = join(parent, 'state');
     const launcher = await openLauncher(RUNTIMES[0] ?? 'runc', { stateDir });
-    await (await launcher.start({ id: 'iso-perm', args: ['/bin/true'] })).exited;
+    await (
+      await launcher.start({ id: 'iso-perm', args: ['/bin/true'] })
+    ).exited;
     await launcher.close();
     const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
     for (const args of [['ps'], ['ps', '--json'], ['logs', 'iso-perm'], ['inspect', 'iso-perm']]) {
       for (const logFile of [[], ['--log-file', '-']]) {
-        const result = await execa('setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', process.execPath, main, '--state-dir', stateDir, ...logFile, ...args], {
-          reject: false,
-        });
+        const result = await execa(
+          'setpriv',
+          ['--reuid', '65534', '--regid', '65534', '--clear-groups', process.execPath, main, '--state-dir', stateDir, ...logFile, ...args],
+          {
+            reject: false,
+          },
+        );
         assert.equal(result.exitCode, 3, `${args.join(' ')} ${logFile.join(' ')}: ${result.stdout}${result.stderr}`);
         assert.match(result.stderr, /ERR_STATE_DIR/);
         assert.equal(result.stdout, '', 'no table');

@@ -218,7 +218,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     wrong,
     zombies: zombies.length,
     leakedFds: fdsAfter.size - fdsBefore.size,
-    leakedFdTargets: [...fdsAfter].filter(([fd, target]) => fdsBefore.get(fd) !== target).map(([fd, target]) => `${fd} -> ${target} (${fdFlags(fd)})`),
+    leakedFdTargets: [...fdsAfter]
+      .filter(([fd, target]) => fdsBefore.get(fd) !== target)
+      .map(([fd, target]) => `${fd} -> ${target} (${fdFlags(fd)})`),
     leftInRuntime,
     wallMs,
     waitedMs: results.reduce((sum, r) => sum + r.timings.waitedMs, 0),

@@ -29,19 +29,44 @@ describe('runArgs', () => {
 
   it('adds the console socket, --no-pivot and --no-new-keyring in that order', () => {
     assert.deepEqual(runArgs('c1', { bundle: B, pidFile: P, consoleSocket: S, noPivot: true, noNewKeyring: true }), [
-      'run', '-d', '--bundle', B, '--pid-file', P, '--console-socket', S, '--no-pivot', '--no-new-keyring', 'c1',
+      'run',
+      '-d',
+      '--bundle',
+      B,
+      '--pid-file',
+      P,
+      '--console-socket',
+      S,
+      '--no-pivot',
+      '--no-new-keyring',
+      'c1',
     ]);
   });
 
   it('leaves out flags whose options are false', () => {
     assert.deepEqual(runArgs('c1', { bundle: B, pidFile: P, noPivot: false, noNewKeyring: false }), [
-      'run', '-d', '--bundle', B, '--pid-file', P, 'c1',
+      'run',
+      '-d',
+      '--bundle',
+      B,
+      '--pid-file',
+      P,
+      'c1',
     ]);
   });
 
   it('places extraArgs after its own flags and before the id', () => {
     assert.deepEqual(runArgs('c1', { bundle: B, pidFile: P, noPivot: true, extraArgs: ['--keep', '--x=1'] }), [
-      'run', '-d', '--bundle', B, '--pid-file', P, '--no-pivot', '--keep', '--x=1', 'c1',
+      'run',
+      '-d',
+      '--bundle',
+      B,
+      '--pid-file',
+      P,
+      '--no-pivot',
+      '--keep',
+      '--x=1',
+      'c1',
     ]);
   });
 
@@ -55,13 +80,28 @@ describe('runArgs', () => {
 describe('createArgs and startArgs', () => {
   it('builds create without -d, with the same container flags as run', () => {
     assert.deepEqual(createArgs('c1', { bundle: B, pidFile: P, consoleSocket: S, noNewKeyring: true }), [
-      'create', '--bundle', B, '--pid-file', P, '--console-socket', S, '--no-new-keyring', 'c1',
+      'create',
+      '--bundle',
+      B,
+      '--pid-file',
+      P,
+      '--console-socket',
+      S,
+      '--no-new-keyring',
+      'c1',
     ]);
   });
 
   it('places create extraArgs before the id', () => {
     assert.deepEqual(createArgs('c1', { bundle: B, pidFile: P, extraArgs: ['--preserve-fds', '2'] }), [
-      'create', '--bundle', B, '--pid-file', P, '--preserve-fds', '2', 'c1',
+      'create',
+      '--bundle',
+      B,
+      '--pid-file',
+      P,
+      '--preserve-fds',
+      '2',
+      'c1',
     ]);
   });
 
@@ -73,13 +113,28 @@ describe('createArgs and startArgs', () => {
 describe('execArgs', () => {
   it('builds exec -d with the pid file and process file before the id', () => {
     assert.deepEqual(execArgs('c1', { pidFile: P, processFile: '/d/process.json' }), [
-      'exec', '-d', '--pid-file', P, '--process', '/d/process.json', 'c1',
+      'exec',
+      '-d',
+      '--pid-file',
+      P,
+      '--process',
+      '/d/process.json',
+      'c1',
     ]);
   });
 
   it('adds the console socket and then extraArgs before the id', () => {
     assert.deepEqual(execArgs('c1', { pidFile: P, processFile: '/d/process.json', consoleSocket: S, extraArgs: ['--tty'] }), [
-      'exec', '-d', '--pid-file', P, '--process', '/d/process.json', '--console-socket', S, '--tty', 'c1',
+      'exec',
+      '-d',
+      '--pid-file',
+      P,
+      '--process',
+      '/d/process.json',
+      '--console-socket',
+      S,
+      '--tty',
+      'c1',
     ]);
   });
 });
@@ -101,8 +156,18 @@ describe('checkpointArgs', () => {
       extraArgs: ['--pre-dump'],
     });
     assert.deepEqual(args, [
-      'checkpoint', '--image-path', '/cp', '--work-path', '/w', '--leave-running',
-      '--tcp-established', '--ext-unix-sk', '--shell-job', '--file-locks', '--pre-dump', 'c1',
+      'checkpoint',
+      '--image-path',
+      '/cp',
+      '--work-path',
+      '/w',
+      '--leave-running',
+      '--tcp-established',
+      '--ext-unix-sk',
+      '--shell-job',
+      '--file-locks',
+      '--pre-dump',
+      'c1',
     ]);
   });
 });
@@ -110,7 +175,15 @@ describe('checkpointArgs', () => {
 describe('restoreArgs', () => {
   it('builds restore -d with bundle, pid file and image path before the id', () => {
     assert.deepEqual(restoreArgs('c1', { bundle: B, pidFile: P, imagePath: `${B}/checkpoints/one` }), [
-      'restore', '-d', '--bundle', B, '--pid-file', P, '--image-path', `${B}/checkpoints/one`, 'c1',
+      'restore',
+      '-d',
+      '--bundle',
+      B,
+      '--pid-file',
+      P,
+      '--image-path',
+      `${B}/checkpoints/one`,
+      'c1',
     ]);
   });
 
@@ -129,9 +202,25 @@ describe('restoreArgs', () => {
       extraArgs: ['--lazy-pages'],
     });
     assert.deepEqual(args, [
-      'restore', '-d', '--bundle', B, '--pid-file', P, '--image-path', '/cp', '--work-path', '/w',
-      '--console-socket', S, '--tcp-established', '--ext-unix-sk', '--shell-job', '--file-locks', '--no-pivot',
-      '--lazy-pages', 'c1',
+      'restore',
+      '-d',
+      '--bundle',
+      B,
+      '--pid-file',
+      P,
+      '--image-path',
+      '/cp',
+      '--work-path',
+      '/w',
+      '--console-socket',
+      S,
+      '--tcp-established',
+      '--ext-unix-sk',
+      '--shell-job',
+      '--file-locks',
+      '--no-pivot',
+      '--lazy-pages',
+      'c1',
     ]);
   });
 
@@ -197,10 +286,20 @@ describe('commandLine', () => {
     assert.deepEqual(line, {
       file: '/usr/bin/unshare',
       args: [
-        '-m', '--propagation', 'private', '/usr/bin/crun',
-        '--root', '/state/runtime/crun', '--log', '/state/c1/init/log.json', '--log-format', 'json',
-        '--systemd-cgroup', '--debug',
-        'state', 'c1',
+        '-m',
+        '--propagation',
+        'private',
+        '/usr/bin/crun',
+        '--root',
+        '/state/runtime/crun',
+        '--log',
+        '/state/c1/init/log.json',
+        '--log-format',
+        'json',
+        '--systemd-cgroup',
+        '--debug',
+        'state',
+        'c1',
       ],
     });
   });

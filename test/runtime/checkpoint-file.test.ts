@@ -35,14 +35,36 @@ describe('restoreOptionsFor', () => {
     const stored = roundTrip({ imagePath: BASE.imagePath, tcpEstablished: true, shellJob: true, leaveRunning: true });
     const argv = restoreArgs('r1', restoreOptionsFor(stored, { ...BASE, workPath: '/w', consoleSocket: '/s.sock', noPivot: true }));
     assert.deepEqual(argv, [
-      'restore', '-d', '--bundle', '/bundles/b', '--pid-file', BASE.pidFile, '--image-path', BASE.imagePath,
-      '--work-path', '/w', '--console-socket', '/s.sock', '--tcp-established', '--shell-job', '--no-pivot', 'r1',
+      'restore',
+      '-d',
+      '--bundle',
+      '/bundles/b',
+      '--pid-file',
+      BASE.pidFile,
+      '--image-path',
+      BASE.imagePath,
+      '--work-path',
+      '/w',
+      '--console-socket',
+      '/s.sock',
+      '--tcp-established',
+      '--shell-job',
+      '--no-pivot',
+      'r1',
     ]);
   });
 
   it('restores images made outside salvo (no record) without CRIU flags', () => {
     assert.deepEqual(restoreArgs('r1', restoreOptionsFor(null, BASE)), [
-      'restore', '-d', '--bundle', '/bundles/b', '--pid-file', BASE.pidFile, '--image-path', BASE.imagePath, 'r1',
+      'restore',
+      '-d',
+      '--bundle',
+      '/bundles/b',
+      '--pid-file',
+      BASE.pidFile,
+      '--image-path',
+      BASE.imagePath,
+      'r1',
     ]);
   });
 
@@ -76,11 +98,14 @@ describe('storedCheckpoint and parseStoredCheckpoint', () => {
       '[]',
     ];
     for (const text of bad) {
-      assert.throws(() => parseStoredCheckpoint(text, '/cp/salvo-checkpoint.json'), (error: { code: string; message: string }) => {
-        assert.equal(error.code, 'ERR_CHECKPOINT_INVALID', text);
-        assert.match(error.message, /\/cp\/salvo-checkpoint\.json/);
-        return true;
-      });
+      assert.throws(
+        () => parseStoredCheckpoint(text, '/cp/salvo-checkpoint.json'),
+        (error: { code: string; message: string }) => {
+          assert.equal(error.code, 'ERR_CHECKPOINT_INVALID', text);
+          assert.match(error.message, /\/cp\/salvo-checkpoint\.json/);
+          return true;
+        },
+      );
     }
   });
 });

@@ -30,7 +30,10 @@ describe('invokeRuntime', () => {
     assert.equal(result.spawnError, null);
     assert.equal(result.waitedMs, 0);
     assert.equal(fdCount(), before);
-    assert.deepEqual(readdirSync(dir).filter((name) => name.startsWith('.output-')), []);
+    assert.deepEqual(
+      readdirSync(dir).filter((name) => name.startsWith('.output-')),
+      [],
+    );
   });
 
   it('reports a binary that cannot be spawned as ERR_RUNTIME_NOT_FOUND', async () => {
@@ -70,7 +73,13 @@ held.splice(0).forEach((fd) => closeSync(fd));
 console.log(JSON.stringify({ exitCode: result.exitCode, stdout: result.stdout, waitedMs: result.waitedMs, error, leaked: count() - before }));
 `;
 
-function underEmfile(mode: 'freed' | 'never'): { exitCode: number | null; stdout: string; waitedMs: number; error: { code: string } | null; leaked: number } {
+function underEmfile(mode: 'freed' | 'never'): {
+  exitCode: number | null;
+  stdout: string;
+  waitedMs: number;
+  error: { code: string } | null;
+  leaked: number;
+} {
   const script = join(dir, 'under-emfile.mjs');
   writeFileSync(script, UNDER_EMFILE);
   const out = execFileSync('prlimit', ['--nofile=64:64', process.execPath, script, logFile, mode], { encoding: 'utf8' });

@@ -105,7 +105,9 @@ describe('isHybridCgroupRefusal', () => {
 describe('mentionsResourceExhaustion', () => {
   it('recognizes how runc, crun and Go say they could not fork or open', () => {
     for (const text of [
-      runcError('runc run failed: unable to start container process: unable to start init: fork/exec /proc/self/exe: resource temporarily unavailable'),
+      runcError(
+        'runc run failed: unable to start container process: unable to start init: fork/exec /proc/self/exe: resource temporarily unavailable',
+      ),
       '{"level":"fatal","msg":"nsexec-1[18339]: unable to spawn stage-2: Resource temporarily unavailable"}',
       crunError('detach process: Resource temporarily unavailable'),
       'runtime: failed to create new OS thread (have 7 already; errno=11)',

@@ -38,7 +38,11 @@ async function run(file: string, args: string[], options: { timeoutMs?: number }
 describe('the native spawner', () => {
   it('reports exit codes and the signal that killed a program', async () => {
     assert.deepEqual(
-      [(await run('/bin/sh', ['-c', 'exit 0'])).exitCode, (await run('/bin/sh', ['-c', 'exit 7'])).exitCode, (await run('/bin/sh', ['-c', 'exit 255'])).exitCode],
+      [
+        (await run('/bin/sh', ['-c', 'exit 0'])).exitCode,
+        (await run('/bin/sh', ['-c', 'exit 7'])).exitCode,
+        (await run('/bin/sh', ['-c', 'exit 255'])).exitCode,
+      ],
       [0, 7, 255],
     );
     const killed = await run('/bin/sh', ['-c', 'kill -TERM $$']);
@@ -71,7 +75,11 @@ describe('the native spawner', () => {
       const { exitCode, output } = await run('/bin/ls', ['-l', '/proc/self/fd']);
       assert.equal(exitCode, 0);
       const fds = [...output.matchAll(/ (\d+) -> (.*)$/gm)].map((m) => [Number(m[1]), m[2]]);
-      assert.deepEqual(fds.map(([fd]) => fd), [0, 1, 2, 3], output);
+      assert.deepEqual(
+        fds.map(([fd]) => fd),
+        [0, 1, 2, 3],
+        output,
+      );
       assert.equal(fds[0]?.[1], '/dev/null');
       assert.match(String(fds[3]?.[1]), /^\/proc\/\d+\/fd$/);
     } finally {
@@ -84,11 +92,10 @@ describe('the native spawner', () => {
     assert.notEqual(/^SigIgn:\s*(\S+)/m.exec(ours)?.[1], '0000000000000000', 'the test needs a parent that ignores a signal');
     const { output } = await run('/bin/cat', ['/proc/self/status']); // cat installs no handler of its own
     const lines = output.split('\n').filter((line) => /^Sig(Blk|Ign|Cgt):/.test(line));
-    assert.deepEqual(lines.map((line) => line.replace(/\s+/g, ' ')), [
-      'SigBlk: 0000000000000000',
-      'SigIgn: 0000000000000000',
-      'SigCgt: 0000000000000000',
-    ]);
+    assert.deepEqual(
+      lines.map((line) => line.replace(/\s+/g, ' ')),
+      ['SigBlk: 0000000000000000', 'SigIgn: 0000000000000000', 'SigCgt: 0000000000000000'],
+    );
   });
 
   it('kills the child (PR_SET_PDEATHSIG) when the process that spawned it is SIGKILLed', async () => {
@@ -151,10 +158,12 @@ describe('the native spawner', () => {
 
   it('records 1,000 spawns from 4 workers at once with no lost or doubled exit, while execa and child_process get theirs', async () => {
     const perWorker = 250;
-    const workers = Array.from({ length: 4 }, (_, w) =>
-      new Promise<{ pid: number; code: number | null; want: number }[]>((resolve, reject) => {
-        const worker = new Worker(
-          `const { workerData, parentPort } = require('node:worker_threads');
+    const workers = Array.from(
+      { length: 4 },
+      (_, w) =>
+        new Promise<{ pid: number; code: number | null; want: number }[]>((resolve, reject) => {
+          const worker = new Worker(
+            `const { workerData, parentPort } = require('node:worker_threads');
            import(workerData.url).then(async ({ spawnNativeOnce }) => {
              const runs = [];
              for (let i = 0; i < workerData.count; i++) {
@@ -164,24 +173,30 @@ describe('the native spawner', () => {
              }
              parentPort.postMessage(await Promise.all(runs));
            });`,
-          { eval: true, workerData: { url: NATIVE_SPAWN_URL, count: perWorker, w } },
-        );
-        worker.once('message', (results) => {
-          void worker.terminate();
-          resolve(results as { pid: number; code: number | null; want: number }[]);
-        });
-        worker.once('error', reject);
-      }),
+            { eval: true, workerData: { url: NATIVE_SPAWN_URL, count: perWorker, w } },
+          );
+          worker.once('message', (results) => {
+            void worker.terminate();
+            resolve(results as { pid: number; code: number | null; want: number }[]);
+          });
+          worker.once('error', reject);
+        }),
     );
     const others = Array.from({ length: 20 }, (_, i) =>
       i % 2 === 0
         ? execa('/bin/sh', ['-c', `exit ${i}`], { reject: false }).then((r) => r.exitCode)
-        : promisify(execFile)('/bin/sh', ['-c', `exit ${i}`]).then(() => 0, (error: { code: number }) => error.code),
+        : promisify(execFile)('/bin/sh', ['-c', `exit ${i}`]).then(
+            () => 0,
+            (error: { code: number }) => error.code,
+          ),
     );
     const results = (await Promise.all(workers)).flat();
     assert.equal(results.length, 1000);
     for (const result of results) assert.equal(result.code, result.want, JSON.stringify(result));
     assert.equal(new Set(results.map((r) => r.pid)).size, 1000, 'no exit reported twice');
-    assert.deepEqual(await Promise.all(others), Array.from({ length: 20 }, (_, i) => i));
+    assert.deepEqual(
+      await Promise.all(others),
+      Array.from({ length: 20 }, (_, i) => i),
+    );
   });
 });

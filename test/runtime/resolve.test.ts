@@ -54,20 +54,20 @@ describe('resolveRuntime', () => {
     }
   });
 
-  it(
-    'returns an absolute path when the PATH entry that holds the name is relative',
-    () => {
-      const entry = relative(process.cwd(), second);
-      assert.equal(resolveRuntime(NAME, entry).path, join(second, NAME));
-    },
-  );
+  it('returns an absolute path when the PATH entry that holds the name is relative', () => {
+    const entry = relative(process.cwd(), second);
+    assert.equal(resolveRuntime(NAME, entry).path, join(second, NAME));
+  });
 
   it('refuses a missing name with ERR_RUNTIME_NOT_FOUND and names it', () => {
-    assert.throws(() => resolveRuntime(`${NAME}-missing`, `${first}:${second}`), (error: unknown) => {
-      assert.ok(notFound(error));
-      assert.match((error as Error).message, new RegExp(`"${NAME}-missing" was not found`));
-      return true;
-    });
+    assert.throws(
+      () => resolveRuntime(`${NAME}-missing`, `${first}:${second}`),
+      (error: unknown) => {
+        assert.ok(notFound(error));
+        assert.match((error as Error).message, new RegExp(`"${NAME}-missing" was not found`));
+        return true;
+      },
+    );
   });
 
   it('accepts an absolute path to an executable file', () => {
@@ -84,12 +84,15 @@ describe('resolveRuntime', () => {
   it('refuses a path that exists but is not executable', () => {
     const path = join(dir, 'plain-file');
     chmodSync(path, 0o644);
-    assert.throws(() => resolveRuntime(path, ''), (error: unknown) => {
-      assert.ok(notFound(error));
-      assert.match((error as Error).message, /not executable/);
-      assert.ok((error as Error).message.includes(path));
-      return true;
-    });
+    assert.throws(
+      () => resolveRuntime(path, ''),
+      (error: unknown) => {
+        assert.ok(notFound(error));
+        assert.match((error as Error).message, /not executable/);
+        assert.ok((error as Error).message.includes(path));
+        return true;
+      },
+    );
   });
 
   it('refuses a path that is a directory or does not exist', () => {

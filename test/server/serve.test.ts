@@ -56,7 +56,9 @@ for (const runtime of RUNTIMES) {
   describe(`salvo serve (${runtime})`, { timeout: 600_000 }, () => {
     it('gives each of 8 salvo run at once on one state directory its own exit code', async () => {
       const stateDir = join(tempDir(), 'state');
-      const runs = Array.from({ length: 8 }, (_, i) => salvo(stateDir, runtime, ['run', '--id', `srv-par-${i}`, '--', '/bin/sh', '-c', `echo out-${i}; exit ${i + 1}`]));
+      const runs = Array.from({ length: 8 }, (_, i) =>
+        salvo(stateDir, runtime, ['run', '--id', `srv-par-${i}`, '--', '/bin/sh', '-c', `echo out-${i}; exit ${i + 1}`]),
+      );
       const results = await Promise.all(runs);
       results.forEach((r, i) => {
         assert.equal(r.exitCode, i + 1, `run ${i}: ${r.stderr}`);
@@ -75,7 +77,10 @@ for (const runtime of RUNTIMES) {
       assert.equal(detached.stdout.trim(), 'srv-det');
       serverPid(stateDir);
       const jobs = join(tempDir(), 'jobs.jsonl');
-      writeFileSync(jobs, Array.from({ length: 50 }, (_, i) => JSON.stringify({ id: `srv-job-${i}`, args: ['/bin/sh', '-c', 'exit 0'] })).join('\n') + '\n');
+      writeFileSync(
+        jobs,
+        Array.from({ length: 50 }, (_, i) => JSON.stringify({ id: `srv-job-${i}`, args: ['/bin/sh', '-c', 'exit 0'] })).join('\n') + '\n',
+      );
       const batch = salvo(stateDir, runtime, ['batch', jobs, '--json', '--no-progress']);
       const exec = await salvo(stateDir, runtime, ['exec', 'srv-det', '--', '/bin/sh', '-c', 'echo inside; exit 6']);
       assert.equal(exec.exitCode, 6, exec.stderr);
@@ -89,7 +94,10 @@ for (const runtime of RUNTIMES) {
       const wait = await salvo(stateDir, runtime, ['wait', 'srv-det']);
       assert.equal(wait.exitCode, 137, wait.stderr);
       const det = (await records(stateDir, runtime)).filter((r) => r.id === 'srv-det' && r.execId === 'init');
-      assert.deepEqual(det.map((r) => [r.state, r.exitCode]), [['exited', 137]]);
+      assert.deepEqual(
+        det.map((r) => [r.state, r.exitCode]),
+        [['exited', 137]],
+      );
       const running = await salvo(stateDir, runtime, ['ps', '--json']);
       assert.deepEqual(JSON.parse(running.stdout), []);
     });
@@ -124,12 +132,18 @@ describe('salvo logs -f and a killed server (runc)', { timeout: 600_000 }, () =>
     assert.equal(live.exitCode, 0, live.stderr);
     const second = serverPid(stateDir);
     assert.notEqual(second, first);
-    assert.deepEqual((JSON.parse(live.stdout) as ProcessRecord[]).map((r) => [r.id, r.state]).sort(), ids.map((id) => [id, 'running']));
+    assert.deepEqual(
+      (JSON.parse(live.stdout) as ProcessRecord[]).map((r) => [r.id, r.state]).sort(),
+      ids.map((id) => [id, 'running']),
+    );
     // Ended now, their status goes to whoever inherited them: lost, 255.
     for (const id of ids) assert.equal((await salvo(stateDir, runtime, ['kill', id, 'KILL'])).exitCode, 0);
     for (const id of ids) assert.equal((await salvo(stateDir, runtime, ['wait', id])).exitCode, 255);
     const ended = await records(stateDir, runtime);
-    assert.deepEqual(ended.map((r) => [r.id, r.state, r.exitCode]).sort(), ids.map((id) => [id, 'lost', 255]));
+    assert.deepEqual(
+      ended.map((r) => [r.id, r.state, r.exitCode]).sort(),
+      ids.map((id) => [id, 'lost', 255]),
+    );
     const gc = await salvo(stateDir, runtime, ['gc']);
     assert.equal(gc.exitCode, 0, gc.stderr);
     assert.deepEqual(readdirSync(join(stateDir, 'containers')), []);

@@ -10,10 +10,27 @@ const SUBSCRIBED_AT = BOOT_MS + 500_000; // tick 50,000
 
 function record(extra: Partial<UnresolvedRecord>): UnresolvedRecord {
   return {
-    seq: 1, id: 'c1', execId: 'init', state: 'running', pid: null, pidStartTime: null, runtimeExitCode: null,
-    errorCode: null, errorMessage: null, exitCode: null, signal: null, rusage: null, subscribedAt: SUBSCRIBED_AT,
-    startedAt: null, exitedAt: null, batchId: null, labels: {}, bundle: null, dir: '/state/containers/c1/init',
-    launcher: 1, ...extra,
+    seq: 1,
+    id: 'c1',
+    execId: 'init',
+    state: 'running',
+    pid: null,
+    pidStartTime: null,
+    runtimeExitCode: null,
+    errorCode: null,
+    errorMessage: null,
+    exitCode: null,
+    signal: null,
+    rusage: null,
+    subscribedAt: SUBSCRIBED_AT,
+    startedAt: null,
+    exitedAt: null,
+    batchId: null,
+    labels: {},
+    bundle: null,
+    dir: '/state/containers/c1/init',
+    launcher: 1,
+    ...extra,
   };
 }
 
@@ -81,7 +98,14 @@ describe('planRecovery', () => {
     const b = record({ seq: 2, state: 'subscribed', dir: '/d/b' });
     const c = record({ seq: 3, pid: 101, pidStartTime: 5 });
     const actions = planRecovery([a, b, c], probe({ 100: 60_000, 101: 6 }));
-    assert.deepEqual(actions.map((x) => [x.record.seq, x.kind]), [[1, 'adopt'], [2, 'lost'], [3, 'lost']]);
+    assert.deepEqual(
+      actions.map((x) => [x.record.seq, x.kind]),
+      [
+        [1, 'adopt'],
+        [2, 'lost'],
+        [3, 'lost'],
+      ],
+    );
     assert.deepEqual(planRecovery([], probe({})), []);
   });
 });

@@ -86,12 +86,15 @@ describe('Store', () => {
 
   it('refuses a second live subscription of an id with ERR_ID_IN_USE, and accepts it once the first exited', () => {
     const first = store.subscribe(subscription('c1'));
-    assert.throws(() => store.subscribe(subscription('c1')), (error: unknown) => {
-      assert.ok(error instanceof SalvoError);
-      assert.equal(error.code, 'ERR_ID_IN_USE');
-      assert.match(error.message, /container c1/);
-      return true;
-    });
+    assert.throws(
+      () => store.subscribe(subscription('c1')),
+      (error: unknown) => {
+        assert.ok(error instanceof SalvoError);
+        assert.equal(error.code, 'ERR_ID_IN_USE');
+        assert.match(error.message, /container c1/);
+        return true;
+      },
+    );
     store.markRunning(first, 10, 1, 2000);
     assert.throws(() => store.subscribe(subscription('c1')), { code: 'ERR_ID_IN_USE' });
     store.recordExits([exitRow(first)]);
@@ -156,13 +159,10 @@ describe('Store', () => {
     assert.deepEqual(ids(store.list({ limit: 0 })), []);
   });
 
-  it(
-    'treats an infinite list limit as no limit',
-    () => {
-      store.subscribe(subscription('a'));
-      assert.equal(store.list({ limit: Number.POSITIVE_INFINITY }).length, 1);
-    },
-  );
+  it('treats an infinite list limit as no limit', () => {
+    store.subscribe(subscription('a'));
+    assert.equal(store.list({ limit: Number.POSITIVE_INFINITY }).length, 1);
+  });
 
   it('returns from unresolved() only the live rows of other launcher instances', () => {
     const running = store.subscribe(subscription('old-running'));
@@ -178,10 +178,13 @@ describe('Store', () => {
     assert.notEqual(store.instance, firstInstance);
     store.subscribe(subscription('new-one'));
     const unresolved = store.unresolved();
-    assert.deepEqual(unresolved.map((r) => [r.id, r.state, r.launcher]), [
-      ['old-running', 'running', firstInstance],
-      ['old-subscribed', 'subscribed', firstInstance],
-    ]);
+    assert.deepEqual(
+      unresolved.map((r) => [r.id, r.state, r.launcher]),
+      [
+        ['old-running', 'running', firstInstance],
+        ['old-subscribed', 'subscribed', firstInstance],
+      ],
+    );
     assert.equal(unresolved[0]?.pid, 30);
     assert.equal(unresolved[0]?.pidStartTime, 3);
   });
@@ -194,9 +197,15 @@ describe('Store', () => {
     store.recordExits([exitRow(old, { at: 100 }), exitRow(recent, { at: 900 })]);
     store.markFailed({ seq: failed, runtimeExitCode: 1, errorCode: 'ERR_RUNTIME_FAILED', errorMessage: 'x', at: 200 });
     assert.equal(store.prune(500), 2);
-    assert.deepEqual(store.list().map((r) => r.id), ['recent', 'live']);
+    assert.deepEqual(
+      store.list().map((r) => r.id),
+      ['recent', 'live'],
+    );
     assert.equal(store.prune(Number.MAX_SAFE_INTEGER), 1);
-    assert.deepEqual(store.list().map((r) => r.id), ['live']);
+    assert.deepEqual(
+      store.list().map((r) => r.id),
+      ['live'],
+    );
   });
 
   it('prunes only the given ids when ids are passed', () => {
@@ -204,7 +213,10 @@ describe('Store', () => {
     const b = store.subscribe(subscription('b'));
     store.recordExits([exitRow(a), exitRow(b)]);
     assert.equal(store.prune(Number.MAX_SAFE_INTEGER, ['a', 'missing']), 1);
-    assert.deepEqual(store.list().map((r) => r.id), ['b']);
+    assert.deepEqual(
+      store.list().map((r) => r.id),
+      ['b'],
+    );
   });
 
   it('records orphans and lists them in order', () => {
@@ -246,12 +258,15 @@ describe('Store', () => {
     const db = new Database(newer);
     db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
     db.close();
-    assert.throws(() => Store.open(newer, LAUNCHER), (error: unknown) => {
-      assert.ok(error instanceof SalvoError);
-      assert.equal(error.code, 'ERR_STORE');
-      assert.match(error.message, /newer than this salvo knows/);
-      return true;
-    });
+    assert.throws(
+      () => Store.open(newer, LAUNCHER),
+      (error: unknown) => {
+        assert.ok(error instanceof SalvoError);
+        assert.equal(error.code, 'ERR_STORE');
+        assert.match(error.message, /newer than this salvo knows/);
+        return true;
+      },
+    );
   });
 
   it('refuses a path it cannot create with ERR_STORE', () => {

@@ -49,7 +49,7 @@ export function batchCommand(globals: () => GlobalOptions): Command {
     .option('-c, --concurrency <n>', 'jobs running at once, starting ones included (default: no limit)')
     .option('--max-running <n>', 'the same as --concurrency (its former name)')
     .option('--starts-in-flight <n>', 'runtime starts in flight at once', '4')
-    .option('--timeout <duration>', 'stop each job that runs longer (a job\'s timeoutMs wins)')
+    .option('--timeout <duration>', "stop each job that runs longer (a job's timeoutMs wins)")
     .option('--grace <duration>', 'time between SIGTERM and SIGKILL when stopping a job', '10s')
     .option('--bundle <dir>', 'bundle for jobs that name none (default: the busybox bundle)')
     .option('--batch-id <id>', 'id that groups the records (default: a new one)')

@@ -47,7 +47,10 @@ export function benchCommand(globals: () => GlobalOptions, runtimeGiven: () => b
     .option('--json <file>', "write the report as JSON ('-' for stdout)")
     .option('--markdown <file>', 'write a Markdown table (e.g. $GITHUB_STEP_SUMMARY)')
     .option('--html <file>', 'write a self-contained HTML page with SVG charts')
-    .option('--e2e', 'instead: --count short jobs started, recorded and deleted through salvo vs `xargs -P K <runtime> run` (K: the first --concurrency)')
+    .option(
+      '--e2e',
+      'instead: --count short jobs started, recorded and deleted through salvo vs `xargs -P K <runtime> run` (K: the first --concurrency)',
+    )
     .option('--no-progress', 'no progress bar')
     .addHelpText(
       'after',
@@ -60,7 +63,10 @@ export function benchCommand(globals: () => GlobalOptions, runtimeGiven: () => b
     )
     .action(async (options: BenchCliOptions) => {
       const g = globals();
-      const runtimes = (runtimeGiven() ? (g.runtime ?? 'runc') : 'runc,crun').split(',').map((r) => r.trim()).filter((r) => r !== '');
+      const runtimes = (runtimeGiven() ? (g.runtime ?? 'runc') : 'runc,crun')
+        .split(',')
+        .map((r) => r.trim())
+        .filter((r) => r !== '');
       if (runtimes.length === 0) throw new UsageError('--runtime names no runtime');
       const count = parsePositiveInteger(options.count, '--count');
       const rounds = Math.min(parsePositiveInteger(options.rounds, '--rounds'), count);
@@ -94,7 +100,8 @@ export function benchCommand(globals: () => GlobalOptions, runtimeGiven: () => b
       }
       const baseline = options.baseline !== false;
       const total = runtimes.length * concurrencies.length * count * (baseline ? 2 : 1);
-      const progress = options.progress && process.stderr.isTTY === true && !context.log.toStderr ? new Progress({ stream: process.stderr, total }) : null;
+      const progress =
+        options.progress && process.stderr.isTTY === true && !context.log.toStderr ? new Progress({ stream: process.stderr, total }) : null;
       let done = 0;
       try {
         const report = await runBench({

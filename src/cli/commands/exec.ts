@@ -26,12 +26,12 @@ interface ExecOptions {
 
 export function execCommand(globals: () => GlobalOptions): Command {
   return new Command('exec')
-    .summary("run a command in a running container and exit with its exit code")
+    .summary('run a command in a running container and exit with its exit code')
     .description(
       'Runs a command in a running container (runtime exec), streams its stdout and stderr (or, with -t, ' +
-        "attaches your terminal), records it under the container, and exits with its exit code (128+n for a " +
+        'attaches your terminal), records it under the container, and exits with its exit code (128+n for a ' +
         'signal). It uses the runtime that started the container. SIGINT or SIGTERM to salvo is passed on to ' +
-        'the process. It goes through the state directory\'s serving launcher (started if none serves it); with -t it runs in-process.\n\n' +
+        "the process. It goes through the state directory's serving launcher (started if none serves it); with -t it runs in-process.\n\n" +
         "Exit status: the process's; 125 when it did not start (the runtime's error is printed); 2 when the " +
         'container is unknown or not running, or for bad usage; 3 when the state directory is held.',
     )

@@ -21,7 +21,8 @@ export function fleetCommand(): Command {
       }
       const c = status.counts;
       const lines = [
-        `queue ${status.queue}: ${c.waiting} waiting, ${c.active} active, ${c.completed} completed, ${c.failed} failed` + (c.delayed > 0 ? `, ${c.delayed} delayed` : ''),
+        `queue ${status.queue}: ${c.waiting} waiting, ${c.active} active, ${c.completed} completed, ${c.failed} failed` +
+          (c.delayed > 0 ? `, ${c.delayed} delayed` : ''),
         `workers: ${status.workers.length}`,
       ];
       for (const w of status.workers) {

@@ -7,7 +7,7 @@ export function gcCommand(globals: () => GlobalOptions): Command {
   return new Command('gc')
     .summary("delete finished containers' runtime state, process directories and records")
     .description(
-      "Deletes what finished containers leave behind: their runtime state (`runtime delete --force`), their process directories and their records, when they ended longer ago than --older-than. Never touches a running container. Goes through the serving launcher, so records left running by a launcher that died are resolved first.",
+      'Deletes what finished containers leave behind: their runtime state (`runtime delete --force`), their process directories and their records, when they ended longer ago than --older-than. Never touches a running container. Goes through the serving launcher, so records left running by a launcher that died are resolved first.',
     )
     .option('--older-than <duration>', 'only what ended longer ago than this (e.g. 1h, 7d)', '0')
     .option('--json', 'print the result as JSON')

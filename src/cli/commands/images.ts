@@ -7,13 +7,14 @@ import type { ProcessRecord } from '../../types.js';
 import { contextFrom, launcherFor, readStore, type GlobalOptions } from '../context.js';
 import { formatAgo, table } from '../format.js';
 
-
 const formatBytes = (n: number): string => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : `${Math.ceil(n / 1024)} KiB`);
 
 export function imagesCommand(globals: () => GlobalOptions): Command {
   const images = new Command('images')
     .summary('list the unpacked images in the state directory')
-    .description('Lists the image cache (<state-dir>/images): the references that named each image, its digest, its size on disk, when a start last used it and how many live containers use it.')
+    .description(
+      'Lists the image cache (<state-dir>/images): the references that named each image, its digest, its size on disk, when a start last used it and how many live containers use it.',
+    )
     .option('--json', 'one JSON document (an array of images)')
     .addHelpText('after', '\nExamples:\n  $ salvo images\n  $ salvo images prune')
     .action(async (options: { json?: boolean }) => {
@@ -32,13 +33,16 @@ export function imagesCommand(globals: () => GlobalOptions): Command {
         return;
       }
       const rows = [['REF', 'DIGEST', 'SIZE', 'LAST USED', 'CONTAINERS']];
-      for (const i of list) rows.push([i.refs.join(' '), i.digest.slice(0, 19), formatBytes(i.sizeBytes), formatAgo(i.lastUsedAt), String(i.containers)]);
+      for (const i of list)
+        rows.push([i.refs.join(' '), i.digest.slice(0, 19), formatBytes(i.sizeBytes), formatAgo(i.lastUsedAt), String(i.containers)]);
       process.stdout.write(`${table(rows)}\n`);
     });
   images.addCommand(
     new Command('prune')
       .summary('remove the images no live container uses')
-      .description("Removes cached images that no subscribed or running container uses and no overlay mount has as its lower directory. Done by the state directory's serving launcher, so no start can take an image while it goes.")
+      .description(
+        "Removes cached images that no subscribed or running container uses and no overlay mount has as its lower directory. Done by the state directory's serving launcher, so no start can take an image while it goes.",
+      )
       .action(async () => {
         const context = contextFrom(globals());
         const launcher = await launcherFor(context);

@@ -37,12 +37,21 @@ function describe(r: ProcessRecord): string {
     ['ended', r.exitedAt === null ? '-' : new Date(r.exitedAt).toISOString()],
     ['wall', r.startedAt !== null && r.exitedAt !== null ? `${formatMs(r.exitedAt - r.subscribedAt)} (start call to exit)` : '-'],
     ['ran', r.startedAt !== null && r.exitedAt !== null ? `${formatMs(r.exitedAt - r.startedAt)} (running to exit)` : '-'],
-    ['cpu', r.rusage === null ? '-' : `user ${r.rusage.userMs.toFixed(1)}ms, system ${r.rusage.systemMs.toFixed(1)}ms, max rss ${r.rusage.maxRssKb} KiB`],
+    [
+      'cpu',
+      r.rusage === null ? '-' : `user ${r.rusage.userMs.toFixed(1)}ms, system ${r.rusage.systemMs.toFixed(1)}ms, max rss ${r.rusage.maxRssKb} KiB`,
+    ],
     ['bundle', r.bundle ?? '-'],
     ['dir', r.dir],
   ];
   if (r.batchId !== null) lines.push(['batch', r.batchId]);
-  if (Object.keys(r.labels).length > 0) lines.push(['labels', Object.entries(r.labels).map(([k, v]) => `${k}=${v}`).join(' ')]);
+  if (Object.keys(r.labels).length > 0)
+    lines.push([
+      'labels',
+      Object.entries(r.labels)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' '),
+    ]);
   if (r.errorCode !== null) lines.push(['error', `${r.errorCode}: ${r.errorMessage ?? ''}`]);
   if (r.runtimeExitCode !== null) lines.push(['runtime exit', String(r.runtimeExitCode)]);
   return lines.map(([k, v]) => `${`${k}:`.padEnd(14)}${v}`).join('\n');

@@ -36,7 +36,8 @@ export function logsCommand(globals: () => GlobalOptions): Command {
 
 async function printLogs(launcher: LauncherClient, id: string, options: LogsOptions): Promise<void> {
   const record = await launcher.get(id, options.exec);
-  if (record === undefined) throw new SalvoError('ERR_NOT_FOUND', `no container ${id}${options.exec === 'init' ? '' : ` exec ${options.exec}`} in ${launcher.stateDir}`);
+  if (record === undefined)
+    throw new SalvoError('ERR_NOT_FOUND', `no container ${id}${options.exec === 'init' ? '' : ` exec ${options.exec}`} in ${launcher.stateDir}`);
   const { dir } = record;
   const sources = [
     { path: processPaths(dir).stdoutLog, to: process.stdout, offset: 0 },

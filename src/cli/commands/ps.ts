@@ -17,11 +17,13 @@ const LIVE: readonly RecordState[] = ['subscribed', 'running'];
 export function psCommand(globals: () => GlobalOptions): Command {
   return new Command('ps')
     .summary('list running containers (or all records with --all)')
-    .description("Lists the containers salvo is running in this state directory, exec'd processes under their container, as the serving launcher sees them (started if none serves the directory).")
+    .description(
+      "Lists the containers salvo is running in this state directory, exec'd processes under their container, as the serving launcher sees them (started if none serves the directory).",
+    )
     .option('-a, --all', 'every record, finished ones included')
     .option('--limit <n>', 'with --all: only the newest n records')
     .option('--json', 'one JSON document (an array of records)')
-    .addHelpText('after', '\nExamples:\n  $ salvo ps\n  $ salvo ps --all --limit 20\n  $ salvo ps --json | jq \'.[].id\'')
+    .addHelpText('after', "\nExamples:\n  $ salvo ps\n  $ salvo ps --all --limit 20\n  $ salvo ps --json | jq '.[].id'")
     .action(async (options: PsOptions) => {
       const context = contextFrom(globals());
       let records = await listRecords(context, options.all === true ? {} : { states: LIVE });
@@ -36,12 +38,22 @@ export function psCommand(globals: () => GlobalOptions): Command {
 
 /** Containers first, each followed by its exec'd processes. */
 export function formatRecords(records: readonly ProcessRecord[], now = Date.now()): string {
-  const ordered = [...records].sort((a, b) => a.id.localeCompare(b.id) || (a.execId === INIT_EXEC_ID ? -1 : b.execId === INIT_EXEC_ID ? 1 : a.seq - b.seq));
+  const ordered = [...records].sort(
+    (a, b) => a.id.localeCompare(b.id) || (a.execId === INIT_EXEC_ID ? -1 : b.execId === INIT_EXEC_ID ? 1 : a.seq - b.seq),
+  );
   const rows = [['ID', 'EXEC', 'STATE', 'PID', 'EXIT', 'STARTED', 'RAN']];
   for (const r of ordered) {
     const wall = recordWallMs(r, now);
     const ran = wall === null ? '-' : formatMs(wall);
-    rows.push([r.execId === INIT_EXEC_ID ? r.id : `  └ ${r.id}`, r.execId, r.state, r.pid === null ? '-' : String(r.pid), formatExit(r), formatAgo(r.startedAt, now), ran]);
+    rows.push([
+      r.execId === INIT_EXEC_ID ? r.id : `  └ ${r.id}`,
+      r.execId,
+      r.state,
+      r.pid === null ? '-' : String(r.pid),
+      formatExit(r),
+      formatAgo(r.startedAt, now),
+      ran,
+    ]);
   }
   return table(rows);
 }

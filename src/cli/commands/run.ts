@@ -44,8 +44,8 @@ export function runCommand(globals: () => GlobalOptions): Command {
       'Runs one container in the foreground with its stdout and stderr streamed live, and exits with ' +
         "the container's exit code (128+n when a signal killed it). SIGINT, SIGTERM or SIGHUP to salvo stops the " +
         'container first (SIGTERM to all its processes, SIGKILL after --grace, then delete --force). ' +
-        'Without --bundle or --rootfs it runs in salvo\'s default busybox bundle.\n\n' +
-        'Exit status: the container\'s; 124 when --timeout stopped it; 125 when it did not start ' +
+        "Without --bundle or --rootfs it runs in salvo's default busybox bundle.\n\n" +
+        "Exit status: the container's; 124 when --timeout stopped it; 125 when it did not start " +
         "(the runtime's error is printed); 2 for bad usage.",
     )
     .argument('[command...]', "the command to run in the container (put it after --); with --image, replaces the image's Cmd")
@@ -71,7 +71,7 @@ export function runCommand(globals: () => GlobalOptions): Command {
       'after',
       '\nExamples:\n' +
         "  $ salvo run -- /bin/sh -c 'echo hi; exit 7'      # prints hi, exits 7\n" +
-        '  $ salvo run --timeout 5s --env MODE=ci -- /bin/sh -c \'echo $MODE\'\n' +
+        "  $ salvo run --timeout 5s --env MODE=ci -- /bin/sh -c 'echo $MODE'\n" +
         '  $ salvo run --exit-code-file /tmp/code -- /bin/false; cat /tmp/code\n' +
         '  $ salvo run -t -- /bin/sh                             # an interactive shell\n' +
         '  $ salvo run --image oci:./alpine:3.20 -- cat /etc/os-release\n' +
@@ -80,13 +80,15 @@ export function runCommand(globals: () => GlobalOptions): Command {
         '  $ salvo run -u nobody --memory 256m --cpus 1 --pids-limit 100 -- /bin/id',
     );
   return addContainerFlags(command).action(async (command: string[], options: RunOptions) => {
-      process.exitCode = await run(command, options, globals());
-    });
+    process.exitCode = await run(command, options, globals());
+  });
 }
 
 async function run(command: string[], options: RunOptions, globals: GlobalOptions): Promise<number> {
-  if ([options.bundle, options.rootfs, options.image].filter((o) => o !== undefined).length > 1) throw new UsageError('use one of --bundle, --rootfs and --image');
-  if (options.image === undefined && (options.entrypoint !== undefined || options.readOnly === true)) throw new UsageError('--entrypoint and --read-only go with --image');
+  if ([options.bundle, options.rootfs, options.image].filter((o) => o !== undefined).length > 1)
+    throw new UsageError('use one of --bundle, --rootfs and --image');
+  if (options.image === undefined && (options.entrypoint !== undefined || options.readOnly === true))
+    throw new UsageError('--entrypoint and --read-only go with --image');
   if (options.image === undefined && command.length === 0) throw new UsageError('give the command to run after --');
   if (options.bundle !== undefined && !existsSync(options.bundle)) throw new UsageError(`bundle ${options.bundle} does not exist`);
   const env = envFromFlags(options.env, options.envFile);
@@ -162,7 +164,9 @@ async function run(command: string[], options: RunOptions, globals: GlobalOption
       writeExitCodeFile(options.exitCodeFile, exit.exitCode);
       if (stopping === 'timeout') {
         const took = formatMs(exit.exitedAt - stopAt);
-        process.stderr.write(`salvo: container ${id} ran longer than ${options.timeout} (--timeout) and was stopped in ${took} by ${exit.signal === 'SIGKILL' ? `SIGKILL after --grace ${options.grace}` : 'SIGTERM'} (exit ${exit.exitCode})\n`);
+        process.stderr.write(
+          `salvo: container ${id} ran longer than ${options.timeout} (--timeout) and was stopped in ${took} by ${exit.signal === 'SIGKILL' ? `SIGKILL after --grace ${options.grace}` : 'SIGTERM'} (exit ${exit.exitCode})\n`,
+        );
         return EXIT.timedOut;
       }
       return exit.exitCode;

@@ -29,7 +29,7 @@ interface SubmitCliOptions {
 
 export function submitCommand(): Command {
   return new Command('submit')
-    .summary('add JSON-lines job specs to a fleet\'s queue; --wait reports them as batch does')
+    .summary("add JSON-lines job specs to a fleet's queue; --wait reports them as batch does")
     .description(
       'Adds the jobs of a JSON-lines file (salvo batch job specs, checked whole first; bundles are paths on the ' +
         'workers) to a BullMQ queue, each under its id as the BullMQ job id: a job id added twice is one job. ' +
@@ -88,7 +88,9 @@ async function runSubmitCommand(file: string, options: SubmitCliOptions): Promis
 
   const style = createStyle(process.stdout);
   const progress =
-    options.progress && !(options.ndjson === true && process.stderr.isTTY !== true) ? new Progress({ stream: process.stderr, total: submitted.ids.length }) : null;
+    options.progress && !(options.ndjson === true && process.stderr.isTTY !== true)
+      ? new Progress({ stream: process.stderr, total: submitted.ids.length })
+      : null;
   const controller = new AbortController();
   let interrupted = false;
   const onSignal = (): void => {

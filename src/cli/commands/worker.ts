@@ -24,7 +24,9 @@ interface WorkerCliOptions {
 }
 
 export function redisOption(): Option {
-  return new Option('--redis <url>', 'Redis URL: redis://[user:password@]host[:port][/db], rediss:// for TLS').env('SALVO_REDIS_URL').makeOptionMandatory();
+  return new Option('--redis <url>', 'Redis URL: redis://[user:password@]host[:port][/db], rediss:// for TLS')
+    .env('SALVO_REDIS_URL')
+    .makeOptionMandatory();
 }
 
 export function queueOption(): Option {
@@ -33,10 +35,10 @@ export function queueOption(): Option {
 
 export function workerCommand(globals: () => GlobalOptions): Command {
   return new Command('worker')
-    .summary('run the jobs of a BullMQ queue on Redis through this machine\'s launcher')
+    .summary("run the jobs of a BullMQ queue on Redis through this machine's launcher")
     .description(
       'Takes jobs (salvo batch job specs, added by salvo submit) from a BullMQ queue and runs them through the local ' +
-        'launcher (--state-dir, --runtime). Each job completes with the result salvo batch prints, plus this node\'s ' +
+        "launcher (--state-dir, --runtime). Each job completes with the result salvo batch prints, plus this node's " +
         'name and the attempt; a job that fails (exit ≠ 0, failed start, timeout) is a result, not a retry. A job whose ' +
         'node is lost is run again by another node (docs/fleet.md).\n\n' +
         'SIGTERM or SIGINT: take no more jobs, let running ones finish for --shutdown-grace, then stop them and hand ' +
@@ -48,7 +50,7 @@ export function workerCommand(globals: () => GlobalOptions): Command {
     .option('-c, --concurrency <n>', 'jobs run at once', '4')
     .option('--start-concurrency <n>', 'runtime starts in flight at once (default: min(concurrency, 4))')
     .option('--name <name>', 'node name in results and fleet status (default <hostname>-<pid>)')
-    .option('--timeout <duration>', 'stop each job that runs longer (a job\'s timeoutMs wins)')
+    .option('--timeout <duration>', "stop each job that runs longer (a job's timeoutMs wins)")
     .option('--grace <duration>', 'time between SIGTERM and SIGKILL when stopping a job', '10s')
     .option('--shutdown-grace <duration>', 'on SIGTERM, how long running jobs may finish before they are handed back', '30s')
     .option('--lock-duration <duration>', 'BullMQ job lock: a node silent this long is taken as lost', '30s')

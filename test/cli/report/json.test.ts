@@ -18,7 +18,7 @@ describe('batchDocument', () => {
     );
   });
 
-  it('leaves the caller\'s array in its order', () => {
+  it("leaves the caller's array in its order", () => {
     const results = everyState().reverse();
     batchDocument('b1', results, summarize(results, 1));
     assert.equal(results[0]!.index, 6);

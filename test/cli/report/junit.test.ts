@@ -121,7 +121,9 @@ describe('junitXml', () => {
   });
 
   it('says a timed-out job timed out even when no exit was recorded', () => {
-    const { cases } = report([jobResult({ index: 0, state: 'timedOut', timings: { queuedMs: 0, prepareMs: 0, runtimeMs: 0, runMs: 2500, waitedMs: 0 } })]);
+    const { cases } = report([
+      jobResult({ index: 0, state: 'timedOut', timings: { queuedMs: 0, prepareMs: 0, runtimeMs: 0, runMs: 2500, waitedMs: 0 } }),
+    ]);
     assert.equal(only(cases[0]!, 'failure').attributes.message, 'timed out after 2.5 s');
   });
 
@@ -131,7 +133,7 @@ describe('junitXml', () => {
     assert.equal(only(cases[0]!, 'error').attributes.type, 'ERR_UNKNOWN');
   });
 
-  it('puts the tail of each job\'s stdout and stderr in system-out and system-err', () => {
+  it("puts the tail of each job's stdout and stderr in system-out and system-err", () => {
     const results = everyState().map((r) => ({ ...r, stdoutPath: `/logs/${r.id}.out`, stderrPath: `/logs/${r.id}.err` }));
     const { readTail, calls } = fakeLogs({ '/logs/b1-1.out': 'line 1\nline 2\n', '/logs/b1-1.err': 'oops\n' });
     const root = parseXml(junitXml(results, { batchId: 'b1', readTail }));
@@ -150,7 +152,8 @@ describe('junitXml', () => {
   });
 
   it('yields a valid document for logs full of markup, control characters and broken text', () => {
-    const nasty = 'a]]>b <tag attr="x"> & &amp; \'q\' "dq"\u0000\u0001\u0007\b\u000b\u000c\u001b[31mred\u001b[0m\u007f\uD800 \uDFFF \uFFFE\uFFFF ok\t\r\n\u{1F600}';
+    const nasty =
+      'a]]>b <tag attr="x"> & &amp; \'q\' "dq"\u0000\u0001\u0007\b\u000b\u000c\u001b[31mred\u001b[0m\u007f\uD800 \uDFFF \uFFFE\uFFFF ok\t\r\n\u{1F600}';
     const results = [jobResult({ index: 0, state: 'exited', exitCode: 1, stdoutPath: '/out', stderrPath: '/err' })];
     const { cases } = report(results, { '/out': nasty, '/err': ']]>' });
     assert.equal(only(cases[0]!, 'system-out').text, 'a]]>b <tag attr="x"> & &amp; \'q\' "dq"red\u007f   ok\t\r\n\u{1F600}');
