@@ -3,28 +3,18 @@
 // the count (default 300; `npm run test:fleet-1500` runs 1,500).
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Queue } from 'bullmq';
 import { fleetStatus, type FleetResult } from '../../src/fleet/index.js';
-import { removeTempDirs, RUNTIMES, tempDir } from '../helpers.js';
+import { RUNTIMES, tempDir } from '../helpers.js';
 import { writeJobs } from '../reliability/cli-child.js';
-import { startRedis, type RedisServer } from './redis-server.js';
-import { startWorker, submitChild, workerResults, zombiesOf, type WorkerChild } from './fleet-children.js';
+import { fleetFixture, startWorker, submitChild, workerResults, zombiesOf } from './fleet-children.js';
 
 const JOBS = Number(process.env.SALVO_FLEET_JOBS ?? 300);
 const runtime = RUNTIMES[0] ?? 'runc';
 
 describe(`three workers drain ${JOBS} jobs (${runtime})`, () => {
-  let redis: RedisServer;
-  const workers: WorkerChild[] = [];
-  before(async () => {
-    redis = await startRedis();
-  });
-  after(async () => {
-    for (const w of workers) w.child.kill('SIGKILL');
-    await redis.dispose();
-    removeTempDirs();
-  });
+  const { redis, workers } = fleetFixture();
 
   it('gives every job id exactly one result with its own exit code, and the status shows the three workers', { timeout: 600_000 }, async () => {
     const dir = tempDir('salvo-fleet-');
@@ -33,9 +23,9 @@ describe(`three workers drain ${JOBS} jobs (${runtime})`, () => {
     const jobs = Array.from({ length: JOBS }, (_, i) => ({ id: `flt-d-${i}`, args: ['/bin/sh', '-c', `exit ${code(i)}`] }));
     const file = writeJobs(dir, jobs);
     for (const name of ['flt-n1', 'flt-n2', 'flt-n3']) {
-      workers.push(startWorker(redis.url, queue, name, join(dir, name), runtime, ['--concurrency', '4']));
+      workers.push(startWorker(redis().url, queue, name, join(dir, name), runtime, ['--concurrency', '4']));
     }
-    const status = await waitForWorkers(redis.url, queue, 3);
+    const status = await waitForWorkers(redis().url, queue, 3);
     assert.deepEqual(
       status.workers.map((w) => [w.name, w.info?.concurrency]),
       [
@@ -46,7 +36,7 @@ describe(`three workers drain ${JOBS} jobs (${runtime})`, () => {
     );
 
     const began = Date.now();
-    const submit = submitChild(redis.url, queue, file, ['--wait', '--ndjson']);
+    const submit = submitChild(redis().url, queue, file, ['--wait', '--ndjson']);
     const { code: exitCode } = await submit.exited;
     const seconds = (Date.now() - began) / 1000;
     assert.equal(exitCode, 1, submit.stderr()); // some jobs exit non-zero, as `salvo batch` says
@@ -67,7 +57,7 @@ describe(`three workers drain ${JOBS} jobs (${runtime})`, () => {
     assert.equal(ran.length, JOBS);
     assert.equal(new Set(ran).size, JOBS);
     for (const w of workers) assert.ok(workerResults(w).length > 0, `${w.name} took jobs`);
-    const q = new Queue(queue, { connection: { host: '127.0.0.1', port: redis.port } });
+    const q = new Queue(queue, { connection: { host: '127.0.0.1', port: redis().port } });
     assert.deepEqual(await q.getJobCounts('completed', 'failed', 'waiting', 'active'), { completed: JOBS, failed: 0, waiting: 0, active: 0 });
     await q.close();
     const summary = submit.lines.find((l) => l.event === 'summary') as unknown as { total: number; succeeded: number };

@@ -1,7 +1,10 @@
 // `salvo worker` and `salvo submit` as child processes for the fleet tests and bench.
 import { readdirSync, readFileSync } from 'node:fs';
+import { after, before } from 'node:test';
 import type { FleetResult } from '../../src/fleet/index.js';
+import { removeTempDirs } from '../helpers.js';
 import { salvoChild, type CliChild } from '../reliability/cli-child.js';
+import { startRedis, type RedisServer } from './redis-server.js';
 
 export interface WorkerChild extends CliChild {
   name: string;
@@ -52,4 +55,19 @@ export function zombiesOf(pid: number): number[] {
     }
   }
   return zombies;
+}
+
+/** A private Redis for a describe block and the workers its tests start: both are gone after it. */
+export function fleetFixture(): { redis: () => RedisServer; workers: WorkerChild[] } {
+  let server: RedisServer | undefined;
+  const workers: WorkerChild[] = [];
+  before(async () => {
+    server = await startRedis();
+  });
+  after(async () => {
+    for (const w of workers) w.child.kill('SIGKILL');
+    await server?.dispose();
+    removeTempDirs();
+  });
+  return { redis: () => server as RedisServer, workers };
 }

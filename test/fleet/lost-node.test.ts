@@ -3,29 +3,19 @@
 // worker, started again on its state directory, ends its records `lost` and gc leaves no container.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Launcher } from '../../src/index.js';
 import type { FleetResult } from '../../src/fleet/index.js';
 import { Store } from '../../src/store/store.js';
-import { removeTempDirs, RUNTIMES, runtimeContainers, tempDir } from '../helpers.js';
+import { RUNTIMES, runtimeContainers, tempDir } from '../helpers.js';
 import { writeJobs } from '../reliability/cli-child.js';
-import { startRedis, type RedisServer } from './redis-server.js';
-import { FAST_STALL, startWorker, submitChild, until, workerResults, zombiesOf, type WorkerChild } from './fleet-children.js';
+import { FAST_STALL, fleetFixture, type WorkerChild, startWorker, submitChild, until, workerResults, zombiesOf } from './fleet-children.js';
 
 const runtime = RUNTIMES[0] ?? 'runc';
 const JOBS = 60;
 
 describe(`a worker lost mid-run (${runtime})`, () => {
-  let redis: RedisServer;
-  const workers: WorkerChild[] = [];
-  before(async () => {
-    redis = await startRedis();
-  });
-  after(async () => {
-    for (const w of workers) w.child.kill('SIGKILL');
-    await redis.dispose();
-    removeTempDirs();
-  });
+  const { redis, workers } = fleetFixture();
 
   it('still gives every job one result, re-runs what the lost node held, and its records end lost', { timeout: 300_000 }, async () => {
     const dir = tempDir('salvo-fleet-');
@@ -33,10 +23,11 @@ describe(`a worker lost mid-run (${runtime})`, () => {
     const code = (i: number): number => i % 4;
     const jobs = Array.from({ length: JOBS }, (_, i) => ({ id: `flt-k-${i}`, args: ['/bin/sh', '-c', `sleep 1; exit ${code(i)}`] }));
     const file = writeJobs(dir, jobs);
-    const start = (name: string): WorkerChild => startWorker(redis.url, queue, name, join(dir, name), runtime, ['--concurrency', '4', ...FAST_STALL]);
+    const start = (name: string): WorkerChild =>
+      startWorker(redis().url, queue, name, join(dir, name), runtime, ['--concurrency', '4', ...FAST_STALL]);
     for (const name of ['flt-k1', 'flt-k2', 'flt-k3']) workers.push(start(name));
     const [, victim] = workers as [WorkerChild, WorkerChild, WorkerChild];
-    const submit = submitChild(redis.url, queue, file, ['--wait', '--ndjson']);
+    const submit = submitChild(redis().url, queue, file, ['--wait', '--ndjson']);
     // Mid-run: the victim finished some jobs and holds running ones.
     await until(() => workerResults(victim).length >= 2, 'the victim to finish two jobs');
     const victimDb = join(victim.stateDir, 'salvo.db');

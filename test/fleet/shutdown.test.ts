@@ -2,27 +2,17 @@
 // then stops the ones still running and hands them back; another worker runs them (attempt 2).
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { FleetResult } from '../../src/fleet/index.js';
 import { Store } from '../../src/store/store.js';
-import { removeTempDirs, RUNTIMES, tempDir } from '../helpers.js';
+import { RUNTIMES, tempDir } from '../helpers.js';
 import { writeJobs } from '../reliability/cli-child.js';
-import { startRedis, type RedisServer } from './redis-server.js';
-import { startWorker, submitChild, workerResults, type WorkerChild } from './fleet-children.js';
+import { fleetFixture, startWorker, submitChild, workerResults } from './fleet-children.js';
 
 const runtime = RUNTIMES[0] ?? 'runc';
 
 describe(`a worker stopped by SIGTERM (${runtime})`, () => {
-  let redis: RedisServer;
-  const workers: WorkerChild[] = [];
-  before(async () => {
-    redis = await startRedis();
-  });
-  after(async () => {
-    for (const w of workers) w.child.kill('SIGKILL');
-    await redis.dispose();
-    removeTempDirs();
-  });
+  const { redis, workers } = fleetFixture();
 
   it('lets a short job finish, hands a long one back after the grace, and another worker runs it', { timeout: 120_000 }, async () => {
     const dir = tempDir('salvo-fleet-');
@@ -31,9 +21,9 @@ describe(`a worker stopped by SIGTERM (${runtime})`, () => {
       { id: 'flt-t-short', args: ['/bin/sh', '-c', 'sleep 1; exit 4'] },
       { id: 'flt-t-long', args: ['/bin/sh', '-c', 'sleep 6; exit 5'] },
     ]);
-    const first = startWorker(redis.url, queue, 'flt-t1', join(dir, 't1'), runtime, ['--shutdown-grace', '2s', '--grace', '1s']);
+    const first = startWorker(redis().url, queue, 'flt-t1', join(dir, 't1'), runtime, ['--shutdown-grace', '2s', '--grace', '1s']);
     workers.push(first);
-    const submit = submitChild(redis.url, queue, file, ['--wait', '--ndjson']);
+    const submit = submitChild(redis().url, queue, file, ['--wait', '--ndjson']);
     const stateOf = async (): Promise<string[]> => {
       let store: Store | null = null;
       try {
@@ -64,7 +54,7 @@ describe(`a worker stopped by SIGTERM (${runtime})`, () => {
       'the short job finished within the grace',
     );
 
-    const second = startWorker(redis.url, queue, 'flt-t2', join(dir, 't2'), runtime);
+    const second = startWorker(redis().url, queue, 'flt-t2', join(dir, 't2'), runtime);
     workers.push(second);
     assert.equal((await submit.exited).code, 1, submit.stderr());
     const results = submit.lines.filter((l) => l.event === 'finished') as unknown as FleetResult[];

@@ -5,28 +5,18 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Queue } from 'bullmq';
 import { results, runWorker, submit, type FleetResult } from '../../src/fleet/index.js';
-import { removeTempDirs, RUNTIMES, tempDir } from '../helpers.js';
+import { RUNTIMES, tempDir } from '../helpers.js';
 import { MAIN, writeJobs } from '../reliability/cli-child.js';
-import { startRedis, type RedisServer } from './redis-server.js';
-import { startWorker, submitChild, until, workerResults, type WorkerChild } from './fleet-children.js';
+import { fleetFixture, startWorker, submitChild, until, workerResults } from './fleet-children.js';
 
 const runtime = RUNTIMES[0] ?? 'runc';
 const execFileAsync = promisify(execFile);
 
 describe(`salvo submit (${runtime})`, () => {
-  let redis: RedisServer;
-  const workers: WorkerChild[] = [];
-  before(async () => {
-    redis = await startRedis();
-  });
-  after(async () => {
-    for (const w of workers) w.child.kill('SIGKILL');
-    await redis.dispose();
-    removeTempDirs();
-  });
+  const { redis, workers } = fleetFixture();
 
   it('runs a job added twice under one id once, and a second submit --wait reports its one result', { timeout: 120_000 }, async () => {
     const dir = tempDir('salvo-fleet-');
@@ -36,12 +26,12 @@ describe(`salvo submit (${runtime})`, () => {
       { id: 'flt-dup-1', args: ['/bin/sh', '-c', 'exit 4'] },
       { id: 'flt-dup-2', args: ['/bin/true'] },
     ]);
-    const worker = startWorker(redis.url, queue, 'flt-d1', join(dir, 'state'), runtime);
+    const worker = startWorker(redis().url, queue, 'flt-d1', join(dir, 'state'), runtime);
     workers.push(worker);
-    const first = submitChild(redis.url, queue, file, ['--wait', '--ndjson']);
+    const first = submitChild(redis().url, queue, file, ['--wait', '--ndjson']);
     assert.equal((await first.exited).code, 1, first.stderr());
     assert.equal(first.lines.filter((l) => l.event === 'finished').length, 2);
-    const again = await execFileAsync(process.execPath, [MAIN, 'submit', file, '--redis', redis.url, '--queue', queue, '--wait', '--json']).then(
+    const again = await execFileAsync(process.execPath, [MAIN, 'submit', file, '--redis', redis().url, '--queue', queue, '--wait', '--json']).then(
       () => assert.fail('exit 1 expected'),
       (error: { code: number; stdout: string; stderr: string }) => error,
     );
@@ -64,7 +54,7 @@ describe(`salvo submit (${runtime})`, () => {
       ['flt-dup-1', 'flt-dup-2'],
       'each ran once',
     );
-    const q = new Queue(queue, { connection: { host: '127.0.0.1', port: redis.port } });
+    const q = new Queue(queue, { connection: { host: '127.0.0.1', port: redis().port } });
     assert.equal((await q.getJobCounts('completed')).completed, 2);
     await q.close();
     worker.child.kill('SIGTERM');
@@ -78,10 +68,10 @@ describe(`salvo submit (${runtime})`, () => {
       file,
       ['{"id":"flt-b-1","args":["/bin/true"]}', '', '{"id":"flt-b-2","args":"not an array"}', '{"id":"flt-b-3","args":["/bin/true"]}'].join('\n'),
     );
-    const bad = submitChild(redis.url, 'flt-bad', file, ['--wait']);
+    const bad = submitChild(redis().url, 'flt-bad', file, ['--wait']);
     assert.equal((await bad.exited).code, 2);
     assert.match(bad.stderr(), /line 3: /);
-    const q = new Queue('flt-bad', { connection: { host: '127.0.0.1', port: redis.port } });
+    const q = new Queue('flt-bad', { connection: { host: '127.0.0.1', port: redis().port } });
     assert.deepEqual(await q.getJobCounts('waiting', 'completed'), { waiting: 0, completed: 0 });
     await q.close();
   });
@@ -89,7 +79,7 @@ describe(`salvo submit (${runtime})`, () => {
   it('submits, runs and follows jobs through the API (runWorker with an open launcher, submit, results)', { timeout: 120_000 }, async () => {
     const { Launcher } = await import('../../src/index.js');
     const launcher = await Launcher.open({ stateDir: join(tempDir('salvo-fleet-'), 'state'), runtime });
-    const handle = await runWorker({ redis: redis.url, queue: 'flt-api', launcher, name: 'flt-api-node', concurrency: 2 });
+    const handle = await runWorker({ redis: redis().url, queue: 'flt-api', launcher, name: 'flt-api-node', concurrency: 2 });
     try {
       const { ids } = await submit(
         [
@@ -97,10 +87,10 @@ describe(`salvo submit (${runtime})`, () => {
           { id: 'flt-api-2', args: ['/bin/sh', '-c', 'sleep 30'], timeoutMs: 300 },
           { id: 'flt-api-3', args: ['/nonexistent'] },
         ],
-        { redis: redis.url, queue: 'flt-api' },
+        { redis: redis().url, queue: 'flt-api' },
       );
       const got = new Map<string, FleetResult>();
-      for await (const result of results(ids, { redis: redis.url, queue: 'flt-api' })) got.set(result.id, result);
+      for await (const result of results(ids, { redis: redis().url, queue: 'flt-api' })) got.set(result.id, result);
       assert.equal(got.size, 3);
       assert.equal(got.get('flt-api-1')!.exitCode, 5);
       assert.equal(got.get('flt-api-1')!.node, 'flt-api-node');
