@@ -3,7 +3,7 @@
 // mount of a container that is not running. runc: its overlays live in the host's mount namespace
 // (crun's live in salvo's private namespace, which ends with its holder when the launcher dies).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -26,6 +26,8 @@ async function killLauncher(stateDir: string, run: CliChild): Promise<void> {
   run.child.kill('SIGKILL');
   await run.exited;
   await waitFor('the killed launcher to be gone', () => !isRunning(serving), 30_000);
+  // Its threads may still be tearing down (and hold the state lock) after the leader is a zombie.
+  await waitFor('the state lock to be free', () => spawnSync('flock', ['-n', join(stateDir, 'lock'), 'true']).status === 0, 60_000);
 }
 
 describe('a launcher killed while it works with an image (runc)', { timeout: 300_000 }, () => {
