@@ -277,13 +277,13 @@ export class Store {
     ).map((r) => ({ pid: r.pid, exitCode: r.exit_code, signal: r.signal, at: r.reaped_at }));
   }
 
-  /** Deletes finished records (exited, failed, lost) that ended before `before`; returns the count. */
-  prune(before: number, ids?: readonly string[]): number {
+  /** Deletes finished records (exited, failed, lost) that ended at or before `cutoff` (gc's rule for directories too); returns the count. */
+  prune(cutoff: number, ids?: readonly string[]): number {
     if (ids !== undefined) {
-      const statement = this.#db.prepare(`DELETE FROM processes WHERE container_id = ? AND state NOT IN ('subscribed', 'running') AND exited_at < ?`);
-      return this.#db.transaction(() => ids.reduce((n, id) => n + statement.run(id, before).changes, 0))();
+      const statement = this.#db.prepare(`DELETE FROM processes WHERE container_id = ? AND state NOT IN ('subscribed', 'running') AND exited_at <= ?`);
+      return this.#db.transaction(() => ids.reduce((n, id) => n + statement.run(id, cutoff).changes, 0))();
     }
-    return this.#db.prepare(`DELETE FROM processes WHERE state NOT IN ('subscribed', 'running') AND exited_at < ?`).run(before).changes;
+    return this.#db.prepare(`DELETE FROM processes WHERE state NOT IN ('subscribed', 'running') AND exited_at <= ?`).run(cutoff).changes;
   }
 
   /** True when this batch already has a record for this container id. */

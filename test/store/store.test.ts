@@ -208,6 +208,15 @@ describe('Store', () => {
     );
   });
 
+  it('prunes a record that ended in the very millisecond of the cutoff, as gc removes its directory', () => {
+    // gc right after an exit often runs in the exit's millisecond: the record must go with its directory.
+    const seq = store.subscribe(subscription('same-ms'));
+    store.recordExits([exitRow(seq, { at: 700 })]);
+    assert.equal(store.prune(699), 0);
+    assert.equal(store.prune(700), 1);
+    assert.deepEqual(store.list(), []);
+  });
+
   it('prunes only the given ids when ids are passed', () => {
     const a = store.subscribe(subscription('a'));
     const b = store.subscribe(subscription('b'));
