@@ -34,9 +34,18 @@ exec ${resolveRuntime(runtime).path} "$@"
   return { path, dir };
 }
 
+/** True when `check` holds; a throw is "not yet" (`runc list` fails while a delete removes a container under it). */
+function holds(check: () => boolean): boolean {
+  try {
+    return check();
+  } catch {
+    return false;
+  }
+}
+
 /** Polls until `check` holds (the retries run on their own backoff); fails after a minute. */
 async function until(what: string, check: () => boolean): Promise<void> {
-  for (let waited = 0; !check(); waited += 20) {
+  for (let waited = 0; !holds(check); waited += 20) {
     if (waited > 60_000) assert.fail(`still not ${what} after a minute`);
     await sleep(20);
   }
