@@ -297,6 +297,21 @@ export interface ProcessRecord {
   labels: Record<string, string>;
   bundle: string | null;
   dir: string;
+  /**
+   * Only on a container's newest init record, in the live view of the launcher that runs it (not
+   * stored): its runtime delete after the exit failed and is retried, or was given up on for gc.
+   */
+  cleanup?: Cleanup;
+}
+
+/** A container whose runtime delete after its exit failed (`salvo ps` shows it until it is gone). */
+export interface Cleanup {
+  /** 'pending': retried with backoff; 'failed': the retries are spent, `gc` deletes it. */
+  state: 'pending' | 'failed';
+  /** Deletes tried so far. */
+  attempts: number;
+  /** The runtime's last error. */
+  error: string;
 }
 
 /** Time spent in each phase of one launch, in milliseconds. */

@@ -10,6 +10,7 @@ import { closeSpawnGate, createSpawnGate } from '../io/spawn-gate.js';
 import { startTimer, type Timer } from '../io/timer.js';
 import { now } from '../time.js';
 import type { Proc } from './proc.js';
+import { JOB_FIELDS, refuseUnknownFields } from './spec-fields.js';
 import { isMilliseconds, isValidId, showValue } from './validate.js';
 
 /** What the scheduler needs from the launcher. */
@@ -231,6 +232,12 @@ class BatchRun {
     if (this.#startingIds.has(id) || this.#host.hasInBatch(this.#o.batchId, id)) {
       const message = `job ${index}: id ${id} appears twice in batch ${this.#o.batchId}`;
       this.#push(this.#notRun(index, spec, 'failed', { code: 'ERR_DUPLICATE_ID', message }));
+      return;
+    }
+    try {
+      refuseUnknownFields(spec, JOB_FIELDS, `job ${index}`);
+    } catch (error) {
+      this.#push(this.#notRun(index, spec, 'failed', plainError(error)));
       return;
     }
     const timeoutMs = spec.timeoutMs ?? this.#o.timeoutMs;

@@ -14,7 +14,7 @@ import { Reaper, unknownExit } from '../reaper/reaper.js';
 import { killArgs } from '../runtime/argv.js';
 import type { Store } from '../store/store.js';
 import { now } from '../time.js';
-import type { Exit, ExecSpec, FifoHandoff, MountHelper, PlainError, StartSpec } from '../types.js';
+import type { Cleanup, Exit, ExecSpec, FifoHandoff, MountHelper, PlainError, RuntimeInvocation, StartSpec } from '../types.js';
 import type { CommandResult, RestorePlan, StartTask } from '../worker/protocol.js';
 import { DeleteBatcher } from './delete-batch.js';
 import { ExitRegistry, deferredExit, type LiveProcess } from './exit-registry.js';
@@ -64,6 +64,8 @@ export class Lifecycle {
   readonly inflight = new Set<Promise<unknown>>();
   /** Ids whose start is under way (not yet running or failed): gc leaves them alone. */
   readonly starting = new Set<string>();
+  /** Containers whose delete after their exit failed: retried, then left for gc; list() and get() show it. */
+  readonly cleanup = new Map<string, Cleanup>();
   /** Pending `runtime delete` per container id: a new start of that id and close wait for it. */
   readonly deletes = new Map<string, Promise<void>>();
   /** Aborted by close: launches still queued for a worker are dropped, not started and then killed. */
@@ -336,16 +338,24 @@ export class Lifecycle {
   #afterExit(live: LiveProcess, exit: Exit): void {
     if (live.execId !== INIT_EXEC_ID || !this.#options.deleteAfterExit) return;
     const force = exit.signal !== null || exit.state === 'lost';
-    const deletion = this.#deleteBatcher.delete(live.id, force, join(live.dir, 'delete.log.json')).then((result) => {
-      if (!result.ok) this.#options.logger.warn({ id: live.id, error: result.error }, 'runtime delete failed');
-    });
-    this.noteDelete(live.id, deletion);
+    const logFile = join(live.dir, 'delete.log.json');
+    this.noteDelete(live.id, this.#deleteBatcher.deleteRetrying(live.id, force, logFile, this.cleanup, this.#closeController.signal));
   }
 
-  /** One runtime command through the pool; its failure is thrown as the runtime's error. */
-  async runtimeCommand(id: string, args: string[], priority: Priority): Promise<Extract<CommandResult, { ok: true }>> {
-    const logFile = id === '' ? join(this.stateDir, 'runtime.log.json') : join(processDir(this.stateDir, id), `${args[0]}.log.json`);
-    const result = await this.pool.run('command', { runtime: this.#runtime.invocation, args, logFile, timeoutMs: 30_000 }, priority);
+  /**
+   * One runtime command through the pool (another runtime's with `runtime`: gc); its failure is
+   * thrown as the runtime's error.
+   */
+  async runtimeCommand(
+    id: string,
+    args: string[],
+    priority: Priority,
+    runtime: RuntimeInvocation = this.#runtime.invocation,
+  ): Promise<Extract<CommandResult, { ok: true }>> {
+    const dir = processDir(this.stateDir, id);
+    // A container whose directory went (an earlier gc) logs beside the store: the runtime cannot open a log in a missing directory.
+    const logFile = id !== '' && existsSync(dir) ? join(dir, `${args[0]}.log.json`) : join(this.stateDir, 'runtime.log.json');
+    const result = await this.pool.run('command', { runtime, args, logFile, timeoutMs: 30_000 }, priority);
     if (!result.ok) throw errorFromPlain(result.error, result.runtimeExitCode);
     return result;
   }

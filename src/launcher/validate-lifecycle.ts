@@ -4,6 +4,7 @@ import { INIT_EXEC_ID } from '../io/process-dir.js';
 import type { CheckpointSpec, CriuOptions, ExecSpec, FifoHandoff, ProcessOverride, ProcessUser, StdioMode } from '../types.js';
 import { STDIO_MODES, bad, handoffOf, consoleSize, directory, normalizeEnv, normalizeLabels, stringArray, validateId } from './validate.js';
 import { SalvoError } from '../errors.js';
+import { EXEC_FIELDS, refuseUnknownFields } from './spec-fields.js';
 
 export interface NormalizedExec {
   /** Null: the launcher picks a fresh `exec-<n>`. */
@@ -35,6 +36,7 @@ function normalizeUser(user: unknown): ProcessUser {
 
 export function normalizeExecSpec(spec: ExecSpec): NormalizedExec {
   if (typeof spec !== 'object' || spec === null) throw bad('exec spec', spec, 'an object');
+  refuseUnknownFields(spec, EXEC_FIELDS, 'the exec spec');
   let execId: string | null = null;
   if (spec.execId !== undefined) {
     execId = validateId(spec.execId, 'exec id');

@@ -5,6 +5,7 @@ import { SalvoError } from '../errors.js';
 import type { CheckpointRef, FifoHandoff, ProcessOverride, StartMode, StartSpec, StdioMode } from '../types.js';
 import { MAX_ARG_STRLEN, bad, refuseOverlong, showValue, stringArray } from './spec-check.js';
 import { normalizeContainerOptions } from './validate-container.js';
+import { START_FIELDS, refuseUnknownFields } from './spec-fields.js';
 
 export { MAX_ARG_STRLEN, bad, showValue, stringArray };
 
@@ -144,6 +145,7 @@ export function handoffOf(handoff: unknown): FifoHandoff | null {
 
 export function normalizeStartSpec(spec: StartSpec): NormalizedStart {
   if (typeof spec !== 'object' || spec === null) throw bad('spec', spec, 'an object');
+  refuseUnknownFields(spec, START_FIELDS, 'the start spec');
   const id = validateId(spec.id, 'container id');
   if (spec.bundle !== undefined && (typeof spec.bundle !== 'string' || spec.bundle === '')) {
     throw bad('bundle', spec.bundle, 'a directory path');

@@ -73,8 +73,11 @@ export class LauncherClient {
     return (await this.#http.json<ProcessRecord | null>('GET', `record/${encodeURIComponent(id)}?exec=${encodeURIComponent(execId)}`)) ?? undefined;
   }
 
-  list(filter: { id?: string; states?: readonly RecordState[]; batchId?: string; limit?: number } = {}): Promise<ProcessRecord[]> {
+  list(
+    filter: { id?: string; states?: readonly RecordState[]; batchId?: string; limit?: number; withCleanup?: boolean } = {},
+  ): Promise<ProcessRecord[]> {
     const query = new URLSearchParams();
+    if (filter.withCleanup === true) query.set('withCleanup', '1');
     if (filter.id !== undefined) query.set('id', filter.id);
     if (filter.states !== undefined) query.set('states', filter.states.join(','));
     if (filter.batchId !== undefined) query.set('batchId', filter.batchId);

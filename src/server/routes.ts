@@ -67,6 +67,7 @@ export class Routes {
             batchId: query.get('batchId') ?? undefined,
             states: states === null ? undefined : (states.split(',') as RecordState[]),
             limit: limit === null ? undefined : Number(limit),
+            withCleanup: query.get('withCleanup') === '1',
           }),
         );
       },

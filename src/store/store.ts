@@ -199,6 +199,13 @@ export class Store {
     return row?.path == null || row.root == null ? null : { path: row.path, root: row.root };
   }
 
+  /** Every runtime binary and --root a launcher instance on this store drove (gc covers them all). */
+  runtimes(): { path: string; root: string }[] {
+    return this.#db
+      .prepare(`SELECT DISTINCT runtime AS path, runtime_root AS root FROM launcher WHERE runtime IS NOT NULL AND runtime_root IS NOT NULL`)
+      .all() as { path: string; root: string }[];
+  }
+
   /** Step 1 of every launch: the record exists before anything is spawned. */
   subscribe(s: Subscription): number {
     try {
@@ -280,7 +287,9 @@ export class Store {
   /** Deletes finished records (exited, failed, lost) that ended at or before `cutoff` (gc's rule for directories too); returns the count. */
   prune(cutoff: number, ids?: readonly string[]): number {
     if (ids !== undefined) {
-      const statement = this.#db.prepare(`DELETE FROM processes WHERE container_id = ? AND state NOT IN ('subscribed', 'running') AND exited_at <= ?`);
+      const statement = this.#db.prepare(
+        `DELETE FROM processes WHERE container_id = ? AND state NOT IN ('subscribed', 'running') AND exited_at <= ?`,
+      );
       return this.#db.transaction(() => ids.reduce((n, id) => n + statement.run(id, cutoff).changes, 0))();
     }
     return this.#db.prepare(`DELETE FROM processes WHERE state NOT IN ('subscribed', 'running') AND exited_at <= ?`).run(cutoff).changes;
