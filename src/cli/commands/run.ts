@@ -2,8 +2,7 @@
 // the container's (128+n for a signal). SIGINT/SIGTERM/SIGHUP stop the container first.
 import { existsSync, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { bundleForRootfs } from '../../bundle/rootfs-bundle.js';
-import { newBatchId } from '../../launcher/batch.js';
+import { newBatchId } from '../../launcher/batch-id.js';
 import type { Proc } from '../../index.js';
 import { userTerminalSize } from '../attach-terminal.js';
 import type { LauncherClient } from '../../server/client.js';
@@ -104,7 +103,10 @@ async function run(command: string[], options: RunOptions, globals: GlobalOption
   const launcher = await launcherFor(context, { requireRuntime: true });
   let stdin: StdinSource | null = null;
   try {
-    const bundle = options.rootfs !== undefined ? bundleForRootfs(launcher.stateDir, options.rootfs) : options.bundle;
+    const bundle =
+      options.rootfs !== undefined
+        ? (await import('../../bundle/rootfs-bundle.js')).bundleForRootfs(launcher.stateDir, options.rootfs)
+        : options.bundle;
     const id = name ?? `run-${newBatchId().slice(1)}`;
     stdin = options.interactive === true && options.tty !== true ? stdinSource() : null;
     let stopping: 'signal' | 'timeout' | null = null;
