@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listenConsoleSocket, type ConsoleSocket } from '../io/console-socket.js';
 import { terminalFromMaster, type Terminal } from '../io/terminal.js';
+import { startTimer, type Timer } from '../io/timer.js';
 
 // The runtime has sent the master before the server reports `started`; this only bounds a wait
 // that should not happen (a runtime that returned success without sending it).
@@ -33,14 +34,14 @@ export async function openClientConsole(): Promise<ClientConsole> {
   return {
     path: socket.path,
     async take(): Promise<Terminal> {
-      let timer: NodeJS.Timeout | undefined;
+      let timer: Timer | undefined;
       const late = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no terminal came on ${socket.path} after the start`)), AFTER_START_MS);
+        timer = startTimer(() => reject(new Error(`no terminal came on ${socket.path} after the start`)), AFTER_START_MS, { unref: false });
       });
       try {
         return terminalFromMaster(await Promise.race([socket.take(), late]));
       } finally {
-        clearTimeout(timer);
+        timer?.clear();
       }
     },
     close(): void {
