@@ -87,6 +87,11 @@ export interface StartSpec {
   stdio?: StdioMode;
   /** With stdio 'fifo': the caller opens the read ends itself (another process); see FifoHandoff. */
   fifoHandoff?: FifoHandoff;
+  /**
+   * With terminal: a unix socket another process listens on (absolute path): the runtime sends the
+   * pty master there (SCM_RIGHTS), to that process, and the Proc's `terminal` is null.
+   */
+  consoleSocket?: string;
   /** A file the process reads as stdin (opened by salvo; `salvo run -i` gives its own /proc/PID/fd/0). Default /dev/null. */
   stdin?: string;
   noPivot?: boolean;
@@ -208,6 +213,11 @@ export interface ExecSpec {
   stdio?: StdioMode;
   /** With stdio 'fifo': the caller opens the read ends itself (another process); see FifoHandoff. */
   fifoHandoff?: FifoHandoff;
+  /**
+   * With terminal: a unix socket another process listens on (absolute path): the runtime sends the
+   * pty master there (SCM_RIGHTS), to that process, and the Proc's `terminal` is null.
+   */
+  consoleSocket?: string;
   /** Id of the exec'd process within its container. Default `exec-<n>`. */
   execId?: string;
   /** Free-form labels stored with the record. */

@@ -38,6 +38,8 @@ interface Launch {
   signal: AbortSignal | null;
   /** With stdio 'fifo': another process opens the read ends (salvo serve's clients). */
   fifoHandoff: FifoHandoff | null;
+  /** With a terminal: another process listens here for the pty master (salvo serve's clients). */
+  consoleSocket: string | null;
   task: Omit<StartTask, 'prepared' | 'consoleSocket'>;
   /** The process is salvo-init's: its exit may carry the command's signal in a status file. */
   underInit: boolean;
@@ -147,6 +149,7 @@ export class Lifecycle {
           terminal: start.override?.terminal === true,
           signal: start.signal,
           fifoHandoff: start.fifoHandoff,
+          consoleSocket: start.consoleSocket,
           task: {
             ...this.#taskBase(id, dir, bundle, queuedAt),
             override: start.override,
@@ -195,6 +198,7 @@ export class Lifecycle {
       terminal: exec.terminal,
       signal: null,
       fifoHandoff: exec.fifoHandoff,
+      consoleSocket: exec.consoleSocket,
       task: {
         ...this.#taskBase(id, dir, bundle, queuedAt),
         override: exec.override,
@@ -233,8 +237,10 @@ export class Lifecycle {
     const queueSignal = launch.signal === null ? closing : AbortSignal.any([launch.signal, closing]);
     try {
       // Fifos or a console socket must exist (opened by us) before the runtime is spawned.
-      io = await openProcessIo(this.pool, task.dir, task.stdio, launch.terminal, this.#options.startTimeoutMs, queueSignal, launch.fifoHandoff);
-      result = await this.pool.run('start', { ...task, prepared: io.prepared, consoleSocket: io.console?.path ?? null }, 'normal', queueSignal);
+      const listen = launch.terminal && launch.consoleSocket === null;
+      io = await openProcessIo(this.pool, task.dir, task.stdio, listen, this.#options.startTimeoutMs, queueSignal, launch.fifoHandoff);
+      const consoleSocket = io.console?.path ?? launch.consoleSocket;
+      result = await this.pool.run('start', { ...task, prepared: io.prepared, consoleSocket }, 'normal', queueSignal);
     } catch (error) {
       let failure = error instanceof SalvoError ? error : new SalvoError('ERR_RUNTIME_FAILED', String(error), { cause: error });
       if (failure.code === 'ERR_ABORTED' && launch.signal?.aborted !== true && closing.aborted) {

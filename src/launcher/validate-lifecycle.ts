@@ -2,7 +2,18 @@
 import { isAbsolute } from 'node:path';
 import { INIT_EXEC_ID } from '../io/process-dir.js';
 import type { CheckpointSpec, CriuOptions, ExecSpec, FifoHandoff, ProcessOverride, ProcessUser, StdioMode } from '../types.js';
-import { STDIO_MODES, bad, handoffOf, consoleSize, directory, normalizeEnv, normalizeLabels, stringArray, validateId } from './validate.js';
+import {
+  STDIO_MODES,
+  bad,
+  consoleSocketOf,
+  handoffOf,
+  consoleSize,
+  directory,
+  normalizeEnv,
+  normalizeLabels,
+  stringArray,
+  validateId,
+} from './validate.js';
 import { SalvoError } from '../errors.js';
 import { EXEC_FIELDS, refuseUnknownFields } from './spec-fields.js';
 
@@ -14,6 +25,7 @@ export interface NormalizedExec {
   stdio: StdioMode;
   labels: Record<string, string> | null;
   fifoHandoff: FifoHandoff | null;
+  consoleSocket: string | null;
 }
 
 const MAX_ID = 2 ** 32 - 2;
@@ -55,7 +67,15 @@ export function normalizeExecSpec(spec: ExecSpec): NormalizedExec {
   if (terminal) override.consoleSize = consoleSize(spec.terminalSize);
   const stdio = spec.stdio ?? 'log';
   if (!STDIO_MODES.includes(stdio)) throw bad('stdio', stdio, `one of ${STDIO_MODES.join(', ')}`);
-  return { execId, override, terminal, stdio, labels: normalizeLabels(spec.labels), fifoHandoff: handoffOf(spec.fifoHandoff) };
+  return {
+    execId,
+    override,
+    terminal,
+    stdio,
+    labels: normalizeLabels(spec.labels),
+    fifoHandoff: handoffOf(spec.fifoHandoff),
+    consoleSocket: consoleSocketOf(spec.consoleSocket, terminal),
+  };
 }
 
 export interface NormalizedCheckpoint {

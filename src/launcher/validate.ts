@@ -124,6 +124,8 @@ export interface NormalizedStart {
   batchId: string | null;
   checkpoint: NormalizedCheckpointRef | null;
   fifoHandoff: FifoHandoff | null;
+  /** With a terminal: where the runtime sends the pty master (another process listens), else null. */
+  consoleSocket: string | null;
   image: { ref: string; entrypoint: string[] | null; readOnly: boolean } | null;
   /** null: the default (true for salvo's own spec: the default bundle, an image; false with hostPid). */
   init: boolean | null;
@@ -141,6 +143,15 @@ export const STDIO_MODES: readonly StdioMode[] = ['null', 'log', 'fifo'];
 export function handoffOf(handoff: unknown): FifoHandoff | null {
   if (handoff !== undefined && typeof handoff !== 'function') throw bad('fifoHandoff', handoff, 'a function');
   return (handoff as FifoHandoff | undefined) ?? null;
+}
+
+/** A console socket someone else listens on: an absolute path, with terminal: true only. */
+export function consoleSocketOf(socket: unknown, terminal: boolean): string | null {
+  if (socket === undefined) return null;
+  if (typeof socket !== 'string' || !isAbsolute(socket) || socket.includes('\0'))
+    throw bad('consoleSocket', socket, 'an absolute path of a unix socket');
+  if (!terminal) throw bad('consoleSocket', socket, 'used with terminal: true');
+  return socket;
 }
 
 export function normalizeStartSpec(spec: StartSpec): NormalizedStart {
@@ -188,6 +199,7 @@ export function normalizeStartSpec(spec: StartSpec): NormalizedStart {
     batchId: spec.batchId ?? null,
     checkpoint: spec.checkpoint === undefined ? null : normalizeCheckpointRef(spec.checkpoint),
     fifoHandoff: handoffOf(spec.fifoHandoff),
+    consoleSocket: consoleSocketOf(spec.consoleSocket, spec.terminal === true),
     image: normalizeImage(spec),
     init: spec.init ?? null,
     hostPid: spec.hostPid === true,
