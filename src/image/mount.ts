@@ -1,9 +1,9 @@
 // A container's root filesystem from a cached image: an overlay (lower = the image, upper and work
 // in the process directory) mounted where the runtime runs, and unmounted only if salvo made it.
-// In the launcher's own mount namespace the addon calls mount(2)/umount2(2). crun on a hybrid host
-// runs in salvo's private mount namespace (DESIGN §12), which this host's private mounts do not
-// propagate into, and a thread of the multi-threaded launcher cannot setns into it: there
-// salvo-exec enters it and makes the same two calls (its --mount-overlay and --detach verbs).
+// On the host the addon calls mount(2)/umount2(2): for runc, and for crun on a hybrid host too,
+// whose private namespace receives them through salvo's shared bind of containers/ (DESIGN §12).
+// Only when that bind could not be made does salvo-exec enter crun's namespace for the same two
+// calls (its --mount-overlay and --detach verbs): a thread of the launcher cannot setns there.
 import { execFile } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
