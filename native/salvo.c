@@ -221,13 +221,10 @@ static napi_value path_call(napi_env env, napi_callback_info info, int which) {
   if (length >= sizeof target - 1) return throw_errno(env, ENAMETOOLONG, "mount");
   if (which == 0 && mount(target, target, NULL, MS_BIND, NULL) != 0) return throw_errno(env, errno, "mount");
   if (which == 1 && mount(NULL, target, NULL, MS_SHARED, NULL) != 0) return throw_errno(env, errno, "mount");
-  // A plain umount: EBUSY (kept) while a mount under it or an open file still uses it.
-  if (which == 2 && umount2(target, UMOUNT_NOFOLLOW) != 0) return throw_errno(env, errno, "umount2");
   return NULL;
 }
 static napi_value bind_self(napi_env env, napi_callback_info info) { return path_call(env, info, 0); }
 static napi_value make_shared(napi_env env, napi_callback_info info) { return path_call(env, info, 1); }
-static napi_value unmount_plain(napi_env env, napi_callback_info info) { return path_call(env, info, 2); }
 
 // flock(fd, LOCK_EX | LOCK_NB): true when taken, false when another holder has it.
 static napi_value try_lock(napi_env env, napi_callback_info info) {
@@ -589,7 +586,6 @@ NAPI_MODULE_INIT() {
   EXPORT("unmountDetach", unmount_detach);
   EXPORT("bindSelf", bind_self);
   EXPORT("makeShared", make_shared);
-  EXPORT("unmount", unmount_plain);
   EXPORT("spawn", native_spawn);
   EXPORT("spawnSignal", native_spawn_signal);
   return exports;

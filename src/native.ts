@@ -40,8 +40,6 @@ export interface NativeAddon {
   bindSelf(dir: string): void;
   /** mount(NULL, dir, NULL, MS_SHARED): that mount (alone, not recursive) made shared. */
   makeShared(dir: string): void;
-  /** umount2(dir, UMOUNT_NOFOLLOW): a plain unmount, EBUSY while in use. */
-  unmount(dir: string): void;
   /**
    * vfork-style spawn (native/spawn.c) of `file` (a path: no PATH search) with argv [file, ...args]:
    * signals reset to default and unblocked, a parent-death SIGKILL, the mount namespace entered when

@@ -43,7 +43,7 @@ export function shareContainersDir(containers: string): SharedContainers {
     try {
       native().makeShared(dir);
     } catch (error) {
-      native().unmount(dir);
+      native().unmountDetach(dir);
       throw error;
     }
     return { state: 'made' };
@@ -53,9 +53,10 @@ export function shareContainersDir(containers: string): SharedContainers {
 }
 
 /**
- * Removes salvo's bind when salvo is done with it: a plain unmount, which the kernel refuses
- * (EBUSY) while an overlay of a container left running, or a file open under it, still uses it;
- * the bind then stays for the next open to reuse. Returns what happened.
+ * Removes salvo's bind when salvo is done with it: kept while an overlay (of a container left
+ * running or not yet deleted) is mounted under it, as detaching the bind would detach those too;
+ * else detached, which files still open under it (a left container's fifos) survive unharmed, as
+ * the path then shows the very same directory. Returns what happened.
  */
 export function releaseContainersDir(containers: string): 'removed' | 'busy' | 'absent' {
   let dir: string;
@@ -65,13 +66,9 @@ export function releaseContainersDir(containers: string): 'removed' | 'busy' | '
     return 'absent';
   }
   if (selfBindAt(dir) === null) return 'absent';
-  try {
-    native().unmount(dir);
-    return 'removed';
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EBUSY') return 'busy';
-    throw error;
-  }
+  if (readMountinfo(SELF_MOUNTINFO).some((entry) => entry.point.startsWith(`${dir}/`))) return 'busy';
+  native().unmountDetach(dir);
+  return 'removed';
 }
 
 /** The containers directory of a state directory. */
@@ -83,7 +80,7 @@ export function releaseSharedContainers(stateDir: string, logger: Logger): void 
     if (releaseContainersDir(containersDirOf(stateDir)) === 'busy')
       logger.info(
         { dir: containersDirOf(stateDir) },
-        'the shared containers directory stays mounted for the next open: overlays or open files under it are in use',
+        'the shared containers directory stays mounted for the next open: overlays under it are in use',
       );
   } catch (error) {
     logger.warn({ err: error }, 'cannot unmount the shared containers directory');
