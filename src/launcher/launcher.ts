@@ -5,6 +5,7 @@ import { basename, join } from 'node:path';
 import { SalvoError } from '../errors.js';
 import { removeEmptyCgroups } from '../io/cgroups.js';
 import type { ImageCache } from '../image/cache.js';
+import { releaseSharedContainers } from '../image/shared-containers.js';
 import { INIT_EXEC_ID, processDir } from '../io/process-dir.js';
 import { readProcStat, startTimeToEpochMs, type ProcStat } from '../io/procfs.js';
 import { OrphanSweeper } from '../reaper/orphans.js';
@@ -428,6 +429,7 @@ export class Launcher {
     await this.#sweeper.drain();
     await this.#lifecycle.pool.destroy();
     await this.#lifecycle.runtime?.namespace?.close();
+    releaseSharedContainers(this.stateDir, this.options.logger);
     this.#store.close();
     this.#lock.release();
   }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { ensureBusyboxBundle } from '../bundle/busybox.js';
 import { SalvoError, errorFromPlain } from '../errors.js';
 import { ImageCache } from '../image/cache.js';
-import { mountHelperFor } from '../image/mount.js';
+import { HOST_MOUNTS, mountHelperFor } from '../image/mount.js';
 import { patienceFor, patiently } from '../io/exhaustion.js';
 import { INIT_EXEC_ID, processDir } from '../io/process-dir.js';
 import { Reaper, unknownExit } from '../reaper/reaper.js';
@@ -104,9 +104,9 @@ export class Lifecycle {
     return this.#runtime;
   }
 
-  /** How workers mount and unmount images' overlays: where the runtime runs (crun's namespace or the host's). */
+  /** How workers mount and unmount images' overlays: on the host (the addon), else inside crun's namespace. */
   get mountHelper(): MountHelper {
-    return mountHelperFor(this.#runtime.invocation);
+    return this.#runtime.overlaysFromHost ? HOST_MOUNTS : mountHelperFor(this.#runtime.invocation);
   }
 
   /** Drops launches still queued for a worker (close). */
