@@ -50,6 +50,7 @@ describe('unknown fields of a start spec', () => {
       cwd: '/',
       terminal: true,
       terminalSize: { cols: 100, rows: 30 },
+      consoleSocket: '/tmp/spf-console.sock',
       stdio: 'log',
       fifoHandoff: async () => undefined,
       stdin: '/dev/null',
