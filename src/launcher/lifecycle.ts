@@ -9,7 +9,7 @@ import { SalvoError, errorFromPlain } from '../errors.js';
 import { ImageCache } from '../image/cache.js';
 import { HOST_MOUNTS, mountHelperFor } from '../image/mount.js';
 import { patienceFor, patiently } from '../io/exhaustion.js';
-import { INIT_EXEC_ID, processDir } from '../io/process-dir.js';
+import { INIT_EXEC_ID, processDir, writeExitStatusesNow } from '../io/process-dir.js';
 import { Reaper, unknownExit } from '../reaper/reaper.js';
 import { killArgs } from '../runtime/argv.js';
 import type { Store } from '../store/store.js';
@@ -49,6 +49,9 @@ interface Launch {
 
 let execCounter = 0;
 
+// Up to this many exitStatus files of one reap pass are written on the main thread (a burst goes to a worker).
+const STATUSES_WRITTEN_HERE = 8;
+
 export class Lifecycle {
   readonly store: Store;
   readonly pool: RuntimePool;
@@ -82,10 +85,21 @@ export class Lifecycle {
     this.registry = new ExitRegistry(
       store,
       options.logger,
-      (statuses) => this.pool.run('exit-status', { statuses }, 'high'),
+      (statuses) => this.#writeStatuses(statuses),
       (live, exit) => this.#afterExit(live, exit),
     );
     this.reaper = Reaper.open((exits) => this.registry.handleExits(exits));
+  }
+
+  /**
+   * A pass's exitStatus files: a few are written here at once (four syscalls each cost less than a
+   * worker round trip); a large pass, and any file that must wait for a free fd, go to a worker.
+   */
+  #writeStatuses(statuses: { dir: string; exitCode: number }[]): Promise<{ failed: number }> {
+    if (statuses.length > STATUSES_WRITTEN_HERE) return this.pool.run('exit-status', { statuses }, 'high');
+    const waiting = writeExitStatusesNow(statuses);
+    if (waiting.statuses.length === 0) return Promise.resolve({ failed: waiting.failed });
+    return this.pool.run('exit-status', { statuses: waiting.statuses }, 'high').then(({ failed }) => ({ failed: failed + waiting.failed }));
   }
 
   /** How every runtime command is invoked; set once at open, before any launch. */
