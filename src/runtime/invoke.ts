@@ -6,7 +6,7 @@
 // (DESIGN §12). The runtime gets fds: its output goes to unlinked scratch files.
 import { randomBytes } from 'node:crypto';
 import { execa } from 'execa';
-import { accessSync, closeSync, constants, fstatSync, openSync, readSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { isExhaustionCode, patienceFor, patiently, readTextPatiently, waitBeforeRetry, type Patience } from '../io/exhaustion.js';
@@ -207,41 +207,19 @@ function openCaptures(dir: string): { stdout: number; stderr: number } {
   }
 }
 
-// Capture files live in tmpfs when there is one: creating and unlinking them there costs far less
-// than on a disk filesystem (on ext4 an inode is searched for, past every recently deleted one).
-const SHM_DIR = '/dev/shm';
-let shmUsable: boolean | undefined;
-
-function isWritableDirectory(dir: string): boolean {
-  try {
-    accessSync(dir, constants.W_OK | constants.X_OK);
-    return statSync(dir).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-function openCapture(logDir: string): number {
+function openCapture(dir: string): number {
   const name = `.output-${process.pid}-${randomBytes(6).toString('hex')}`;
-  // tmpfs first; else (or when it is full) the log's directory; the system's temp directory when
-  // the log's directory is gone (gc of a half-made container).
-  shmUsable ??= isWritableDirectory(SHM_DIR);
-  const dirs = shmUsable ? [SHM_DIR, logDir, tmpdir()] : [logDir, tmpdir()];
-  for (let i = 0; ; i++) {
-    const path = join(dirs[i] as string, name);
-    let fd: number;
-    try {
-      fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      const next =
-        i + 1 < dirs.length && (code === 'ENOENT' || (dirs[i] === SHM_DIR && (code === 'ENOSPC' || code === 'EACCES' || code === 'EROFS')));
-      if (next) continue;
-      throw error;
-    }
-    unlinkSync(path);
-    return fd;
+  let path = join(dir, name);
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    path = join(tmpdir(), name); // the log's directory is gone (gc of a half-made container)
+    fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600);
   }
+  unlinkSync(path);
+  return fd;
 }
 
 /** The whole file from offset 0 (the child's writes moved the shared offset to its end). */

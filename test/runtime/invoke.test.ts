@@ -2,7 +2,7 @@
 // shortage of fds waited out without leaking any (the child below runs with RLIMIT_NOFILE 64).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -34,21 +34,6 @@ describe('invokeRuntime', () => {
       readdirSync(dir).filter((name) => name.startsWith('.output-')),
       [],
     );
-  });
-
-  it('captures output in tmpfs when /dev/shm is there, so a command creates no file on the state disk, and leaves none in tmpfs', async () => {
-    const shm = existsSync('/dev/shm') ? readdirSync('/dev/shm').filter((name) => name.startsWith(`.output-${process.pid}-`)) : [];
-    // The runtime's stdout is the capture file: where it points says where captures live.
-    const result = await invokeRuntime(shell('readlink /proc/self/fd/1'), logFile, ['state', 'x']);
-    assert.equal(result.exitCode, 0);
-    const where = existsSync('/dev/shm') ? '/dev/shm/' : `${dir}/`;
-    assert.ok(result.stdout.startsWith(`${where}.output-${process.pid}-`), result.stdout);
-    assert.ok(result.stdout.endsWith(' (deleted)'), result.stdout);
-    if (existsSync('/dev/shm'))
-      assert.deepEqual(
-        readdirSync('/dev/shm').filter((name) => name.startsWith(`.output-${process.pid}-`)),
-        shm,
-      );
   });
 
   it('reports a binary that cannot be spawned as ERR_RUNTIME_NOT_FOUND', async () => {
