@@ -13,6 +13,7 @@ import { LocalRunner } from './local-runner.js';
 import { assertRedisReachable, bullConnection, redactRedisUrl, type RedisConnection } from './redis.js';
 import { FLEET_DEFAULTS, type StallSettings } from './settings.js';
 import { heartbeatKey, type NodeInfo } from './status.js';
+import { dropConnections, settledOrRedisGone } from './redis-gone.js';
 
 export interface WorkerOptions extends StallSettings {
   redis: RedisConnection;
@@ -80,12 +81,15 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerHandle> {
     graceMs: options.graceMs ?? 10_000,
   });
   let handingBack = false;
+  // Jobs whose result (or hand-back) has not reached Redis yet, by job id: their container ids.
+  const undelivered = new Map<string, string>();
 
   const processor = async (job: Job<FleetJobData>, token?: string): Promise<FleetResult> => {
     const jobId = job.id!;
     const attempt = Math.max(1, job.attemptsStarted);
     const data = job.data;
     const containerId = containerIdFor(jobId, attempt);
+    undelivered.set(jobId, containerId);
     const base = { id: jobId, index: data.index, batchId: data.batchId, node: name, attempt, addedAt: job.timestamp };
     let result: JobResult | null;
     try {
@@ -104,6 +108,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerHandle> {
       // Stopped by this node's shutdown, not by the job: back to the queue for another node.
       await job
         .moveToWait(token)
+        .then(() => undelivered.delete(jobId))
         .catch((error: unknown) => log.warn({ jobId, err: String(error) }, 'could not hand the job back; the stalled check will'));
       throw new WaitingError();
     }
@@ -123,6 +128,8 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerHandle> {
     autorun: false,
   });
   worker.on('error', (error) => log.warn({ err: error.message }, 'queue connection error (retrying)'));
+  worker.on('completed', (job) => undelivered.delete(job.id!));
+  worker.on('failed', (job) => job?.id !== undefined && undelivered.delete(job.id));
   // Heartbeats for `fleet status`: who is there, with what concurrency.
   const queue = new Queue(options.queue, { connection, prefix: options.prefix });
   queue.on('error', () => undefined); // the worker's own 'error' listener reports the outage
@@ -151,22 +158,42 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerHandle> {
     runner.stop();
     if (now) for (const id of running) void launcher.kill(id, 'SIGKILL', { all: true }).catch(() => undefined);
   };
+  const redisReady = async (): Promise<boolean> => ((await worker.getBackend().client) as unknown as Redis).status === 'ready';
   const close = (graceMs: number, failure: unknown = null): Promise<void> => {
     closing ??= (async () => {
       const timer = setTimeout(() => handBack(false), graceMs);
+      const queueClosed = worker.close(); // takes no more jobs; resolves once results and hand-backs reached Redis
+      queueClosed.catch(() => undefined);
+      let outcome = failure;
       try {
-        await worker.close();
+        // Every job taken ends (finishes, or is stopped after the grace): its exit is in the local store.
+        await runner.end().catch(() => undefined);
+        clearTimeout(timer);
+        clearInterval(heartbeat);
+        if (await settledOrRedisGone(queueClosed, redisReady, FLEET_DEFAULTS.redisGoneMs, FLEET_DEFAULTS.closeStuckMs)) {
+          await queueClosed;
+          await (await queue.getBackend().client).del(key).catch(() => undefined);
+          await queue.close().catch(() => undefined);
+        } else {
+          await dropConnections(worker, queue);
+          const lost = [...undelivered.values()];
+          log.error({ node: name, undelivered: lost }, 'Redis did not answer while the worker closed; connections dropped');
+          if (outcome === null && lost.length > 0) {
+            outcome = new SalvoError(
+              'ERR_REDIS_UNREACHABLE',
+              `Redis at ${redactRedisUrl(options.redis)} did not answer while the worker closed: ${lost.join(', ')} ended here ` +
+                '(their exits are in the local store) but Redis does not know; the queue runs them again once their lock expires',
+            );
+          }
+        }
       } finally {
         clearTimeout(timer);
         clearInterval(heartbeat);
-        await runner.end().catch(() => undefined);
-        await (await queue.getBackend().client).del(key).catch(() => undefined);
-        await queue.close().catch(() => undefined);
         if (ownLauncher) await launcher.close({ containers: 'kill', graceMs: 5_000 });
       }
       log.info({ node: name }, 'fleet worker closed');
-      if (failure === null) resolveClosed();
-      else rejectClosed(failure);
+      if (outcome === null) resolveClosed();
+      else rejectClosed(outcome);
     })();
     return closing;
   };
