@@ -6,6 +6,7 @@ import type { Redis, RedisOptions } from 'ioredis';
 import { validateJobLine } from '../cli/jobs-file.js';
 import { Launcher } from '../launcher/launcher.js';
 import { newBatchId } from '../launcher/batch.js';
+import { notRunResult } from '../launcher/not-run.js';
 import { SalvoError } from '../errors.js';
 import type { JobResult, LauncherOptions, Logger } from '../types.js';
 import { containerIdFor, QUEUE_NAME_PATTERN, type FleetJobData, type FleetResult } from './job-data.js';
@@ -102,7 +103,12 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerHandle> {
         void close(0, error).catch(() => undefined);
         throw error;
       }
-      return { ...notRun(data, (error as Error).message), ...base, containerId: null };
+      const invalid = { code: 'ERR_INVALID_SPEC', message: (error as Error).message };
+      return {
+        ...notRunResult({ index: data.index, id: jobId, batchId: data.batchId, state: 'failed', error: invalid }),
+        ...base,
+        containerId: null,
+      };
     }
     if (result === null || handingBack) {
       // Stopped by this node's shutdown, not by the job: back to the queue for another node.
@@ -210,25 +216,5 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerHandle> {
       handBack(true);
       return close(0).then(() => closed);
     },
-  };
-}
-
-function notRun(data: FleetJobData, message: string): JobResult {
-  return {
-    index: data.index,
-    id: '',
-    batchId: data.batchId,
-    state: 'failed',
-    exitCode: null,
-    signal: null,
-    error: { code: 'ERR_INVALID_SPEC', message },
-    pid: null,
-    rusage: null,
-    timings: { queuedMs: 0, prepareMs: 0, runtimeMs: 0, runMs: 0, waitedMs: 0 },
-    startedAt: null,
-    endedAt: Date.now(),
-    stdoutPath: null,
-    stderrPath: null,
-    labels: {},
   };
 }
