@@ -3,7 +3,20 @@
 #define SALVO_ADDON_H
 #include <node_api.h>
 #include <stdint.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <uv.h>
+
+// Syscall numbers and the waitid idtype older headers lack (x86-64 and arm64 agree on these).
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
 
 napi_value make_errno_error(napi_env env, int err, const char *syscall_name);
 napi_value throw_errno(napi_env env, int err, const char *syscall_name);

@@ -22,15 +22,6 @@
 #include <uv.h>
 #include "addon.h"
 
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_send_signal
-#define SYS_pidfd_send_signal 424
-#endif
-#ifndef P_PIDFD
-#define P_PIDFD 3
-#endif
 
 // Values in one reap record (see reapReady): pid, kind, value, user µs, system µs, max RSS KiB.
 #define RECORD_FIELDS 6

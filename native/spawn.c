@@ -26,12 +26,6 @@
 #ifndef SYS_close_range
 #define SYS_close_range 436
 #endif
-#ifndef SYS_pidfd_send_signal
-#define SYS_pidfd_send_signal 424
-#endif
-#ifndef P_PIDFD
-#define P_PIDFD 3
-#endif
 
 // The child's stack: it runs only spawn_child (no recursion, no large frames).
 #define CHILD_STACK_SIZE (64 * 1024)
