@@ -4,7 +4,7 @@
 // (maxRetriesPerRequest: null). So the worker stops waiting once Redis has not answered for a
 // while, and drops its connections and timers itself.
 import type { Queue, Worker } from 'bullmq';
-import { startTimer } from '../io/timer.js';
+import { delay, startTimer } from '../io/timer.js';
 
 /** A bullmq RedisConnection as far as closing it goes (public in bullmq's RedisQueueBackend). */
 interface BullConnection {
@@ -30,13 +30,17 @@ export async function settledOrRedisGone(
   let lastReady = start;
   for (;;) {
     if (settled) return true;
-    if (await redisReady().catch(() => false)) lastReady = Date.now();
+    // Bounded: a connection that never came up can leave the question pending.
+    const ready = await Promise.race([redisReady().catch(() => false), delay(1_000).then(() => false)]);
+    if (ready) lastReady = Date.now();
     const now = Date.now();
     if (now - lastReady >= goneMs || now - start >= maxMs) return settled;
-    // Ref'd: the close in progress is what the process is waiting for.
-    await new Promise<void>((resolve) => startTimer(resolve, 200, { unref: false }));
+    await tick(200);
   }
 }
+
+// Ref'd: the close in progress is what the process is waiting for.
+const tick = (ms: number): Promise<void> => new Promise((resolve) => startTimer(resolve, ms, { unref: false }));
 
 /** Drops what a worker and its queue hold open without waiting for Redis: connections, lock renewal. */
 export async function dropConnections(worker: Worker, queue: Queue): Promise<void> {
