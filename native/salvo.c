@@ -22,15 +22,6 @@
 #include <uv.h>
 #include "addon.h"
 
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_send_signal
-#define SYS_pidfd_send_signal 424
-#endif
-#ifndef P_PIDFD
-#define P_PIDFD 3
-#endif
 
 // Values in one reap record (see reapReady): pid, kind, value, user µs, system µs, max RSS KiB.
 #define RECORD_FIELDS 6
@@ -307,63 +298,71 @@ static napi_value close_fd(napi_env env, napi_callback_info info) {
 // --- the pidfd watcher: one epoll set, polled from the event loop -----------------------
 
 typedef struct {
-  napi_env env;
+  js_poll_t js;  // first: freeing the poll handle's owner frees the watcher
   int epfd;
-  int closed;          // shutdown began: no more callbacks, the epoll fd is closed
-  int handle_closed;   // libuv has finished closing the poll handle
-  int finalized;       // JS no longer references the watcher
-  uv_poll_t poll;
-  napi_ref callback;
-  napi_async_context async_context;
-  napi_ref resource;
+  int closed;  // shutdown began: no more callbacks, the epoll fd is closed
 } watcher_t;
 
-// w is freed once both libuv and the JS garbage collector are done with it.
-static void on_poll_closed(uv_handle_t *handle) {
-  watcher_t *w = handle->data;
-  w->handle_closed = 1;
-  if (w->finalized) free(w);
+static void on_js_poll_closed(uv_handle_t *handle) {
+  js_poll_t *p = handle->data;
+  p->handle_closed = 1;
+  if (p->on_handle_closed) p->on_handle_closed(p);
+  if (p->finalized) free(p);
+}
+
+void js_poll_release(js_poll_t *p) {
+  uv_poll_stop(&p->poll);
+  if (p->callback) napi_delete_reference(p->env, p->callback);
+  if (p->resource) napi_delete_reference(p->env, p->resource);
+  if (p->async_context) napi_async_destroy(p->env, p->async_context);
+  p->callback = NULL;
+  p->resource = NULL;
+  p->async_context = NULL;
+  uv_close((uv_handle_t *)&p->poll, on_js_poll_closed);
+}
+
+void js_poll_finalize(js_poll_t *p) {
+  p->finalized = 1;
+  if (p->handle_closed) free(p);
+}
+
+void js_poll_call(napi_env env, napi_async_context context, napi_value resource, napi_value callback, size_t argc,
+                  napi_value *argv) {
+  napi_value result;
+  if (napi_make_callback(env, context, resource, callback, argc, argv, &result) == napi_pending_exception) {
+    napi_value exception;
+    napi_get_and_clear_last_exception(env, &exception);
+    napi_fatal_exception(env, exception);
+  }
 }
 
 static void watcher_shutdown(watcher_t *w) {
   if (w->closed) return;
   w->closed = 1;
-  uv_poll_stop(&w->poll);
+  uv_poll_stop(&w->js.poll);
   close(w->epfd);
   w->epfd = -1;
-  if (w->callback) napi_delete_reference(w->env, w->callback);
-  if (w->resource) napi_delete_reference(w->env, w->resource);
-  if (w->async_context) napi_async_destroy(w->env, w->async_context);
-  w->callback = NULL;
-  w->resource = NULL;
-  w->async_context = NULL;
-  uv_close((uv_handle_t *)&w->poll, on_poll_closed);
+  js_poll_release(&w->js);
 }
 
 // The JS callback runs when some watched process has exited; it calls reapReady.
 static void on_readable(uv_poll_t *handle, int status, int events) {
   watcher_t *w = handle->data;
   if (w->closed) return;
-  napi_env env = w->env;
+  napi_env env = w->js.env;
   napi_handle_scope scope;
   napi_open_handle_scope(env, &scope);
-  napi_value callback, resource, result;
-  napi_get_reference_value(env, w->callback, &callback);
-  napi_get_reference_value(env, w->resource, &resource);
-  if (napi_make_callback(env, w->async_context, resource, callback, 0, NULL, &result) ==
-      napi_pending_exception) {
-    napi_value exception;
-    napi_get_and_clear_last_exception(env, &exception);
-    napi_fatal_exception(env, exception);
-  }
+  napi_value callback, resource;
+  napi_get_reference_value(env, w->js.callback, &callback);
+  napi_get_reference_value(env, w->js.resource, &resource);
+  js_poll_call(env, w->js.async_context, resource, callback, 0, NULL);
   napi_close_handle_scope(env, scope);
 }
 
 static void watcher_finalize(napi_env env, void *data, void *hint) {
   watcher_t *w = data;
-  w->finalized = 1;
-  if (!w->closed) watcher_shutdown(w);  // the poll handle's close callback frees w
-  else if (w->handle_closed) free(w);
+  watcher_shutdown(w);  // if not done yet: then the poll handle's close callback frees w
+  js_poll_finalize(&w->js);
 }
 
 static napi_value watcher_create(napi_env env, napi_callback_info info) {
@@ -371,7 +370,7 @@ static napi_value watcher_create(napi_env env, napi_callback_info info) {
   if (!get_args(env, info, 1, argv)) return NULL;
   watcher_t *w = calloc(1, sizeof *w);
   if (w == NULL) return throw_errno(env, ENOMEM, "calloc");
-  w->env = env;
+  w->js.env = env;
   w->epfd = epoll_create1(EPOLL_CLOEXEC);
   if (w->epfd < 0) {
     int err = errno;
@@ -380,19 +379,19 @@ static napi_value watcher_create(napi_env env, napi_callback_info info) {
   }
   uv_loop_t *loop;
   CHECK(napi_get_uv_event_loop(env, &loop));
-  if (uv_poll_init(loop, &w->poll, w->epfd) != 0) {
+  if (uv_poll_init(loop, &w->js.poll, w->epfd) != 0) {
     close(w->epfd);
     free(w);
     return throw_errno(env, EINVAL, "uv_poll_init");
   }
-  w->poll.data = w;
-  uv_poll_start(&w->poll, UV_READABLE, on_readable);
-  uv_unref((uv_handle_t *)&w->poll);
-  CHECK(napi_create_reference(env, argv[0], 1, &w->callback));
+  w->js.poll.data = w;
+  uv_poll_start(&w->js.poll, UV_READABLE, on_readable);
+  uv_unref((uv_handle_t *)&w->js.poll);
+  CHECK(napi_create_reference(env, argv[0], 1, &w->js.callback));
   CHECK(napi_create_external(env, w, watcher_finalize, NULL, &external));
-  CHECK(napi_create_reference(env, external, 1, &w->resource));
+  CHECK(napi_create_reference(env, external, 1, &w->js.resource));
   CHECK(napi_create_string_utf8(env, "salvo:reaper", NAPI_AUTO_LENGTH, &name));
-  CHECK(napi_async_init(env, external, name, &w->async_context));
+  CHECK(napi_async_init(env, external, name, &w->js.async_context));
   return external;
 }
 
@@ -544,8 +543,8 @@ static napi_value watcher_ref(napi_env env, napi_callback_info info) {
   watcher_t *w = get_watcher(env, argv[0]);
   if (w == NULL) return NULL;
   CHECK(napi_get_value_bool(env, argv[1], &on));
-  if (on) uv_ref((uv_handle_t *)&w->poll);
-  else uv_unref((uv_handle_t *)&w->poll);
+  if (on) uv_ref((uv_handle_t *)&w->js.poll);
+  else uv_unref((uv_handle_t *)&w->js.poll);
   return NULL;
 }
 

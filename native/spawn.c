@@ -26,12 +26,6 @@
 #ifndef SYS_close_range
 #define SYS_close_range 436
 #endif
-#ifndef SYS_pidfd_send_signal
-#define SYS_pidfd_send_signal 424
-#endif
-#ifndef P_PIDFD
-#define P_PIDFD 3
-#endif
 
 // The child's stack: it runs only spawn_child (no recursion, no large frames).
 #define CHILD_STACK_SIZE (64 * 1024)
@@ -118,44 +112,20 @@ static int spawn_child(void *arg) {
 // --- the handle JS holds for one spawned process ---------------------------------------------
 
 typedef struct {
-  napi_env env;
-  uv_poll_t poll;
+  js_poll_t js;  // first: freeing the poll handle's owner frees the child handle
   pid_t pid;
-  int pidfd;          // -1 once reaped
-  int handle_closed;  // libuv has finished closing the poll handle
-  int finalized;      // JS no longer references the handle
-  napi_ref callback;
-  napi_async_context async_context;
-  napi_ref resource;
+  int pidfd;  // -1 once reaped
 } child_t;
 
-static void on_child_poll_closed(uv_handle_t *handle) {
-  child_t *c = handle->data;
-  c->handle_closed = 1;
+static void on_child_poll_closed(js_poll_t *p) {
+  child_t *c = (child_t *)p;
   if (c->pidfd >= 0) {  // the loop closed us before the exit (a worker that ends): no fd leaks
     close(c->pidfd);
     c->pidfd = -1;
   }
-  if (c->finalized) free(c);
 }
 
-static void child_finalize(napi_env env, void *data, void *hint) {
-  child_t *c = data;
-  c->finalized = 1;
-  if (c->handle_closed) free(c);
-}
-
-// Stops polling and drops the JS references; the pidfd is closed by the caller.
-static void child_release(child_t *c) {
-  uv_poll_stop(&c->poll);
-  if (c->callback) napi_delete_reference(c->env, c->callback);
-  if (c->resource) napi_delete_reference(c->env, c->resource);
-  if (c->async_context) napi_async_destroy(c->env, c->async_context);
-  c->callback = NULL;
-  c->resource = NULL;
-  c->async_context = NULL;
-  uv_close((uv_handle_t *)&c->poll, on_child_poll_closed);
-}
+static void child_finalize(napi_env env, void *data, void *hint) { js_poll_finalize(data); }
 
 // The thread's environment is ending (a worker terminated) before the child's exit came: close the
 // poll handle (or the loop could not close) and the pidfd. The child dies by its parent-death signal.
@@ -164,7 +134,7 @@ static void child_cleanup(void *arg) {
   if (c->pidfd < 0) return;
   close(c->pidfd);
   c->pidfd = -1;
-  child_release(c);
+  js_poll_release(&c->js);
 }
 
 // The pidfd is readable: the child has exited. Reap it by its pidfd, then call onExit(kind, value).
@@ -190,23 +160,19 @@ static void on_child_readable(uv_poll_t *handle, int status, int events) {
   }
   close(c->pidfd);
   c->pidfd = -1;
-  napi_env env = c->env;
+  napi_env env = c->js.env;
   napi_remove_env_cleanup_hook(env, child_cleanup, c);
   napi_handle_scope scope;
   napi_open_handle_scope(env, &scope);
-  napi_value callback, resource, result, argv[2];
-  napi_get_reference_value(env, c->callback, &callback);
-  napi_get_reference_value(env, c->resource, &resource);
+  napi_value callback, resource, argv[2];
+  napi_get_reference_value(env, c->js.callback, &callback);
+  napi_get_reference_value(env, c->js.resource, &resource);
   napi_create_int32(env, kind, &argv[0]);
   napi_create_int32(env, value, &argv[1]);
-  napi_async_context context = c->async_context;
-  c->async_context = NULL;  // destroyed below, after the call
-  child_release(c);
-  if (napi_make_callback(env, context, resource, callback, 2, argv, &result) == napi_pending_exception) {
-    napi_value exception;
-    napi_get_and_clear_last_exception(env, &exception);
-    napi_fatal_exception(env, exception);
-  }
+  napi_async_context context = c->js.async_context;
+  c->js.async_context = NULL;  // destroyed below, after the call
+  js_poll_release(&c->js);
+  js_poll_call(env, context, resource, callback, 2, argv);
   napi_async_destroy(env, context);
   napi_close_handle_scope(env, scope);
 }
@@ -337,7 +303,7 @@ napi_value native_spawn(napi_env env, napi_callback_info info) {
   }
   child_t *c = calloc(1, sizeof *c);
   uv_loop_t *loop;
-  if (c == NULL || napi_get_uv_event_loop(env, &loop) != napi_ok || uv_poll_init(loop, &c->poll, pidfd) != 0) {
+  if (c == NULL || napi_get_uv_event_loop(env, &loop) != napi_ok || uv_poll_init(loop, &c->js.poll, pidfd) != 0) {
     // Cannot watch it: kill and reap it now rather than leave it unwatched.
     syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
     siginfo_t ignored;
@@ -348,17 +314,18 @@ napi_value native_spawn(napi_env env, napi_callback_info info) {
     throw_spawn_error(env, ENOMEM, "uv_poll_init", file);
     goto done;
   }
-  c->env = env;
+  c->js.env = env;
   c->pid = pid;
   c->pidfd = pidfd;
-  c->poll.data = c;
+  c->js.poll.data = c;
+  c->js.on_handle_closed = on_child_poll_closed;
   napi_value external, name, pid_value;
-  napi_create_reference(env, argv[5], 1, &c->callback);
+  napi_create_reference(env, argv[5], 1, &c->js.callback);
   napi_create_external(env, c, child_finalize, NULL, &external);
-  napi_create_reference(env, external, 1, &c->resource);
+  napi_create_reference(env, external, 1, &c->js.resource);
   napi_create_string_utf8(env, "salvo:spawn", NAPI_AUTO_LENGTH, &name);
-  napi_async_init(env, external, name, &c->async_context);
-  uv_poll_start(&c->poll, UV_READABLE, on_child_readable);
+  napi_async_init(env, external, name, &c->js.async_context);
+  uv_poll_start(&c->js.poll, UV_READABLE, on_child_readable);
   napi_add_env_cleanup_hook(env, child_cleanup, c);
   napi_create_array_with_length(env, 2, &result);
   napi_create_int32(env, pid, &pid_value);

@@ -1,6 +1,7 @@
-// `--user NAME[:GROUP]` as docker resolves it: names (and a uid's primary group, home and
-// supplementary groups) come from the rootfs's own /etc/passwd and /etc/group, never the host's.
-import { readFileSync } from 'node:fs';
+// `--user NAME[:GROUP]` (and an image's USER) as docker resolves it: names (and a uid's primary
+// group, home and supplementary groups) come from the rootfs's own /etc/passwd and /etc/group,
+// never the host's: not through a symlink either.
+import { lstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SalvoError } from '../errors.js';
 import type { ProcessUser, UserRef } from '../types.js';
@@ -24,17 +25,25 @@ export interface ResolvedUser {
   home: string | null;
 }
 
-export function resolveUser(rootfs: string, ref: UserRef): ResolvedUser {
+/** Makes the error for a user or group name the rootfs does not list. */
+export type MissingName = (kind: 'user' | 'group', name: string) => SalvoError;
+
+const notInRootfs =
+  (rootfs: string): MissingName =>
+  (kind, name) =>
+    new SalvoError(
+      'ERR_INVALID_SPEC',
+      kind === 'user'
+        ? `user "${name}" is not in the rootfs's /etc/passwd (${join(rootfs, 'etc/passwd')}): give a name it lists or a numeric uid`
+        : `group "${name}" of user is not in the rootfs's /etc/group (${join(rootfs, 'etc/group')})`,
+    );
+
+export function resolveUser(rootfs: string, ref: UserRef, missing: MissingName = notInRootfs(rootfs)): ResolvedUser {
   const passwd = readTable(rootfs, 'passwd')
     .map(parsePasswd)
     .filter((entry): entry is PasswdEntry => entry !== null);
   const entry = typeof ref.user === 'number' ? passwd.find((e) => e.uid === ref.user) : passwd.find((e) => e.name === ref.user);
-  if (entry === undefined && typeof ref.user === 'string') {
-    throw new SalvoError(
-      'ERR_INVALID_SPEC',
-      `user "${ref.user}" is not in the rootfs's /etc/passwd (${join(rootfs, 'etc/passwd')}): give a name it lists or a numeric uid`,
-    );
-  }
+  if (entry === undefined && typeof ref.user === 'string') throw missing('user', ref.user);
   const uid = entry?.uid ?? (ref.user as number);
   const needGroups = typeof ref.group === 'string' || (ref.additionalGids === undefined && entry !== undefined);
   const groups = needGroups
@@ -46,9 +55,7 @@ export function resolveUser(rootfs: string, ref: UserRef): ResolvedUser {
   if (typeof ref.group === 'number') gid = ref.group;
   else if (typeof ref.group === 'string') {
     const group = groups.find((g) => g.name === ref.group);
-    if (group === undefined) {
-      throw new SalvoError('ERR_INVALID_SPEC', `group "${ref.group}" of user is not in the rootfs's /etc/group (${join(rootfs, 'etc/group')})`);
-    }
+    if (group === undefined) throw missing('group', ref.group);
     gid = group.gid;
   }
   const additional =
@@ -57,8 +64,10 @@ export function resolveUser(rootfs: string, ref: UserRef): ResolvedUser {
   return { user, home: entry?.home ?? null };
 }
 
+/** The lines of the rootfs's /etc/passwd or /etc/group; none through a symlink (it could be the host's). */
 function readTable(rootfs: string, name: 'passwd' | 'group'): string[] {
   try {
+    for (const path of [join(rootfs, 'etc'), join(rootfs, 'etc', name)]) if (lstatSync(path).isSymbolicLink()) return [];
     return readFileSync(join(rootfs, 'etc', name), 'utf8').split('\n');
   } catch {
     return []; // a rootfs without the file: numeric ids still work

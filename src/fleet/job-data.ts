@@ -1,5 +1,6 @@
 // What travels through the queue: a job's data (its salvo spec and place in its submit) and its
 // result (the JobResult `salvo batch` prints, plus where and in which attempt it ran).
+import { notRunResult } from '../launcher/not-run.js';
 import type { JobResult, JobSpec, PlainError } from '../types.js';
 
 /** The data of one BullMQ job: the spec as a `salvo batch` line has it, with its id filled in. */
@@ -37,22 +38,10 @@ export function containerIdFor(jobId: string, attempt: number): string {
 
 /** The result of a job no worker finished: BullMQ failed it (its nodes kept being lost) or it vanished. */
 export function lostResult(jobId: string, data: Partial<FleetJobData> | undefined, attempt: number, addedAt: number, error: PlainError): FleetResult {
+  const labels = { ...(data?.spec?.labels ?? {}) };
   return {
-    index: data?.index ?? 0,
-    id: jobId,
-    batchId: data?.batchId ?? '',
-    state: 'lost',
-    exitCode: 255,
-    signal: null,
-    error,
-    pid: null,
-    rusage: null,
-    timings: { queuedMs: 0, prepareMs: 0, runtimeMs: 0, runMs: 0, waitedMs: 0 },
-    startedAt: null,
-    endedAt: Date.now(),
-    stdoutPath: null,
-    stderrPath: null,
-    labels: { ...(data?.spec?.labels ?? {}) },
+    ...notRunResult({ index: data?.index ?? 0, id: jobId, batchId: data?.batchId ?? '', state: 'lost', error, labels }),
+    exitCode: 255, // unknown, never 0
     node: null,
     attempt,
     containerId: null,

@@ -17,6 +17,10 @@ export const FLEET_DEFAULTS = {
   startConcurrency: 4,
   /** SIGTERM: how long running jobs may finish before they are stopped and handed back. */
   shutdownGraceMs: 30_000,
+  /** Closing: Redis silent this long (after the jobs ended) is taken as gone; the worker drops its connections. */
+  redisGoneMs: 3_000,
+  /** Closing: bullmq's close still pending this long after the jobs ended is taken as stuck (bullmq#2430). */
+  closeStuckMs: 30_000,
   /** A worker's heartbeat for `fleet status`: refreshed this often, expires after three misses. */
   heartbeatMs: 5_000,
   /** submit --wait re-reads the state of unfinished jobs this often (events can be missed across a Redis restart). */

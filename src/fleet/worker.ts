@@ -6,6 +6,7 @@ import type { Redis, RedisOptions } from 'ioredis';
 import { validateJobLine } from '../cli/jobs-file.js';
 import { Launcher } from '../launcher/launcher.js';
 import { newBatchId } from '../launcher/batch.js';
+import { notRunResult } from '../launcher/not-run.js';
 import { SalvoError } from '../errors.js';
 import type { JobResult, LauncherOptions, Logger } from '../types.js';
 import { containerIdFor, QUEUE_NAME_PATTERN, type FleetJobData, type FleetResult } from './job-data.js';
@@ -13,6 +14,7 @@ import { LocalRunner } from './local-runner.js';
 import { assertRedisReachable, bullConnection, redactRedisUrl, type RedisConnection } from './redis.js';
 import { FLEET_DEFAULTS, type StallSettings } from './settings.js';
 import { heartbeatKey, type NodeInfo } from './status.js';
+import { dropConnections, settledOrRedisGone } from './redis-gone.js';
 
 export interface WorkerOptions extends StallSettings {
   redis: RedisConnection;
@@ -80,12 +82,15 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerHandle> {
     graceMs: options.graceMs ?? 10_000,
   });
   let handingBack = false;
+  // Jobs whose result (or hand-back) has not reached Redis yet, by job id: their container ids.
+  const undelivered = new Map<string, string>();
 
   const processor = async (job: Job<FleetJobData>, token?: string): Promise<FleetResult> => {
     const jobId = job.id!;
     const attempt = Math.max(1, job.attemptsStarted);
     const data = job.data;
     const containerId = containerIdFor(jobId, attempt);
+    undelivered.set(jobId, containerId);
     const base = { id: jobId, index: data.index, batchId: data.batchId, node: name, attempt, addedAt: job.timestamp };
     let result: JobResult | null;
     try {
@@ -98,12 +103,18 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerHandle> {
         void close(0, error).catch(() => undefined);
         throw error;
       }
-      return { ...notRun(data, (error as Error).message), ...base, containerId: null };
+      const invalid = { code: 'ERR_INVALID_SPEC', message: (error as Error).message };
+      return {
+        ...notRunResult({ index: data.index, id: jobId, batchId: data.batchId, state: 'failed', error: invalid }),
+        ...base,
+        containerId: null,
+      };
     }
     if (result === null || handingBack) {
       // Stopped by this node's shutdown, not by the job: back to the queue for another node.
       await job
         .moveToWait(token)
+        .then(() => undelivered.delete(jobId))
         .catch((error: unknown) => log.warn({ jobId, err: String(error) }, 'could not hand the job back; the stalled check will'));
       throw new WaitingError();
     }
@@ -123,6 +134,8 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerHandle> {
     autorun: false,
   });
   worker.on('error', (error) => log.warn({ err: error.message }, 'queue connection error (retrying)'));
+  worker.on('completed', (job) => undelivered.delete(job.id!));
+  worker.on('failed', (job) => job?.id !== undefined && undelivered.delete(job.id));
   // Heartbeats for `fleet status`: who is there, with what concurrency.
   const queue = new Queue(options.queue, { connection, prefix: options.prefix });
   queue.on('error', () => undefined); // the worker's own 'error' listener reports the outage
@@ -151,22 +164,42 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerHandle> {
     runner.stop();
     if (now) for (const id of running) void launcher.kill(id, 'SIGKILL', { all: true }).catch(() => undefined);
   };
+  const redisReady = async (): Promise<boolean> => ((await worker.getBackend().client) as unknown as Redis).status === 'ready';
   const close = (graceMs: number, failure: unknown = null): Promise<void> => {
     closing ??= (async () => {
       const timer = setTimeout(() => handBack(false), graceMs);
+      const queueClosed = worker.close(); // takes no more jobs; resolves once results and hand-backs reached Redis
+      queueClosed.catch(() => undefined);
+      let outcome = failure;
       try {
-        await worker.close();
+        // Every job taken ends (finishes, or is stopped after the grace): its exit is in the local store.
+        await runner.end().catch(() => undefined);
+        clearTimeout(timer);
+        clearInterval(heartbeat);
+        if (await settledOrRedisGone(queueClosed, redisReady, FLEET_DEFAULTS.redisGoneMs, FLEET_DEFAULTS.closeStuckMs)) {
+          await queueClosed;
+          await (await queue.getBackend().client).del(key).catch(() => undefined);
+          await queue.close().catch(() => undefined);
+        } else {
+          await dropConnections(worker, queue);
+          const lost = [...undelivered.values()];
+          log.error({ node: name, undelivered: lost }, 'Redis did not answer while the worker closed; connections dropped');
+          if (outcome === null && lost.length > 0) {
+            outcome = new SalvoError(
+              'ERR_REDIS_UNREACHABLE',
+              `Redis at ${redactRedisUrl(options.redis)} did not answer while the worker closed: ${lost.join(', ')} ended here ` +
+                '(their exits are in the local store) but Redis does not know; the queue runs them again once their lock expires',
+            );
+          }
+        }
       } finally {
         clearTimeout(timer);
         clearInterval(heartbeat);
-        await runner.end().catch(() => undefined);
-        await (await queue.getBackend().client).del(key).catch(() => undefined);
-        await queue.close().catch(() => undefined);
         if (ownLauncher) await launcher.close({ containers: 'kill', graceMs: 5_000 });
       }
       log.info({ node: name }, 'fleet worker closed');
-      if (failure === null) resolveClosed();
-      else rejectClosed(failure);
+      if (outcome === null) resolveClosed();
+      else rejectClosed(outcome);
     })();
     return closing;
   };
@@ -183,25 +216,5 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerHandle> {
       handBack(true);
       return close(0).then(() => closed);
     },
-  };
-}
-
-function notRun(data: FleetJobData, message: string): JobResult {
-  return {
-    index: data.index,
-    id: '',
-    batchId: data.batchId,
-    state: 'failed',
-    exitCode: null,
-    signal: null,
-    error: { code: 'ERR_INVALID_SPEC', message },
-    pid: null,
-    rusage: null,
-    timings: { queuedMs: 0, prepareMs: 0, runtimeMs: 0, runMs: 0, waitedMs: 0 },
-    startedAt: null,
-    endedAt: Date.now(),
-    stdoutPath: null,
-    stderrPath: null,
-    labels: {},
   };
 }

@@ -1,10 +1,9 @@
 // The image config as the container's process: Env, Entrypoint + Cmd (docker's rules for
 // overriding them), WorkingDir, User (names looked up in the image's own /etc/passwd and /etc/group).
-import { lstatSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { DEFAULT_PATH_ENV } from '../bundle/default-spec.js';
+import { resolveUser as resolveRootfsUser, type MissingName } from '../bundle/rootfs-user.js';
 import { SalvoError } from '../errors.js';
-import type { ProcessUser } from '../types.js';
+import type { ProcessUser, UserRef } from '../types.js';
 
 /** What salvo keeps of an image config (written beside the cached rootfs). */
 export interface ImageProcess {
@@ -47,62 +46,17 @@ export function imageArgs(process: ImageProcess, args: string[] | undefined, ent
   return all;
 }
 
-interface DbEntry {
-  name: string;
-  id: number;
-  gid: number;
-  members: string[];
-}
-
 /** USER as docker reads it: name|uid[:group|gid]; a user's extra groups are those listing it as a member. */
 export function resolveUser(spec: string, rootfs: string, image: string): ProcessUser {
   if (spec === '') return { uid: 0, gid: 0 };
   const [userPart = '', groupPart] = spec.split(':', 2);
-  const passwd = readDb(rootfs, 'passwd');
-  const groups = readDb(rootfs, 'group');
-  const numeric = /^\d+$/.test(userPart);
-  const entry = passwd.find((p) => (numeric ? p.id === Number(userPart) : p.name === userPart));
-  if (entry === undefined && !numeric) {
-    throw new SalvoError('ERR_IMAGE_LAYOUT', `image ${image}: user ${JSON.stringify(userPart)} is not in its /etc/passwd`, { details: { image } });
-  }
-  const uid = entry?.id ?? Number(userPart);
-  let gid = entry?.gid ?? 0;
-  if (groupPart !== undefined && groupPart !== '') {
-    if (/^\d+$/.test(groupPart)) gid = Number(groupPart);
-    else {
-      const group = groups.find((g) => g.name === groupPart);
-      if (group === undefined) {
-        throw new SalvoError('ERR_IMAGE_LAYOUT', `image ${image}: group ${JSON.stringify(groupPart)} is not in its /etc/group`, {
-          details: { image },
-        });
-      }
-      gid = group.id;
-    }
-  }
-  const name = entry?.name;
-  const additionalGids =
-    groupPart !== undefined || name === undefined ? [] : groups.filter((g) => g.members.includes(name) && g.id !== gid).map((g) => g.id);
-  return additionalGids.length === 0 ? { uid, gid } : { uid, gid, additionalGids };
-}
-
-/** /etc/passwd or /etc/group of the rootfs; a symlink on the way is not followed (it could point at the host's). */
-function readDb(rootfs: string, name: 'passwd' | 'group'): DbEntry[] {
-  for (const path of [join(rootfs, 'etc'), join(rootfs, 'etc', name)]) {
-    try {
-      if (lstatSync(path).isSymbolicLink()) return [];
-    } catch {
-      return [];
-    }
-  }
-  const text = readFileSync(join(rootfs, 'etc', name), 'utf8');
-  const entries: DbEntry[] = [];
-  for (const line of text.split('\n')) {
-    const fields = line.split(':');
-    if (fields.length < 3 || line.startsWith('#')) continue;
-    const id = Number(fields[2]);
-    if (!Number.isInteger(id) || id < 0) continue;
-    if (name === 'passwd') entries.push({ name: fields[0] as string, id, gid: Number(fields[3] ?? 0) || 0, members: [] });
-    else entries.push({ name: fields[0] as string, id, gid: id, members: (fields[3] ?? '').split(',').filter((m) => m !== '') });
-  }
-  return entries;
+  const id = (part: string): string | number => (/^\d+$/.test(part) ? Number(part) : part);
+  const ref: UserRef = { user: id(userPart) };
+  if (groupPart !== undefined && groupPart !== '') ref.group = id(groupPart);
+  if (groupPart !== undefined) ref.additionalGids = []; // USER u:g: g only, as docker
+  const missing: MissingName = (kind, name) =>
+    new SalvoError('ERR_IMAGE_LAYOUT', `image ${image}: ${kind} ${JSON.stringify(name)} is not in its /etc/${kind === 'user' ? 'passwd' : 'group'}`, {
+      details: { image },
+    });
+  return resolveRootfsUser(rootfs, ref, missing).user;
 }

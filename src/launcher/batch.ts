@@ -9,6 +9,7 @@ import { closeSpawnGate, createSpawnGate } from '../io/spawn-gate.js';
 import { startTimer, type Timer } from '../io/timer.js';
 import { now } from '../time.js';
 import { newBatchId } from './batch-id.js';
+import { notRunResult } from './not-run.js';
 import type { Proc } from './proc.js';
 import { JOB_FIELDS, refuseUnknownFields } from './spec-fields.js';
 import { isMilliseconds, isValidId, showValue } from './validate.js';
@@ -295,22 +296,7 @@ class BatchRun {
   #notRun(index: number, spec: unknown, state: JobState, error: PlainError | null): JobResult {
     const id = this.#jobId(index, spec as JobSpec);
     const logs = logPaths(this.#host, id, spec as JobSpec, state === 'failed' && error?.code === 'ERR_RUNTIME_FAILED');
-    return {
-      index,
-      id,
-      batchId: this.#o.batchId,
-      state,
-      exitCode: null,
-      signal: null,
-      error,
-      pid: null,
-      rusage: null,
-      timings: { queuedMs: 0, prepareMs: 0, runtimeMs: 0, runMs: 0, waitedMs: 0 },
-      startedAt: null,
-      endedAt: Date.now(),
-      ...logs,
-      labels: labelsOf(spec),
-    };
+    return notRunResult({ index, id, batchId: this.#o.batchId, state, error, ...logs, labels: labelsOf(spec) });
   }
 
   #finished(job: RunningJob, spec: JobSpec, exit: Exit): JobResult {

@@ -1,6 +1,6 @@
 // deriveConfig with a start's docker-familiar options: the OCI config the runtime gets.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -44,6 +44,22 @@ describe('deriveConfig with container options', () => {
     assert.deepEqual(derive({ user: { user: 4242 } }).process.user, { uid: 4242, gid: 0 });
     invalid(() => derive({ user: { user: 'ghost' } }), /user "ghost" is not in the rootfs's \/etc\/passwd/);
     invalid(() => derive({ user: { user: 0, group: 'ghosts' } }), /group "ghosts" of user is not in the rootfs's \/etc\/group/);
+  });
+
+  it("never reads the rootfs's /etc/passwd through a symlink (it could be the host's)", () => {
+    const other = mkdtempSync(join(tmpdir(), 'flg-config-'));
+    try {
+      mkdirSync(join(other, 'rootfs/etc'), { recursive: true });
+      symlinkSync('/etc/passwd', join(other, 'rootfs/etc/passwd'));
+      const user = { user: 'root' };
+      assert.throws(
+        () => deriveConfig(defaultSpec(), other, { args: ['/bin/true'], container: { user } }),
+        (error: unknown) =>
+          error instanceof SalvoError && error.code === 'ERR_INVALID_SPEC' && /user "root" is not in the rootfs's/.test(error.message),
+      );
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
   });
 
   it('puts limits into linux.resources and keeps the device rules', () => {

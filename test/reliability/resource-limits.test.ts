@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { RUNTIMES, removeTempDirs, tempDir } from '../helpers.js';
-import type { LimitedBatchSummary } from './limited-batch.js';
+import type { LimitedBatchSummary } from './limited-summary.js';
 
 after(removeTempDirs);
 

@@ -14,10 +14,18 @@ import { bundleChecker, checkJobsFile, openJobs, readJobs } from '../jobs-file.j
 import { Progress } from '../progress.js';
 import { batchDocument, ndjsonLine } from '../report/json.js';
 import { junitXml } from '../report/junit.js';
-import { batchExitStatus, emptySummary, formatSummaryLine, tally } from '../report/summary.js';
+import { batchExitStatus, emptySummary, formatSummaryLine, tally, type BatchSummary } from '../report/summary.js';
 import { createStyle, type Style } from '../style.js';
 
-interface BatchCliOptions {
+/** What `salvo batch` and `salvo submit --wait` report with: --json, --ndjson, --junit, --no-progress. */
+export interface ReportCliOptions {
+  json?: boolean;
+  ndjson?: boolean;
+  junit?: string;
+  progress: boolean;
+}
+
+interface BatchCliOptions extends ReportCliOptions {
   concurrency?: string;
   maxRunning?: string;
   startsInFlight: string;
@@ -25,14 +33,38 @@ interface BatchCliOptions {
   grace: string;
   bundle?: string;
   batchId?: string;
-  json?: boolean;
-  ndjson?: boolean;
-  junit?: string;
-  progress: boolean;
+}
+
+/** Adds the report options; `when` prefixes their help (submit: 'with --wait: '). */
+export function addReportOptions(command: Command, help: { when?: string; ndjson: string }): Command {
+  const when = help.when ?? '';
+  return command
+    .option('--json', `${when}print one JSON document with every result at the end`)
+    .option('--ndjson', `${when}${help.ndjson}`)
+    .option('--junit <file>', `${when}write a JUnit XML report (one testcase per job)`)
+    .option('--no-progress', 'no progress bar or summary lines on stderr');
+}
+
+export function checkReportOptions(options: ReportCliOptions): void {
+  if (options.json === true && options.ndjson === true) throw new UsageError('use --json or --ndjson, not both');
+}
+
+/** The end of a report: the --json document, the --ndjson summary line, the --junit file, the summary on stderr. */
+export function writeReports(
+  options: ReportCliOptions,
+  batchId: string,
+  results: readonly JobResult[],
+  summary: BatchSummary,
+  startedAt: number,
+): void {
+  if (options.json === true) process.stdout.write(`${JSON.stringify(batchDocument(batchId, results, summary), null, 2)}\n`);
+  if (options.ndjson === true) process.stdout.write(ndjsonLine({ event: 'summary', batchId, ...summary }));
+  if (options.junit !== undefined) writeFileSync(options.junit, junitXml(results, { batchId, startedAt, wallMs: summary.wallMs }));
+  process.stderr.write(`salvo: batch ${batchId}: ${formatSummaryLine(summary)}\n`);
 }
 
 export function batchCommand(globals: () => GlobalOptions): Command {
-  return new Command('batch')
+  const command = new Command('batch')
     .summary('run JSON-lines job specs, report every result (json, ndjson, junit)')
     .description(
       'Runs the jobs of a JSON-lines file (or stdin with -), one job spec per line. ' +
@@ -52,11 +84,8 @@ export function batchCommand(globals: () => GlobalOptions): Command {
     .option('--timeout <duration>', "stop each job that runs longer (a job's timeoutMs wins)")
     .option('--grace <duration>', 'time between SIGTERM and SIGKILL when stopping a job', '10s')
     .option('--bundle <dir>', 'bundle for jobs that name none (default: the busybox bundle)')
-    .option('--batch-id <id>', 'id that groups the records (default: a new one)')
-    .option('--json', 'print one JSON document with every result at the end')
-    .option('--ndjson', 'print one JSON line per event as it happens')
-    .option('--junit <file>', 'write a JUnit XML report (one testcase per job)')
-    .option('--no-progress', 'no progress bar or summary lines on stderr')
+    .option('--batch-id <id>', 'id that groups the records (default: a new one)');
+  return addReportOptions(command, { ndjson: 'print one JSON line per event as it happens' })
     .addHelpText(
       'after',
       '\nExamples:\n' +
@@ -70,7 +99,7 @@ export function batchCommand(globals: () => GlobalOptions): Command {
 }
 
 async function runBatchCommand(file: string, options: BatchCliOptions, globals: GlobalOptions): Promise<number> {
-  if (options.json === true && options.ndjson === true) throw new UsageError('use --json or --ndjson, not both');
+  checkReportOptions(options);
   // --concurrency is what docker-compose, xargs -P and every user mean: jobs alive at once.
   const concurrency = parsePositiveInteger(options.startsInFlight, '--starts-in-flight');
   const runningLimit = eitherName(options.concurrency, options.maxRunning, '--concurrency and --max-running');
@@ -156,10 +185,7 @@ async function runBatchCommand(file: string, options: BatchCliOptions, globals: 
     }
     summary.wallMs = Date.now() - began;
     progress?.stop();
-    if (options.json === true) process.stdout.write(`${JSON.stringify(batchDocument(batchId, results, summary), null, 2)}\n`);
-    if (options.ndjson === true) process.stdout.write(ndjsonLine({ event: 'summary', batchId, ...summary }));
-    if (options.junit !== undefined) writeFileSync(options.junit, junitXml(results, { batchId, startedAt: began, wallMs: summary.wallMs }));
-    process.stderr.write(`salvo: batch ${batchId}: ${formatSummaryLine(summary)}\n`);
+    writeReports(options, batchId, results, summary, began);
     if (inputError !== null) {
       process.stderr.write(`salvo: ${(inputError as Error).message}\n`);
       return EXIT.usage;

@@ -1,6 +1,5 @@
 // `salvo submit FILE|-`: add job specs to a fleet's queue; with --wait, follow them to the end and
 // report as `salvo batch` does (same reports, same exit status). bullmq loads only when it runs.
-import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import type { FleetResult } from '../../fleet/index.js';
 import type { JobSpec } from '../../types.js';
@@ -8,27 +7,22 @@ import { BATCH_ID_PATTERN } from '../../launcher/batch.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { openJobs, readJobs } from '../jobs-file.js';
 import { Progress } from '../progress.js';
-import { batchDocument, ndjsonLine } from '../report/json.js';
-import { junitXml } from '../report/junit.js';
-import { batchExitStatus, emptySummary, formatSummaryLine, tally } from '../report/summary.js';
+import { ndjsonLine } from '../report/json.js';
+import { batchExitStatus, emptySummary, tally } from '../report/summary.js';
 import { createStyle } from '../style.js';
-import { humanLine } from './batch.js';
+import { addReportOptions, checkReportOptions, humanLine, writeReports, type ReportCliOptions } from './batch.js';
 import { queueOption, redisOption } from './worker.js';
 
-interface SubmitCliOptions {
+interface SubmitCliOptions extends ReportCliOptions {
   redis: string;
   queue: string;
   wait?: boolean;
   bundle?: string;
   batchId?: string;
-  json?: boolean;
-  ndjson?: boolean;
-  junit?: string;
-  progress: boolean;
 }
 
 export function submitCommand(): Command {
-  return new Command('submit')
+  const command = new Command('submit')
     .summary("add JSON-lines job specs to a fleet's queue; --wait reports them as batch does")
     .description(
       'Adds the jobs of a JSON-lines file (salvo batch job specs, checked whole first; bundles are paths on the ' +
@@ -43,11 +37,8 @@ export function submitCommand(): Command {
     .addOption(queueOption())
     .option('--wait', 'follow the jobs to the end and report them')
     .option('--bundle <dir>', 'bundle (a path on the workers) for jobs that name none')
-    .option('--batch-id <id>', 'names jobs without an id and groups the results (default: a new one)')
-    .option('--json', 'with --wait: print one JSON document with every result at the end')
-    .option('--ndjson', 'with --wait: print one JSON line per result as it comes')
-    .option('--junit <file>', 'with --wait: write a JUnit XML report (one testcase per job)')
-    .option('--no-progress', 'no progress bar or summary lines on stderr')
+    .option('--batch-id <id>', 'names jobs without an id and groups the results (default: a new one)');
+  return addReportOptions(command, { when: 'with --wait: ', ndjson: 'print one JSON line per result as it comes' })
     .addHelpText(
       'after',
       '\nExamples:\n' +
@@ -60,7 +51,7 @@ export function submitCommand(): Command {
 }
 
 async function runSubmitCommand(file: string, options: SubmitCliOptions): Promise<number> {
-  if (options.json === true && options.ndjson === true) throw new UsageError('use --json or --ndjson, not both');
+  checkReportOptions(options);
   if ((options.json === true || options.ndjson === true || options.junit !== undefined) && options.wait !== true) {
     throw new UsageError('--json, --ndjson and --junit report results: add --wait');
   }
@@ -119,11 +110,7 @@ async function runSubmitCommand(file: string, options: SubmitCliOptions): Promis
     }
     summary.wallMs = Date.now() - began;
     progress?.stop();
-    const batchId = submitted.batchId;
-    if (options.json === true) process.stdout.write(`${JSON.stringify(batchDocument(batchId, all, summary), null, 2)}\n`);
-    if (options.ndjson === true) process.stdout.write(ndjsonLine({ event: 'summary', batchId, ...summary }));
-    if (options.junit !== undefined) writeFileSync(options.junit, junitXml(all, { batchId, startedAt: began, wallMs: summary.wallMs }));
-    process.stderr.write(`salvo: batch ${batchId}: ${formatSummaryLine(summary)}\n`);
+    writeReports(options, submitted.batchId, all, summary, began);
     if (interrupted) return EXIT.interrupted;
     return batchExitStatus(summary);
   } finally {
