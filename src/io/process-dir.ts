@@ -26,8 +26,18 @@ export function containerDir(stateDir: string, id: string): string {
   return join(stateDir, 'containers', id);
 }
 
-export function processDir(stateDir: string, id: string, execId: string = INIT_EXEC_ID): string {
-  return join(stateDir, 'containers', id, execId);
+/**
+ * The process directory of one record (one run): `containers/<id>/<execId>.<seq>`, so that a
+ * second run of an id (a retry, a rerun) never overwrites the first one's logs. Records from
+ * before this layout keep their `containers/<id>/<execId>` (the record's `dir` says which).
+ */
+export function processDir(stateDir: string, id: string, execId: string, seq: number): string {
+  return `${processDirStem(stateDir, id, execId)}${seq}`;
+}
+
+/** What the record's seq completes into its process directory (the store numbers it at subscribe). */
+export function processDirStem(stateDir: string, id: string, execId: string = INIT_EXEC_ID): string {
+  return `${join(stateDir, 'containers', id, execId)}.`;
 }
 
 export function processPaths(dir: string): ProcessPaths {

@@ -1,10 +1,9 @@
 // gc's work: finished containers' runtime state, process directories and old records go; a
 // running, starting or recently finished container is never touched, and neither is what the
 // runtime still has (paused, running, a delete it refused).
-import { readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import type { SalvoError } from '../errors.js';
 import { deleteArgs } from '../runtime/argv.js';
+import { removeRunDirs } from './gc-dirs.js';
 import type { Lifecycle } from './lifecycle.js';
 
 export interface GcResult {
@@ -43,21 +42,7 @@ export async function removeFinished(
   // What the runtime still has (paused, running, a failed delete) keeps its record and directory.
   const deleted = new Set(result.containersDeleted);
   const kept = new Set(known.filter((c) => !deleted.has(c.id)).map((c) => c.id));
-  const containers = join(lifecycle.stateDir, 'containers');
-  const removable = readdirSync(containers).filter((id) => !busy(id) && !kept.has(id) && finishedBefore(id));
-  // An image's overlay goes before its directory (rm would otherwise walk into the mount).
-  await lifecycle.pool.run('unmount', { mount: lifecycle.mountHelper, dirs: removable.map((id) => join(containers, id)) }, 'normal');
-  for (const id of removable) {
-    rmSync(join(containers, id), { recursive: true, force: true });
-    result.directoriesRemoved++;
-  }
-  result.recordsPruned =
-    kept.size === 0
-      ? store.prune(cutoff)
-      : store.prune(
-          cutoff,
-          [...new Set(store.list().map((r) => r.id))].filter((id) => !kept.has(id)),
-        );
+  Object.assign(result, await removeRunDirs(lifecycle, cutoff, kept, busy));
   // Leaves of containers the runtime has forgotten (a delete cut short) go too; the rest are its to remove.
   const stillKnown = new Set((await list()).map((c) => c.id));
   removeEmptyCgroups((id) => !stillKnown.has(id) && !busy(id) && !lifecycle.deletes.has(id));

@@ -9,7 +9,7 @@ import { SalvoError, errorFromPlain } from '../errors.js';
 import { ImageCache } from '../image/cache.js';
 import { mountHelperFor } from '../image/mount.js';
 import { patienceFor, patiently } from '../io/exhaustion.js';
-import { INIT_EXEC_ID, processDir } from '../io/process-dir.js';
+import { INIT_EXEC_ID, containerDir, processDirStem } from '../io/process-dir.js';
 import { Reaper, unknownExit } from '../reaper/reaper.js';
 import { killArgs } from '../runtime/argv.js';
 import type { Store } from '../store/store.js';
@@ -130,11 +130,13 @@ export class Lifecycle {
     const pendingDelete = this.deletes.get(start.id);
     if (pendingDelete !== undefined) await pendingDelete;
     this.#assertNotClosing();
-    const dir = processDir(this.stateDir, start.id);
     const { id, batchId, labels } = start;
+    // Each run of an id gets a directory of its own (`init.<seq>`): an earlier run's logs stay.
+    const stem = processDirStem(this.stateDir, id);
+    const seq = this.store.subscribe({ id, execId: INIT_EXEC_ID, dir: stem, numbered: true, bundle, batchId, labels, at: Date.now() });
+    const dir = `${stem}${seq}`;
     // salvo's own spec (the default bundle, an image) has a pid namespace of its own: init by default.
     const isolation = isolationFor(this.#options, start, dir, spec.bundle === undefined);
-    const seq = this.store.subscribe({ id, execId: INIT_EXEC_ID, dir, bundle, batchId, labels, at: Date.now() });
     this.starting.add(id);
     try {
       return await this.#inflight(
@@ -184,8 +186,9 @@ export class Lifecycle {
     const bundle = this.store.get(id)?.bundle;
     if (bundle == null) throw new SalvoError('ERR_NOT_FOUND', `container ${id} has no recorded bundle`);
     const execId = exec.execId ?? this.#freshExecId(id);
-    const dir = processDir(this.stateDir, id, execId);
-    const seq = this.store.subscribe({ id, execId, dir, bundle, batchId: null, labels: exec.labels, at: Date.now() });
+    const stem = processDirStem(this.stateDir, id, execId);
+    const seq = this.store.subscribe({ id, execId, dir: stem, numbered: true, bundle, batchId: null, labels: exec.labels, at: Date.now() });
+    const dir = `${stem}${seq}`;
     return this.#launch({
       seq,
       id,
@@ -199,7 +202,7 @@ export class Lifecycle {
         stdio: exec.stdio,
         stdin: null,
         gate: null,
-        process: { kind: 'exec', initDir: processDir(this.stateDir, id, INIT_EXEC_ID) },
+        process: { kind: 'exec', initDir: this.initDirOf(id) },
         image: null,
         isolation: null,
       },
@@ -250,7 +253,7 @@ export class Lifecycle {
       this.store.markFailed({ seq, runtimeExitCode: result.runtimeExitCode, errorCode: plain.code, errorMessage: plain.message, at: Date.now() });
       closeProcessIo(io);
       const error = errorFromPlain(plain, result.runtimeExitCode);
-      Object.assign(error.details, execId === INIT_EXEC_ID ? { id } : { id, execId }, { timings: result.timings });
+      Object.assign(error.details, execId === INIT_EXEC_ID ? { id } : { id, execId }, { dir: task.dir, timings: result.timings });
       throw error;
     }
 
@@ -344,7 +347,7 @@ export class Lifecycle {
 
   /** One runtime command through the pool; its failure is thrown as the runtime's error. */
   async runtimeCommand(id: string, args: string[], priority: Priority): Promise<Extract<CommandResult, { ok: true }>> {
-    const logFile = id === '' ? join(this.stateDir, 'runtime.log.json') : join(processDir(this.stateDir, id), `${args[0]}.log.json`);
+    const logFile = id === '' ? join(this.stateDir, 'runtime.log.json') : join(this.initDirOf(id), `${args[0]}.log.json`);
     const result = await this.pool.run('command', { runtime: this.#runtime.invocation, args, logFile, timeoutMs: 30_000 }, priority);
     if (!result.ok) throw errorFromPlain(result.error, result.runtimeExitCode);
     return result;
@@ -359,6 +362,14 @@ export class Lifecycle {
     } catch (error) {
       throw new SalvoError('ERR_INVALID_SPEC', `cannot send ${signal} to exec ${execId}: ${(error as Error).message}`, { cause: error });
     }
+  }
+
+  /**
+   * The process directory of the container's current (live, else newest) init: where the
+   * runtime's later commands on it log. An id with no record gets its container directory.
+   */
+  initDirOf(id: string): string {
+    return this.registry.byId(id)?.dir ?? this.store.get(id)?.dir ?? containerDir(this.stateDir, id);
   }
 
   /** Throws ERR_NOT_FOUND or ERR_CONTAINER_STOPPED unless the container's init is live. */
@@ -382,11 +393,11 @@ export class Lifecycle {
     }
   }
 
-  /** `exec-<n>`, skipping ids whose directory exists: an earlier exec's files stay as history. */
+  /** `exec-<n>`, skipping exec ids the container already has a record of (or, before per-run directories, a directory). */
   #freshExecId(id: string): string {
     for (;;) {
       const execId = `exec-${++execCounter}`;
-      if (!existsSync(processDir(this.stateDir, id, execId))) return execId;
+      if (this.store.get(id, execId) === undefined && !existsSync(join(containerDir(this.stateDir, id), execId))) return execId;
     }
   }
 }
