@@ -299,7 +299,10 @@ export class Store {
       ids === undefined
         ? (this.#db.prepare(`SELECT seq, container_id, dir FROM processes WHERE ${finished} ORDER BY seq`).all(cutoff) as Pruned[])
         : ids.flatMap(
-            (id) => this.#db.prepare(`SELECT seq, container_id, dir FROM processes WHERE container_id = ? AND ${finished} ORDER BY seq`).all(id, cutoff) as Pruned[],
+            (id) =>
+              this.#db
+                .prepare(`SELECT seq, container_id, dir FROM processes WHERE container_id = ? AND ${finished} ORDER BY seq`)
+                .all(id, cutoff) as Pruned[],
           );
     return rows.map((r) => ({ seq: r.seq, id: r.container_id, dir: r.dir }));
   }
@@ -312,7 +315,7 @@ export class Store {
 
   /** Every process directory a record names (gc keeps them). */
   recordDirs(): Set<string> {
-    return new Set((this.#db.prepare(`SELECT dir FROM processes`).pluck().all() as string[]));
+    return new Set(this.#db.prepare(`SELECT dir FROM processes`).pluck().all() as string[]);
   }
 
   /** True when this batch already has a record for this container id. */

@@ -46,10 +46,7 @@ export function formatRecords(records: readonly ProcessRecord[], now = Date.now(
   const runOf = (r: ProcessRecord): number =>
     r.execId === INIT_EXEC_ID ? r.seq : Math.max(0, ...inits.filter((i) => i.id === r.id && i.seq < r.seq).map((i) => i.seq));
   const ordered = [...records].sort(
-    (a, b) =>
-      a.id.localeCompare(b.id) ||
-      runOf(a) - runOf(b) ||
-      (a.execId === INIT_EXEC_ID ? -1 : b.execId === INIT_EXEC_ID ? 1 : a.seq - b.seq),
+    (a, b) => a.id.localeCompare(b.id) || runOf(a) - runOf(b) || (a.execId === INIT_EXEC_ID ? -1 : b.execId === INIT_EXEC_ID ? 1 : a.seq - b.seq),
   );
   const rows = [['ID', 'EXEC', 'STATE', 'PID', 'EXIT', 'STARTED', 'RAN', 'RUN']];
   for (const r of ordered) {
