@@ -26,7 +26,7 @@ import type { Proc } from './proc.js';
 import { attachTerminal, closeProcessIo, openProcessIo, outputStreams, releaseKeepAlive, type ProcessIo } from './process-io.js';
 import type { RuntimeSetup } from './runtime-setup.js';
 import { normalizeExecSpec } from './validate-lifecycle.js';
-import { normalizeStartSpec, validateId, type NormalizedStart } from './validate.js';
+import { DEFAULT_LOG_LIMIT, normalizeStartSpec, validateId, type NormalizedStart } from './validate.js';
 
 /** One launch, init or exec, from its subscription on. */
 interface Launch {
@@ -41,6 +41,8 @@ interface Launch {
   task: Omit<StartTask, 'prepared' | 'consoleSocket'>;
   /** The process is salvo-init's: its exit may carry the command's signal in a status file. */
   underInit: boolean;
+  /** Bytes kept of each log file after the exit (0: none kept apart: no log files, or no limit). */
+  logLimit: number;
   /** Rewords the runtime's failure for this kind of launch. */
   explain: (error: PlainError) => PlainError;
 }
@@ -164,6 +166,8 @@ export class Lifecycle {
             isolation,
           },
           underInit: isolation.init !== null,
+          // A batch job's terminal output is still being copied into stdout.log at exit: left whole.
+          logLimit: start.stdio === 'log' && start.override?.terminal !== true ? start.logLimit : 0,
           explain: (error) => error,
         }),
       );
@@ -207,6 +211,7 @@ export class Lifecycle {
         isolation: null,
       },
       underInit: false,
+      logLimit: exec.stdio === 'log' && !exec.terminal ? DEFAULT_LOG_LIMIT : 0,
       // The init ended while the runtime ran: that, not the runtime's wording, is the reason.
       explain: (error) =>
         error.code === 'ERR_RUNTIME_FAILED' && this.registry.byId(id) === undefined
@@ -257,7 +262,7 @@ export class Lifecycle {
       throw error;
     }
 
-    const { live, watched } = this.track(seq, id, execId, result.pid, result.pidStartTime, task.dir, false, launch.underInit);
+    const { live, watched } = this.track(seq, id, execId, result.pid, result.pidStartTime, task.dir, false, launch.underInit, launch.logLimit);
     const watchWaitedMs = await watched;
     const proc: Proc = {
       id,
@@ -290,11 +295,12 @@ export class Lifecycle {
     dir: string,
     adopted: boolean,
     underInit = false,
+    logLimit = 0,
   ): { live: LiveProcess; watched: Promise<number> } {
     const startedAt = Date.now();
     if (!adopted) this.store.markRunning(seq, pid, pidStartTime, startedAt);
     const { exited, settle } = deferredExit();
-    const live: LiveProcess = { seq, id, execId, pid, dir, startedAt, exitFd: null, adopted, underInit, exited, settle };
+    const live: LiveProcess = { seq, id, execId, pid, dir, startedAt, exitFd: null, adopted, underInit, logLimit, exited, settle };
     this.registry.add(live);
     const openingExitFifo = this.#openExitFifo(live);
     const watching = this.reaper.trackPatiently(pid, adopted ? pidStartTime : null).catch((error: unknown) => {

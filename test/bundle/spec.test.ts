@@ -220,7 +220,7 @@ describe('applyIsolation', () => {
 
   it('runs the command under salvo-init, bind-mounted read-only, with its writable status directory', () => {
     const withMount = { ...config(), mounts: [{ destination: '/proc', type: 'proc', source: 'proc' }] };
-    const init = { binary: '/opt/salvo/salvo-init', statusDir: '/state/containers/c/init/init-status' };
+    const init = { binary: '/opt/salvo/salvo-init', statusDir: '/state/containers/c/init/init-status', logLimit: 0 };
     const derived = applyIsolation(withMount, { ...isolation, init }) as { process: { args: string[] }; mounts: unknown[] };
     assert.deepEqual(derived.process.args, [INIT_PATH, '--status-dir', INIT_STATUS_MOUNT, '--', '/x']);
     assert.deepEqual(derived.mounts, [
