@@ -10,6 +10,23 @@ export function cutMarker(cutBytes: number, limit: number): string {
   return `[salvo: ${cutBytes} bytes of output were cut here (log limit ${limit} bytes); the last lines follow]\n`;
 }
 
+/** The marker line a cut log starts with (newline included), or null for a log that was not cut. */
+export function cutMarkerOf(path: string): string | null {
+  let head = '';
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      const buffer = Buffer.alloc(200);
+      head = buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, 0)).toString();
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return null;
+  }
+  return /^\[salvo: \d+ bytes of output were cut here \(log limit \d+ bytes\); the last lines follow\]\n/.exec(head)?.[0] ?? null;
+}
+
 /** Both log files of a process directory; a missing or failing one is left as it is (the exit is what matters). */
 export function keepLogTails(dir: string, limit: number): void {
   for (const name of ['stdout.log', 'stderr.log']) {

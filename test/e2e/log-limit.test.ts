@@ -37,7 +37,16 @@ describe('the log limit', { timeout: 600_000 }, () => {
         const id = `cap-${runtime}`;
         const jobs = join(root, 'jobs.jsonl');
         writeFileSync(jobs, `${JSON.stringify({ id, args: ['/bin/sh', '-c', `yes | head -c ${PRINTED}; printf ${LAST.trim()}'\\n'`] })}\n`);
-        const batch = await salvo(state, runtime, ['batch', jobs, '--log-limit', '1m', '--json', '--no-progress']);
+        const batch = await salvo(state, runtime, [
+          'batch',
+          jobs,
+          '--log-limit',
+          '1m',
+          '--json',
+          '--no-progress',
+          '--junit',
+          join(root, 'report.xml'),
+        ]);
         assert.equal(batch.exitCode, 0, batch.stderr);
         const [result] = (JSON.parse(batch.stdout) as { jobs: JobResult[] }).jobs;
         assert.equal(result?.exitCode, 0);
@@ -53,6 +62,7 @@ describe('the log limit', { timeout: 600_000 }, () => {
         assert.equal(Number(/^\[salvo: (\d+)/.exec(marker)?.[1]) + kept.length, PRINTED + LAST.length);
         assert.ok(statSync(result?.stdoutPath as string).blocks * 512 <= 2 * MiB, 'its blocks are the tail');
 
+        assert.ok(readFileSync(join(root, 'report.xml'), 'utf8').includes(marker), 'the JUnit report shows the marker too');
         const logs = await salvo(state, runtime, ['logs', id]);
         assert.equal(logs.exitCode, 0, logs.stderr);
         assert.equal(`${logs.stdout.split('\n')[0]}\n`, marker, 'salvo logs shows the marker first');
