@@ -73,4 +73,32 @@ describe('the log limit', { timeout: 600_000 }, () => {
       }
     });
   }
+
+  it('cuts the copy a foreground salvo run keeps of what it streams to its tail, after streaming it whole', async () => {
+    const runtime = RUNTIMES[0] ?? 'runc';
+    const state = join(tempDir(), 'state');
+    try {
+      const run = await salvo(state, runtime, [
+        'run',
+        '--name',
+        'cap-run',
+        '--log-limit',
+        '1m',
+        '--',
+        '/bin/sh',
+        '-c',
+        'yes | head -c 3000000; echo end',
+      ]);
+      assert.equal(run.exitCode, 0, run.stderr);
+      assert.equal(run.stdout.length, 3_000_003, 'the live output is whole');
+      const logs = await salvo(state, runtime, ['logs', 'cap-run']);
+      const [marker] = logs.stdout.split('\n');
+      const cut = Number(/^\[salvo: (\d+) bytes of output were cut here \(log limit 1048576 bytes\)/.exec(marker ?? '')?.[1]);
+      const kept = logs.stdout.length + 1 - (marker ?? '').length - 1; // the tail, its final newline included
+      assert.equal(cut + kept, 3_000_004);
+      assert.ok(kept <= MiB && logs.stdout.endsWith('y\nend'));
+    } finally {
+      await salvo(state, runtime, ['serve', '--stop']);
+    }
+  });
 });
