@@ -230,6 +230,12 @@ describe('applyIsolation', () => {
     ]);
   });
 
+  it("passes the job's log limit to salvo-init, and none when there is no limit", () => {
+    const init = { binary: '/opt/salvo/salvo-init', statusDir: '/s/init-status', logLimit: 1048576 };
+    const derived = applyIsolation(config(), { ...isolation, init }) as { process: { args: string[] } };
+    assert.deepEqual(derived.process.args, [INIT_PATH, '--status-dir', INIT_STATUS_MOUNT, '--log-limit', '1048576', '--', '/x']);
+  });
+
   it("drops the bundle's pid namespace only when the host's is asked for", () => {
     const spaced = config({ namespaces: [{ type: 'pid' }, { type: 'mount' }] });
     assert.deepEqual(applyIsolation(spaced, { ...isolation, hostPid: true }).linux, {
