@@ -139,6 +139,13 @@ export interface StartSpec {
    * see every host process and signal the ones its user may. Default false; init then defaults to false.
    */
   hostPid?: boolean;
+  /**
+   * Most bytes kept of each of stdout.log and stderr.log (stdio 'log'): bytes, or '16m'; 0 keeps
+   * everything. Default 16 MiB. Beyond it the tail is kept, from a line boundary, under a one-line
+   * marker that says how much was cut; under salvo's init the file never grows much past it while
+   * the job runs (DESIGN §4).
+   */
+  logLimit?: number | string;
 }
 
 export type NetworkMode = 'none' | 'host';
@@ -393,7 +400,7 @@ export interface ContainerIsolation {
   /** Refuse a bundle whose config has OCI hooks (they run on the host, as root). */
   refuseHooks: boolean;
   /** salvo-init as pid 1 (null: none): its host path, and the process directory's dir it writes the command's status to. */
-  init: { binary: string; statusDir: string } | null;
+  init: { binary: string; statusDir: string; logLimit: number } | null;
   /** Drop the bundle's pid namespace (the host's is shared). */
   hostPid: boolean;
 }

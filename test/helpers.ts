@@ -95,3 +95,25 @@ export async function derivedBundle(launcher: Launcher, edit: (config: EditableC
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** The process directories of a container's runs (`containers/<id>/<execId>.<seq>`, DESIGN §4), oldest first. */
+export function runDirs(stateDir: string, id: string, execId = 'init'): string[] {
+  const dir = join(stateDir, 'containers', id);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const pattern = new RegExp(`^${execId.replace(/\./g, '\\.')}\\.(\\d+)$`);
+  return names
+    .map((name) => ({ name, seq: Number(pattern.exec(name)?.[1] ?? NaN) }))
+    .filter((n) => Number.isInteger(n.seq))
+    .sort((a, b) => a.seq - b.seq)
+    .map((n) => join(dir, n.name));
+}
+
+/** The newest run's process directory of a container ('' when it has none). */
+export function lastRunDir(stateDir: string, id: string, execId = 'init'): string {
+  return runDirs(stateDir, id, execId).at(-1) ?? '';
+}

@@ -18,7 +18,10 @@ export function withInit(config: Json, init: Init): Json {
   const mounts = Array.isArray(config.mounts) ? (config.mounts as Json[]) : [];
   return {
     ...config,
-    process: { ...process, args: [INIT_PATH, '--status-dir', INIT_STATUS_MOUNT, '--', ...args] },
+    process: {
+      ...process,
+      args: [INIT_PATH, '--status-dir', INIT_STATUS_MOUNT, ...(init.logLimit > 0 ? ['--log-limit', String(init.logLimit)] : []), '--', ...args],
+    },
     mounts: [
       ...mounts,
       { destination: INIT_PATH, type: 'bind', source: init.binary, options: ['bind', 'ro', 'nosuid', 'nodev'] },

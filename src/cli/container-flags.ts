@@ -3,6 +3,7 @@
 // and --name: declared once, turned into StartSpec fields that the launcher validates.
 import { Command, Option } from 'commander';
 import type { NetworkMode, StartSpec } from '../types.js';
+import { logLimitBytes } from '../launcher/validate.js';
 import { collect } from './env-option.js';
 import { UsageError } from './exit-codes.js';
 
@@ -19,6 +20,7 @@ export interface ContainerFlags {
   readOnly?: boolean;
   capAdd: string[];
   capDrop: string[];
+  logLimit?: string;
 }
 
 export function addContainerFlags(command: Command): Command {
@@ -36,7 +38,8 @@ export function addContainerFlags(command: Command): Command {
     .option('--pids-limit <n>', 'most processes the container may hold')
     .option('--read-only', 'mount the root filesystem read-only (with --image: no overlay, a tmpfs on /tmp)')
     .option('--cap-add <cap>', 'add a capability: CHOWN, NET_RAW…, or ALL (repeatable)', collect, [])
-    .option('--cap-drop <cap>', 'drop a capability, or ALL (repeatable)', collect, []);
+    .option('--cap-drop <cap>', 'drop a capability, or ALL (repeatable)', collect, [])
+    .option('--log-limit <size>', LOG_LIMIT_HELP);
 }
 
 /** The StartSpec fields the flags ask for (undefined for the ones not given). */
@@ -54,7 +57,18 @@ export function containerFields(flags: ContainerFlags): Partial<StartSpec> {
   if (flags.readOnly === true) fields.readOnly = true;
   if (flags.capAdd.length > 0) fields.capAdd = flags.capAdd;
   if (flags.capDrop.length > 0) fields.capDrop = flags.capDrop;
+  if (flags.logLimit !== undefined) fields.logLimit = logLimitField(flags.logLimit);
   return fields;
+}
+
+export const LOG_LIMIT_HELP =
+  'most bytes kept of each of stdout.log and stderr.log: 16m (default), 1g…, 0 for no limit; the tail is kept under a marker';
+
+/** --log-limit as a job's logLimit field (checked as the launcher will, so a bad one is usage at once). */
+export function logLimitField(text: string): number | string {
+  const value = /^\d+$/.test(text.trim()) ? Number(text) : text;
+  logLimitBytes(value);
+  return value;
 }
 
 function number(text: string, flag: string): number {

@@ -15,6 +15,8 @@ const LINE_FIELDS: readonly string[] = JOB_FIELDS.filter((field) => field !== 'f
 
 export interface JobDefaults {
   bundle?: string;
+  /** batch --log-limit: for jobs that set no logLimit. */
+  logLimit?: number | string;
 }
 
 /** Checks one parsed line; throws a UsageError that names the line. */
@@ -69,7 +71,11 @@ export async function* readJobs(input: Readable, defaults: JobDefaults = {}, bun
         throw new UsageError(`line ${line}: invalid JSON: ${(error as Error).message}`);
       }
       const job = validateJobLine(value, line, bundleExists);
-      yield defaults.bundle !== undefined && job.bundle === undefined ? { ...job, bundle: defaults.bundle } : job;
+      yield {
+        ...job,
+        ...(defaults.bundle !== undefined && job.bundle === undefined ? { bundle: defaults.bundle } : {}),
+        ...(defaults.logLimit !== undefined && job.logLimit === undefined ? { logLimit: defaults.logLimit } : {}),
+      };
     }
   } finally {
     lines.close();

@@ -27,8 +27,18 @@ export function containerDir(stateDir: string, id: string): string {
   return join(stateDir, 'containers', id);
 }
 
-export function processDir(stateDir: string, id: string, execId: string = INIT_EXEC_ID): string {
-  return join(stateDir, 'containers', id, execId);
+/**
+ * The process directory of one record (one run): `containers/<id>/<execId>.<seq>`, so that a
+ * second run of an id (a retry, a rerun) never overwrites the first one's logs. Records from
+ * before this layout keep their `containers/<id>/<execId>` (the record's `dir` says which).
+ */
+export function processDir(stateDir: string, id: string, execId: string, seq: number): string {
+  return `${processDirStem(stateDir, id, execId)}${seq}`;
+}
+
+/** What the record's seq completes into its process directory (the store numbers it at subscribe). */
+export function processDirStem(stateDir: string, id: string, execId: string = INIT_EXEC_ID): string {
+  return `${join(stateDir, 'containers', id, execId)}.`;
 }
 
 export function processPaths(dir: string): ProcessPaths {
@@ -156,11 +166,13 @@ export function writeExitStatus(dir: string, exitCode: number): void {
  * writeExitStatus for each, at once: those that could not get an fd (EMFILE, ENFILE) are returned
  * to be written patiently elsewhere; any other failure (disk full) is counted.
  */
-export function writeExitStatusesNow(statuses: readonly { dir: string; exitCode: number }[]): {
-  statuses: { dir: string; exitCode: number }[];
+export function writeExitStatusesNow<Status extends { dir: string; exitCode: number }>(
+  statuses: readonly Status[],
+): {
+  statuses: Status[];
   failed: number;
 } {
-  const waiting: { dir: string; exitCode: number }[] = [];
+  const waiting: Status[] = [];
   let failed = 0;
   for (const status of statuses) {
     try {

@@ -12,7 +12,7 @@ import { newBatchId } from './batch-id.js';
 import { notRunResult } from './not-run.js';
 import type { Proc } from './proc.js';
 import { JOB_FIELDS, refuseUnknownFields } from './spec-fields.js';
-import { isMilliseconds, isValidId, showValue } from './validate.js';
+import { isMilliseconds, showValue } from './validate.js';
 
 /** What the scheduler needs from the launcher. */
 export interface BatchHost {
@@ -20,7 +20,6 @@ export interface BatchHost {
   start(spec: StartSpec, gate: SharedArrayBuffer): Promise<Proc>;
   kill(id: string, signal: string, options: { all?: boolean }): Promise<void>;
   hasInBatch(batchId: string, id: string): boolean;
-  processDir(id: string): string;
   readonly capacity: number;
 }
 
@@ -287,15 +286,16 @@ class BatchRun {
       return;
     }
     const state: JobState = plain.code === 'ERR_ABORTED' ? 'canceled' : 'failed';
-    const result = this.#notRun(index, spec, state, plain);
+    const result = this.#notRun(index, spec, state, plain, (error as { details?: { dir?: string } }).details?.dir ?? null);
     if (details?.timings !== undefined) result.timings = { ...details.timings, runMs: 0 };
     result.timings.queuedMs ||= Math.max(0, now() - takenAt);
     this.#push({ ...result, id });
   }
 
-  #notRun(index: number, spec: unknown, state: JobState, error: PlainError | null): JobResult {
+  /** A job that did not run; `dir` is its process directory when its start got that far. */
+  #notRun(index: number, spec: unknown, state: JobState, error: PlainError | null, dir: string | null = null): JobResult {
     const id = this.#jobId(index, spec as JobSpec);
-    const logs = logPaths(this.#host, id, spec as JobSpec, state === 'failed' && error?.code === 'ERR_RUNTIME_FAILED');
+    const logs = logPaths(spec as JobSpec, state === 'failed' && error?.code === 'ERR_RUNTIME_FAILED' ? dir : null);
     return notRunResult({ index, id, batchId: this.#o.batchId, state, error, ...logs, labels: labelsOf(spec) });
   }
 
@@ -320,7 +320,7 @@ class BatchRun {
       timings: { ...job.proc.timings, runMs: exit.durationMs },
       startedAt: exit.startedAt,
       endedAt: exit.exitedAt,
-      ...logPaths(this.#host, job.id, spec, true),
+      ...logPaths(spec, job.proc.dir),
       labels: labelsOf(spec),
     };
   }
@@ -350,9 +350,10 @@ function labelsOf(spec: unknown): Record<string, string> {
   return typeof labels === 'object' && labels !== null && !Array.isArray(labels) ? { ...(labels as Record<string, string>) } : {};
 }
 
-function logPaths(host: BatchHost, id: string, spec: JobSpec | null, exists: boolean): { stdoutPath: string | null; stderrPath: string | null } {
+/** This run's own log files (its process directory, DESIGN §4): a later run of the id has others. */
+function logPaths(spec: JobSpec | null, dir: string | null): { stdoutPath: string | null; stderrPath: string | null } {
   const stdio = spec?.stdio ?? 'log';
-  if (!exists || stdio !== 'log' || !isValidId(id)) return { stdoutPath: null, stderrPath: null };
-  const paths = processPaths(host.processDir(id));
+  if (dir === null || stdio !== 'log') return { stdoutPath: null, stderrPath: null };
+  const paths = processPaths(dir);
   return { stdoutPath: paths.stdoutLog, stderrPath: paths.stderrLog };
 }

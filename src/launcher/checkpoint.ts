@@ -2,7 +2,6 @@
 // stored beside them (salvo-checkpoint.json) for the restore (`start({ checkpoint })`).
 import { join } from 'node:path';
 import { SalvoError, errorFromPlain } from '../errors.js';
-import { processDir } from '../io/process-dir.js';
 import type { CheckpointResult, CheckpointSpec } from '../types.js';
 import type { Lifecycle } from './lifecycle.js';
 import { normalizeCheckpointSpec } from './validate-lifecycle.js';
@@ -25,7 +24,7 @@ export async function checkpointContainer(lifecycle: Lifecycle, id: string, spec
     workPath: checkpoint.workDir,
     leaveRunning: checkpoint.leaveRunning,
     criu: checkpoint.criu,
-    logFile: join(processDir(lifecycle.stateDir, id), 'checkpoint.log.json'),
+    logFile: join(lifecycle.initDirOf(id), 'checkpoint.log.json'),
     timeoutMs: CHECKPOINT_TIMEOUT_MS,
   });
   if (!result.ok) {

@@ -24,13 +24,15 @@ export interface LiveProcess {
   adopted: boolean;
   /** Run under salvo-init: an exit code over 128 may be a signal of the command's (DESIGN §12). */
   underInit: boolean;
+  /** Bytes kept of each of its log files once it has exited (0: no limit, or no log files). */
+  logLimit: number;
   exited: Promise<Exit>;
   settle: (exit: Exit) => void;
 }
 
 export type FinishedHandler = (live: LiveProcess, exit: Exit) => void;
 /** Writes the pass's exitStatus files off the main thread; resolves with how many could not be written. */
-export type StatusWriter = (statuses: { dir: string; exitCode: number }[]) => Promise<{ failed: number }>;
+export type StatusWriter = (statuses: { dir: string; exitCode: number; logLimit: number }[]) => Promise<{ failed: number }>;
 
 type Finished = [LiveProcess, Exit, ExitRow];
 
@@ -148,7 +150,7 @@ export class ExitRegistry {
   #finishAll(finished: readonly Finished[], inits: readonly Finished[]): void {
     const earlierExecs = inits.flatMap(([live]) => [...(this.#execsFinishing.get(live.id) ?? [])]);
     const done = Promise.all(earlierExecs)
-      .then(() => this.#writeStatuses(finished.map(([live, exit]) => ({ dir: live.dir, exitCode: exit.exitCode }))))
+      .then(() => this.#writeStatuses(finished.map(([live, exit]) => ({ dir: live.dir, exitCode: exit.exitCode, logLimit: live.logLimit }))))
       .then(({ failed }) => {
         if (failed > 0) this.#logger.warn({ failed, exits: finished.length }, 'cannot write some exitStatus files');
       })

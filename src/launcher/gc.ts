@@ -2,9 +2,8 @@
 // running, starting or recently finished container is never touched, and neither is what a
 // runtime still has (running, a delete it refused). It covers every runtime and --root the
 // store has records for, not only the launcher's own.
-import { readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { deleteArgs, resumeArgs } from '../runtime/argv.js';
+import { removeRunDirs } from './gc-dirs.js';
 import type { Lifecycle } from './lifecycle.js';
 
 export interface GcResult {
@@ -50,21 +49,8 @@ export async function removeFinished(
   }
   // A failed delete after an exit is shown until its container is gone: now it is, unless a runtime still has it.
   for (const id of lifecycle.cleanup.keys()) if (!kept.has(id)) lifecycle.cleanup.delete(id);
-  const containers = join(lifecycle.stateDir, 'containers');
-  const removable = readdirSync(containers).filter((id) => !busy(id) && !kept.has(id) && finishedBefore(id));
-  // An image's overlay goes before its directory (rm would otherwise walk into the mount).
-  await lifecycle.pool.run('unmount', { mount: lifecycle.mountHelper, dirs: removable.map((id) => join(containers, id)) }, 'normal');
-  for (const id of removable) {
-    rmSync(join(containers, id), { recursive: true, force: true });
-    result.directoriesRemoved++;
-  }
-  result.recordsPruned =
-    kept.size === 0
-      ? store.prune(cutoff)
-      : store.prune(
-          cutoff,
-          [...new Set(store.list().map((r) => r.id))].filter((id) => !kept.has(id)),
-        );
+  // What a runtime still has (paused, running, a failed delete) keeps its records and directories.
+  Object.assign(result, await removeRunDirs(lifecycle, cutoff, kept, busy));
   // Leaves of containers every runtime has forgotten (a delete cut short) go too; the rest are theirs to remove.
   removeEmptyCgroups((id) => !kept.has(id) && !busy(id) && !lifecycle.deletes.has(id));
   return result;

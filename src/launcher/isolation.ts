@@ -16,7 +16,7 @@ import type { NormalizedStart } from './validate.js';
  */
 export function isolationFor(
   options: NormalizedOptions,
-  start: Pick<NormalizedStart, 'id' | 'init' | 'hostPid'>,
+  start: Pick<NormalizedStart, 'id' | 'init' | 'hostPid' | 'logLimit' | 'stdio'>,
   dir: string,
   ownSpec: boolean,
 ): ContainerIsolation {
@@ -25,7 +25,8 @@ export function isolationFor(
   return {
     cgroupsPath: systemd ? null : containerCgroupPath(options.stateDir, start.id),
     refuseHooks: options.bundleHooks === 'refuse',
-    init: init ? { binary: initHelperPath(), statusDir: initStatusDir(dir) } : null,
+    // With log files, the init copies the command's output into them and keeps them near the limit.
+    init: init ? { binary: initHelperPath(), statusDir: initStatusDir(dir), logLimit: start.stdio === 'log' ? start.logLimit : 0 } : null,
     hostPid: start.hostPid,
   };
 }

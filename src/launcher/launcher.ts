@@ -6,7 +6,7 @@ import { SalvoError } from '../errors.js';
 import { removeEmptyCgroups } from '../io/cgroups.js';
 import type { ImageCache } from '../image/cache.js';
 import { releaseSharedContainers } from '../image/shared-containers.js';
-import { INIT_EXEC_ID, processDir } from '../io/process-dir.js';
+import { INIT_EXEC_ID } from '../io/process-dir.js';
 import { readProcStat, startTimeToEpochMs, type ProcStat } from '../io/procfs.js';
 import { OrphanSweeper } from '../reaper/orphans.js';
 import type { LatencyHistogram } from '../reaper/histogram.js';
@@ -233,7 +233,6 @@ export class Launcher {
         start: (spec, gate) => this.#lifecycle.start(spec, gate),
         kill: (id, signal, opts) => this.kill(id, signal, opts),
         hasInBatch: (batchId, id) => this.#store.hasInBatch(batchId, id),
-        processDir: (id) => processDir(this.stateDir, id),
         capacity: this.#lifecycle.pool.capacity,
       },
       jobs,

@@ -9,13 +9,14 @@ import { SalvoError, errorFromPlain } from '../errors.js';
 import { ImageCache } from '../image/cache.js';
 import { HOST_MOUNTS, mountHelperFor } from '../image/mount.js';
 import { patienceFor, patiently } from '../io/exhaustion.js';
-import { INIT_EXEC_ID, processDir, writeExitStatusesNow } from '../io/process-dir.js';
+import { logsWithinLimit } from '../io/log-tail.js';
+import { INIT_EXEC_ID, containerDir, processDirStem, writeExitStatusesNow } from '../io/process-dir.js';
 import { Reaper, unknownExit } from '../reaper/reaper.js';
 import { killArgs } from '../runtime/argv.js';
 import type { Store } from '../store/store.js';
 import { now } from '../time.js';
 import type { Cleanup, Exit, ExecSpec, FifoHandoff, MountHelper, PlainError, RuntimeInvocation, StartSpec } from '../types.js';
-import type { CommandResult, RestorePlan, StartTask } from '../worker/protocol.js';
+import type { CommandResult, ExitStatusTask, RestorePlan, StartTask } from '../worker/protocol.js';
 import { DeleteBatcher } from './delete-batch.js';
 import { ExitRegistry, deferredExit, type LiveProcess } from './exit-registry.js';
 import { imageRootfs, startFromImage } from './image-start.js';
@@ -26,7 +27,7 @@ import type { Proc } from './proc.js';
 import { attachTerminal, closeProcessIo, openProcessIo, outputStreams, releaseKeepAlive, type ProcessIo } from './process-io.js';
 import type { RuntimeSetup } from './runtime-setup.js';
 import { normalizeExecSpec } from './validate-lifecycle.js';
-import { normalizeStartSpec, validateId, type NormalizedStart } from './validate.js';
+import { DEFAULT_LOG_LIMIT, normalizeStartSpec, validateId, type NormalizedStart } from './validate.js';
 
 /** One launch, init or exec, from its subscription on. */
 interface Launch {
@@ -43,6 +44,8 @@ interface Launch {
   task: Omit<StartTask, 'prepared' | 'consoleSocket'>;
   /** The process is salvo-init's: its exit may carry the command's signal in a status file. */
   underInit: boolean;
+  /** Bytes kept of each log file after the exit (0: none kept apart: no log files, or no limit). */
+  logLimit: number;
   /** Rewords the runtime's failure for this kind of launch. */
   explain: (error: PlainError) => PlainError;
 }
@@ -93,13 +96,16 @@ export class Lifecycle {
 
   /**
    * A pass's exitStatus files: a few are written here at once (four syscalls each cost less than a
-   * worker round trip); a large pass, and any file that must wait for a free fd, go to a worker.
+   * worker round trip); a large pass, a log over its limit (cut to its tail first: a copy), and any
+   * file that must wait for a free fd, go to a worker.
    */
-  #writeStatuses(statuses: { dir: string; exitCode: number }[]): Promise<{ failed: number }> {
+  #writeStatuses(statuses: ExitStatusTask['statuses']): Promise<{ failed: number }> {
     if (statuses.length > STATUSES_WRITTEN_HERE) return this.pool.run('exit-status', { statuses }, 'high');
-    const waiting = writeExitStatusesNow(statuses);
-    if (waiting.statuses.length === 0) return Promise.resolve({ failed: waiting.failed });
-    return this.pool.run('exit-status', { statuses: waiting.statuses }, 'high').then(({ failed }) => ({ failed: failed + waiting.failed }));
+    const overLimit = statuses.filter((s) => s.logLimit > 0 && !logsWithinLimit(s.dir, s.logLimit));
+    const waiting = writeExitStatusesNow(statuses.filter((s) => !overLimit.includes(s)));
+    const rest = [...overLimit, ...waiting.statuses];
+    if (rest.length === 0) return Promise.resolve({ failed: waiting.failed });
+    return this.pool.run('exit-status', { statuses: rest }, 'high').then(({ failed }) => ({ failed: failed + waiting.failed }));
   }
 
   /** How every runtime command is invoked; set once at open, before any launch. */
@@ -148,11 +154,13 @@ export class Lifecycle {
     const pendingDelete = this.deletes.get(start.id);
     if (pendingDelete !== undefined) await pendingDelete;
     this.#assertNotClosing();
-    const dir = processDir(this.stateDir, start.id);
     const { id, batchId, labels } = start;
+    // Each run of an id gets a directory of its own (`init.<seq>`): an earlier run's logs stay.
+    const stem = processDirStem(this.stateDir, id);
+    const seq = this.store.subscribe({ id, execId: INIT_EXEC_ID, dir: stem, numbered: true, bundle, batchId, labels, at: Date.now() });
+    const dir = `${stem}${seq}`;
     // salvo's own spec (the default bundle, an image) has a pid namespace of its own: init by default.
     const isolation = isolationFor(this.#options, start, dir, spec.bundle === undefined);
-    const seq = this.store.subscribe({ id, execId: INIT_EXEC_ID, dir, bundle, batchId, labels, at: Date.now() });
     this.starting.add(id);
     try {
       return await this.#inflight(
@@ -181,6 +189,8 @@ export class Lifecycle {
             isolation,
           },
           underInit: isolation.init !== null,
+          // A batch job's terminal output is still being copied into stdout.log at exit: left whole.
+          logLimit: start.stdio === 'log' && start.override?.terminal !== true ? start.logLimit : 0,
           explain: (error) => error,
         }),
       );
@@ -203,8 +213,9 @@ export class Lifecycle {
     const bundle = this.store.get(id)?.bundle;
     if (bundle == null) throw new SalvoError('ERR_NOT_FOUND', `container ${id} has no recorded bundle`);
     const execId = exec.execId ?? this.#freshExecId(id);
-    const dir = processDir(this.stateDir, id, execId);
-    const seq = this.store.subscribe({ id, execId, dir, bundle, batchId: null, labels: exec.labels, at: Date.now() });
+    const stem = processDirStem(this.stateDir, id, execId);
+    const seq = this.store.subscribe({ id, execId, dir: stem, numbered: true, bundle, batchId: null, labels: exec.labels, at: Date.now() });
+    const dir = `${stem}${seq}`;
     return this.#launch({
       seq,
       id,
@@ -219,11 +230,12 @@ export class Lifecycle {
         stdio: exec.stdio,
         stdin: null,
         gate: null,
-        process: { kind: 'exec', initDir: processDir(this.stateDir, id, INIT_EXEC_ID) },
+        process: { kind: 'exec', initDir: this.initDirOf(id) },
         image: null,
         isolation: null,
       },
       underInit: false,
+      logLimit: exec.stdio === 'log' && !exec.terminal ? DEFAULT_LOG_LIMIT : 0,
       // The init ended while the runtime ran: that, not the runtime's wording, is the reason.
       explain: (error) =>
         error.code === 'ERR_RUNTIME_FAILED' && this.registry.byId(id) === undefined
@@ -272,11 +284,11 @@ export class Lifecycle {
       this.store.markFailed({ seq, runtimeExitCode: result.runtimeExitCode, errorCode: plain.code, errorMessage: plain.message, at: Date.now() });
       closeProcessIo(io);
       const error = errorFromPlain(plain, result.runtimeExitCode);
-      Object.assign(error.details, execId === INIT_EXEC_ID ? { id } : { id, execId }, { timings: result.timings });
+      Object.assign(error.details, execId === INIT_EXEC_ID ? { id } : { id, execId }, { dir: task.dir, timings: result.timings });
       throw error;
     }
 
-    const { live, watched } = this.track(seq, id, execId, result.pid, result.pidStartTime, task.dir, false, launch.underInit);
+    const { live, watched } = this.track(seq, id, execId, result.pid, result.pidStartTime, task.dir, false, launch.underInit, launch.logLimit);
     const watchWaitedMs = await watched;
     const proc: Proc = {
       id,
@@ -309,11 +321,12 @@ export class Lifecycle {
     dir: string,
     adopted: boolean,
     underInit = false,
+    logLimit = 0,
   ): { live: LiveProcess; watched: Promise<number> } {
     const startedAt = Date.now();
     if (!adopted) this.store.markRunning(seq, pid, pidStartTime, startedAt);
     const { exited, settle } = deferredExit();
-    const live: LiveProcess = { seq, id, execId, pid, dir, startedAt, exitFd: null, adopted, underInit, exited, settle };
+    const live: LiveProcess = { seq, id, execId, pid, dir, startedAt, exitFd: null, adopted, underInit, logLimit, exited, settle };
     this.registry.add(live);
     const openingExitFifo = this.#openExitFifo(live);
     const watching = this.reaper.trackPatiently(pid, adopted ? pidStartTime : null).catch((error: unknown) => {
@@ -372,9 +385,9 @@ export class Lifecycle {
     priority: Priority,
     runtime: RuntimeInvocation = this.#runtime.invocation,
   ): Promise<Extract<CommandResult, { ok: true }>> {
-    const dir = processDir(this.stateDir, id);
+    const dir = id === '' ? null : this.initDirOf(id);
     // A container whose directory went (an earlier gc) logs beside the store: the runtime cannot open a log in a missing directory.
-    const logFile = id !== '' && existsSync(dir) ? join(dir, `${args[0]}.log.json`) : join(this.stateDir, 'runtime.log.json');
+    const logFile = dir !== null && existsSync(dir) ? join(dir, `${args[0]}.log.json`) : join(this.stateDir, 'runtime.log.json');
     const result = await this.pool.run('command', { runtime, args, logFile, timeoutMs: 30_000 }, priority);
     if (!result.ok) throw errorFromPlain(result.error, result.runtimeExitCode);
     return result;
@@ -389,6 +402,14 @@ export class Lifecycle {
     } catch (error) {
       throw new SalvoError('ERR_INVALID_SPEC', `cannot send ${signal} to exec ${execId}: ${(error as Error).message}`, { cause: error });
     }
+  }
+
+  /**
+   * The process directory of the container's current (live, else newest) init: where the
+   * runtime's later commands on it log. An id with no record gets its container directory.
+   */
+  initDirOf(id: string): string {
+    return this.registry.byId(id)?.dir ?? this.store.get(id)?.dir ?? containerDir(this.stateDir, id);
   }
 
   /** Throws ERR_NOT_FOUND or ERR_CONTAINER_STOPPED unless the container's init is live. */
@@ -412,11 +433,11 @@ export class Lifecycle {
     }
   }
 
-  /** `exec-<n>`, skipping ids whose directory exists: an earlier exec's files stay as history. */
+  /** `exec-<n>`, skipping exec ids the container already has a record of (or, before per-run directories, a directory). */
   #freshExecId(id: string): string {
     for (;;) {
       const execId = `exec-${++execCounter}`;
-      if (!existsSync(processDir(this.stateDir, id, execId))) return execId;
+      if (this.store.get(id, execId) === undefined && !existsSync(join(containerDir(this.stateDir, id), execId))) return execId;
     }
   }
 }

@@ -40,6 +40,7 @@ export const START_FIELDS = [
   'capDrop',
   'init',
   'hostPid',
+  'logLimit',
 ] as const satisfies readonly (keyof StartSpec)[];
 
 /** A batch job: a start spec without what the batch sets itself (signal, batchId), with its own timeout. */

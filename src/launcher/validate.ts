@@ -4,7 +4,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { SalvoError } from '../errors.js';
 import type { CheckpointRef, FifoHandoff, ProcessOverride, StartMode, StartSpec, StdioMode } from '../types.js';
 import { MAX_ARG_STRLEN, bad, refuseOverlong, showValue, stringArray } from './spec-check.js';
-import { normalizeContainerOptions } from './validate-container.js';
+import { memoryBytes, normalizeContainerOptions } from './validate-container.js';
 import { START_FIELDS, refuseUnknownFields } from './spec-fields.js';
 
 export { MAX_ARG_STRLEN, bad, showValue, stringArray };
@@ -130,6 +130,8 @@ export interface NormalizedStart {
   /** null: the default (true for salvo's own spec: the default bundle, an image; false with hostPid). */
   init: boolean | null;
   hostPid: boolean;
+  /** Bytes kept of each log stream; 0: no limit. */
+  logLimit: number;
 }
 
 /** A start's stdin: an absolute path (a terminal brings its own). */
@@ -203,7 +205,17 @@ export function normalizeStartSpec(spec: StartSpec): NormalizedStart {
     image: normalizeImage(spec),
     init: spec.init ?? null,
     hostPid: spec.hostPid === true,
+    logLimit: logLimitBytes(spec.logLimit),
   };
+}
+
+/** Each log stream's limit (DESIGN §4): 0 keeps everything; a size is at least 1m (the memory sizes' parser). */
+export const DEFAULT_LOG_LIMIT = 16 * 1024 * 1024;
+
+export function logLimitBytes(value: unknown): number {
+  if (value === undefined) return DEFAULT_LOG_LIMIT;
+  if (value === 0 || value === '0') return 0;
+  return memoryBytes(value, 'logLimit');
 }
 
 function normalizeImage(spec: StartSpec): NormalizedStart['image'] {

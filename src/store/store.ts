@@ -9,7 +9,9 @@ import { SCHEMA_VERSION, migrate } from './schema.js';
 export interface Subscription {
   id: string;
   execId: string;
+  /** The process directory; with `numbered`, a stem the record's seq completes (`…/init.` → `…/init.7`). */
   dir: string;
+  numbered?: boolean;
   bundle: string | null;
   batchId: string | null;
   labels: Record<string, string> | null;
@@ -107,6 +109,7 @@ export class Store {
   readonly #db: Database.Database;
   readonly instance: number;
   readonly #insert: Database.Statement;
+  readonly #insertNumbered: Database.Statement;
   readonly #setRunning: Database.Statement;
   readonly #setFailed: Database.Statement;
   readonly #setExit: Database.Statement;
@@ -121,6 +124,11 @@ export class Store {
     this.#insert = db.prepare(
       `INSERT INTO processes (container_id, exec_id, state, subscribed_at, batch_id, labels, bundle, dir, launcher)
        VALUES (?, ?, 'subscribed', ?, ?, ?, ?, ?, ?)`,
+    );
+    // The seq SQLite would pick (max + 1), chosen in the statement so the directory can name it.
+    this.#insertNumbered = db.prepare(
+      `INSERT INTO processes (seq, container_id, exec_id, state, subscribed_at, batch_id, labels, bundle, dir, launcher)
+       SELECT n, ?, ?, 'subscribed', ?, ?, ?, ?, ? || n, ? FROM (SELECT ifnull(max(seq), 0) + 1 AS n FROM processes)`,
     );
     this.#setRunning = db.prepare(
       `UPDATE processes SET state = 'running', pid = ?, pid_start_time = ?, started_at = ?
@@ -210,7 +218,8 @@ export class Store {
   subscribe(s: Subscription): number {
     try {
       const labels = s.labels === null ? null : JSON.stringify(s.labels);
-      return Number(this.#insert.run(s.id, s.execId, s.at, s.batchId, labels, s.bundle, s.dir, this.instance).lastInsertRowid);
+      const insert = s.numbered === true ? this.#insertNumbered : this.#insert;
+      return Number(insert.run(s.id, s.execId, s.at, s.batchId, labels, s.bundle, s.dir, this.instance).lastInsertRowid);
     } catch (error) {
       if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
         const what = s.execId === INIT_EXEC_ID ? `container ${s.id}` : `exec ${s.execId} of container ${s.id}`;
@@ -286,13 +295,34 @@ export class Store {
 
   /** Deletes finished records (exited, failed, lost) that ended at or before `cutoff` (gc's rule for directories too); returns the count. */
   prune(cutoff: number, ids?: readonly string[]): number {
-    if (ids !== undefined) {
-      const statement = this.#db.prepare(
-        `DELETE FROM processes WHERE container_id = ? AND state NOT IN ('subscribed', 'running') AND exited_at <= ?`,
-      );
-      return this.#db.transaction(() => ids.reduce((n, id) => n + statement.run(id, cutoff).changes, 0))();
-    }
-    return this.#db.prepare(`DELETE FROM processes WHERE state NOT IN ('subscribed', 'running') AND exited_at <= ?`).run(cutoff).changes;
+    return this.forget(this.prunable(cutoff, ids).map((r) => r.seq));
+  }
+
+  /** The finished records that ended at or before `cutoff` (of `ids` only, when given): what prune would delete. */
+  prunable(cutoff: number, ids?: readonly string[]): { seq: number; id: string; dir: string }[] {
+    const finished = `state NOT IN ('subscribed', 'running') AND exited_at <= ?`;
+    type Pruned = { seq: number; container_id: string; dir: string };
+    const rows =
+      ids === undefined
+        ? (this.#db.prepare(`SELECT seq, container_id, dir FROM processes WHERE ${finished} ORDER BY seq`).all(cutoff) as Pruned[])
+        : ids.flatMap(
+            (id) =>
+              this.#db
+                .prepare(`SELECT seq, container_id, dir FROM processes WHERE container_id = ? AND ${finished} ORDER BY seq`)
+                .all(id, cutoff) as Pruned[],
+          );
+    return rows.map((r) => ({ seq: r.seq, id: r.container_id, dir: r.dir }));
+  }
+
+  /** Deletes these finished records (a live one is never deleted); returns how many went. */
+  forget(seqs: readonly number[]): number {
+    const statement = this.#db.prepare(`DELETE FROM processes WHERE seq = ? AND state NOT IN ('subscribed', 'running')`);
+    return this.#db.transaction(() => seqs.reduce((n, seq) => n + statement.run(seq).changes, 0))();
+  }
+
+  /** Every process directory a record names (gc keeps them). */
+  recordDirs(): Set<string> {
+    return new Set(this.#db.prepare(`SELECT dir FROM processes`).pluck().all() as string[]);
   }
 
   /** True when this batch already has a record for this container id. */

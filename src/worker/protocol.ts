@@ -130,7 +130,8 @@ export type CommandResult =
 
 /** exitStatus files of one reap pass, written after their rows committed. */
 export interface ExitStatusTask {
-  statuses: { dir: string; exitCode: number }[];
+  /** With logLimit > 0 its log files are cut to their tail first (DESIGN §4). */
+  statuses: { dir: string; exitCode: number; logLimit: number }[];
 }
 
 export interface WorkerProtocol {

@@ -1,6 +1,7 @@
 // Piscina entry point, and the one file that knows it runs in a worker thread: dispatches each
 // task of the protocol (protocol.ts) to its handler and returns the handler's plain result.
 import { patienceFor, patiently } from '../io/exhaustion.js';
+import { keepLogTails } from '../io/log-tail.js';
 import { EXIT_STATUS_PATIENCE_MS, writeExitStatus } from '../io/process-dir.js';
 import { noteUnheardSpawnError } from '../runtime/invoke.js';
 import { checkpointContainer } from './checkpoint.js';
@@ -20,7 +21,9 @@ process.on('uncaughtException', (error: NodeJS.ErrnoException) => {
 /** Each file atomically, waiting for a free fd; one that cannot be written (disk full) does not stop the others. */
 async function writeExitStatuses({ statuses }: ExitStatusTask): Promise<{ failed: number }> {
   let failed = 0;
-  for (const { dir, exitCode } of statuses) {
+  for (const { dir, exitCode, logLimit } of statuses) {
+    // The logs reach their final form before exitStatus (and the exit's waiters) say it ended.
+    if (logLimit > 0) keepLogTails(dir, logLimit);
     try {
       await patiently(`writing ${dir}/exitStatus`, () => writeExitStatus(dir, exitCode), patienceFor(EXIT_STATUS_PATIENCE_MS));
     } catch {

@@ -220,7 +220,7 @@ describe('applyIsolation', () => {
 
   it('runs the command under salvo-init, bind-mounted read-only, with its writable status directory', () => {
     const withMount = { ...config(), mounts: [{ destination: '/proc', type: 'proc', source: 'proc' }] };
-    const init = { binary: '/opt/salvo/salvo-init', statusDir: '/state/containers/c/init/init-status' };
+    const init = { binary: '/opt/salvo/salvo-init', statusDir: '/state/containers/c/init/init-status', logLimit: 0 };
     const derived = applyIsolation(withMount, { ...isolation, init }) as { process: { args: string[] }; mounts: unknown[] };
     assert.deepEqual(derived.process.args, [INIT_PATH, '--status-dir', INIT_STATUS_MOUNT, '--', '/x']);
     assert.deepEqual(derived.mounts, [
@@ -228,6 +228,12 @@ describe('applyIsolation', () => {
       { destination: INIT_PATH, type: 'bind', source: '/opt/salvo/salvo-init', options: ['bind', 'ro', 'nosuid', 'nodev'] },
       { destination: INIT_STATUS_MOUNT, type: 'bind', source: init.statusDir, options: ['bind', 'rw', 'nosuid', 'nodev', 'noexec'] },
     ]);
+  });
+
+  it("passes the job's log limit to salvo-init, and none when there is no limit", () => {
+    const init = { binary: '/opt/salvo/salvo-init', statusDir: '/s/init-status', logLimit: 1048576 };
+    const derived = applyIsolation(config(), { ...isolation, init }) as { process: { args: string[] } };
+    assert.deepEqual(derived.process.args, [INIT_PATH, '--status-dir', INIT_STATUS_MOUNT, '--log-limit', '1048576', '--', '/x']);
   });
 
   it("drops the bundle's pid namespace only when the host's is asked for", () => {

@@ -60,4 +60,24 @@ describe('formatRecords', () => {
       '└ web exec-2 running 1005',
     ]);
   });
+
+  it("shows each run of an id as its own row with its seq, followed by the processes exec'd into that run", () => {
+    const text = formatRecords(
+      [
+        record(7, 'job', 'init', { state: 'exited', exitCode: 0, exitedAt: 900 }),
+        record(2, 'job', 'init', { state: 'exited', exitCode: 1, exitedAt: 500 }),
+        record(3, 'job', 'exec-1', { state: 'exited', exitCode: 0, exitedAt: 400 }),
+        record(8, 'job', 'exec-1'),
+      ],
+      1000,
+    );
+    const rows = text
+      .split('\n')
+      .slice(1)
+      .map((line) => {
+        const cells = line.trim().split(/\s{2,}/);
+        return `${cells.slice(0, 3).join(' ')} run ${cells.at(-1) ?? ''}`;
+      });
+    assert.deepEqual(rows, ['job init exited run 2', '└ job exec-1 exited run 3', 'job init exited run 7', '└ job exec-1 running run 8']);
+  });
 });

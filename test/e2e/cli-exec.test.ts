@@ -151,7 +151,7 @@ describe('salvo exec', { timeout: 300_000 }, () => {
           '$SALVO exec -t tty-target -- /bin/sh -c \'stty size; touch /tmp/first; i=0; until [ "$(stty size)" = "30 90" ] || [ $i -ge 600 ]; do sleep 0.1; i=$((i+1)); done; stty size; exit 4\' & pid=$!; ' +
           // Resize once it has printed its first size (its /tmp/first, seen through the init's root); it then
           // prints the new size as soon as the resize arrives (a minute at most): no race with the machine's speed.
-          `cpid=$(cat ${join(state, 'containers', 'tty-target', 'init', 'pid')}); until [ -e /proc/$cpid/root/tmp/first ]; do sleep 0.1; done; ` +
+          `cpid=$(cat ${join(state, 'containers', 'tty-target')}/init.*/pid); until [ -e /proc/$cpid/root/tmp/first ]; do sleep 0.1; done; ` +
           'stty rows 30 cols 90; kill -WINCH $pid; wait $pid; echo "code=$?"; ' +
           '[ "$before" = "$(stty -g)" ] && echo restored',
       );

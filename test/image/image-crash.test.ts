@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Launcher } from '../../src/index.js';
 import { overlayMountsUnder } from '../../src/image/mount.js';
-import { RUNTIMES, removeTempDirs, tempDir } from '../helpers.js';
+import { RUNTIMES, removeTempDirs, runDirs, tempDir } from '../helpers.js';
 import { readMountinfo } from '../../src/image/mountinfo.js';
 import { salvoChild, servingPid, startedPid, writeJobs, type CliChild } from '../reliability/cli-child.js';
 import { isRunning, waitFor } from '../reliability/processes.js';
@@ -89,7 +89,7 @@ describe('a launcher killed while it works with an image (runc)', { timeout: 300
       await launcher.gc();
       const containers = join(stateDir, 'containers');
       assert.deepEqual(
-        readdirSync(containers).filter((id) => existsSync(join(containers, id, 'init', 'upper'))),
+        readdirSync(containers).filter((id) => runDirs(stateDir, id).some((dir) => existsSync(join(dir, 'upper')))),
         [],
       );
     } finally {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Launcher } from '../../src/index.js';
 import { overlayMountsUnder } from '../../src/image/mount.js';
-import { RUNTIMES, openLauncher, removeTempDirs, tempDir } from '../helpers.js';
+import { RUNTIMES, lastRunDir, openLauncher, removeTempDirs, tempDir } from '../helpers.js';
 import { buildTestImage } from './layout-builder.js';
 
 after(removeTempDirs);
@@ -89,7 +89,7 @@ for (const runtime of RUNTIMES) {
       assert.equal(results.length, MANY);
       for (const r of results) assert.equal(r.exitCode, 0, `${r.id}: ${JSON.stringify(r.error)}`);
       for (let i = 0; i < MANY; i++) {
-        const dir = join(launcher.stateDir, 'containers', `img-${runtime}-many-${i}`, 'init');
+        const dir = lastRunDir(launcher.stateDir, `img-${runtime}-many-${i}`);
         assert.equal(readFileSync(join(dir, 'stdout.log'), 'utf8'), `2\n${i}\n`); // hello.txt and its own file only
         assert.equal(readFileSync(join(dir, 'upper', 'home', 'app', 'mine'), 'utf8'), `${i}\n`);
       }

@@ -66,6 +66,7 @@ describe('ExitRegistry', () => {
       exitFd: null,
       adopted: false,
       underInit,
+      logLimit: 0,
       exited: done,
       settle,
     };
@@ -152,6 +153,7 @@ describe('ExitRegistry', () => {
       exitFd: null,
       adopted: false,
       underInit: false,
+      logLimit: 0,
       exited: done,
       settle,
     });

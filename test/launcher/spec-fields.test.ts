@@ -73,6 +73,7 @@ describe('unknown fields of a start spec', () => {
       capDrop: ['ALL'],
       init: true,
       hostPid: false,
+      logLimit: '16m',
     };
     assert.equal(normalizeStartSpec(every).id, 'spf-all');
     assert.equal(normalizeStartSpec({ id: 'spf-img', image: 'oci:/nowhere', entrypoint: ['/bin/sh'] }).image?.ref, 'oci:/nowhere');

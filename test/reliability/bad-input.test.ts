@@ -21,7 +21,7 @@ import { after, before, describe, it } from 'node:test';
 import { Launcher, SalvoError } from '../../src/index.js';
 import type { JobResult, JobSpec } from '../../src/index.js';
 import { resolveRuntime } from '../../src/runtime/resolve.js';
-import { RUNTIMES, derivedBundle, openLauncher, removeTempDirs, runtimeContainers, tempDir } from '../helpers.js';
+import { RUNTIMES, derivedBundle, lastRunDir, openLauncher, removeTempDirs, runtimeContainers, tempDir } from '../helpers.js';
 import { hungRuntimePid, writeFakeRuntime } from './fake-runtime.js';
 import { isRunning, waitFor } from './processes.js';
 
@@ -288,7 +288,7 @@ async function onSmallTmpfs(runtime: string, size: string, body: (launcher: Laun
 
 function readContainerPid(stateDir: string, id: string): string {
   try {
-    return readFileSync(join(stateDir, 'containers', id, 'init', 'pid'), 'utf8').trim();
+    return readFileSync(join(lastRunDir(stateDir, id), 'pid'), 'utf8').trim();
   } catch {
     return '';
   }

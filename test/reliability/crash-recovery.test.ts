@@ -12,7 +12,7 @@ import { Launcher } from '../../src/index.js';
 import type { JobSpec } from '../../src/index.js';
 import { cgroupMounts, cgroupParentName } from '../../src/io/cgroups.js';
 import { Store } from '../../src/store/store.js';
-import { RUNTIMES, removeTempDirs, tempDir } from '../helpers.js';
+import { RUNTIMES, lastRunDir, removeTempDirs, tempDir } from '../helpers.js';
 import { salvoChild, servingPid, startedPid, finished, writeJobs } from './cli-child.js';
 import { hungRuntimePid, writeFakeRuntime } from './fake-runtime.js';
 import { isRunning, processesMentioning, startTimeOf, waitFor } from './processes.js';
@@ -56,7 +56,7 @@ for (const runtime of RUNTIMES) {
         60_000,
       );
       const containerPid = new Map([...LONG, ...SHORT].map((id) => [id, startedPid(run, id) as number]));
-      for (const id of LATE) containerPid.set(id, Number(readFileSync(join(stateDir, 'containers', id, 'init', 'pid'), 'utf8')));
+      for (const id of LATE) containerPid.set(id, Number(readFileSync(join(lastRunDir(stateDir, id), 'pid'), 'utf8')));
       const hungRuntimes = [...LATE, ...HANG].map((id) => {
         const pid = hungRuntimePid(fake, id) as number;
         return { pid, startTime: startTimeOf(pid) };

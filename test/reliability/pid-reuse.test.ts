@@ -5,7 +5,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Launcher } from '../../src/index.js';
-import { processDir } from '../../src/io/process-dir.js';
 import { native } from '../../src/native.js';
 import { Store } from '../../src/store/store.js';
 import { RUNTIMES, removeTempDirs, sleep, tempDir } from '../helpers.js';
@@ -28,6 +27,8 @@ describe('pid reuse', { timeout: 120_000 }, () => {
 
     // Forge what a launcher that died could have left, through the store's own API.
     const store = Store.open(join(stateDir, 'salvo.db'), { pid: 4_000_000, pidStartTime: 1, bootId: null });
+    // Records in the layout before per-run directories (containers/<id>/init) still recover.
+    const processDir = (_: string, id: string): string => join(stateDir, 'containers', id, 'init');
     const forge = (id: string): number =>
       store.subscribe({ id, execId: 'init', dir: processDir(stateDir, id), bundle: null, batchId: 'forged', labels: null, at: Date.now() });
     // Its record names the pid, but the process there started at another time: the pid was reused.

@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import type { BatchEvent, JobResult, JobSpec } from '../../index.js';
 import { BATCH_ID_PATTERN, newBatchId } from '../../launcher/batch.js';
-import { eitherName } from '../container-flags.js';
+import { LOG_LIMIT_HELP, eitherName, logLimitField } from '../container-flags.js';
 import { contextFrom, launcherFor, type GlobalOptions } from '../context.js';
 import { parseDuration, parsePositiveInteger } from '../duration.js';
 import { EXIT, UsageError } from '../exit-codes.js';
@@ -32,6 +32,7 @@ interface BatchCliOptions extends ReportCliOptions {
   timeout?: string;
   grace: string;
   bundle?: string;
+  logLimit?: string;
   batchId?: string;
 }
 
@@ -69,7 +70,7 @@ export function batchCommand(globals: () => GlobalOptions): Command {
     .description(
       'Runs the jobs of a JSON-lines file (or stdin with -), one job spec per line. ' +
         'Fields: id, bundle, args, env, cwd, stdio, labels, timeoutMs, noPivot, noNewKeyring, startMode, and ' +
-        'the docker-familiar volumes, mounts, tmpfs, user, hostname, network, memory, cpus, pidsLimit, readOnly, capAdd, capDrop, stdin; ' +
+        'the docker-familiar volumes, mounts, tmpfs, user, hostname, network, memory, cpus, pidsLimit, readOnly, capAdd, capDrop, stdin, logLimit; ' +
         'for example {"id":"t1","args":["/bin/sh","-c","make test"],"env":{"CI":"1"},"timeoutMs":60000}.\n\n' +
         'A file is checked whole before anything starts. Results print as jobs finish; a progress bar ' +
         'shows on stderr when it is a terminal (not under CI), else a summary line every few seconds. ' +
@@ -84,6 +85,7 @@ export function batchCommand(globals: () => GlobalOptions): Command {
     .option('--timeout <duration>', "stop each job that runs longer (a job's timeoutMs wins)")
     .option('--grace <duration>', 'time between SIGTERM and SIGKILL when stopping a job', '10s')
     .option('--bundle <dir>', 'bundle for jobs that name none (default: the busybox bundle)')
+    .option('--log-limit <size>', `for jobs that set no logLimit: ${LOG_LIMIT_HELP}`)
     .option('--batch-id <id>', 'id that groups the records (default: a new one)');
   return addReportOptions(command, { ndjson: 'print one JSON line per event as it happens' })
     .addHelpText(
@@ -106,6 +108,7 @@ async function runBatchCommand(file: string, options: BatchCliOptions, globals: 
   const maxRunning = runningLimit === undefined ? undefined : parsePositiveInteger(runningLimit, '--concurrency');
   const timeoutMs = options.timeout === undefined ? 0 : parseDuration(options.timeout, '--timeout');
   const graceMs = parseDuration(options.grace, '--grace');
+  const logLimit = options.logLimit === undefined ? undefined : logLimitField(options.logLimit);
   const batchId = options.batchId ?? newBatchId();
   if (!BATCH_ID_PATTERN.test(batchId)) throw new UsageError(`--batch-id "${batchId}" must be 1-64 of A-Z a-z 0-9 _ . -`);
   if (options.bundle !== undefined) {
@@ -145,7 +148,7 @@ async function runBatchCommand(file: string, options: BatchCliOptions, globals: 
   try {
     // Each job's configured timeout, kept while it runs, so that its line can say it.
     const timeouts = new Map<number, number>();
-    const jobs = withTimeouts(readJobs(openJobs(file), { bundle: options.bundle }), timeoutMs, timeouts);
+    const jobs = withTimeouts(readJobs(openJobs(file), { bundle: options.bundle, logLimit }), timeoutMs, timeouts);
     const onEvent = (event: BatchEvent): void => {
       if (event.type === 'starting') alive.add(event.index);
       else if (options.ndjson === true) process.stdout.write(ndjsonLine(eventLine(event)));

@@ -29,6 +29,7 @@ function describe(r: ProcessRecord): string {
   const lines: [string, string][] = [
     ['id', r.id],
     ['exec', r.execId],
+    ['run', `${r.seq} (salvo logs ${r.id} --run ${r.seq})`],
     ['state', r.state],
     ['pid', r.pid === null ? '-' : String(r.pid)],
     ['exit', formatExit(r)],

@@ -2,26 +2,30 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { Command } from 'commander';
 import { validateId } from '../../launcher/validate.js';
-import { processPaths } from '../../io/process-dir.js';
+import { INIT_EXEC_ID, processPaths } from '../../io/process-dir.js';
 import { SalvoError } from '../../errors.js';
 import type { LauncherClient } from '../../server/client.js';
+import type { ProcessRecord } from '../../types.js';
+import { parsePositiveInteger } from '../duration.js';
 import { contextFrom, launcherFor, type GlobalOptions } from '../context.js';
 
 interface LogsOptions {
   follow?: boolean;
   exec: string;
+  run?: string;
 }
 
 export function logsCommand(globals: () => GlobalOptions): Command {
   return new Command('logs')
     .summary("print a container's output (stdout.log and stderr.log)")
     .description(
-      "Prints what a container wrote: its stdout log to stdout, its stderr log to stderr. With --follow, keeps printing new output until the container's exit is recorded. Needs the default stdio ('log').",
+      "Prints what a container wrote: its stdout log to stdout, its stderr log to stderr. With --follow, keeps printing new output until the container's exit is recorded. Needs the default stdio ('log'). Each run of an id keeps its own logs: the latest is shown, --run N shows the record whose seq is N (the RUN column of `salvo ps -a`, `run:` in `salvo inspect`).",
     )
     .argument('<id>', 'container id')
     .option('-f, --follow', 'keep printing new output until the container exits')
     .option('--exec <execId>', "an exec'd process instead of the init", 'init')
-    .addHelpText('after', '\nExamples:\n  $ salvo logs job-17\n  $ salvo logs --follow job-17 2>/dev/null')
+    .option('--run <seq>', 'an earlier run of the id: the record with this seq (salvo ps -a shows it)')
+    .addHelpText('after', '\nExamples:\n  $ salvo logs job-17\n  $ salvo logs --follow job-17 2>/dev/null\n  $ salvo logs job-17 --run 12')
     .action(async (id: string, options: LogsOptions) => {
       validateId(id, 'container id');
       const context = contextFrom(globals());
@@ -34,10 +38,27 @@ export function logsCommand(globals: () => GlobalOptions): Command {
     });
 }
 
+/** The newest record of the id (or exec), or with --run the record of that seq, which must be this id's. */
+async function recordFor(launcher: LauncherClient, id: string, options: LogsOptions): Promise<ProcessRecord> {
+  const what = `container ${id}${options.exec === INIT_EXEC_ID ? '' : ` exec ${options.exec}`}`;
+  if (options.run === undefined) {
+    const record = await launcher.get(id, options.exec);
+    if (record === undefined) throw new SalvoError('ERR_NOT_FOUND', `no ${what} in ${launcher.stateDir}`);
+    return record;
+  }
+  const seq = parsePositiveInteger(options.run, '--run');
+  const runs = await launcher.list({ id });
+  const record = runs.find((r) => r.seq === seq);
+  if (record !== undefined) return record;
+  const known = runs.filter((r) => r.execId === options.exec).map((r) => r.seq);
+  throw new SalvoError(
+    'ERR_NOT_FOUND',
+    `no run ${seq} of ${what} in ${launcher.stateDir}${known.length === 0 ? '' : ` (its runs: ${known.join(', ')})`}`,
+  );
+}
+
 async function printLogs(launcher: LauncherClient, id: string, options: LogsOptions): Promise<void> {
-  const record = await launcher.get(id, options.exec);
-  if (record === undefined)
-    throw new SalvoError('ERR_NOT_FOUND', `no container ${id}${options.exec === 'init' ? '' : ` exec ${options.exec}`} in ${launcher.stateDir}`);
+  const record = await recordFor(launcher, id, options);
   const { dir } = record;
   const sources = [
     { path: processPaths(dir).stdoutLog, to: process.stdout, offset: 0 },
@@ -48,9 +69,11 @@ async function printLogs(launcher: LauncherClient, id: string, options: LogsOpti
   };
   drain();
   if (options.follow !== true) return;
+  // An earlier run has ended: there is nothing to follow.
+  const isLatest = (await launcher.get(id, record.execId))?.seq === record.seq;
   // The serving launcher says when it has ended (at once for one that has); the files are read till then.
   let ended = false;
-  const exited = launcher.wait(id, options.exec).finally(() => (ended = true));
+  const exited = (isLatest ? launcher.wait(id, record.execId) : Promise.resolve()).finally(() => (ended = true));
   while (!ended) {
     await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 200))]);
     drain();

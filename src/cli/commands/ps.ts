@@ -37,12 +37,19 @@ export function psCommand(globals: () => GlobalOptions): Command {
     });
 }
 
-/** Containers first, each followed by its exec'd processes. */
+/**
+ * Containers by id, each run (init record) followed by the processes exec'd into it; RUN is the
+ * record's seq (`salvo logs ID --run N`).
+ */
 export function formatRecords(records: readonly ProcessRecord[], now = Date.now()): string {
+  const inits = records.filter((r) => r.execId === INIT_EXEC_ID);
+  // An exec belongs to the newest run of its container that began before it.
+  const runOf = (r: ProcessRecord): number =>
+    r.execId === INIT_EXEC_ID ? r.seq : Math.max(0, ...inits.filter((i) => i.id === r.id && i.seq < r.seq).map((i) => i.seq));
   const ordered = [...records].sort(
-    (a, b) => a.id.localeCompare(b.id) || (a.execId === INIT_EXEC_ID ? -1 : b.execId === INIT_EXEC_ID ? 1 : a.seq - b.seq),
+    (a, b) => a.id.localeCompare(b.id) || runOf(a) - runOf(b) || (a.execId === INIT_EXEC_ID ? -1 : b.execId === INIT_EXEC_ID ? 1 : a.seq - b.seq),
   );
-  const rows = [['ID', 'EXEC', 'STATE', 'PID', 'EXIT', 'STARTED', 'RAN']];
+  const rows = [['ID', 'EXEC', 'STATE', 'PID', 'EXIT', 'STARTED', 'RAN', 'RUN']];
   for (const r of ordered) {
     const wall = recordWallMs(r, now);
     const ran = wall === null ? '-' : formatMs(wall);
@@ -54,6 +61,7 @@ export function formatRecords(records: readonly ProcessRecord[], now = Date.now(
       formatExit(r),
       formatAgo(r.startedAt, now),
       ran,
+      String(r.seq),
     ]);
   }
   return table(rows);

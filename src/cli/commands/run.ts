@@ -3,12 +3,13 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { newBatchId } from '../../launcher/batch-id.js';
+import { logLimitBytes } from '../../launcher/validate.js';
 import type { Proc } from '../../index.js';
 import { userTerminalSize } from '../attach-terminal.js';
 import type { LauncherClient } from '../../server/client.js';
 import { contextFrom, launcherFor, type GlobalOptions } from '../context.js';
 import { parseDuration } from '../duration.js';
-import { addContainerFlags, containerFields, eitherName, type ContainerFlags } from '../container-flags.js';
+import { addContainerFlags, containerFields, eitherName, logLimitField, type ContainerFlags } from '../container-flags.js';
 import { collect, envFromFlags } from '../env-option.js';
 import { EXIT, UsageError, isStartFailure, startFailureExit } from '../exit-codes.js';
 import { followProc } from '../follow.js';
@@ -161,7 +162,7 @@ async function run(command: string[], options: RunOptions, globals: GlobalOption
       const timer = timeoutMs > 0 ? startTimer(() => stop('timeout'), timeoutMs, { unref: false }) : null;
       // Once it has exited, draining its output is no reason to report a timeout.
       void proc.exited.then(() => timer?.clear());
-      const exit = await followProc(proc);
+      const exit = await followProc(proc, logLimitBytes(options.logLimit === undefined ? undefined : logLimitField(options.logLimit)));
       writeExitCodeFile(options.exitCodeFile, exit.exitCode);
       if (stopping === 'timeout') {
         const took = formatMs(exit.exitedAt - stopAt);

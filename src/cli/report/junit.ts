@@ -1,5 +1,6 @@
 // The `--junit FILE` report: one testsuite per batch, one testcase per job, logs as system-out/err.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { cutMarkerOf } from '../../io/log-tail.js';
 import type { JobResult } from '../../types.js';
 import { jobWallMs } from '../format.js';
 
@@ -146,7 +147,8 @@ function logTail(readTail: (path: string, maxBytes: number) => string, path: str
   if (Buffer.byteLength(tail) <= limit) return tail;
   const newline = tail.indexOf('\n');
   const kept = newline < 0 || newline === tail.length - 1 ? tail.slice(-limit) : tail.slice(newline + 1);
-  return `[salvo: the start of this log was cut; the whole log is ${path}]\n${kept}`;
+  // A log the job's logLimit already cut says so on its first line: that line is kept too.
+  return `${cutMarkerOf(path) ?? ''}[salvo: the start of this log was cut; the whole log is ${path}]\n${kept}`;
 }
 
 function batchSpan(jobs: readonly JobResult[], options: JunitOptions): { startedAt: number; wallMs: number } {
