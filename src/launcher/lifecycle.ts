@@ -17,6 +17,7 @@ import { now } from '../time.js';
 import type { Exit, ExecSpec, FifoHandoff, MountHelper, PlainError, StartSpec } from '../types.js';
 import type { CommandResult, RestorePlan, StartTask } from '../worker/protocol.js';
 import { DeleteBatcher } from './delete-batch.js';
+import { FailureWriter } from './failure-writer.js';
 import { ExitRegistry, deferredExit, type LiveProcess } from './exit-registry.js';
 import { imageRootfs, startFromImage } from './image-start.js';
 import { isolationFor } from './isolation.js';
@@ -52,6 +53,8 @@ export class Lifecycle {
   readonly pool: RuntimePool;
   readonly registry: ExitRegistry;
   readonly reaper: Reaper;
+  /** Failed starts' records, retried while the store refuses them (a full disk). */
+  readonly failures: FailureWriter;
   /** Images unpacked once per digest under <stateDir>/images (src/image/). */
   readonly images: ImageCache;
   readonly #options: NormalizedOptions;
@@ -73,6 +76,7 @@ export class Lifecycle {
     this.#options = options;
     this.stateDir = options.stateDir;
     this.store = store;
+    this.failures = new FailureWriter(store, options.logger);
     this.images = new ImageCache(options.stateDir);
     this.pool = new RuntimePool(options.workers, options.tasksPerWorker, (error) => options.logger.error({ err: error }, 'a worker thread failed'));
     this.registry = new ExitRegistry(
@@ -238,7 +242,7 @@ export class Lifecycle {
       if (failure.code === 'ERR_ABORTED' && launch.signal?.aborted !== true && closing.aborted) {
         failure = new SalvoError('ERR_LAUNCHER_CLOSED', `start of ${name} was dropped: the launcher closed before a worker took it`);
       }
-      this.store.markFailed({ seq, runtimeExitCode: null, errorCode: failure.code, errorMessage: failure.message, at: Date.now() });
+      this.failures.write({ seq, runtimeExitCode: null, errorCode: failure.code, errorMessage: failure.message, at: Date.now() });
       closeProcessIo(io);
       throw failure;
     } finally {
@@ -247,7 +251,7 @@ export class Lifecycle {
 
     if (!result.ok) {
       const plain = launch.explain(result.error);
-      this.store.markFailed({ seq, runtimeExitCode: result.runtimeExitCode, errorCode: plain.code, errorMessage: plain.message, at: Date.now() });
+      this.failures.write({ seq, runtimeExitCode: result.runtimeExitCode, errorCode: plain.code, errorMessage: plain.message, at: Date.now() });
       closeProcessIo(io);
       const error = errorFromPlain(plain, result.runtimeExitCode);
       Object.assign(error.details, execId === INIT_EXEC_ID ? { id } : { id, execId }, { timings: result.timings });
@@ -289,7 +293,7 @@ export class Lifecycle {
     underInit = false,
   ): { live: LiveProcess; watched: Promise<number> } {
     const startedAt = Date.now();
-    if (!adopted) this.store.markRunning(seq, pid, pidStartTime, startedAt);
+    if (!adopted) this.#markRunning(seq, pid, pidStartTime, startedAt);
     const { exited, settle } = deferredExit();
     const live: LiveProcess = { seq, id, execId, pid, dir, startedAt, exitFd: null, adopted, underInit, exited, settle };
     this.registry.add(live);
@@ -301,6 +305,15 @@ export class Lifecycle {
       return 0;
     });
     return { live, watched: Promise.all([openingExitFifo, watching]).then(([a, b]) => a + b) };
+  }
+
+  /** A refused write (a full disk) leaves the record `subscribed`: its exit commit (or recovery) still resolves it. */
+  #markRunning(seq: number, pid: number, pidStartTime: number, startedAt: number): void {
+    try {
+      this.store.markRunning(seq, pid, pidStartTime, startedAt);
+    } catch (error) {
+      this.#options.logger.warn({ err: error, seq, initPid: pid }, 'cannot mark the record running; its exit will still be recorded');
+    }
   }
 
   /**
