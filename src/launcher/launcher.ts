@@ -310,6 +310,11 @@ export class Launcher {
     return this.#lifecycle.registry.size;
   }
 
+  /** Exits reaped that the store has not committed yet (a full disk): they are retried, not reported. */
+  get pendingExits(): number {
+    return this.#lifecycle.registry.uncommitted;
+  }
+
   /** Images unpacked once per digest under <stateDir>/images (src/image/). */
   get images(): ImageCache {
     return this.#lifecycle.images;

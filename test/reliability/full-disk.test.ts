@@ -149,10 +149,12 @@ for (const runtime of RUNTIMES) {
           // Either the launcher reports them (the bug) or the store refused all three twice.
           await until('the exits reaped and refused, or reported', () => results.length > 0 || ([...pids.values()].every(gone) && refusedAgain()));
           assert.equal(results.length, 0, 'no exit is reported while the store cannot record it');
+          assert.equal(launcher.pendingExits, ids.length, 'the launcher says they wait for the store');
           for (const id of ids) assert.equal(launcher.get(id)?.state, 'running', `${id} is still running in the store, as reported`);
 
           freeSpace(stateDir);
           await consuming;
+          assert.equal(launcher.pendingExits, 0);
           assert.equal(results.length, ids.length);
           for (const result of results) {
             assert.equal(result.state, 'exited', result.id);
