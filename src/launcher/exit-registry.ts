@@ -77,6 +77,8 @@ export class ExitRegistry {
   #retry: Timer | null = null;
   #retryMs = 0;
   #failedAttempts = 0;
+  /** Set by closeUncommitted: a refused commit is final from then on (no timer outlives the store). */
+  #closing = false;
 
   constructor(store: Store, logger: Logger, writeStatuses: StatusWriter, onFinished: FinishedHandler) {
     this.#store = store;
@@ -184,6 +186,10 @@ export class ExitRegistry {
     try {
       this.#store.recordExits(finished.map(([, , row]) => row));
     } catch (error) {
+      if (this.#closing) {
+        this.#notRecorded(error);
+        return;
+      }
       this.#failedAttempts++;
       if (this.#failedAttempts === 1) {
         this.#logger.error({ err: error, exits: finished.length }, 'cannot record exits in the store: not reported until committed; retrying');
@@ -202,17 +208,22 @@ export class ExitRegistry {
   }
 
   /**
-   * close(): one last commit of the exits still waiting; those the store still refuses are
-   * finished as not recorded (`recorded: false`, the kernel's status kept), never as recorded.
+   * close(): one last commit of the exits still waiting; those the store still refuses (now or
+   * later, as close goes on) are finished as not recorded (`recorded: false`, the kernel's status
+   * kept), never as recorded.
    */
   closeUncommitted(): void {
+    this.#closing = true;
     this.#commit();
-    this.#retry?.clear();
-    this.#retry = null;
+  }
+
+  #notRecorded(error: unknown): void {
     const left = this.#uncommitted;
     this.#uncommitted = [];
-    if (left.length === 0) return;
-    this.#logger.error({ exits: left.length, ids: left.map(([live]) => live.id) }, 'the launcher closes with exits the store could not record');
+    this.#logger.error(
+      { err: error, exits: left.length, ids: left.map(([live]) => live.id) },
+      'the launcher closes with exits the store could not record',
+    );
     for (const [live, exit] of left) this.#finish(live, { ...exit, recorded: false });
   }
 

@@ -15,6 +15,7 @@ export class FailureWriter {
   readonly #unwritten: FailureRow[] = [];
   #retry: Timer | null = null;
   #retryMs = 0;
+  #closed = false;
 
   constructor(store: Store, logger: Logger) {
     this.#store = store;
@@ -38,6 +39,7 @@ export class FailureWriter {
       try {
         this.#store.markFailed(this.#unwritten[0] as FailureRow); // idempotent: a final record is left alone
       } catch (error) {
+        if (this.#closed) return; // close() reports what is left; no timer outlives the store
         if (this.#retryMs === 0)
           this.#logger.error({ err: error, records: this.#unwritten.length }, 'cannot mark failed starts in the store; retrying');
         this.#retryMs = Math.min(RETRY_MAX_MS, this.#retryMs === 0 ? RETRY_FIRST_MS : this.#retryMs * 2);
@@ -52,6 +54,7 @@ export class FailureWriter {
   /** close(): a last try; records still unwritten stay `subscribed` for the next launcher's recovery (`lost`). */
   close(): void {
     this.#flush();
+    this.#closed = true;
     this.#retry?.clear();
     this.#retry = null;
     if (this.#unwritten.length > 0) {
