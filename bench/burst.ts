@@ -69,7 +69,6 @@ export async function runBurst(runtime: string, count: number, stateDir: string)
     const released = performance.now();
     const fd = openSync(join(barrier, 'go'), constants.O_WRONLY);
     writeSync(fd, '\n'.repeat(count));
-    closeSync(fd);
     let firstExit = 0;
     const exits = await Promise.all(
       procs.map((p) =>
@@ -80,6 +79,8 @@ export async function runBurst(runtime: string, count: number, stateDir: string)
       ),
     );
     const releaseToAllRecordedMs = performance.now() - released;
+    // Closed only now: a process that reaches its open() after the release still finds a writer and its line.
+    closeSync(fd);
     loop.disable();
     const h = launcher.reapLatency;
     const cost = launcher.reapCost;

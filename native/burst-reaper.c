@@ -88,7 +88,6 @@ int main(int argc, char **argv) {
   double released = now_ms();
   int go = open(fifo, O_WRONLY);
   if (write(go, lines, (size_t)started) < 0) perror("write");
-  close(go);
   int reaped = 0;
   struct epoll_event events[1024];
   while (reaped < started) {
@@ -105,6 +104,8 @@ int main(int argc, char **argv) {
     }
   }
   double all_reaped = now_ms() - released;
+  // Closed only now: a process that reaches its open() after the release still finds a writer and its line.
+  close(go);
   for (int i = 0; i < count; i++) {
     snprintf(id, sizeof id, "%s-%d", prefix, i);
     char *delete_argv[] = {runtime, "--root", root, "delete", "--force", id, NULL};

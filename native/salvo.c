@@ -209,6 +209,23 @@ static napi_value unmount_detach(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// The state directory's containers/ bound onto itself and made a shared mount (DESIGN §12): host
+// mounts under it then propagate into crun's namespace. Two calls, so that a bind left unshared
+// by a crash between them can be made shared alone.
+static napi_value path_call(napi_env env, napi_callback_info info, int which) {
+  napi_value argv[1];
+  char target[4096];
+  size_t length;
+  if (!get_args(env, info, 1, argv)) return NULL;
+  CHECK(napi_get_value_string_utf8(env, argv[0], target, sizeof target, &length));
+  if (length >= sizeof target - 1) return throw_errno(env, ENAMETOOLONG, "mount");
+  if (which == 0 && mount(target, target, NULL, MS_BIND, NULL) != 0) return throw_errno(env, errno, "mount");
+  if (which == 1 && mount(NULL, target, NULL, MS_SHARED, NULL) != 0) return throw_errno(env, errno, "mount");
+  return NULL;
+}
+static napi_value bind_self(napi_env env, napi_callback_info info) { return path_call(env, info, 0); }
+static napi_value make_shared(napi_env env, napi_callback_info info) { return path_call(env, info, 1); }
+
 // flock(fd, LOCK_EX | LOCK_NB): true when taken, false when another holder has it.
 static napi_value try_lock(napi_env env, napi_callback_info info) {
   napi_value argv[1], result;
@@ -567,6 +584,8 @@ NAPI_MODULE_INIT() {
   EXPORT("watcherClose", watcher_close);
   EXPORT("mountOverlay", mount_overlay);
   EXPORT("unmountDetach", unmount_detach);
+  EXPORT("bindSelf", bind_self);
+  EXPORT("makeShared", make_shared);
   EXPORT("spawn", native_spawn);
   EXPORT("spawnSignal", native_spawn_signal);
   return exports;

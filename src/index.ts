@@ -1,5 +1,5 @@
 // salvo's public API: exports only.
-export { Launcher, type CloseOptions, type GcResult, type RuntimeInfo } from './launcher/launcher.js';
+export { Launcher, type CloseOptions, type GcResult, type RecordFilter, type RuntimeInfo } from './launcher/launcher.js';
 export type { Proc } from './launcher/proc.js';
 export { BATCH_DEFAULTS } from './launcher/batch.js';
 export { SalvoError, RuntimeError, ERROR_CODES, type ErrorCode } from './errors.js';

@@ -36,6 +36,10 @@ export interface NativeAddon {
   mountOverlay(options: string, target: string): void;
   /** umount2(target, MNT_DETACH | UMOUNT_NOFOLLOW). */
   unmountDetach(target: string): void;
+  /** mount(dir, dir, NULL, MS_BIND): a directory bound onto itself. */
+  bindSelf(dir: string): void;
+  /** mount(NULL, dir, NULL, MS_SHARED): that mount (alone, not recursive) made shared. */
+  makeShared(dir: string): void;
   /**
    * vfork-style spawn (native/spawn.c) of `file` (a path: no PATH search) with argv [file, ...args]:
    * signals reset to default and unblocked, a parent-death SIGKILL, the mount namespace entered when

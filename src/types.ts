@@ -87,6 +87,11 @@ export interface StartSpec {
   stdio?: StdioMode;
   /** With stdio 'fifo': the caller opens the read ends itself (another process); see FifoHandoff. */
   fifoHandoff?: FifoHandoff;
+  /**
+   * With terminal: a unix socket another process listens on (absolute path): the runtime sends the
+   * pty master there (SCM_RIGHTS), to that process, and the Proc's `terminal` is null.
+   */
+  consoleSocket?: string;
   /** A file the process reads as stdin (opened by salvo; `salvo run -i` gives its own /proc/PID/fd/0). Default /dev/null. */
   stdin?: string;
   noPivot?: boolean;
@@ -208,6 +213,11 @@ export interface ExecSpec {
   stdio?: StdioMode;
   /** With stdio 'fifo': the caller opens the read ends itself (another process); see FifoHandoff. */
   fifoHandoff?: FifoHandoff;
+  /**
+   * With terminal: a unix socket another process listens on (absolute path): the runtime sends the
+   * pty master there (SCM_RIGHTS), to that process, and the Proc's `terminal` is null.
+   */
+  consoleSocket?: string;
   /** Id of the exec'd process within its container. Default `exec-<n>`. */
   execId?: string;
   /** Free-form labels stored with the record. */
@@ -302,6 +312,21 @@ export interface ProcessRecord {
   labels: Record<string, string>;
   bundle: string | null;
   dir: string;
+  /**
+   * Only on a container's newest init record, in the live view of the launcher that runs it (not
+   * stored): its runtime delete after the exit failed and is retried, or was given up on for gc.
+   */
+  cleanup?: Cleanup;
+}
+
+/** A container whose runtime delete after its exit failed (`salvo ps` shows it until it is gone). */
+export interface Cleanup {
+  /** 'pending': retried with backoff; 'failed': the retries are spent, `gc` deletes it. */
+  state: 'pending' | 'failed';
+  /** Deletes tried so far. */
+  attempts: number;
+  /** The runtime's last error. */
+  error: string;
 }
 
 /** Time spent in each phase of one launch, in milliseconds. */

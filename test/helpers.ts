@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Launcher } from '../src/index.js';
 import type { LauncherOptions } from '../src/index.js';
+import { readMountinfo } from '../src/image/mountinfo.js';
+import { native } from '../src/native.js';
 
 /** Runtimes the e2e tests run against: SALVO_TEST_RUNTIMES=runc,crun (default both). */
 export const RUNTIMES: readonly string[] = (process.env.SALVO_TEST_RUNTIMES ?? 'runc,crun')
@@ -21,7 +23,24 @@ export function tempDir(prefix = 'salvo-test-'): string {
 }
 
 export function removeTempDirs(): void {
-  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+  for (const dir of made.splice(0)) {
+    detachMountsUnder(dir);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** What a SIGKILLed crun launcher leaves mounted (salvo's shared bind of containers/, DESIGN §12): a user would umount it too. */
+function detachMountsUnder(dir: string): void {
+  const points = readMountinfo('/proc/self/mountinfo')
+    .map((entry) => entry.point)
+    .filter((point) => point.startsWith(`${dir}/`));
+  for (const point of points.sort().reverse()) {
+    try {
+      native().unmountDetach(point);
+    } catch {
+      // already gone with its parent
+    }
+  }
 }
 
 export async function openLauncher(runtime: string, options: LauncherOptions = {}): Promise<Launcher> {

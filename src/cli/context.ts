@@ -70,7 +70,7 @@ export async function openLauncher(context: CliContext, options: LauncherOptions
  * Records as the serving launcher sees them; beside an in-process launcher (the API, bench), which
  * serves no socket, from the store read-only.
  */
-export async function listRecords(context: CliContext, filter: ListFilter): Promise<ProcessRecord[]> {
+export async function listRecords(context: CliContext, filter: ListFilter & { withCleanup?: boolean }): Promise<ProcessRecord[]> {
   let launcher: LauncherClient;
   try {
     launcher = await launcherFor(context);

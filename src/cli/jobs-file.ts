@@ -5,43 +5,13 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { SalvoError } from '../errors.js';
+import { JOB_FIELDS, refuseUnknownFields } from '../launcher/spec-fields.js';
 import { normalizeStartSpec } from '../launcher/validate.js';
 import type { JobSpec } from '../types.js';
 import { UsageError } from './exit-codes.js';
 
-const JOB_FIELDS = new Set([
-  'id',
-  'bundle',
-  'image',
-  'entrypoint',
-  'readOnly',
-  'args',
-  'env',
-  'cwd',
-  'stdio',
-  'labels',
-  'timeoutMs',
-  'noPivot',
-  'noNewKeyring',
-  'startMode',
-  'terminal',
-  // docker-familiar fields (StartSpec): applied to the derived config
-  'volumes',
-  'mounts',
-  'tmpfs',
-  'user',
-  'hostname',
-  'network',
-  'memory',
-  'cpus',
-  'pidsLimit',
-  'capAdd',
-  'capDrop',
-  'stdin',
-  // the container's pid 1 and pid namespace
-  'init',
-  'hostPid',
-]);
+// A job line is data: every field of a batch job but the one that is a function.
+const LINE_FIELDS: readonly string[] = JOB_FIELDS.filter((field) => field !== 'fifoHandoff');
 
 export interface JobDefaults {
   bundle?: string;
@@ -51,12 +21,11 @@ export interface JobDefaults {
 export function validateJobLine(value: unknown, line: number, bundleExists: (bundle: string) => boolean): JobSpec {
   const at = `line ${line}`;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError(`${at}: a job must be a JSON object`);
-  for (const key of Object.keys(value)) {
-    if (!JOB_FIELDS.has(key)) throw new UsageError(`${at}: unknown field "${key}" (known: ${[...JOB_FIELDS].join(', ')})`);
-  }
   const job = value as JobSpec;
   try {
-    normalizeStartSpec({ ...job, id: job.id ?? 'placeholder' } as never);
+    refuseUnknownFields(value, LINE_FIELDS, 'the job');
+    const { timeoutMs: _timeout, ...start } = job;
+    normalizeStartSpec({ ...start, id: job.id ?? 'placeholder' });
   } catch (error) {
     if (error instanceof SalvoError) throw new UsageError(`${at}: ${error.message}`);
     throw error;

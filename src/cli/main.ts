@@ -1,27 +1,8 @@
 #!/usr/bin/env node
-// salvo's executable: parse, run one command, turn its outcome into an exit status.
-import { CommanderError } from 'commander';
-import { describeCliError } from './context.js';
-import { EXIT } from './exit-codes.js';
-import { buildProgram } from './program.js';
+// salvo's executable. `salvo --version` answers before commander and the rest load (a CI
+// runner's probe); every other command goes through run-cli.ts.
+import { salvoVersion } from './version.js';
 
-// `salvo ps | head` closes our stdout early: that is the reader's choice, not an error.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error;
-  });
-}
-
-try {
-  await (await buildProgram(process.argv)).parseAsync(process.argv);
-} catch (error) {
-  if (error instanceof CommanderError) {
-    // Help and --version "errors" are successes; anything else commander already printed.
-    const success = error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help';
-    process.exitCode = success ? EXIT.ok : EXIT.usage;
-  } else {
-    const { exitCode, message } = describeCliError(error);
-    process.stderr.write(`salvo: ${message}\n`);
-    process.exitCode = exitCode;
-  }
-}
+const args = process.argv.slice(2);
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) process.stdout.write(`${salvoVersion()}\n`);
+else await (await import('./run-cli.js')).runCli(process.argv);

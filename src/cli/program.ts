@@ -1,9 +1,9 @@
 // The salvo command line (commander 14): global options on every command, one file per command.
-import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import type { GlobalOptions } from './context.js';
 import { dockerHint } from './docker-hints.js';
 import { LOG_LEVELS } from './logging.js';
+import { salvoVersion } from './version.js';
 
 type CommandMaker = (globals: () => GlobalOptions, runtimeGiven: () => boolean) => Command;
 
@@ -33,8 +33,6 @@ const COMMANDS: Record<string, () => Promise<CommandMaker>> = {
   fleet: async () => (await import('./commands/fleet.js')).fleetCommand,
 };
 
-const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-
 /** The program with the command `argv` names (every command when it names none, for help). */
 export async function buildProgram(argv: readonly string[] = process.argv): Promise<Command> {
   const program = new Command('salvo');
@@ -44,7 +42,7 @@ export async function buildProgram(argv: readonly string[] = process.argv): Prom
       'Launch OCI containers in bulk through runc or crun, with no per-container shim, and record every ' +
         'exit exactly once. Data goes to stdout; messages and progress to stderr.',
     )
-    .version(pkg.version, '-V, --version')
+    .version(salvoVersion(), '-V, --version')
     .addOption(
       new Option(
         '--state-dir <dir>',

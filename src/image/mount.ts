@@ -1,22 +1,26 @@
 // A container's root filesystem from a cached image: an overlay (lower = the image, upper and work
 // in the process directory) mounted where the runtime runs, and unmounted only if salvo made it.
-// In the launcher's own mount namespace the addon calls mount(2)/umount2(2). crun on a hybrid host
-// runs in salvo's private mount namespace (DESIGN §12), which this host's private mounts do not
-// propagate into, and a thread of the multi-threaded launcher cannot setns into it: there
-// salvo-exec enters it and makes the same two calls (its --mount-overlay and --detach verbs).
+// On the host the addon calls mount(2)/umount2(2): for runc, and for crun on a hybrid host too,
+// whose private namespace receives them through salvo's shared bind of containers/ (DESIGN §12).
+// Only when that bind could not be made does salvo-exec enter crun's namespace for the same two
+// calls (its --mount-overlay and --detach verbs): a thread of the launcher cannot setns there.
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { SalvoError } from '../errors.js';
 import { native } from '../native.js';
+import { readMountinfo, unescapeMountPath } from './mountinfo.js';
 import type { MountHelper, RuntimeInvocation } from '../types.js';
 
 const run = promisify(execFile);
 
+/** Mounts made in the launcher's own namespace, by the addon: no process per mount. */
+export const HOST_MOUNTS: MountHelper = { file: null, prefix: [], mountinfo: '/proc/self/mountinfo' };
+
 /** The helper for a runtime invocation: salvo-exec with its first two args (launcher pid, namespace or '-'). */
 export function mountHelperFor(invocation: RuntimeInvocation): MountHelper {
-  if (invocation.prefix.length < 3) return { file: null, prefix: [], mountinfo: '/proc/self/mountinfo' };
+  if (invocation.prefix.length < 3) return HOST_MOUNTS;
   const [parent = '', namespace = '-'] = invocation.prefix;
   const mountinfo = namespace === '-' ? '/proc/self/mountinfo' : namespace.replace(/ns\/mnt$/, 'mountinfo');
   return { file: invocation.file, prefix: [parent, namespace], mountinfo };
@@ -59,26 +63,11 @@ export async function mountOverlay(helper: MountHelper, lower: string, dir: stri
 
 /** Overlay mount points in a mountinfo file that lie under `under` (salvo's own: never anything else). */
 export function overlayMountsUnder(mountinfo: string, under: string): string[] {
-  let text: string;
-  try {
-    text = readFileSync(mountinfo, 'utf8');
-  } catch {
-    return []; // the namespace is gone, and its mounts with it
-  }
   const prefix = under.endsWith('/') ? under : `${under}/`;
-  const found: string[] = [];
-  for (const line of text.split('\n')) {
-    const fields = line.split(' ');
-    const dash = fields.indexOf('-');
-    if (dash < 0 || fields[dash + 1] !== 'overlay') continue;
-    const point = unescapeMountPath(fields[4] ?? '');
-    if (point.startsWith(prefix)) found.push(point);
-  }
-  return found;
+  return readMountinfo(mountinfo)
+    .filter((entry) => entry.fstype === 'overlay' && entry.point.startsWith(prefix))
+    .map((entry) => entry.point);
 }
-
-const unescapeMountPath = (path: string): string =>
-  path.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
 
 /**
  * Unmounts every salvo overlay under the given directories (process or container directories), from
@@ -102,17 +91,9 @@ export async function unmountUnder(helper: MountHelper, dirs: readonly string[])
 /** The lower directories of every overlay in a mountinfo file (an image under one is in use). */
 export function overlayLowerDirs(mountinfo: string): Set<string> {
   const lowers = new Set<string>();
-  let text = '';
-  try {
-    text = readFileSync(mountinfo, 'utf8');
-  } catch {
-    return lowers;
-  }
-  for (const line of text.split('\n')) {
-    const fields = line.split(' ');
-    const dash = fields.indexOf('-');
-    if (dash < 0 || fields[dash + 1] !== 'overlay') continue;
-    for (const option of (fields[dash + 3] ?? '').split(',')) {
+  for (const entry of readMountinfo(mountinfo)) {
+    if (entry.fstype !== 'overlay') continue;
+    for (const option of entry.superOptions.split(',')) {
       if (option.startsWith('lowerdir=')) for (const dir of option.slice('lowerdir='.length).split(':')) lowers.add(unescapeMountPath(dir));
     }
   }

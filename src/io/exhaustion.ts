@@ -1,6 +1,6 @@
 // Running out of file descriptors or processes (EMFILE, ENFILE, EAGAIN) is transient under load:
 // the launch waits with backoff and tries again instead of failing, and says how long it waited.
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SalvoError } from '../errors.js';
 
@@ -76,12 +76,19 @@ export async function patiently<T>(what: string, action: () => T | Promise<T>, p
   }
 }
 
-/** A small file's text, '' when it does not exist or no fd came free within the patience. */
+/**
+ * A small file's text, '' when it does not exist or no fd came free within the patience. Read
+ * synchronously: for a pid file or a log, fs.promises' FileHandle round trips through the thread
+ * pool cost more CPU than the read itself.
+ */
 export function readTextPatiently(path: string, patience: Patience): Promise<string> {
-  const read = (): Promise<string> =>
-    readFile(path, 'utf8').catch((error: unknown) => {
+  const read = (): string => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch (error) {
       if (isExhaustion(error)) throw error;
       return '';
-    });
+    }
+  };
   return patiently(`reading ${path}`, read, patience).catch(() => '');
 }

@@ -3,6 +3,7 @@ import { closeSync, constants, lstatSync, mkdirSync, openSync, renameSync, rmSyn
 import { dirname, join } from 'node:path';
 import { SalvoError } from '../errors.js';
 import { native } from '../native.js';
+import { isExhaustion } from './exhaustion.js';
 import type { StdioMode } from '../types.js';
 
 export const INIT_EXEC_ID = 'init';
@@ -149,6 +150,27 @@ export function writeExitStatus(dir: string, exitCode: number): void {
   const temp = `${path}.tmp`;
   writeFileSync(temp, `${exitCode}\n`, { mode: 0o600 });
   renameSync(temp, path);
+}
+
+/**
+ * writeExitStatus for each, at once: those that could not get an fd (EMFILE, ENFILE) are returned
+ * to be written patiently elsewhere; any other failure (disk full) is counted.
+ */
+export function writeExitStatusesNow(statuses: readonly { dir: string; exitCode: number }[]): {
+  statuses: { dir: string; exitCode: number }[];
+  failed: number;
+} {
+  const waiting: { dir: string; exitCode: number }[] = [];
+  let failed = 0;
+  for (const status of statuses) {
+    try {
+      writeExitStatus(status.dir, status.exitCode);
+    } catch (error) {
+      if (isExhaustion(error)) waiting.push(status);
+      else failed++;
+    }
+  }
+  return { statuses: waiting, failed };
 }
 
 // The record already holds the exit: this file may wait a while for an fd, not forever.

@@ -37,7 +37,16 @@ export function startTimer(fn: () => void, ms: number, options: { unref?: boolea
   };
 }
 
-/** Resolves after `ms` (unref'd: it keeps nothing alive). */
-export function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => startTimer(resolve, ms));
+/** Resolves after `ms` (unref'd: it keeps nothing alive), or at once when `signal` aborts. */
+export function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted === true) return resolve();
+    const done = (): void => {
+      timer.clear();
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = startTimer(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }

@@ -2,14 +2,15 @@
 // keeps at most `concurrency` starts in flight, yields a JobResult per job as each one finishes,
 // and stops jobs the right way (runtime kill SIGTERM, grace, SIGKILL; delete --force follows).
 import { createWriteStream } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { SalvoError, plainError } from '../errors.js';
 import type { BatchEvent, BatchOptions, Exit, JobResult, JobSpec, JobState, PlainError, StartSpec } from '../types.js';
 import { processPaths } from '../io/process-dir.js';
 import { closeSpawnGate, createSpawnGate } from '../io/spawn-gate.js';
 import { startTimer, type Timer } from '../io/timer.js';
 import { now } from '../time.js';
+import { newBatchId } from './batch-id.js';
 import type { Proc } from './proc.js';
+import { JOB_FIELDS, refuseUnknownFields } from './spec-fields.js';
 import { isMilliseconds, isValidId, showValue } from './validate.js';
 
 /** What the scheduler needs from the launcher. */
@@ -55,9 +56,7 @@ function ms(option: string, value: unknown, fallback: number): number {
   return value;
 }
 
-export function newBatchId(): string {
-  return `b${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
-}
+export { newBatchId };
 
 /** What a batch id may be: it groups records, so it is short and safe in a path or a log line. */
 export const BATCH_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -231,6 +230,12 @@ class BatchRun {
     if (this.#startingIds.has(id) || this.#host.hasInBatch(this.#o.batchId, id)) {
       const message = `job ${index}: id ${id} appears twice in batch ${this.#o.batchId}`;
       this.#push(this.#notRun(index, spec, 'failed', { code: 'ERR_DUPLICATE_ID', message }));
+      return;
+    }
+    try {
+      refuseUnknownFields(spec, JOB_FIELDS, `job ${index}`);
+    } catch (error) {
+      this.#push(this.#notRun(index, spec, 'failed', plainError(error)));
       return;
     }
     const timeoutMs = spec.timeoutMs ?? this.#o.timeoutMs;

@@ -2,10 +2,12 @@
 // within one short window (one reap pass, usually) are deleted by one
 // `crun delete --force --regex '^(id1|id2|…)$'`; runc has no --regex, so it gets one delete per
 // container. Deletes run at low priority, behind starts. A batch that fails falls back to one
-// delete per container, so that nothing is left behind.
+// delete per container, so that nothing is left behind; a delete that still fails is retried with
+// backoff, then left for gc.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { Logger, MountHelper, RuntimeInvocation } from '../types.js';
+import { delay } from '../io/timer.js';
+import type { Cleanup, Logger, MountHelper, RuntimeInvocation } from '../types.js';
 import type { CommandResult } from '../worker/protocol.js';
 import type { RuntimePool } from './pool.js';
 
@@ -21,6 +23,8 @@ const BATCH_WINDOW_MS = 5;
 // Keeps the regex, and the runtime's argv, small (ids are at most 128 characters).
 const MAX_BATCH = 128;
 const BATCH_TIMEOUT_MS = 60_000;
+// Waits before each retry of a failed delete after an exit: five tries over about 4 s, then gc's.
+const RETRY_DELAYS_MS = [100, 300, 900, 2700];
 
 /** An id as an ERE literal: ids hold only [A-Za-z0-9_.-], of which only '.' is special. */
 const literal = (id: string): string => id.replaceAll('.', '\\.');
@@ -61,6 +65,27 @@ export class DeleteBatcher {
       if (this.#pending.length >= MAX_BATCH) this.#flush();
       else this.#timer ??= setTimeout(() => this.#flush(), BATCH_WINDOW_MS);
     });
+  }
+
+  /**
+   * The delete after an exit, retried with backoff while it fails (`cleanup` shows it meanwhile);
+   * after the last retry, or once `stop` aborts (the launcher closes), the container is left for gc.
+   */
+  async deleteRetrying(id: string, force: boolean, logFile: string, cleanup: Map<string, Cleanup>, stop: AbortSignal): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      // A retry forces: whatever made the first one fail may have left processes behind.
+      const result = await this.delete(id, force || attempt > 1, logFile);
+      if (result.ok || /does not exist/i.test(result.error.message)) {
+        cleanup.delete(id);
+        return;
+      }
+      const retryIn = RETRY_DELAYS_MS[attempt - 1];
+      const gaveUp = retryIn === undefined || stop.aborted;
+      cleanup.set(id, { state: gaveUp ? 'failed' : 'pending', attempts: attempt, error: result.error.message });
+      this.#logger.warn({ id, attempt, error: result.error }, gaveUp ? 'runtime delete failed: left for gc' : 'runtime delete failed: retrying');
+      if (gaveUp) return;
+      await delay(retryIn, stop);
+    }
   }
 
   #flush(): void {

@@ -1,10 +1,10 @@
 // gc's work: finished containers' runtime state, process directories and old records go; a
-// running, starting or recently finished container is never touched, and neither is what the
-// runtime still has (paused, running, a delete it refused).
+// running, starting or recently finished container is never touched, and neither is what a
+// runtime still has (running, a delete it refused). It covers every runtime and --root the
+// store has records for, not only the launcher's own.
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SalvoError } from '../errors.js';
-import { deleteArgs } from '../runtime/argv.js';
+import { deleteArgs, resumeArgs } from '../runtime/argv.js';
 import type { Lifecycle } from './lifecycle.js';
 
 export interface GcResult {
@@ -15,20 +15,27 @@ export interface GcResult {
   failed: { id: string; message: string }[];
 }
 
+/** One runtime (binary and --root) whose containers gc may delete. */
+export interface GcRuntime {
+  /** What the runtime knows under its --root (id and status). */
+  list: () => Promise<{ id: string; status: string }[]>;
+  /** One runtime command about a container; rejects with the runtime's error. */
+  command: (id: string, args: string[]) => Promise<unknown>;
+}
+
 /**
- * Removes what finished before `cutoff` (epoch ms); `list` asks the runtime what it knows.
- * `removeEmptyCgroups` gets the ids whose leftover cgroups may go (the runtime forgot them).
+ * Removes what finished before `cutoff` (epoch ms) from every runtime in `runtimes`.
+ * `removeEmptyCgroups` gets the ids whose leftover cgroups may go (every runtime forgot them).
  */
 export async function removeFinished(
   lifecycle: Lifecycle,
-  list: () => Promise<{ id: string; status: string }[]>,
+  runtimes: readonly GcRuntime[],
   cutoff: number,
   removeEmptyCgroups: (orphaned: (id: string) => boolean) => void,
 ): Promise<GcResult> {
   const { store } = lifecycle;
   // Deletes in flight (after an exit, recovery's force-deletes) first: a second one of the same container fails.
   await Promise.allSettled([...lifecycle.deletes.values()]);
-  const known = await list();
   // A container's exec'd processes may outlive its init (host pid namespace): their files stay too.
   const live = new Set(lifecycle.registry.all().map((l) => l.id));
   const busy = (id: string): boolean => live.has(id) || lifecycle.starting.has(id);
@@ -37,12 +44,12 @@ export async function removeFinished(
     return record === undefined || (record.state !== 'running' && record.state !== 'subscribed' && (record.exitedAt ?? 0) <= cutoff);
   };
   const result: GcResult = { containersDeleted: [], directoriesRemoved: 0, recordsPruned: 0, failed: [] };
-  const doomed = known.filter((c) => c.status !== 'running' && c.status !== 'paused' && !busy(c.id) && finishedBefore(c.id));
-  // The pool bounds how many deletes run at once; one that fails does not stop the others.
-  await Promise.all(doomed.map((c) => gcDelete(c.id, () => lifecycle.runtimeCommand(c.id, deleteArgs(c.id, { force: true }), 'normal'), result)));
-  // What the runtime still has (paused, running, a failed delete) keeps its record and directory.
-  const deleted = new Set(result.containersDeleted);
-  const kept = new Set(known.filter((c) => !deleted.has(c.id)).map((c) => c.id));
+  const kept = new Set<string>();
+  for (const runtime of runtimes) {
+    for (const id of await deleteFinished(runtime, (id) => !busy(id) && finishedBefore(id), result)) kept.add(id);
+  }
+  // A failed delete after an exit is shown until its container is gone: now it is, unless a runtime still has it.
+  for (const id of lifecycle.cleanup.keys()) if (!kept.has(id)) lifecycle.cleanup.delete(id);
   const containers = join(lifecycle.stateDir, 'containers');
   const removable = readdirSync(containers).filter((id) => !busy(id) && !kept.has(id) && finishedBefore(id));
   // An image's overlay goes before its directory (rm would otherwise walk into the mount).
@@ -58,21 +65,36 @@ export async function removeFinished(
           cutoff,
           [...new Set(store.list().map((r) => r.id))].filter((id) => !kept.has(id)),
         );
-  // Leaves of containers the runtime has forgotten (a delete cut short) go too; the rest are its to remove.
-  const stillKnown = new Set((await list()).map((c) => c.id));
-  removeEmptyCgroups((id) => !stillKnown.has(id) && !busy(id) && !lifecycle.deletes.has(id));
+  // Leaves of containers every runtime has forgotten (a delete cut short) go too; the rest are theirs to remove.
+  removeEmptyCgroups((id) => !kept.has(id) && !busy(id) && !lifecycle.deletes.has(id));
   return result;
 }
 
-/** One delete of gc: a container already gone counts as deleted; another failure is noted, not thrown. */
-async function gcDelete(id: string, remove: () => Promise<unknown>, result: GcResult): Promise<void> {
-  try {
-    await remove();
-    result.containersDeleted.push(id);
-  } catch (error) {
-    const message = (error as Error).message;
-    const gone = (error as SalvoError).code === 'ERR_RUNTIME_FAILED' && /does not exist|no such file or directory/i.test(message);
-    if (gone) result.containersDeleted.push(id);
-    else result.failed.push({ id, message });
+/**
+ * Deletes one runtime's finished containers (`doomed`) and returns the ids it still has. A paused
+ * one nobody watches (a launcher killed inside `runc delete` leaves its cgroup frozen) is thawed
+ * first; a delete that fails is noted, not thrown, unless the runtime forgot the container anyway.
+ */
+async function deleteFinished(runtime: GcRuntime, doomed: (id: string) => boolean, result: GcResult): Promise<string[]> {
+  const known = await runtime.list();
+  const failed = new Map<string, string>();
+  const remove = async ({ id, status }: { id: string; status: string }): Promise<void> => {
+    try {
+      // runc refuses to delete a paused container whose init still lives; a failed thaw is the delete's to report.
+      if (status === 'paused') await runtime.command(id, resumeArgs(id)).catch(() => undefined);
+      await runtime.command(id, deleteArgs(id, { force: true }));
+    } catch (error) {
+      failed.set(id, (error as Error).message);
+    }
+  };
+  // The pool bounds how many deletes run at once; one that fails does not stop the others.
+  const attempted = known.filter((c) => c.status !== 'running' && doomed(c.id));
+  await Promise.all(attempted.map(remove));
+  const stillKnown = new Set((await runtime.list()).map((c) => c.id));
+  for (const { id } of attempted) {
+    // "Already gone" (a delete raced it, or half-done) is success: the runtime's own list says so.
+    if (!stillKnown.has(id)) result.containersDeleted.push(id);
+    else result.failed.push({ id, message: failed.get(id) ?? 'the runtime still lists it after its delete' });
   }
+  return [...stillKnown];
 }

@@ -5,6 +5,7 @@ import { basename, join } from 'node:path';
 import { SalvoError } from '../errors.js';
 import { removeEmptyCgroups } from '../io/cgroups.js';
 import type { ImageCache } from '../image/cache.js';
+import { releaseSharedContainers } from '../image/shared-containers.js';
 import { INIT_EXEC_ID, processDir } from '../io/process-dir.js';
 import { readProcStat, startTimeToEpochMs, type ProcStat } from '../io/procfs.js';
 import { OrphanSweeper } from '../reaper/orphans.js';
@@ -13,7 +14,8 @@ import type { PassCost } from '../reaper/pass-cost.js';
 import { deleteArgs, killArgs, listArgs, pauseArgs, resumeArgs, stateArgs } from '../runtime/argv.js';
 import { planRecovery } from '../store/recovery.js';
 import { acquireStateLock, type StateLock } from '../store/lock.js';
-import { Store, type ListFilter } from '../store/store.js';
+import { Store } from '../store/store.js';
+import { listWithCleanup, withCleanup, type RecordFilter } from './cleanup-view.js';
 import type {
   BatchOptions,
   CheckpointResult,
@@ -35,12 +37,14 @@ import { normalizeOptions, type NormalizedOptions } from './options.js';
 import type { Proc } from './proc.js';
 import { setupRuntime } from './runtime-setup.js';
 import { removeFinished, type GcResult } from './gc.js';
+import { gcRuntimes } from './gc-runtimes.js';
 import { stopAll } from './stop-all.js';
 import { ensureStateDir } from './state-dir.js';
 import { isMilliseconds, normalizeSignal, validateId } from './validate.js';
 
 export type { Proc } from './proc.js';
 export type { GcResult } from './gc.js';
+export type { RecordFilter } from './cleanup-view.js';
 
 export interface RuntimeInfo {
   path: string;
@@ -251,7 +255,9 @@ export class Launcher {
 
   /**
    * Deletes finished containers' runtime state and process directories and prunes their
-   * records when they ended more than `olderThanMs` ago. Never touches a running container.
+   * records when they ended more than `olderThanMs` ago, under every runtime and --root the
+   * store has records for. Never touches a running container; thaws and deletes a paused one
+   * whose process no launcher watches.
    */
   async gc(options: { olderThanMs?: number } = {}): Promise<GcResult> {
     this.#assertNotClosed();
@@ -259,23 +265,25 @@ export class Launcher {
     if (!isMilliseconds(olderThanMs)) {
       throw new SalvoError('ERR_INVALID_OPTION', `gc option olderThanMs must be a number of ms ≥ 0, got ${String(olderThanMs)}`);
     }
-    return removeFinished(
-      this.#lifecycle,
-      () => this.runtimeContainers(),
-      Date.now() - olderThanMs,
-      (orphaned) => this.#removeEmptyCgroups(orphaned),
-    );
+    const { runtimes, close } = await gcRuntimes(this.#lifecycle, this.options, this.options.logger);
+    try {
+      return await removeFinished(this.#lifecycle, runtimes, Date.now() - olderThanMs, (orphaned) => this.#removeEmptyCgroups(orphaned));
+    } finally {
+      await close();
+    }
   }
 
-  /** The newest record of a container (or of one of its execs). */
+  /** The newest record of a container (or of one of its execs), with its `cleanup` when its delete failed. */
   get(id: string, execId = INIT_EXEC_ID): ProcessRecord | undefined {
     this.#assertStoreOpen();
-    return this.#store.get(id, execId);
+    const record = this.#store.get(id, execId);
+    return record === undefined ? undefined : withCleanup(this.#store, this.#lifecycle.cleanup, record);
   }
 
-  list(filter: ListFilter = {}): ProcessRecord[] {
+  /** Records; with `withCleanup`, also those of containers whose delete after the exit failed (ps). */
+  list(filter: RecordFilter = {}): ProcessRecord[] {
     this.#assertStoreOpen();
-    return this.#store.list(filter);
+    return listWithCleanup(this.#store, this.#lifecycle.cleanup, filter);
   }
 
   /** Reap-path measurements: per exit, from the reap pass noticing it to its committed row. */
@@ -435,6 +443,7 @@ export class Launcher {
     await this.#sweeper.drain();
     await this.#lifecycle.pool.destroy();
     await this.#lifecycle.runtime?.namespace?.close();
+    releaseSharedContainers(this.stateDir, this.options.logger);
     try {
       this.#store.close(); // the database is closed even when its closing time cannot be written
     } catch (error) {

@@ -7,14 +7,14 @@ import { join } from 'node:path';
 import { ensureBusyboxBundle } from '../bundle/busybox.js';
 import { SalvoError, errorFromPlain } from '../errors.js';
 import { ImageCache } from '../image/cache.js';
-import { mountHelperFor } from '../image/mount.js';
+import { HOST_MOUNTS, mountHelperFor } from '../image/mount.js';
 import { patienceFor, patiently } from '../io/exhaustion.js';
-import { INIT_EXEC_ID, processDir } from '../io/process-dir.js';
+import { INIT_EXEC_ID, processDir, writeExitStatusesNow } from '../io/process-dir.js';
 import { Reaper, unknownExit } from '../reaper/reaper.js';
 import { killArgs } from '../runtime/argv.js';
 import type { Store } from '../store/store.js';
 import { now } from '../time.js';
-import type { Exit, ExecSpec, FifoHandoff, MountHelper, PlainError, StartSpec } from '../types.js';
+import type { Cleanup, Exit, ExecSpec, FifoHandoff, MountHelper, PlainError, RuntimeInvocation, StartSpec } from '../types.js';
 import type { CommandResult, RestorePlan, StartTask } from '../worker/protocol.js';
 import { DeleteBatcher } from './delete-batch.js';
 import { FailureWriter } from './failure-writer.js';
@@ -39,6 +39,8 @@ interface Launch {
   signal: AbortSignal | null;
   /** With stdio 'fifo': another process opens the read ends (salvo serve's clients). */
   fifoHandoff: FifoHandoff | null;
+  /** With a terminal: another process listens here for the pty master (salvo serve's clients). */
+  consoleSocket: string | null;
   task: Omit<StartTask, 'prepared' | 'consoleSocket'>;
   /** The process is salvo-init's: its exit may carry the command's signal in a status file. */
   underInit: boolean;
@@ -47,6 +49,9 @@ interface Launch {
 }
 
 let execCounter = 0;
+
+// Up to this many exitStatus files of one reap pass are written on the main thread (a burst goes to a worker).
+const STATUSES_WRITTEN_HERE = 8;
 
 export class Lifecycle {
   readonly store: Store;
@@ -67,6 +72,8 @@ export class Lifecycle {
   readonly inflight = new Set<Promise<unknown>>();
   /** Ids whose start is under way (not yet running or failed): gc leaves them alone. */
   readonly starting = new Set<string>();
+  /** Containers whose delete after their exit failed: retried, then left for gc; list() and get() show it. */
+  readonly cleanup = new Map<string, Cleanup>();
   /** Pending `runtime delete` per container id: a new start of that id and close wait for it. */
   readonly deletes = new Map<string, Promise<void>>();
   /** Aborted by close: launches still queued for a worker are dropped, not started and then killed. */
@@ -82,10 +89,21 @@ export class Lifecycle {
     this.registry = new ExitRegistry(
       store,
       options.logger,
-      (statuses) => this.pool.run('exit-status', { statuses }, 'high'),
+      (statuses) => this.#writeStatuses(statuses),
       (live, exit) => this.#afterExit(live, exit),
     );
     this.reaper = Reaper.open((exits) => this.registry.handleExits(exits));
+  }
+
+  /**
+   * A pass's exitStatus files: a few are written here at once (four syscalls each cost less than a
+   * worker round trip); a large pass, and any file that must wait for a free fd, go to a worker.
+   */
+  #writeStatuses(statuses: { dir: string; exitCode: number }[]): Promise<{ failed: number }> {
+    if (statuses.length > STATUSES_WRITTEN_HERE) return this.pool.run('exit-status', { statuses }, 'high');
+    const waiting = writeExitStatusesNow(statuses);
+    if (waiting.statuses.length === 0) return Promise.resolve({ failed: waiting.failed });
+    return this.pool.run('exit-status', { statuses: waiting.statuses }, 'high').then(({ failed }) => ({ failed: failed + waiting.failed }));
   }
 
   /** How every runtime command is invoked; set once at open, before any launch. */
@@ -104,9 +122,9 @@ export class Lifecycle {
     return this.#runtime;
   }
 
-  /** How workers mount and unmount images' overlays: where the runtime runs (crun's namespace or the host's). */
+  /** How workers mount and unmount images' overlays: on the host (the addon), else inside crun's namespace. */
   get mountHelper(): MountHelper {
-    return mountHelperFor(this.#runtime.invocation);
+    return this.#runtime.overlaysFromHost ? HOST_MOUNTS : mountHelperFor(this.#runtime.invocation);
   }
 
   /** Drops launches still queued for a worker (close). */
@@ -149,6 +167,7 @@ export class Lifecycle {
           terminal: start.override?.terminal === true,
           signal: start.signal,
           fifoHandoff: start.fifoHandoff,
+          consoleSocket: start.consoleSocket,
           task: {
             ...this.#taskBase(id, dir, bundle, queuedAt),
             override: start.override,
@@ -197,6 +216,7 @@ export class Lifecycle {
       terminal: exec.terminal,
       signal: null,
       fifoHandoff: exec.fifoHandoff,
+      consoleSocket: exec.consoleSocket,
       task: {
         ...this.#taskBase(id, dir, bundle, queuedAt),
         override: exec.override,
@@ -235,8 +255,10 @@ export class Lifecycle {
     const queueSignal = launch.signal === null ? closing : AbortSignal.any([launch.signal, closing]);
     try {
       // Fifos or a console socket must exist (opened by us) before the runtime is spawned.
-      io = await openProcessIo(this.pool, task.dir, task.stdio, launch.terminal, this.#options.startTimeoutMs, queueSignal, launch.fifoHandoff);
-      result = await this.pool.run('start', { ...task, prepared: io.prepared, consoleSocket: io.console?.path ?? null }, 'normal', queueSignal);
+      const listen = launch.terminal && launch.consoleSocket === null;
+      io = await openProcessIo(this.pool, task.dir, task.stdio, listen, this.#options.startTimeoutMs, queueSignal, launch.fifoHandoff);
+      const consoleSocket = io.console?.path ?? launch.consoleSocket;
+      result = await this.pool.run('start', { ...task, prepared: io.prepared, consoleSocket }, 'normal', queueSignal);
     } catch (error) {
       let failure = error instanceof SalvoError ? error : new SalvoError('ERR_RUNTIME_FAILED', String(error), { cause: error });
       if (failure.code === 'ERR_ABORTED' && launch.signal?.aborted !== true && closing.aborted) {
@@ -349,16 +371,24 @@ export class Lifecycle {
   #afterExit(live: LiveProcess, exit: Exit): void {
     if (live.execId !== INIT_EXEC_ID || !this.#options.deleteAfterExit) return;
     const force = exit.signal !== null || exit.state === 'lost';
-    const deletion = this.#deleteBatcher.delete(live.id, force, join(live.dir, 'delete.log.json')).then((result) => {
-      if (!result.ok) this.#options.logger.warn({ id: live.id, error: result.error }, 'runtime delete failed');
-    });
-    this.noteDelete(live.id, deletion);
+    const logFile = join(live.dir, 'delete.log.json');
+    this.noteDelete(live.id, this.#deleteBatcher.deleteRetrying(live.id, force, logFile, this.cleanup, this.#closeController.signal));
   }
 
-  /** One runtime command through the pool; its failure is thrown as the runtime's error. */
-  async runtimeCommand(id: string, args: string[], priority: Priority): Promise<Extract<CommandResult, { ok: true }>> {
-    const logFile = id === '' ? join(this.stateDir, 'runtime.log.json') : join(processDir(this.stateDir, id), `${args[0]}.log.json`);
-    const result = await this.pool.run('command', { runtime: this.#runtime.invocation, args, logFile, timeoutMs: 30_000 }, priority);
+  /**
+   * One runtime command through the pool (another runtime's with `runtime`: gc); its failure is
+   * thrown as the runtime's error.
+   */
+  async runtimeCommand(
+    id: string,
+    args: string[],
+    priority: Priority,
+    runtime: RuntimeInvocation = this.#runtime.invocation,
+  ): Promise<Extract<CommandResult, { ok: true }>> {
+    const dir = processDir(this.stateDir, id);
+    // A container whose directory went (an earlier gc) logs beside the store: the runtime cannot open a log in a missing directory.
+    const logFile = id !== '' && existsSync(dir) ? join(dir, `${args[0]}.log.json`) : join(this.stateDir, 'runtime.log.json');
+    const result = await this.pool.run('command', { runtime, args, logFile, timeoutMs: 30_000 }, priority);
     if (!result.ok) throw errorFromPlain(result.error, result.runtimeExitCode);
     return result;
   }

@@ -3,6 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { SalvoError } from '../errors.js';
+import { containersDirOf, shareContainersDir } from '../image/shared-containers.js';
 import { HybridCgroupNamespace, hostHasHybridControllers } from '../runtime/hybrid-cgroup.js';
 import { resolveRuntime, runtimeFlavour } from '../runtime/resolve.js';
 import { execHelperPath } from '../native.js';
@@ -16,6 +17,8 @@ export interface RuntimeSetup {
   flavour: 'runc' | 'crun' | 'unknown';
   version: string;
   namespace: HybridCgroupNamespace | null;
+  /** True when overlays mounted on the host reach the runtime (crun's namespace gets them through salvo's shared bind, §12). */
+  overlaysFromHost: boolean;
 }
 
 export async function setupRuntime(options: NormalizedOptions, pool: RuntimePool): Promise<RuntimeSetup> {
@@ -33,7 +36,16 @@ export async function setupRuntime(options: NormalizedOptions, pool: RuntimePool
   }
   const flavour = runtimeFlavour(probe.stdout);
   let namespace: HybridCgroupNamespace | null = null;
+  let overlaysFromHost = true;
   if (flavour === 'crun' && options.crunHybridWorkaround === 'auto' && hostHasHybridControllers()) {
+    // Before the holder copies the mount table: its copy of the bind becomes a slave of the host's.
+    const shared = shareContainersDir(containersDirOf(options.stateDir));
+    overlaysFromHost = shared.state !== 'unavailable';
+    if (shared.state === 'unavailable')
+      options.logger.warn(
+        { reason: shared.reason },
+        "overlays are mounted inside crun's namespace by salvo-exec: cannot share the containers directory",
+      );
     namespace = await HybridCgroupNamespace.start(options.stateDir);
     options.logger.info(
       { runtime: path, namespaceHolder: namespace.pid },
@@ -44,7 +56,7 @@ export async function setupRuntime(options: NormalizedOptions, pool: RuntimePool
   // Every runtime command dies with the launcher, and enters crun's namespace when there is one:
   // through the addon's spawner on the hot path (spawner 'native'), else through salvo-exec.
   invocation.native = options.spawner === 'native' ? { path, mountNamespace: namespace?.mountNamespace ?? null } : null;
-  return { invocation, path, flavour, version: probe.stdout.split('\n')[0] ?? '', namespace };
+  return { invocation, path, flavour, version: probe.stdout.split('\n')[0] ?? '', namespace, overlaysFromHost };
 }
 
 /**

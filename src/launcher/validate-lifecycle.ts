@@ -2,8 +2,20 @@
 import { isAbsolute } from 'node:path';
 import { INIT_EXEC_ID } from '../io/process-dir.js';
 import type { CheckpointSpec, CriuOptions, ExecSpec, FifoHandoff, ProcessOverride, ProcessUser, StdioMode } from '../types.js';
-import { STDIO_MODES, bad, handoffOf, consoleSize, directory, normalizeEnv, normalizeLabels, stringArray, validateId } from './validate.js';
+import {
+  STDIO_MODES,
+  bad,
+  consoleSocketOf,
+  handoffOf,
+  consoleSize,
+  directory,
+  normalizeEnv,
+  normalizeLabels,
+  stringArray,
+  validateId,
+} from './validate.js';
 import { SalvoError } from '../errors.js';
+import { EXEC_FIELDS, refuseUnknownFields } from './spec-fields.js';
 
 export interface NormalizedExec {
   /** Null: the launcher picks a fresh `exec-<n>`. */
@@ -13,6 +25,7 @@ export interface NormalizedExec {
   stdio: StdioMode;
   labels: Record<string, string> | null;
   fifoHandoff: FifoHandoff | null;
+  consoleSocket: string | null;
 }
 
 const MAX_ID = 2 ** 32 - 2;
@@ -35,6 +48,7 @@ function normalizeUser(user: unknown): ProcessUser {
 
 export function normalizeExecSpec(spec: ExecSpec): NormalizedExec {
   if (typeof spec !== 'object' || spec === null) throw bad('exec spec', spec, 'an object');
+  refuseUnknownFields(spec, EXEC_FIELDS, 'the exec spec');
   let execId: string | null = null;
   if (spec.execId !== undefined) {
     execId = validateId(spec.execId, 'exec id');
@@ -53,7 +67,15 @@ export function normalizeExecSpec(spec: ExecSpec): NormalizedExec {
   if (terminal) override.consoleSize = consoleSize(spec.terminalSize);
   const stdio = spec.stdio ?? 'log';
   if (!STDIO_MODES.includes(stdio)) throw bad('stdio', stdio, `one of ${STDIO_MODES.join(', ')}`);
-  return { execId, override, terminal, stdio, labels: normalizeLabels(spec.labels), fifoHandoff: handoffOf(spec.fifoHandoff) };
+  return {
+    execId,
+    override,
+    terminal,
+    stdio,
+    labels: normalizeLabels(spec.labels),
+    fifoHandoff: handoffOf(spec.fifoHandoff),
+    consoleSocket: consoleSocketOf(spec.consoleSocket, terminal),
+  };
 }
 
 export interface NormalizedCheckpoint {

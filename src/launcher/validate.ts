@@ -5,6 +5,7 @@ import { SalvoError } from '../errors.js';
 import type { CheckpointRef, FifoHandoff, ProcessOverride, StartMode, StartSpec, StdioMode } from '../types.js';
 import { MAX_ARG_STRLEN, bad, refuseOverlong, showValue, stringArray } from './spec-check.js';
 import { normalizeContainerOptions } from './validate-container.js';
+import { START_FIELDS, refuseUnknownFields } from './spec-fields.js';
 
 export { MAX_ARG_STRLEN, bad, showValue, stringArray };
 
@@ -123,6 +124,8 @@ export interface NormalizedStart {
   batchId: string | null;
   checkpoint: NormalizedCheckpointRef | null;
   fifoHandoff: FifoHandoff | null;
+  /** With a terminal: where the runtime sends the pty master (another process listens), else null. */
+  consoleSocket: string | null;
   image: { ref: string; entrypoint: string[] | null; readOnly: boolean } | null;
   /** null: the default (true for salvo's own spec: the default bundle, an image; false with hostPid). */
   init: boolean | null;
@@ -142,8 +145,18 @@ export function handoffOf(handoff: unknown): FifoHandoff | null {
   return (handoff as FifoHandoff | undefined) ?? null;
 }
 
+/** A console socket someone else listens on: an absolute path, with terminal: true only. */
+export function consoleSocketOf(socket: unknown, terminal: boolean): string | null {
+  if (socket === undefined) return null;
+  if (typeof socket !== 'string' || !isAbsolute(socket) || socket.includes('\0'))
+    throw bad('consoleSocket', socket, 'an absolute path of a unix socket');
+  if (!terminal) throw bad('consoleSocket', socket, 'used with terminal: true');
+  return socket;
+}
+
 export function normalizeStartSpec(spec: StartSpec): NormalizedStart {
   if (typeof spec !== 'object' || spec === null) throw bad('spec', spec, 'an object');
+  refuseUnknownFields(spec, START_FIELDS, 'the start spec');
   const id = validateId(spec.id, 'container id');
   if (spec.bundle !== undefined && (typeof spec.bundle !== 'string' || spec.bundle === '')) {
     throw bad('bundle', spec.bundle, 'a directory path');
@@ -186,6 +199,7 @@ export function normalizeStartSpec(spec: StartSpec): NormalizedStart {
     batchId: spec.batchId ?? null,
     checkpoint: spec.checkpoint === undefined ? null : normalizeCheckpointRef(spec.checkpoint),
     fifoHandoff: handoffOf(spec.fifoHandoff),
+    consoleSocket: consoleSocketOf(spec.consoleSocket, spec.terminal === true),
     image: normalizeImage(spec),
     init: spec.init ?? null,
     hostPid: spec.hostPid === true,

@@ -7,8 +7,10 @@ import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { SalvoError } from '../errors.js';
 import { openFifoReader, type FifoReader } from '../io/fifo.js';
+import type { Terminal } from '../io/terminal.js';
 import type { GcResult, Proc, RuntimeInfo } from '../launcher/launcher.js';
 import type { BatchOptions, ExecSpec, Exit, JobResult, JobSpec, ProcessRecord, RecordState, RuntimeState, StartSpec } from '../types.js';
+import type { ClientConsole } from './client-console.js';
 import { SocketHttp } from './http.js';
 import { errorFromWire, type PlainError } from './wire.js';
 
@@ -73,8 +75,11 @@ export class LauncherClient {
     return (await this.#http.json<ProcessRecord | null>('GET', `record/${encodeURIComponent(id)}?exec=${encodeURIComponent(execId)}`)) ?? undefined;
   }
 
-  list(filter: { id?: string; states?: readonly RecordState[]; batchId?: string; limit?: number } = {}): Promise<ProcessRecord[]> {
+  list(
+    filter: { id?: string; states?: readonly RecordState[]; batchId?: string; limit?: number; withCleanup?: boolean } = {},
+  ): Promise<ProcessRecord[]> {
     const query = new URLSearchParams();
+    if (filter.withCleanup === true) query.set('withCleanup', '1');
     if (filter.id !== undefined) query.set('id', filter.id);
     if (filter.states !== undefined) query.set('states', filter.states.join(','));
     if (filter.batchId !== undefined) query.set('batchId', filter.batchId);
@@ -162,12 +167,16 @@ export class LauncherClient {
     if ((plain as StartSpec).signal !== undefined)
       throw new SalvoError('ERR_INVALID_SPEC', 'a client start takes no AbortSignal: kill the container instead');
     const handoff = plain.stdio === 'fifo';
-    const { request, response } = this.#http.open('POST', path);
-    request.end(JSON.stringify({ spec: withAbsolutePaths(plain), handoff }));
-    const res = await response;
-    const events = createInterface({ input: res, crlfDelay: Infinity })[Symbol.asyncIterator]();
+    // A terminal comes to this process: the runtime sends the pty master to our own socket.
+    const listener = plain.terminal === true ? await (await import('./client-console.js')).openClientConsole() : null;
     let readers: { stdout: FifoReader; stderr: FifoReader } | null = null;
+    let res: IncomingMessage | null = null;
     try {
+      const { request, response } = this.#http.open('POST', path);
+      const consoleSocket = listener === null ? {} : { consoleSocket: listener.path };
+      request.end(JSON.stringify({ spec: withAbsolutePaths(plain), handoff, ...consoleSocket }));
+      res = await response;
+      const events = createInterface({ input: res, crlfDelay: Infinity })[Symbol.asyncIterator]();
       for (;;) {
         const next = await events.next();
         if (next.done === true) throw new SalvoError('ERR_SERVER', 'the serving launcher went away during the start');
@@ -188,12 +197,13 @@ export class LauncherClient {
           readers?.stdout.release();
           readers?.stderr.release();
           const proc = event.proc as Proc;
+          const exited = this.#exitOf(events, res, proc);
           return {
             ...proc,
-            exited: this.#exitOf(events, res, proc),
+            exited,
             stdout: readers?.stdout.stream ?? null,
             stderr: readers?.stderr.stream ?? null,
-            terminal: null,
+            terminal: listener === null ? null : await this.#terminalOf(listener, proc, exited),
           };
         }
       }
@@ -202,8 +212,23 @@ export class LauncherClient {
         reader?.release();
         reader?.stream.destroy();
       }
-      res.destroy();
+      res?.destroy();
       throw error;
+    } finally {
+      listener?.close();
+    }
+  }
+
+  /** The started process's terminal; should it not have come, the process is killed (as in-process). */
+  async #terminalOf(listener: ClientConsole, proc: Proc, exited: Promise<Exit>): Promise<Terminal> {
+    try {
+      return await listener.take();
+    } catch (error) {
+      await this.kill(proc.id, 'SIGKILL', proc.execId === 'init' ? {} : { execId: proc.execId }).catch(() => undefined);
+      throw new SalvoError('ERR_RUNTIME_FAILED', `${proc.id}/${proc.execId} started without its terminal: ${(error as Error).message}`, {
+        cause: error,
+        details: { id: proc.id, execId: proc.execId, exited },
+      });
     }
   }
 

@@ -9,10 +9,14 @@ import type { BatchEvent, BatchOptions, ExecSpec, Exit, JobSpec, RecordState, St
 import { API_PREFIX } from './socket.js';
 import { readJson, sendError, sendJson, startStream, writeLine } from './wire.js';
 
-/** The body of a start or exec: the spec, and whether the client opens the fifos itself. */
+/**
+ * The body of a start or exec: the spec, whether the client opens the fifos itself, and with a
+ * terminal the client's console socket (the pty master goes to the client, never through here).
+ */
 export interface LaunchRequest<S> {
   spec: S;
   handoff?: boolean;
+  consoleSocket?: string;
 }
 
 /** The parts of a Proc that cross the socket (its streams stay with whoever reads the fifos). */
@@ -67,6 +71,7 @@ export class Routes {
             batchId: query.get('batchId') ?? undefined,
             states: states === null ? undefined : (states.split(',') as RecordState[]),
             limit: limit === null ? undefined : Number(limit),
+            withCleanup: query.get('withCleanup') === '1',
           }),
         );
       },
@@ -109,13 +114,14 @@ export class Routes {
   ): Promise<void> {
     const body = await readJson<LaunchRequest<S>>(request);
     if (typeof body.spec !== 'object' || body.spec === null) throw new SalvoError('ERR_INVALID_SPEC', 'the request has no spec');
-    // The pty master would come to the server, and no terminal traffic passes through it.
-    if (body.spec.terminal === true)
-      throw new SalvoError('ERR_INVALID_SPEC', 'a serving launcher takes no terminal: use an in-process Launcher for terminal: true');
+    // No terminal traffic passes through the server: the runtime sends the master to the client.
+    if (body.spec.terminal === true && typeof body.consoleSocket !== 'string')
+      throw new SalvoError('ERR_INVALID_SPEC', 'a serving launcher takes a terminal only with the console socket of its client');
     startStream(response);
     const gone = new AbortController();
     response.on('close', () => gone.abort());
-    const spec: S = { ...body.spec };
+    const { consoleSocket: _ignored, ...plain } = body.spec;
+    const spec = { ...plain, ...(body.spec.terminal === true ? { consoleSocket: body.consoleSocket } : {}) } as S;
     if (body.handoff === true) spec.fifoHandoff = (fifos) => this.#handoff(response, fifos, gone.signal);
     const proc = await launch(spec);
     // Nobody here reads the process's output: its reader is the client.

@@ -208,6 +208,13 @@ export class Store {
     return row?.path == null || row.root == null ? null : { path: row.path, root: row.root };
   }
 
+  /** Every runtime binary and --root a launcher instance on this store drove (gc covers them all). */
+  runtimes(): { path: string; root: string }[] {
+    return this.#db
+      .prepare(`SELECT DISTINCT runtime AS path, runtime_root AS root FROM launcher WHERE runtime IS NOT NULL AND runtime_root IS NOT NULL`)
+      .all() as { path: string; root: string }[];
+  }
+
   /** Step 1 of every launch: the record exists before anything is spawned. */
   subscribe(s: Subscription): number {
     try {

@@ -25,10 +25,10 @@ function salvo(stateDir: string, args: string[], input?: string): ResultPromise<
 }
 
 /** Runs a shell command line on a fresh pty (util-linux script), as a user at a terminal would. */
-function onTerminal(stateDir: string, commandLine: string): ResultPromise<{ reject: false }> {
+function onTerminal(stateDir: string, commandLine: string, runtime = 'runc'): ResultPromise<{ reject: false }> {
   return execa('script', ['-qec', commandLine, '/dev/null'], {
     reject: false,
-    env: { SALVO_STATE_DIR: stateDir, SALVO_RUNTIME: 'runc', NO_COLOR: '1', SALVO: `${process.execPath} ${MAIN}` },
+    env: { SALVO_STATE_DIR: stateDir, SALVO_RUNTIME: runtime, NO_COLOR: '1', SALVO: `${process.execPath} ${MAIN}` },
     timeout: 120_000,
   }) as ResultPromise<{ reject: false }>;
 }
@@ -43,15 +43,6 @@ const hasScript = ((): boolean => {
 })();
 const needsScript = hasScript ? false : 'needs script(1) from util-linux to give salvo a terminal';
 
-/** A state directory with one container left running by a launcher that has closed. */
-async function leftRunning(runtime: string, id: string): Promise<string> {
-  const stateDir = join(tempDir(), 'state');
-  const launcher = await Launcher.open({ stateDir, runtime });
-  await launcher.start({ id, args: ['/bin/sleep', '120'] });
-  await launcher.close({ containers: 'leave' });
-  return stateDir;
-}
-
 /** A state directory with one container started detached through its serving launcher. */
 async function detached(runtime: string, id: string): Promise<string> {
   const stateDir = join(tempDir(), 'state');
@@ -65,17 +56,6 @@ async function stopDetached(stateDir: string, runtime: string, id: string): Prom
   await salvo(stateDir, ['--runtime', runtime, 'kill', id, 'KILL', '--all']);
   await salvo(stateDir, ['wait', id]);
   await salvo(stateDir, ['serve', '--stop']);
-}
-
-/** Adopts the containers left running (in-process, as salvo exec -t uses it) and kills them. */
-async function cleanUp(stateDir: string, runtime: string, id: string): Promise<void> {
-  const launcher = await Launcher.open({ stateDir, runtime });
-  try {
-    await launcher.kill(id, 'SIGKILL', { all: true });
-    for (let i = 0; i < 100 && launcher.liveCount > 0; i++) await sleep(50);
-  } finally {
-    await launcher.close({ containers: 'leave' });
-  }
 }
 
 function isNode(pid: number): boolean {
@@ -163,7 +143,7 @@ describe('salvo exec', { timeout: 300_000 }, () => {
   });
 
   it('attaches the terminal with -t: the window size goes in, SIGWINCH resizes, the tty is restored', { skip: needsScript }, async () => {
-    const state = await leftRunning('runc', 'tty-target');
+    const state = await detached('runc', 'tty-target');
     try {
       const result = await onTerminal(
         state,
@@ -184,7 +164,7 @@ describe('salvo exec', { timeout: 300_000 }, () => {
       assert.ok(lines.includes('code=4'), result.stdout);
       assert.ok(lines.includes('restored'), result.stdout);
     } finally {
-      await cleanUp(state, 'runc', 'tty-target');
+      await stopDetached(state, 'runc', 'tty-target');
     }
   });
 });
@@ -206,13 +186,52 @@ describe('salvo run -t', { timeout: 300_000 }, () => {
     );
     assert.ok(lines.includes('code=6'), result.stdout);
     assert.ok(lines.includes('restored'), result.stdout);
+    await salvo(state, ['serve', '--stop']);
   });
 
   it('feeds piped input to the terminal and ends it with end-of-file', async () => {
-    const result = await salvo(join(tempDir(), 'state'), ['run', '-t', '--', '/bin/sh'], 'echo $((6*7))\nexit 3\n');
+    const state = join(tempDir(), 'state');
+    const result = await salvo(state, ['run', '-t', '--', '/bin/sh'], 'echo $((6*7))\nexit 3\n');
     assert.equal(result.exitCode, 3);
     assert.match(result.stdout, /^42\r?$/m);
+    await salvo(state, ['serve', '--stop']);
   });
+
+  for (const runtime of RUNTIMES) {
+    it(
+      `takes its terminal from the serving launcher's runtime on its own socket while another run goes on beside it (${runtime})`,
+      { skip: needsScript },
+      async () => {
+        const state = await detached(runtime, 'tty-bg');
+        const shared = tempDir();
+        try {
+          // The terminal's container waits for the side run to have ended: both are in flight at once.
+          const result = await onTerminal(
+            state,
+            `$SALVO run -t --id tty-fg -v ${shared}:/mnt -- /bin/sh -c 'tty; touch /mnt/up; i=0; ` +
+              "until [ -e /mnt/go ] || [ $i -ge 1200 ]; do sleep 0.1; i=$((i+1)); done; [ -e /mnt/go ] && echo go-seen; exit 6' & pid=$!; " +
+              `until [ -e ${shared}/up ] || ! kill -0 $pid 2>/dev/null; do sleep 0.1; done; ` +
+              '$SALVO run --id tty-side -- /bin/sh -c \'echo side-out; exit 3\'; echo "side=$?"; ' +
+              `touch ${shared}/go; wait $pid; echo "code=$?"`,
+            runtime,
+          );
+          const lines = result.stdout.split(/\r?\n/).map((line) => line.trim());
+          assert.ok(
+            lines.some((line) => /^\/dev\/pts\/\d+$/.test(line)),
+            result.stdout,
+          );
+          assert.ok(lines.includes('side-out') && lines.includes('side=3'), result.stdout);
+          assert.ok(lines.includes('go-seen'), result.stdout);
+          assert.ok(lines.includes('code=6'), result.stdout);
+          // The server that the detached container started ran both and recorded their exits.
+          const ended = Object.fromEntries(['tty-fg', 'tty-side'].map((id) => [id, records(state, id)[0]?.exitCode]));
+          assert.deepEqual(ended, { 'tty-fg': 6, 'tty-side': 3 });
+        } finally {
+          await stopDetached(state, runtime, 'tty-bg');
+        }
+      },
+    );
+  }
 });
 
 describe("salvo ps with exec'd processes", { timeout: 120_000 }, () => {

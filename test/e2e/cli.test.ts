@@ -256,6 +256,16 @@ describe('salvo with bad input', { timeout: 120_000 }, () => {
     });
   }
 
+  it("prints the package's version for --version and -V, alone or after global options", async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const state = join(tempDir(), 'state');
+    for (const args of [['--version'], ['-V'], ['--log-level', 'warn', '--version']]) {
+      const result = await salvo(state, args);
+      assert.deepEqual([result.exitCode, result.stdout, result.stderr], [0, version, ''], args.join(' '));
+    }
+    assert.equal(existsSync(state), false, 'a version asked for makes no state directory');
+  });
+
   it('shows a runnable example in --help of every command', async () => {
     for (const command of ['run', 'exec', 'batch', 'bench', 'ps', 'inspect', 'logs', 'kill', 'stop', 'wait', 'pause', 'resume', 'serve', 'gc']) {
       const result = await salvo(join(tempDir(), 'state'), [command, '--help']);

@@ -1,15 +1,17 @@
 // A launcher killed (SIGKILL) in the middle of unpacking an image, and in the middle of a batch
 // from an image: the next launcher on the state directory leaves no half-made image and no overlay
-// mount of a container that is not running. runc: its overlays live in the host's mount namespace
-// (crun's live in salvo's private namespace, which ends with its holder when the launcher dies).
+// mount of a container that is not running. runc and crun alike mount overlays in the host's mount
+// namespace (crun's reach its namespace through salvo's shared bind of containers/, DESIGN §12):
+// the bind a killed crun launcher leaves is reused by the next open, and removed at its close.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Launcher } from '../../src/index.js';
 import { overlayMountsUnder } from '../../src/image/mount.js';
-import { removeTempDirs, tempDir } from '../helpers.js';
+import { RUNTIMES, removeTempDirs, tempDir } from '../helpers.js';
+import { readMountinfo } from '../../src/image/mountinfo.js';
 import { salvoChild, servingPid, startedPid, writeJobs, type CliChild } from '../reliability/cli-child.js';
 import { isRunning, waitFor } from '../reliability/processes.js';
 import { buildTestImage } from './layout-builder.js';
@@ -93,5 +95,51 @@ describe('a launcher killed while it works with an image (runc)', { timeout: 300
     } finally {
       await launcher.close();
     }
+  });
+});
+
+describe('a crun launcher killed mid-batch on a hybrid cgroup host', { timeout: 300_000, skip: !RUNTIMES.includes('crun') }, () => {
+  it('leaves its shared bind, which the next open reuses (not stacked) and whose stale overlays it removes, and close removes', async () => {
+    const dir = tempDir('salvo-img-crash-');
+    const layout = join(dir, 'layout');
+    await buildTestImage(dir, layout);
+    const stateDir = join(dir, 'state');
+    const probe = await Launcher.open({ stateDir, runtime: 'crun' });
+    const namespaced = probe.runtime.namespaced;
+    await probe.close();
+    if (!namespaced) return; // no hybrid cgroup host: crun runs in the host's namespace, no bind
+    const containers = join(realpathSync(stateDir), 'containers');
+    const binds = (): number[] =>
+      readMountinfo('/proc/self/mountinfo')
+        .filter((m) => m.point === containers)
+        .map((m) => m.id);
+    assert.deepEqual(binds(), [], 'the probe launcher removed its bind at close');
+    const ids = Array.from({ length: 8 }, (_, i) => `img-crash-crun-${i}`);
+    const jobs = ids.map((id) => ({ id, image: `oci:${layout}:v1`, args: ['/bin/sh', '-c', 'echo x > /home/app/x; sleep 1'] }));
+    const run = salvoChild(stateDir, 'crun', ['batch', writeJobs(dir, jobs), '--ndjson', '--concurrency', '4']);
+    await waitFor(
+      'containers with overlays',
+      () => ids.filter((id) => startedPid(run, id) !== undefined).length >= 3 && hostMounts(stateDir).length >= 3,
+      120_000,
+    );
+    await killLauncher(stateDir, run);
+    const pids = ids.map((id) => startedPid(run, id)).filter((p): p is number => p !== undefined);
+    await waitFor('the orphaned containers to end', () => pids.every((pid) => !isRunning(pid)), 60_000);
+    const left = binds();
+    assert.equal(left.length, 1, 'the killed launcher left its one bind');
+    assert.ok(hostMounts(stateDir).length > 0, 'and overlays on it');
+
+    const launcher = await Launcher.open({ stateDir, runtime: 'crun' });
+    try {
+      assert.deepEqual(binds(), left, 'the same bind, reused');
+      assert.deepEqual(hostMounts(stateDir), [], 'open unmounted the overlays of containers that no longer run');
+      const proc = await launcher.start({ id: 'img-crash-crun-after', image: `oci:${layout}:v1` });
+      assert.equal((await proc.exited).exitCode, 0);
+      await launcher.gc();
+      assert.deepEqual(hostMounts(stateDir), []);
+    } finally {
+      await launcher.close();
+    }
+    assert.deepEqual(binds(), [], 'close removed the bind');
   });
 });

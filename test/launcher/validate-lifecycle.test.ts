@@ -33,8 +33,22 @@ describe('normalizeExecSpec', () => {
         stdio: 'fifo',
         labels: { who: 'me' },
         fifoHandoff: null,
+        consoleSocket: null,
       },
     );
+  });
+
+  it("takes another process's console socket for a terminal: an absolute path, with terminal: true only", () => {
+    assert.equal(normalizeExecSpec({ args: ['/bin/sh'], terminal: true, consoleSocket: '/tmp/c/console.sock' }).consoleSocket, '/tmp/c/console.sock');
+    assert.equal(normalizeStartSpec({ id: 'c1', terminal: true, consoleSocket: '/tmp/c/console.sock' }).consoleSocket, '/tmp/c/console.sock');
+    for (const [spec, message] of [
+      [{ terminal: true, consoleSocket: 'console.sock' }, /^consoleSocket must be an absolute path of a unix socket/],
+      [{ terminal: true, consoleSocket: 7 }, /^consoleSocket must be an absolute path/],
+      [{ consoleSocket: '/tmp/c/console.sock' }, /^consoleSocket must be used with terminal: true/],
+    ] as const) {
+      assert.throws(() => normalizeExecSpec({ args: ['/bin/sh'], ...spec } as ExecSpec), { code: 'ERR_INVALID_SPEC', message });
+      assert.throws(() => normalizeStartSpec({ id: 'c1', ...spec } as never), { code: 'ERR_INVALID_SPEC', message });
+    }
   });
 
   it('gives a terminal 80×24 unless a size is given, so that the process never sees 0×0', () => {

@@ -60,6 +60,7 @@ describe('normalizeStartSpec', () => {
       noNewKeyring: false,
       stdin: null,
       fifoHandoff: null,
+      consoleSocket: null,
       labels: null,
       signal: null,
       batchId: null,

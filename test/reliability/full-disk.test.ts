@@ -50,7 +50,21 @@ async function onStoreTmpfs(body: (stateDir: string) => Promise<void>): Promise<
     await body(stateDir);
   } finally {
     rmSync(join(stateDir, 'filler'), { force: true });
-    execFileSync('umount', [stateDir]);
+    await unmountWhenFree(stateDir);
+  }
+}
+
+/** Unmounts once nothing uses the mount: a server that failed to open may still be exiting (its cwd is there). */
+async function unmountWhenFree(dir: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      execFileSync('umount', [dir], { stdio: 'pipe' });
+      return;
+    } catch (error) {
+      if (!/busy/.test(String((error as { stderr?: unknown }).stderr)) || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 }
 

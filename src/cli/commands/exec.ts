@@ -1,14 +1,13 @@
 // `salvo exec ID -- CMD…`: a process in a running container, in the foreground, output streamed
-// (or the user's terminal attached with -t); salvo exits with the process's exit code. It opens
-// the state directory's launcher itself, so no other launcher may hold it (ERR_STATE_LOCKED).
+// (or the user's terminal attached with -t); salvo exits with the process's exit code. It goes
+// through the state directory's serving launcher; a terminal's pty master comes to this process.
 import { Command } from 'commander';
-import type { Launcher, Proc } from '../../index.js';
+import type { Proc } from '../../index.js';
 import { validateId } from '../../launcher/validate.js';
 import type { ProcessUser } from '../../types.js';
 import { userTerminalSize } from '../attach-terminal.js';
-import { INIT_EXEC_ID } from '../../io/process-dir.js';
 import type { LauncherClient } from '../../server/client.js';
-import { contextFrom, launcherFor, openLauncher, withRecord, type CliContext, type GlobalOptions } from '../context.js';
+import { contextFrom, launcherFor, type GlobalOptions } from '../context.js';
 import { eitherName } from '../container-flags.js';
 import { collect, envFromFlags } from '../env-option.js';
 import { UsageError, isStartFailure, startFailureExit } from '../exit-codes.js';
@@ -31,7 +30,8 @@ export function execCommand(globals: () => GlobalOptions): Command {
       'Runs a command in a running container (runtime exec), streams its stdout and stderr (or, with -t, ' +
         'attaches your terminal), records it under the container, and exits with its exit code (128+n for a ' +
         'signal). It uses the runtime that started the container. SIGINT or SIGTERM to salvo is passed on to ' +
-        "the process. It goes through the state directory's serving launcher (started if none serves it); with -t it runs in-process.\n\n" +
+        "the process. It goes through the state directory's serving launcher (started if none serves it); with -t the " +
+        'terminal comes straight to salvo, not through the server.\n\n' +
         "Exit status: the process's; 125 when it did not start (the runtime's error is printed); 2 when the " +
         'container is unknown or not running, or for bad usage; 3 when the state directory is held.',
     )
@@ -69,8 +69,8 @@ async function exec(id: string, command: string[], options: ExecOptions, globals
   const cwd = eitherName(options.cwd, options.workdir, '--cwd and -w/--workdir');
   const user = options.user === undefined ? undefined : parseUser(options.user);
   const context = contextFrom(globals);
-  // The serving launcher (which drives the container's runtime); a terminal is attached in-process.
-  const launcher = options.tty === true ? await inProcessLauncher(context, id) : await launcherFor(context);
+  // The serving launcher (which drives the container's runtime); a terminal's pty master comes to this process.
+  const launcher = await launcherFor(context);
   try {
     let proc: Proc;
     try {
@@ -104,17 +104,8 @@ async function exec(id: string, command: string[], options: ExecOptions, globals
   }
 }
 
-/** An in-process launcher with the container's own runtime and --root, as `salvo kill` uses them. */
-async function inProcessLauncher(context: CliContext, id: string): Promise<Launcher> {
-  const runtime = await withRecord(context, id, INIT_EXEC_ID, (_, store) => store.runtimeFor(id));
-  return openLauncher(
-    { ...context, runtime: runtime?.path ?? context.runtime },
-    { workers: 1, tasksPerWorker: 2, ...(runtime === null ? {} : { runtimeRoot: runtime.root }) },
-  );
-}
-
 /** SIGINT/SIGTERM go to the exec'd process; a second one kills it. */
-function passSignals(launcher: Launcher | LauncherClient, proc: Proc): { off(): void } {
+function passSignals(launcher: LauncherClient, proc: Proc): { off(): void } {
   let received = 0;
   const handler = (signal: NodeJS.Signals): void => {
     const send = received++ === 0 ? signal : 'SIGKILL';

@@ -54,5 +54,9 @@ function describe(r: ProcessRecord): string {
     ]);
   if (r.errorCode !== null) lines.push(['error', `${r.errorCode}: ${r.errorMessage ?? ''}`]);
   if (r.runtimeExitCode !== null) lines.push(['runtime exit', String(r.runtimeExitCode)]);
+  if (r.cleanup !== undefined) {
+    const next = r.cleanup.state === 'pending' ? 'retrying' : 'left for salvo gc';
+    lines.push(['delete', `${r.cleanup.state} after ${r.cleanup.attempts} tries (${next}): ${r.cleanup.error}`]);
+  }
   return lines.map(([k, v]) => `${`${k}:`.padEnd(14)}${v}`).join('\n');
 }

@@ -26,7 +26,8 @@ export function psCommand(globals: () => GlobalOptions): Command {
     .addHelpText('after', "\nExamples:\n  $ salvo ps\n  $ salvo ps --all --limit 20\n  $ salvo ps --json | jq '.[].id'")
     .action(async (options: PsOptions) => {
       const context = contextFrom(globals());
-      let records = await listRecords(context, options.all === true ? {} : { states: LIVE });
+      // Without --all: the live ones, and the finished ones whose runtime delete failed (until it is gone).
+      let records = await listRecords(context, options.all === true ? { withCleanup: true } : { states: LIVE, withCleanup: true });
       if (options.limit !== undefined) records = records.slice(-parsePositiveInteger(options.limit, '--limit'));
       if (options.json === true) {
         process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
@@ -48,7 +49,7 @@ export function formatRecords(records: readonly ProcessRecord[], now = Date.now(
     rows.push([
       r.execId === INIT_EXEC_ID ? r.id : `  └ ${r.id}`,
       r.execId,
-      r.state,
+      r.cleanup === undefined ? r.state : `${r.state}, delete ${r.cleanup.state}`,
       r.pid === null ? '-' : String(r.pid),
       formatExit(r),
       formatAgo(r.startedAt, now),

@@ -2,12 +2,11 @@
 // the container's (128+n for a signal). SIGINT/SIGTERM/SIGHUP stop the container first.
 import { existsSync, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { bundleForRootfs } from '../../bundle/rootfs-bundle.js';
-import { newBatchId } from '../../launcher/batch.js';
-import type { Launcher, Proc } from '../../index.js';
+import { newBatchId } from '../../launcher/batch-id.js';
+import type { Proc } from '../../index.js';
 import { userTerminalSize } from '../attach-terminal.js';
 import type { LauncherClient } from '../../server/client.js';
-import { contextFrom, launcherFor, openLauncher, type GlobalOptions } from '../context.js';
+import { contextFrom, launcherFor, type GlobalOptions } from '../context.js';
 import { parseDuration } from '../duration.js';
 import { addContainerFlags, containerFields, eitherName, type ContainerFlags } from '../container-flags.js';
 import { collect, envFromFlags } from '../env-option.js';
@@ -63,7 +62,7 @@ export function runCommand(globals: () => GlobalOptions): Command {
     .option('-w, --workdir <dir>', 'the same as --cwd')
     .option('--exit-code-file <file>', "also write the container's exit code to this file (for CI runners)")
     .option('-i, --interactive', "keep stdin attached: the container reads salvo's own stdin (echo x | salvo run -i -- cat)")
-    .option('-t, --tty', 'run with a terminal and attach yours (raw mode, resized with your window); runs in-process')
+    .option('-t, --tty', 'run with a terminal and attach yours (raw mode, resized with your window)')
     .option('-d, --detach', 'print the id and exit 0 once the container runs (its output goes to its logs)')
     .option('--init', "run salvo's init as pid 1 (the default, except with --bundle)")
     .option('--no-init', 'run the command itself as pid 1 of its pid namespace')
@@ -100,12 +99,14 @@ async function run(command: string[], options: RunOptions, globals: GlobalOption
     throw new UsageError('--detach cannot be used with --tty, --timeout or --exit-code-file');
   }
   const context = contextFrom(globals);
-  // The serving launcher of the state directory; a terminal is still attached in-process.
-  const launcher: Launcher | LauncherClient =
-    options.tty === true ? await openLauncher(context, { workers: 1, tasksPerWorker: 2 }) : await launcherFor(context, { requireRuntime: true });
+  // The serving launcher of the state directory; a terminal's pty master comes to this process.
+  const launcher = await launcherFor(context, { requireRuntime: true });
   let stdin: StdinSource | null = null;
   try {
-    const bundle = options.rootfs !== undefined ? bundleForRootfs(launcher.stateDir, options.rootfs) : options.bundle;
+    const bundle =
+      options.rootfs !== undefined
+        ? (await import('../../bundle/rootfs-bundle.js')).bundleForRootfs(launcher.stateDir, options.rootfs)
+        : options.bundle;
     const id = name ?? `run-${newBatchId().slice(1)}`;
     stdin = options.interactive === true && options.tty !== true ? stdinSource() : null;
     let stopping: 'signal' | 'timeout' | null = null;
@@ -182,7 +183,7 @@ async function run(command: string[], options: RunOptions, globals: GlobalOption
   }
 }
 
-async function stopContainer(launcher: Launcher | LauncherClient, proc: Proc, graceMs: number): Promise<void> {
+async function stopContainer(launcher: LauncherClient, proc: Proc, graceMs: number): Promise<void> {
   await launcher.kill(proc.id, 'SIGTERM', { all: true }).catch(() => undefined);
   const timer = startTimer(() => void launcher.kill(proc.id, 'SIGKILL', { all: true }).catch(() => undefined), graceMs, { unref: false });
   await proc.exited;
