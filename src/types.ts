@@ -280,6 +280,11 @@ export type ExitState = 'exited' | 'lost';
 
 export interface Exit {
   id: string;
+  /**
+   * True once the store has committed this exit. False only when the launcher closed before the
+   * store could (a full disk): the status is the kernel's but no record says so (ERR_EXIT_NOT_RECORDED).
+   */
+  recorded: boolean;
   execId: string;
   pid: number;
   state: ExitState;

@@ -301,8 +301,9 @@ class BatchRun {
 
   #finished(job: RunningJob, spec: JobSpec, exit: Exit): JobResult {
     const state: JobState = job.stopReason ?? (exit.state === 'lost' ? 'lost' : 'exited');
-    const error: PlainError | null =
-      job.stopReason === 'timedOut'
+    const error: PlainError | null = !exit.recorded
+      ? { code: 'ERR_EXIT_NOT_RECORDED', message: `job ${job.id} exited but the store could not record its exit before the launcher closed` }
+      : job.stopReason === 'timedOut'
         ? { code: 'ERR_TIMEOUT', message: `job ${job.id} ran longer than its timeout and was stopped` }
         : job.stopReason === 'canceled'
           ? { code: 'ERR_ABORTED', message: `job ${job.id} was canceled and stopped` }

@@ -6,6 +6,7 @@
 import { closeSync } from 'node:fs';
 import { INIT_EXEC_ID } from '../io/process-dir.js';
 import { signalInInitStatus } from '../io/init-status.js';
+import { startTimer, type Timer } from '../io/timer.js';
 import { signalName, type ReapedExit } from '../reaper/reaper.js';
 import type { ExitRow, Store } from '../store/store.js';
 import type { Exit, Logger } from '../types.js';
@@ -44,6 +45,10 @@ function isInit(live: LiveProcess): boolean {
   return live.execId === INIT_EXEC_ID;
 }
 
+/** Between commit attempts while the store refuses exits (a full disk): doubling up to the cap. */
+const RETRY_FIRST_MS = 10;
+const RETRY_MAX_MS = 1000;
+
 /** The command's signal behind salvo-init's 128 + n, read only for such an exit (off the common path). */
 function commandSignal(live: LiveProcess, exitCode: number): string | null {
   if (!live.underInit || exitCode <= 128) return null;
@@ -67,6 +72,15 @@ export class ExitRegistry {
   readonly #logger: Logger;
   readonly #writeStatuses: StatusWriter;
   readonly #onFinished: FinishedHandler;
+  /** Per pid: who waits for it to be reaped (close: reaped is enough, committed may not come). */
+  readonly #reapWaiters = new Map<number, (() => void)[]>();
+  /** Reaped exits the store has not committed yet (a full disk…), in reap order: retried, not reported. */
+  #uncommitted: Finished[] = [];
+  #retry: Timer | null = null;
+  #retryMs = 0;
+  #failedAttempts = 0;
+  /** Set by closeUncommitted: a refused commit is final from then on (no timer outlives the store). */
+  #closing = false;
 
   constructor(store: Store, logger: Logger, writeStatuses: StatusWriter, onFinished: FinishedHandler) {
     this.#store = store;
@@ -96,6 +110,16 @@ export class ExitRegistry {
     return [...this.#byPid.values()];
   }
 
+  /** Resolves once this process is reaped, whether or not the store has its exit yet. */
+  reaped(live: LiveProcess): Promise<void> {
+    if (this.#byPid.get(live.pid) !== live) return Promise.resolve();
+    return new Promise((resolve) => {
+      const waiters = this.#reapWaiters.get(live.pid) ?? [];
+      waiters.push(resolve);
+      this.#reapWaiters.set(live.pid, waiters);
+    });
+  }
+
   /** The reaper's handler: commit every exit of the pass at once; the rest happens after the pass. */
   handleExits(exits: readonly ReapedExit[]): void {
     const at = Date.now();
@@ -109,6 +133,7 @@ export class ExitRegistry {
       const signal = lost ? null : (reaped.signal ?? commandSignal(live, reaped.exitCode));
       const exit: Exit = {
         id: live.id,
+        recorded: true,
         execId: live.execId,
         pid: live.pid,
         state: lost ? 'lost' : 'exited',
@@ -135,15 +160,73 @@ export class ExitRegistry {
       (isInit(live) ? inits : execs).push([live, exit, row]);
       this.#byPid.delete(live.pid);
       this.#byId.delete(key(live.id, live.execId));
+      for (const wake of this.#reapWaiters.get(live.pid) ?? []) wake();
+      this.#reapWaiters.delete(live.pid);
     }
-    const finished = execs.concat(inits);
-    if (finished.length === 0) return;
+    if (execs.length + inits.length === 0) return;
+    this.#uncommitted.push(...execs, ...inits);
+    this.#commit();
+  }
+
+  /** How many reaped exits wait for the store to take them. */
+  get uncommitted(): number {
+    return this.#uncommitted.length;
+  }
+
+  /**
+   * Commits every exit not yet committed, in one transaction, and only then finishes them
+   * (exitStatus, fifo EOF, waiters): an exit is never reported before the store has it. On failure
+   * they stay queued and are tried again (backoff); the rows' WHERE keeps a retry exactly-once.
+   */
+  #commit(): void {
+    this.#retry?.clear();
+    this.#retry = null;
+    const pending = this.#uncommitted;
+    if (pending.length === 0) return;
+    const inits = pending.filter(([live]) => isInit(live));
+    const finished = pending.filter(([live]) => !isInit(live)).concat(inits);
     try {
       this.#store.recordExits(finished.map(([, , row]) => row));
     } catch (error) {
-      this.#logger.error({ err: error, exits: finished.length }, 'cannot record exits in the store');
+      if (this.#closing) {
+        this.#notRecorded(error);
+        return;
+      }
+      this.#failedAttempts++;
+      if (this.#failedAttempts === 1) {
+        this.#logger.error({ err: error, exits: finished.length }, 'cannot record exits in the store: not reported until committed; retrying');
+      } else this.#logger.debug({ err: error, exits: finished.length, attempts: this.#failedAttempts }, 'still cannot record exits in the store');
+      this.#retryMs = Math.min(RETRY_MAX_MS, this.#retryMs === 0 ? RETRY_FIRST_MS : this.#retryMs * 2);
+      // Not unref'd: exits wait on it, and close() ends it.
+      this.#retry = startTimer(() => this.#commit(), this.#retryMs, { unref: false });
+      return;
     }
+    if (this.#failedAttempts > 0)
+      this.#logger.info({ exits: finished.length, attempts: this.#failedAttempts + 1 }, 'recorded exits that waited for the store');
+    this.#uncommitted = [];
+    this.#failedAttempts = 0;
+    this.#retryMs = 0;
     this.#finishAll(finished, inits);
+  }
+
+  /**
+   * close(): one last commit of the exits still waiting; those the store still refuses (now or
+   * later, as close goes on) are finished as not recorded (`recorded: false`, the kernel's status
+   * kept), never as recorded.
+   */
+  closeUncommitted(): void {
+    this.#closing = true;
+    this.#commit();
+  }
+
+  #notRecorded(error: unknown): void {
+    const left = this.#uncommitted;
+    this.#uncommitted = [];
+    this.#logger.error(
+      { err: error, exits: left.length, ids: left.map(([live]) => live.id) },
+      'the launcher closes with exits the store could not record',
+    );
+    for (const [live, exit] of left) this.#finish(live, { ...exit, recorded: false });
   }
 
   /** exitStatus files for the pass in one worker task, then (in order) each fifo's EOF and waiters. */

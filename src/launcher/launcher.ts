@@ -89,8 +89,13 @@ export class Launcher {
       options.orphanGraceMs,
       (orphans) => {
         const at = Date.now();
-        this.#store.recordOrphans(orphans.map((o) => ({ pid: o.pid, exitCode: o.exitCode, signal: o.signal, at })));
         options.logger.warn({ orphans: orphans.map((o) => o.pid) }, 'reaped untracked zombies');
+        try {
+          this.#store.recordOrphans(orphans.map((o) => ({ pid: o.pid, exitCode: o.exitCode, signal: o.signal, at })));
+        } catch (error) {
+          // From a timer: a full disk must not crash the launcher; the log keeps them.
+          options.logger.error({ err: error, orphans: orphans.map((o) => o.pid) }, 'cannot record orphans in the store');
+        }
       },
       (stat) => this.#isRuntimeHelper(stat),
     );
@@ -312,6 +317,11 @@ export class Launcher {
     return this.#lifecycle.registry.size;
   }
 
+  /** Exits reaped that the store has not committed yet (a full disk): they are retried, not reported. */
+  get pendingExits(): number {
+    return this.#lifecycle.registry.uncommitted;
+  }
+
   /** Images unpacked once per digest under <stateDir>/images (src/image/). */
   get images(): ImageCache {
     return this.#lifecycle.images;
@@ -405,9 +415,13 @@ export class Launcher {
     }
     const graceMs = options.graceMs ?? 10_000;
     await Promise.allSettled([...this.#lifecycle.inflight]);
-    if (mode === 'wait') await Promise.all(this.#lifecycle.registry.all().map((l) => l.exited));
-    if (mode === 'kill') await stopAll(this.#lifecycle, this.#lifecycle.registry.all(), graceMs, this.options.logger);
-    await this.#lifecycle.registry.settled();
+    const registry = this.#lifecycle.registry;
+    if (mode === 'wait') await Promise.all(registry.all().map((l) => registry.reaped(l)));
+    if (mode === 'kill') await stopAll(this.#lifecycle, registry.all(), graceMs, this.options.logger);
+    // Exits the store still refuses (a full disk) end as not recorded, never as recorded.
+    registry.closeUncommitted();
+    this.#lifecycle.failures.close();
+    await registry.settled();
     await Promise.allSettled([...this.#lifecycle.deletes.values()]);
     this.#removeEmptyCgroups();
     await this.#shutdown();
@@ -429,7 +443,11 @@ export class Launcher {
     await this.#lifecycle.pool.destroy();
     await this.#lifecycle.runtime?.namespace?.close();
     releaseSharedContainers(this.stateDir, this.options.logger);
-    this.#store.close();
+    try {
+      this.#store.close(); // the database is closed even when its closing time cannot be written
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'cannot record the launcher closing in the store');
+    }
     this.#lock.release();
   }
 

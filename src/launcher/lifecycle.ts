@@ -18,6 +18,7 @@ import { now } from '../time.js';
 import type { Cleanup, Exit, ExecSpec, FifoHandoff, MountHelper, PlainError, RuntimeInvocation, StartSpec } from '../types.js';
 import type { CommandResult, ExitStatusTask, RestorePlan, StartTask } from '../worker/protocol.js';
 import { DeleteBatcher } from './delete-batch.js';
+import { FailureWriter } from './failure-writer.js';
 import { ExitRegistry, deferredExit, type LiveProcess } from './exit-registry.js';
 import { imageRootfs, startFromImage } from './image-start.js';
 import { isolationFor } from './isolation.js';
@@ -60,6 +61,8 @@ export class Lifecycle {
   readonly pool: RuntimePool;
   readonly registry: ExitRegistry;
   readonly reaper: Reaper;
+  /** Failed starts' records, retried while the store refuses them (a full disk). */
+  readonly failures: FailureWriter;
   /** Images unpacked once per digest under <stateDir>/images (src/image/). */
   readonly images: ImageCache;
   readonly #options: NormalizedOptions;
@@ -83,6 +86,7 @@ export class Lifecycle {
     this.#options = options;
     this.stateDir = options.stateDir;
     this.store = store;
+    this.failures = new FailureWriter(store, options.logger);
     this.images = new ImageCache(options.stateDir);
     this.pool = new RuntimePool(options.workers, options.tasksPerWorker, (error) => options.logger.error({ err: error }, 'a worker thread failed'));
     this.registry = new ExitRegistry(
@@ -272,7 +276,7 @@ export class Lifecycle {
       if (failure.code === 'ERR_ABORTED' && launch.signal?.aborted !== true && closing.aborted) {
         failure = new SalvoError('ERR_LAUNCHER_CLOSED', `start of ${name} was dropped: the launcher closed before a worker took it`);
       }
-      this.store.markFailed({ seq, runtimeExitCode: null, errorCode: failure.code, errorMessage: failure.message, at: Date.now() });
+      this.failures.write({ seq, runtimeExitCode: null, errorCode: failure.code, errorMessage: failure.message, at: Date.now() });
       closeProcessIo(io);
       throw failure;
     } finally {
@@ -281,7 +285,7 @@ export class Lifecycle {
 
     if (!result.ok) {
       const plain = launch.explain(result.error);
-      this.store.markFailed({ seq, runtimeExitCode: result.runtimeExitCode, errorCode: plain.code, errorMessage: plain.message, at: Date.now() });
+      this.failures.write({ seq, runtimeExitCode: result.runtimeExitCode, errorCode: plain.code, errorMessage: plain.message, at: Date.now() });
       closeProcessIo(io);
       const error = errorFromPlain(plain, result.runtimeExitCode);
       Object.assign(error.details, execId === INIT_EXEC_ID ? { id } : { id, execId }, { dir: task.dir, timings: result.timings });
@@ -324,7 +328,7 @@ export class Lifecycle {
     logLimit = 0,
   ): { live: LiveProcess; watched: Promise<number> } {
     const startedAt = Date.now();
-    if (!adopted) this.store.markRunning(seq, pid, pidStartTime, startedAt);
+    if (!adopted) this.#markRunning(seq, pid, pidStartTime, startedAt);
     const { exited, settle } = deferredExit();
     const live: LiveProcess = { seq, id, execId, pid, dir, startedAt, exitFd: null, adopted, underInit, logLimit, exited, settle };
     this.registry.add(live);
@@ -336,6 +340,15 @@ export class Lifecycle {
       return 0;
     });
     return { live, watched: Promise.all([openingExitFifo, watching]).then(([a, b]) => a + b) };
+  }
+
+  /** A refused write (a full disk) leaves the record `subscribed`: its exit commit (or recovery) still resolves it. */
+  #markRunning(seq: number, pid: number, pidStartTime: number, startedAt: number): void {
+    try {
+      this.store.markRunning(seq, pid, pidStartTime, startedAt);
+    } catch (error) {
+      this.#options.logger.warn({ err: error, seq, initPid: pid }, 'cannot mark the record running; its exit will still be recorded');
+    }
   }
 
   /**

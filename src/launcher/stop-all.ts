@@ -17,10 +17,10 @@ export async function stopAll(lifecycle: Lifecycle, live: LiveProcess[], graceMs
   const running = (l: LiveProcess): boolean => lifecycle.registry.byPid(l.pid) === l;
   const inits = live.filter((l) => l.execId === INIT_EXEC_ID);
   await Promise.allSettled(inits.map((l) => lifecycle.runtimeCommand(l.id, killArgs(l.id, 'SIGTERM', { all: true }), 'high')));
-  if (await allExitWithin(live, graceMs)) return;
+  if (await allExitWithin(lifecycle, live, graceMs)) return;
   const remaining = inits.filter(running);
   await Promise.allSettled(remaining.map((l) => lifecycle.runtimeCommand(l.id, killArgs(l.id, 'SIGKILL', { all: true }), 'high')));
-  if (await allExitWithin(live, KILL_CONFIRM_MS)) return;
+  if (await allExitWithin(lifecycle, live, KILL_CONFIRM_MS)) return;
   const own = live.filter((l) => !l.adopted);
   for (const l of own.filter(running)) {
     logger.warn({ id: l.id, initPid: l.pid }, 'the runtime did not stop it: sending SIGKILL directly');
@@ -30,15 +30,15 @@ export async function stopAll(lifecycle: Lifecycle, live: LiveProcess[], graceMs
       // exited meanwhile
     }
   }
-  await Promise.all(own.map((l) => l.exited));
+  await Promise.all(own.map((l) => lifecycle.registry.reaped(l)));
   for (const l of live.filter(running)) logger.warn({ id: l.id, initPid: l.pid }, 'an adopted process outlived close; left running');
 }
 
 // After SIGKILL through the runtime, how long close waits before signalling its children itself.
 const KILL_CONFIRM_MS = 2000;
 
-/** True when every one of these processes has exited within ms. */
-async function allExitWithin(live: readonly LiveProcess[], ms: number): Promise<boolean> {
-  const all = Promise.all(live.map((l) => l.exited)).then(() => true);
+/** True when every one of these processes has exited (been reaped: its commit may wait for room) within ms. */
+async function allExitWithin(lifecycle: Lifecycle, live: readonly LiveProcess[], ms: number): Promise<boolean> {
+  const all = Promise.all(live.map((l) => lifecycle.registry.reaped(l))).then(() => true);
   return Promise.race([all, delay(ms).then(() => false)]);
 }

@@ -278,6 +278,7 @@ function lostExit(proc: Proc): Exit {
   const at = Date.now();
   return {
     id: proc.id,
+    recorded: false,
     execId: proc.execId,
     pid: proc.pid,
     state: 'lost',

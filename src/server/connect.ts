@@ -103,7 +103,11 @@ async function startServer(dir: string, http: SocketHttp, options: ConnectOption
 /** Spawns `salvo serve` detached and waits for its one line on fd 3: ready, or why not. */
 async function spawnServer(dir: string, http: SocketHttp, options: ConnectOptions, deadline: number): Promise<ServerInfo> {
   const log = openSync(serveLogPath(dir), 'a', 0o600);
-  writeSync(log, `${new Date().toISOString()} starting a serving launcher for ${dir}\n`);
+  try {
+    writeSync(log, `${new Date().toISOString()} starting a serving launcher for ${dir}\n`);
+  } catch {
+    // a heading only: on a full disk the server itself says what fails (the store's code)
+  }
   const args = [MAIN.pathname, '--state-dir', dir, '--runtime', options.runtime ?? 'runc'];
   if (options.logLevel !== undefined) args.push('--log-level', options.logLevel);
   if (options.logFile !== undefined) args.push('--log-file', options.logFile);

@@ -166,6 +166,7 @@ export class Routes {
         const exitedAt = record.exitedAt ?? startedAt;
         return {
           id,
+          recorded: true,
           execId,
           pid: record.pid ?? 0,
           state: record.state === 'failed' ? 'lost' : record.state,

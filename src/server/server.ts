@@ -68,7 +68,8 @@ export async function serve(options: ServeOptions): Promise<Serving> {
   let idleSince: number | null = null;
   const idleTimer = setInterval(
     () => {
-      if (clients > 0 || launcher.liveCount > 0) {
+      // Exits waiting for room in the store keep it too: closing would report them not recorded.
+      if (clients > 0 || launcher.liveCount > 0 || launcher.pendingExits > 0) {
         idleSince = null;
         return;
       }

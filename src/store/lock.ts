@@ -29,8 +29,18 @@ export function acquireStateLock(stateDir: string): StateLock {
         'use another --state-dir or stop that launcher',
     );
   }
-  ftruncateSync(fd, 0);
-  writeSync(fd, `${process.pid}\n`);
+  try {
+    ftruncateSync(fd, 0);
+    writeSync(fd, `${process.pid}\n`);
+  } catch (error) {
+    // The pid only names the holder in another launcher's message; the flock is the lock. A full
+    // disk is left for the store to report with its own code.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOSPC' && code !== 'EDQUOT') {
+      closeSync(fd);
+      throw error;
+    }
+  }
   let released = false;
   return {
     path,

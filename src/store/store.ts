@@ -5,6 +5,7 @@ import { SalvoError } from '../errors.js';
 import { INIT_EXEC_ID } from '../io/process-dir.js';
 import type { ProcessRecord, RecordState } from '../types.js';
 import { SCHEMA_VERSION, migrate } from './schema.js';
+import { guarded, storeError } from './store-error.js';
 
 export interface Subscription {
   id: string;
@@ -107,6 +108,8 @@ function toRecord(row: Row): UnresolvedRecord {
 
 export class Store {
   readonly #db: Database.Database;
+  /** The database file, named in every error. */
+  readonly #file: string;
   readonly instance: number;
   readonly #insert: Database.Statement;
   readonly #insertNumbered: Database.Statement;
@@ -118,8 +121,9 @@ export class Store {
   readonly #inBatch: Database.Statement;
   readonly #recordExits: (rows: readonly ExitRow[]) => number;
 
-  private constructor(db: Database.Database, instance: number) {
+  private constructor(db: Database.Database, instance: number, file: string) {
     this.#db = db;
+    this.#file = file;
     this.instance = instance;
     this.#insert = db.prepare(
       `INSERT INTO processes (container_id, exec_id, state, subscribed_at, batch_id, labels, bundle, dir, launcher)
@@ -164,14 +168,14 @@ export class Store {
       db.pragma('synchronous = NORMAL');
       db.pragma('busy_timeout = 5000');
       migrate(db);
+      const info = db
+        .prepare(`INSERT INTO launcher (pid, pid_start_time, boot_id, opened_at) VALUES (?, ?, ?, ?)`)
+        .run(launcher.pid, launcher.pidStartTime, launcher.bootId, Date.now());
+      return new Store(db, Number(info.lastInsertRowid), file);
     } catch (error) {
       db?.close();
-      throw new SalvoError('ERR_STORE', `cannot open the store ${file}: ${(error as Error).message}`, { cause: error });
+      throw storeError(error, `cannot open the store ${file}`);
     }
-    const info = db
-      .prepare(`INSERT INTO launcher (pid, pid_start_time, boot_id, opened_at) VALUES (?, ?, ?, ?)`)
-      .run(launcher.pid, launcher.pidStartTime, launcher.bootId, Date.now());
-    return new Store(db, Number(info.lastInsertRowid));
   }
 
   /**
@@ -185,33 +189,41 @@ export class Store {
       db.pragma('busy_timeout = 5000');
     } catch (error) {
       if ((error as { code?: string }).code === 'SQLITE_CANTOPEN') return null;
-      throw new SalvoError('ERR_STORE', `cannot read the store ${file}: ${(error as Error).message}`, { cause: error });
+      throw storeError(error, `cannot read the store ${file}`);
     }
-    const version = db.pragma('user_version', { simple: true }) as number;
-    if (version !== SCHEMA_VERSION) {
+    try {
+      const version = db.pragma('user_version', { simple: true }) as number;
+      if (version === SCHEMA_VERSION) return new Store(db, 0, file);
       db.close();
       if (version === 0) return null;
       throw new SalvoError('ERR_STORE', `the store ${file} has schema version ${version}, this salvo reads ${SCHEMA_VERSION}`);
+    } catch (error) {
+      if (db.open) db.close();
+      throw storeError(error, `cannot read the store ${file}`);
     }
-    return new Store(db, 0);
   }
 
   /** The runtime binary and --root of the launcher that started a container's newest record. */
   runtimeFor(id: string): { path: string; root: string } | null {
-    const row = this.#db
-      .prepare(
-        `SELECT l.runtime AS path, l.runtime_root AS root FROM processes p JOIN launcher l ON l.instance = p.launcher
+    const row = this.#read(() =>
+      this.#db
+        .prepare(
+          `SELECT l.runtime AS path, l.runtime_root AS root FROM processes p JOIN launcher l ON l.instance = p.launcher
          WHERE p.container_id = ? ORDER BY p.seq DESC LIMIT 1`,
-      )
-      .get(id) as { path: string | null; root: string | null } | undefined;
+        )
+        .get(id),
+    ) as { path: string | null; root: string | null } | undefined;
     return row?.path == null || row.root == null ? null : { path: row.path, root: row.root };
   }
 
   /** Every runtime binary and --root a launcher instance on this store drove (gc covers them all). */
   runtimes(): { path: string; root: string }[] {
-    return this.#db
-      .prepare(`SELECT DISTINCT runtime AS path, runtime_root AS root FROM launcher WHERE runtime IS NOT NULL AND runtime_root IS NOT NULL`)
-      .all() as { path: string; root: string }[];
+    return this.#read(
+      () =>
+        this.#db
+          .prepare(`SELECT DISTINCT runtime AS path, runtime_root AS root FROM launcher WHERE runtime IS NOT NULL AND runtime_root IS NOT NULL`)
+          .all() as { path: string; root: string }[],
+    );
   }
 
   /** Step 1 of every launch: the record exists before anything is spawned. */
@@ -225,32 +237,38 @@ export class Store {
         const what = s.execId === INIT_EXEC_ID ? `container ${s.id}` : `exec ${s.execId} of container ${s.id}`;
         throw new SalvoError('ERR_ID_IN_USE', `${what} is already subscribed or running`, { cause: error });
       }
-      throw new SalvoError('ERR_STORE', `cannot write the record of ${s.id}: ${(error as Error).message}`, { cause: error });
+      throw storeError(error, `cannot write the record of ${s.id} in the store ${this.#file}`);
     }
   }
 
   markRunning(seq: number, pid: number, pidStartTime: number, at: number): void {
-    this.#setRunning.run(pid, pidStartTime, at, seq);
+    this.#write(`cannot mark record ${seq} running`, () => this.#setRunning.run(pid, pidStartTime, at, seq));
   }
 
+  /** Idempotent: a record already final is left as it is (a retry after a failed commit). */
   markFailed(f: FailureRow): void {
-    this.#setFailed.run(f.runtimeExitCode, f.errorCode, f.errorMessage, f.at, f.seq);
+    this.#write(`cannot mark record ${f.seq} failed`, () => this.#setFailed.run(f.runtimeExitCode, f.errorCode, f.errorMessage, f.at, f.seq));
   }
 
-  /** All the exits of one reap pass, in one transaction. Returns how many rows changed. */
+  /**
+   * All the exits of one reap pass, in one transaction (all or none). Returns how many rows changed;
+   * a row already final is left as it is, so a retry after a failed commit records each exit once.
+   */
   recordExits(rows: readonly ExitRow[]): number {
-    return rows.length === 0 ? 0 : this.#recordExits(rows);
+    return rows.length === 0 ? 0 : this.#write(`cannot record ${rows.length} exits`, () => this.#recordExits(rows));
   }
 
   recordOrphans(rows: readonly OrphanRow[]): void {
-    this.#db.transaction(() => {
-      for (const r of rows) this.#insertOrphan.run(r.pid, r.exitCode, r.signal, r.at);
-    })();
+    this.#write(`cannot record ${rows.length} orphans`, () =>
+      this.#db.transaction(() => {
+        for (const r of rows) this.#insertOrphan.run(r.pid, r.exitCode, r.signal, r.at);
+      })(),
+    );
   }
 
   /** The newest record of a container's init (or of one exec). */
   get(id: string, execId = INIT_EXEC_ID): ProcessRecord | undefined {
-    const row = this.#latest.get(id, execId) as Row | undefined;
+    const row = this.#read(() => this.#latest.get(id, execId)) as Row | undefined;
     return row === undefined ? undefined : stripLauncher(toRecord(row));
   }
 
@@ -272,19 +290,21 @@ export class Store {
     const sql =
       `SELECT * FROM processes${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY seq` +
       (filter.limit !== undefined && Number.isFinite(filter.limit) ? ` LIMIT ${Math.max(0, Math.floor(filter.limit))}` : '');
-    return (this.#db.prepare(sql).all(...params) as Row[]).map((row) => stripLauncher(toRecord(row)));
+    return (this.#read(() => this.#db.prepare(sql).all(...params)) as Row[]).map((row) => stripLauncher(toRecord(row)));
   }
 
   /** Records left subscribed or running by earlier launcher instances (recovery input). */
   unresolved(): UnresolvedRecord[] {
     return (
-      this.#db.prepare(`SELECT * FROM processes WHERE state IN ('subscribed', 'running') AND launcher != ? ORDER BY seq`).all(this.instance) as Row[]
+      this.#read(() =>
+        this.#db.prepare(`SELECT * FROM processes WHERE state IN ('subscribed', 'running') AND launcher != ? ORDER BY seq`).all(this.instance),
+      ) as Row[]
     ).map(toRecord);
   }
 
   orphans(): OrphanRow[] {
     return (
-      this.#db.prepare(`SELECT pid, exit_code, signal, reaped_at FROM orphans ORDER BY rowid`).all() as {
+      this.#read(() => this.#db.prepare(`SELECT pid, exit_code, signal, reaped_at FROM orphans ORDER BY rowid`).all()) as {
         pid: number;
         exit_code: number | null;
         signal: string | null;
@@ -302,7 +322,7 @@ export class Store {
   prunable(cutoff: number, ids?: readonly string[]): { seq: number; id: string; dir: string }[] {
     const finished = `state NOT IN ('subscribed', 'running') AND exited_at <= ?`;
     type Pruned = { seq: number; container_id: string; dir: string };
-    const rows =
+    const rows = this.#read(() =>
       ids === undefined
         ? (this.#db.prepare(`SELECT seq, container_id, dir FROM processes WHERE ${finished} ORDER BY seq`).all(cutoff) as Pruned[])
         : ids.flatMap(
@@ -310,43 +330,59 @@ export class Store {
               this.#db
                 .prepare(`SELECT seq, container_id, dir FROM processes WHERE container_id = ? AND ${finished} ORDER BY seq`)
                 .all(id, cutoff) as Pruned[],
-          );
+          ),
+    );
     return rows.map((r) => ({ seq: r.seq, id: r.container_id, dir: r.dir }));
   }
 
   /** Deletes these finished records (a live one is never deleted); returns how many went. */
   forget(seqs: readonly number[]): number {
-    const statement = this.#db.prepare(`DELETE FROM processes WHERE seq = ? AND state NOT IN ('subscribed', 'running')`);
-    return this.#db.transaction(() => seqs.reduce((n, seq) => n + statement.run(seq).changes, 0))();
+    return this.#write('cannot prune records', () => {
+      const statement = this.#db.prepare(`DELETE FROM processes WHERE seq = ? AND state NOT IN ('subscribed', 'running')`);
+      return this.#db.transaction(() => seqs.reduce((n, seq) => n + statement.run(seq).changes, 0))();
+    });
   }
 
   /** Every process directory a record names (gc keeps them). */
   recordDirs(): Set<string> {
-    return new Set(this.#db.prepare(`SELECT dir FROM processes`).pluck().all() as string[]);
+    return new Set(this.#read(() => this.#db.prepare(`SELECT dir FROM processes`).pluck().all() as string[]));
   }
 
   /** True when this batch already has a record for this container id. */
   hasInBatch(batchId: string, id: string): boolean {
-    return this.#inBatch.get(batchId, id) !== undefined;
+    return this.#read(() => this.#inBatch.get(batchId, id)) !== undefined;
   }
 
   /** Which runtime (path and --root) this launcher instance drives: CLI commands reuse it. */
   setRuntime(path: string, root: string): void {
-    this.#db.prepare(`UPDATE launcher SET runtime = ?, runtime_root = ? WHERE instance = ?`).run(path, root, this.instance);
+    this.#write('cannot record the runtime', () =>
+      this.#db.prepare(`UPDATE launcher SET runtime = ?, runtime_root = ? WHERE instance = ?`).run(path, root, this.instance),
+    );
   }
 
   integrityCheck(): string {
-    return this.#db.pragma('integrity_check', { simple: true }) as string;
+    return this.#read(() => this.#db.pragma('integrity_check', { simple: true }) as string);
   }
 
+  /** Closes the database even when the launcher's closing time cannot be written (then throws that). */
   close(): void {
     if (!this.#db.open) return;
-    if (this.#db.readonly) {
+    try {
+      if (!this.#db.readonly)
+        this.#write('cannot record the launcher closing', () =>
+          this.#db.prepare(`UPDATE launcher SET closed_at = ? WHERE instance = ?`).run(Date.now(), this.instance),
+        );
+    } finally {
       this.#db.close();
-      return;
     }
-    this.#db.prepare(`UPDATE launcher SET closed_at = ? WHERE instance = ?`).run(Date.now(), this.instance);
-    this.#db.close();
+  }
+
+  #read<T>(operation: () => T): T {
+    return guarded(`cannot read the store ${this.#file}`, operation);
+  }
+
+  #write<T>(what: string, operation: () => T): T {
+    return guarded(`${what} in the store ${this.#file}`, operation);
   }
 }
 

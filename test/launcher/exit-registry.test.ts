@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { SalvoError } from '../../src/errors.js';
 import { initStatusDir } from '../../src/io/init-status.js';
 import { writeExitStatus } from '../../src/io/process-dir.js';
 import { ExitRegistry, deferredExit, type LiveProcess } from '../../src/launcher/exit-registry.js';
@@ -160,6 +161,62 @@ describe('ExitRegistry', () => {
     failing.handleExits([exited(900, 4)]);
     assert.equal((await done).exitCode, 4);
     assert.deepEqual(warnings, ['cannot write some exitStatus files']);
+  });
+
+  /** The store refuses every commit while `full` says so, as SQLite does on a full disk. */
+  function refusingWhile(full: () => boolean): { attempts: number; committed: ExitRow[][] } {
+    const seen = { attempts: 0, committed: [] as ExitRow[][] };
+    const record = store.recordExits.bind(store);
+    store.recordExits = (batch: readonly ExitRow[]): number => {
+      seen.attempts++;
+      if (full()) throw new SalvoError('ERR_STORE_FULL', 'cannot record exits: database or disk is full');
+      seen.committed.push([...batch]);
+      return record(batch);
+    };
+    return seen;
+  }
+
+  async function until(condition: () => boolean): Promise<void> {
+    while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+
+  it('reports no exit the store refused until a retry commits it; then each is committed once, execs before their init', async () => {
+    let full = true;
+    const seen = refusingWhile(() => full);
+    const init = live('c1', 'init', 100);
+    const exec = live('c1', 'exec-1', 101);
+    const order = resolutionOrder([init, exec]);
+    registry.handleExits([exited(100, 0)]);
+    registry.handleExits([exited(101, 7)]);
+    await until(() => seen.attempts >= 4); // the two passes and two retries
+    await registry.settled();
+    assert.deepEqual(order, [], 'nothing reported');
+    assert.equal(registry.uncommitted, 2);
+    assert.equal(store.get('c1')?.state, 'running');
+    full = false;
+    await init.exited;
+    assert.deepEqual(order, ['exec-1:7', 'init:0']);
+    assert.deepEqual(
+      seen.committed.map((batch) => batch.map((row) => row.seq)),
+      [[exec.seq, init.seq]],
+      'one commit, the exec first',
+    );
+    assert.equal(store.get('c1')?.state, 'exited');
+    assert.equal(store.get('c1', 'exec-1')?.exitCode, 7);
+    assert.equal(registry.uncommitted, 0);
+  });
+
+  it('finishes exits the store still refuses at close as not recorded, with the status the kernel gave', async () => {
+    refusingWhile(() => true);
+    const init = live('c1', 'init', 100);
+    registry.handleExits([{ ...exited(100, 0), exitCode: 137, signal: 'SIGKILL' }]);
+    registry.closeUncommitted();
+    const exit = await init.exited;
+    assert.equal(exit.recorded, false);
+    assert.equal(exit.exitCode, 137);
+    assert.equal(exit.signal, 'SIGKILL');
+    assert.deepEqual(finishedOrder, ['init'], 'finished (its delete follows) without a record');
+    assert.equal(store.get('c1')?.state, 'running', 'the store never claims it');
   });
 
   /** salvo-init's status file, as native/salvo-init.c writes it. */

@@ -68,6 +68,7 @@ describe('normalizeStartSpec', () => {
       image: null,
       init: null,
       hostPid: false,
+      logLimit: 16 * 1024 * 1024,
     });
   });
 

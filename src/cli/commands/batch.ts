@@ -230,6 +230,11 @@ function timeoutText(result: JobResult, timeoutMs: number): string {
 
 export function humanLine(result: JobResult, style: Style, timeoutMs = 0): string {
   const ran = result.startedAt !== null ? ` in ${formatMs(jobWallMs(result.timings))}` : '';
+  if (result.error?.code === 'ERR_EXIT_NOT_RECORDED') {
+    // The kernel's status, flagged: the store never got it (a full disk), so it is no success.
+    const how = `exit ${result.exitCode}${result.signal === null ? '' : ` (${result.signal})`}`;
+    return `${style.red('unrecorded')} ${result.id}: ${how}, not recorded in the store (${result.error.code})${style.dim(ran)}`;
+  }
   switch (result.state) {
     case 'exited':
       if (result.exitCode === 0) return `${style.green('ok')}       ${result.id}${style.dim(ran)}`;

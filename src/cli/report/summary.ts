@@ -13,10 +13,12 @@ export interface BatchSummary {
   lost: number;
   canceled: number;
   timedOut: number;
+  /** Exits the store could not record (ERR_EXIT_NOT_RECORDED), counted in their state too; never ok. */
+  notRecorded: number;
   wallMs: number;
 }
 
-export type Outcome = Pick<JobResult, 'state' | 'exitCode'>;
+export type Outcome = Pick<JobResult, 'state' | 'exitCode'> & { error?: JobResult['error'] };
 
 export function summarize(results: readonly Outcome[], wallMs: number): BatchSummary {
   const summary = emptySummary();
@@ -26,16 +28,18 @@ export function summarize(results: readonly Outcome[], wallMs: number): BatchSum
 }
 
 export function emptySummary(): BatchSummary {
-  return { total: 0, succeeded: 0, nonZero: 0, failed: 0, lost: 0, canceled: 0, timedOut: 0, wallMs: 0 };
+  return { total: 0, succeeded: 0, nonZero: 0, failed: 0, lost: 0, canceled: 0, timedOut: 0, notRecorded: 0, wallMs: 0 };
 }
 
 /** Counts one outcome in: a batch keeps a running summary, not every outcome. */
 export function tally(summary: BatchSummary, result: Outcome): void {
   summary.total++;
+  const notRecorded = result.error?.code === 'ERR_EXIT_NOT_RECORDED';
+  if (notRecorded) summary.notRecorded++;
   switch (result.state) {
     case 'exited':
-      if (result.exitCode === 0) summary.succeeded++;
-      else summary.nonZero++;
+      if (result.exitCode !== 0) summary.nonZero++;
+      else if (!notRecorded) summary.succeeded++;
       break;
     case 'failed':
       summary.failed++;
@@ -67,6 +71,7 @@ export function formatSummaryLine(summary: BatchSummary): string {
     [summary.lost, 'lost'],
     [summary.timedOut, 'timed out'],
     [summary.canceled, 'canceled'],
+    [summary.notRecorded, 'not recorded'],
   ];
   for (const [count, label] of optional) if (count > 0) parts.push(`${count} ${label}`);
   const jobs = summary.total === 1 ? 'job' : 'jobs';

@@ -14,6 +14,7 @@ describe('summarize', () => {
       lost: 1,
       canceled: 1,
       timedOut: 1,
+      notRecorded: 0,
       wallMs: 12_345,
     });
   });
@@ -28,6 +29,20 @@ describe('summarize', () => {
     const summary = summarize([], 0);
     assert.equal(summary.total, 0);
     assert.equal(summary.succeeded + summary.nonZero + summary.failed + summary.lost + summary.canceled + summary.timedOut, 0);
+  });
+});
+
+describe('an exit the store could not record', () => {
+  it('is never counted ok, even with exit code 0, and the line says so; the status is 1', () => {
+    const error = { code: 'ERR_EXIT_NOT_RECORDED', message: 'job x exited but the store could not record its exit' };
+    const summary = summarize(
+      [jobResult({ index: 0, state: 'exited', exitCode: 0 }), { ...jobResult({ index: 1, state: 'exited', exitCode: 0 }), error }],
+      1000,
+    );
+    assert.equal(summary.succeeded, 1);
+    assert.equal(summary.notRecorded, 1);
+    assert.equal(batchExitStatus(summary), 1);
+    assert.equal(formatSummaryLine(summary), '2 jobs: 1 ok, 1 not recorded in 1.0 s');
   });
 });
 
@@ -59,6 +74,7 @@ describe('formatSummaryLine', () => {
       lost: 0,
       timedOut: 1,
       canceled: 2,
+      notRecorded: 0,
       wallMs: 12_340,
     });
     assert.equal(line, '300 jobs: 280 ok, 15 exit≠0, 2 failed, 1 timed out, 2 canceled in 12.3 s');
