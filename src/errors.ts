@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   ERR_STATE_DIR: 'The state directory cannot be created, is not writable, or others can write it.',
   ERR_STATE_LOCKED: 'Another launcher holds this state directory.',
   ERR_SERVER: 'The serving launcher of a state directory could not be reached or started, or went away mid-request.',
+  ERR_SERVER_STOPPING: 'The serving launcher is stopping (idle exit or salvo serve --stop): a client waits for it to go and starts a new one.',
   ERR_STORE: 'The SQLite store could not be opened or written.',
   ERR_STORE_FULL: 'The store could not be written: its disk is full (SQLITE_FULL, ENOSPC, EDQUOT).',
   ERR_STORE_IO: 'The store could not be read or written: an I/O error (SQLITE_IOERR_*).',

@@ -55,14 +55,28 @@ function sameRuntime(asked: string, serving: string): boolean {
   return asked.includes('/') ? resolve(asked) === serving : serving.split('/').pop() === asked;
 }
 
-/** The server's info, or null when nothing listens (no socket, or one a killed server left). */
+/**
+ * The server's info, or null when nothing listens (no socket, or one a killed server left) or
+ * the one there is stopping (it removes its socket once the state lock is free).
+ */
 async function tryInfo(http: SocketHttp): Promise<ServerInfo | null> {
   try {
     return await http.json<ServerInfo>('GET', 'info');
   } catch (error) {
+    if ((error as SalvoError).code === 'ERR_SERVER_STOPPING') return null;
     const code = ((error as SalvoError).cause as NodeJS.ErrnoException | undefined)?.code;
     if (code === 'ENOENT' || code === 'ECONNREFUSED') return null;
     throw error;
+  }
+}
+
+/** True while a stopping server still holds the socket (and the state lock). */
+async function stopping(http: SocketHttp): Promise<boolean> {
+  try {
+    await http.json<ServerInfo>('GET', 'info');
+    return false;
+  } catch (error) {
+    return (error as SalvoError).code === 'ERR_SERVER_STOPPING';
   }
 }
 
@@ -76,7 +90,8 @@ async function startServer(dir: string, http: SocketHttp, options: ConnectOption
     for (;;) {
       const info = await tryInfo(http);
       if (info !== null) return info;
-      if (native().tryLock(lockFd)) {
+      // A stopping server holds the state lock until its socket goes: wait for that (the watcher wakes us).
+      if (!(await stopping(http)) && native().tryLock(lockFd)) {
         try {
           // It may have become ready between our look and our lock.
           return (await tryInfo(http)) ?? (await spawnServer(dir, http, options, deadline));

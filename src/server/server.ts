@@ -2,10 +2,12 @@
 // for every command and client; it exits by itself once idle (no live container, no client).
 import { chmodSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { SalvoError } from '../errors.js';
 import { Launcher } from '../launcher/launcher.js';
 import type { LauncherOptions, Logger } from '../types.js';
 import { Routes } from './routes.js';
 import { socketPath } from './socket.js';
+import { sendError } from './wire.js';
 
 export interface ServeOptions extends LauncherOptions {
   stateDir: string;
@@ -39,19 +41,28 @@ export async function serve(options: ServeOptions): Promise<Serving> {
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       clearInterval(idleTimer);
+      // The socket stays (answering 'stopping') until the state lock is free: a client that comes
+      // meanwhile waits for it to go, instead of starting a server that would find the lock held.
+      await launcher.close({ containers: 'leave' });
       http.close();
       http.closeAllConnections();
       rmSync(socket, { force: true });
-      await launcher.close({ containers: 'leave' });
       log.info({ socket }, 'serving launcher stopped');
       resolveStopped();
     })();
     return stopping;
   };
   const routes = new Routes(launcher, { pid: process.pid, stateDir: launcher.stateDir, runtime: launcher.runtime }, () => void stop());
+  // Idle counts from the last request's end: activity between two idle checks is activity too.
+  let idleSince: number | null = null;
   const http: Server = createServer((request, response) => {
+    if (stopping !== null) return sendError(response, new SalvoError('ERR_SERVER_STOPPING', `the launcher serving ${launcher.stateDir} is stopping`));
     clients++;
-    response.on('close', () => clients--);
+    idleSince = null;
+    response.on('close', () => {
+      clients--;
+      idleSince = null;
+    });
     void routes.handle(request, response);
   });
   http.keepAliveTimeout = 1000;
@@ -65,7 +76,6 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     });
   });
   chmodSync(socket, 0o600);
-  let idleSince: number | null = null;
   const idleTimer = setInterval(
     () => {
       // Exits waiting for room in the store keep it too: closing would report them not recorded.

@@ -47,7 +47,7 @@ export function sendError(response: ServerResponse, error: unknown): void {
     response.end();
     return;
   }
-  sendJson(response, plain.code === 'ERR_NOT_FOUND' ? 404 : 400, { error: plain });
+  sendJson(response, plain.code === 'ERR_NOT_FOUND' ? 404 : plain.code === 'ERR_SERVER_STOPPING' ? 503 : 400, { error: plain });
 }
 
 /** Starts an ND-JSON stream: headers go at once, so the client sees them before the first event. */
