@@ -43,10 +43,18 @@ interface Measured {
 // `npm run bench -- --render` rewrites RESULTS.md from the last run's numbers (bench/results.json).
 // `npm run bench -- --again burst,e2e` measures those parts anew into the last run's numbers.
 const again = process.argv.indexOf('--again');
+const AGAIN_PARTS = ['burst', 'e2e'];
+const againParts = again > 0 ? (process.argv[again + 1] ?? '').split(',') : [];
+// A part that cannot be measured again would be claimed as measured anew in RESULTS.md.
+const unknownParts = againParts.filter((part) => !AGAIN_PARTS.includes(part));
+if (unknownParts.length > 0) {
+  process.stderr.write(`bench: --again takes ${AGAIN_PARTS.join(', ')}; not ${unknownParts.join(', ')}\n`);
+  process.exit(2);
+}
 const measured: Measured = process.argv.includes('--render')
   ? (JSON.parse(readFileSync(raw, 'utf8')) as Measured)
   : again > 0
-    ? await measureAgain(JSON.parse(readFileSync(raw, 'utf8')) as Measured, (process.argv[again + 1] ?? '').split(','))
+    ? await measureAgain(JSON.parse(readFileSync(raw, 'utf8')) as Measured, againParts)
     : await measure();
 writeFileSync(raw, `${JSON.stringify(measured, null, 2)}\n`);
 // Sections written by other benches (bench:fleet, salvo bench --image) are kept as they are; the
