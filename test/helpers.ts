@@ -1,6 +1,6 @@
 // Shared test helpers: temporary state directories, the runtimes under test, process checks.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync, writeSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Launcher } from '../src/index.js';
@@ -116,4 +116,17 @@ export function runDirs(stateDir: string, id: string, execId = 'init'): string[]
 /** The newest run's process directory of a container ('' when it has none). */
 export function lastRunDir(stateDir: string, id: string, execId = 'init'): string {
   return runDirs(stateDir, id, execId).at(-1) ?? '';
+}
+
+/** Writes `file` until its filesystem has no block left (ENOSPC): a full disk on demand. */
+export function fillFilesystem(file: string): void {
+  const fd = openSync(file, 'w');
+  const block = Buffer.alloc(4096);
+  try {
+    for (;;) writeSync(fd, block);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+  } finally {
+    closeSync(fd);
+  }
 }

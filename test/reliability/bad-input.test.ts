@@ -3,25 +3,13 @@
 // ones (a runtime failure keeps log.json), no container in the runtime.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import {
-  chmodSync,
-  closeSync,
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Launcher, SalvoError } from '../../src/index.js';
 import type { JobResult, JobSpec } from '../../src/index.js';
 import { resolveRuntime } from '../../src/runtime/resolve.js';
-import { RUNTIMES, derivedBundle, lastRunDir, openLauncher, removeTempDirs, runtimeContainers, tempDir } from '../helpers.js';
+import { RUNTIMES, fillFilesystem, derivedBundle, lastRunDir, openLauncher, removeTempDirs, runtimeContainers, tempDir } from '../helpers.js';
 import { hungRuntimePid, writeFakeRuntime } from './fake-runtime.js';
 import { isRunning, waitFor } from './processes.js';
 
@@ -237,7 +225,7 @@ for (const runtime of RUNTIMES) {
 
     it('reports a full disk while writing the process directory as ERR_STATE_DIR, and recovers once there is room', async () => {
       await onSmallTmpfs(runtime, 'size=256k', async (launcher, containers) => {
-        fill(join(containers, 'filler'));
+        fillFilesystem(join(containers, 'filler'));
         // A derived config.json cannot be written; without one the runtime cannot write its log and pid.
         await rejectsWith(launcher.start({ id: 'full-derived', args: ['/bin/true'] }), 'ERR_STATE_DIR', /ENOSPC|no space left/i);
         assertNothingLeft(launcher, 'full-derived', false);
@@ -295,17 +283,6 @@ function readContainerPid(stateDir: string, id: string): string {
 }
 
 /** Writes zeros until the filesystem is full. */
-function fill(file: string): void {
-  const fd = openSync(file, 'w');
-  const block = Buffer.alloc(4096);
-  try {
-    for (;;) writeSync(fd, block);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** Makes empty files until the filesystem has no inode left. */
 function fillInodes(dir: string): void {

@@ -3,7 +3,7 @@
 // the store cannot commit are not reported until they are, then committed once; exits still
 // uncommitted when the launcher closes are reported as not recorded, never as recorded.
 import assert from 'node:assert/strict';
-import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 import { execa } from 'execa';
 import { Launcher, SalvoError } from '../../src/index.js';
 import type { Exit, JobResult, Logger } from '../../src/index.js';
-import { RUNTIMES, removeTempDirs, runtimeContainers, tempDir } from '../helpers.js';
+import { RUNTIMES, fillFilesystem, removeTempDirs, runtimeContainers, tempDir } from '../helpers.js';
 
 after(removeTempDirs);
 
@@ -83,15 +83,7 @@ function fillUnderStore(stateDir: string): void {
   }
   const wal = join(stateDir, 'salvo.db-wal');
   assert.ok(!existsSync(wal) || statSync(wal).size === 0, 'the WAL is empty');
-  const fd = openSync(join(stateDir, 'filler'), 'w');
-  const block = Buffer.alloc(4096);
-  try {
-    for (;;) writeSync(fd, block);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
-  } finally {
-    closeSync(fd);
-  }
+  fillFilesystem(join(stateDir, 'filler'));
 }
 
 function freeSpace(stateDir: string): void {

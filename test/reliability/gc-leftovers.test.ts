@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { cgroupMounts, cgroupParentName } from '../../src/io/cgroups.js';
 import { RUNTIMES, openLauncher, removeTempDirs } from '../helpers.js';
+import { isRunning } from './processes.js';
 
 after(removeTempDirs);
 
@@ -48,17 +49,7 @@ function thawAndKill(stateDir: string, id: string, pids: readonly number[]): voi
     if (existsSync(join(dir, 'freezer.state'))) writeFileSync(join(dir, 'freezer.state'), 'THAWED');
     if (existsSync(join(dir, 'cgroup.freeze'))) writeFileSync(join(dir, 'cgroup.freeze'), '0');
   }
-  for (const pid of pids.filter((p) => alive(p))) process.kill(pid, 'SIGKILL');
-}
-
-/** True while a pid is a process that has not exited (a zombie has). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
+  for (const pid of pids.filter((p) => isRunning(p))) process.kill(pid, 'SIGKILL');
 }
 
 for (const runtime of RUNTIMES) {
@@ -87,7 +78,7 @@ for (const runtime of RUNTIMES) {
         assert.ok(!existsSync(join(stateDir, 'containers', id)), 'its process directory too');
         assert.deepEqual(parentCgroups(stateDir), [], 'no salvo-* cgroup left');
         assert.deepEqual(
-          frozen.filter((pid) => alive(pid)),
+          frozen.filter((pid) => isRunning(pid)),
           [],
           'its frozen process was killed',
         );

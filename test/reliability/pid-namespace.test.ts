@@ -4,22 +4,12 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import type { Launcher, StartSpec } from '../../src/index.js';
 import { RUNTIMES, derivedBundle, openLauncher, removeTempDirs } from '../helpers.js';
+import { isRunning } from './processes.js';
 
 after(removeTempDirs);
-
-/** True while a process exists and is not a zombie. */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 for (const runtime of RUNTIMES) {
   describe(`the default bundle's pid namespace and salvo-init (${runtime})`, { timeout: 300_000 }, () => {
@@ -49,7 +39,7 @@ for (const runtime of RUNTIMES) {
       const pid = host.pid as number;
       const kill = await run({ id: 'pid-kill', args: ['/bin/sh', '-c', `kill -9 ${pid}`] });
       assert.notEqual(kill.code, 0, `kill -9 ${pid} failed in the container: ${kill.text}`);
-      assert.ok(alive(pid), "the host's sleep lives");
+      assert.ok(isRunning(pid), "the host's sleep lives");
       const ps = await run({ id: 'pid-ps', args: ['ps', '-o', 'pid,args'] });
       assert.equal(ps.code, 0, ps.text);
       assert.doesNotMatch(ps.text, /sleep 1000/, 'ps lists no host process');

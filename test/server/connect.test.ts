@@ -10,18 +10,9 @@ import { connect } from '../../src/server/connect.js';
 import { socketPath } from '../../src/server/socket.js';
 import { sendError } from '../../src/server/wire.js';
 import { RUNTIMES, removeTempDirs, sleep, tempDir } from '../helpers.js';
+import { isRunning } from '../reliability/processes.js';
 
 after(() => removeTempDirs());
-
-/** Running (a zombie waiting for whoever inherited it counts as gone). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('connect', () => {
   it('waits for a stopping server to go, then starts a new one, instead of failing', async () => {
@@ -44,11 +35,11 @@ describe('connect', () => {
     const client = await connecting;
     try {
       assert.notEqual(client.info.pid, process.pid);
-      assert.ok(alive(client.info.pid), 'a new server serves the directory');
+      assert.ok(isRunning(client.info.pid), 'a new server serves the directory');
     } finally {
       await client.shutdown();
       await client.close();
     }
-    while (alive(client.info.pid)) await sleep(50);
+    while (isRunning(client.info.pid)) await sleep(50);
   });
 });

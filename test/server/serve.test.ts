@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import type { ProcessRecord } from '../../src/index.js';
 import { RUNTIMES, removeTempDirs, sleep, tempDir } from '../helpers.js';
+import { isRunning } from '../reliability/processes.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const serverPids = new Set<number>();
@@ -29,16 +30,6 @@ function serverPid(stateDir: string): number {
   return pid;
 }
 
-/** Running (a zombie waiting for whoever inherited it counts as gone). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return false;
-  }
-}
-
 async function records(stateDir: string, runtime: string): Promise<ProcessRecord[]> {
   const ps = await salvo(stateDir, runtime, ['ps', '--all', '--json']);
   assert.equal(ps.exitCode, 0, ps.stderr);
@@ -47,7 +38,7 @@ async function records(stateDir: string, runtime: string): Promise<ProcessRecord
 
 after(async () => {
   // Servers idle out by themselves (the last test shows it); any still here is killed by its pid.
-  for (const pid of serverPids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  for (const pid of serverPids) if (isRunning(pid)) process.kill(pid, 'SIGKILL');
   await sleep(100);
   removeTempDirs();
 });
@@ -126,7 +117,7 @@ describe('salvo logs -f and a killed server (runc)', { timeout: 600_000 }, () =>
     }
     const first = serverPid(stateDir);
     process.kill(first, 'SIGKILL');
-    while (alive(first)) await sleep(20);
+    while (isRunning(first)) await sleep(20);
     // The next command starts a new server, which adopts the five.
     const live = await salvo(stateDir, runtime, ['ps', '--json']);
     assert.equal(live.exitCode, 0, live.stderr);
@@ -155,8 +146,12 @@ describe('salvo logs -f and a killed server (runc)', { timeout: 600_000 }, () =>
     const last = Number(readFileSync(join(stateDir, 'lock'), 'utf8').trim());
     if (last > 0) serverPids.add(last);
     const deadline = Date.now() + 60_000;
-    while (last > 0 && alive(last) && Date.now() < deadline) await sleep(100);
-    assert.equal(alive(last), false, `the idle server exited: ${readFileSync(join(stateDir, 'salvo.log'), 'utf8').split('\n').slice(-4).join('\n')}`);
+    while (last > 0 && isRunning(last) && Date.now() < deadline) await sleep(100);
+    assert.equal(
+      isRunning(last),
+      false,
+      `the idle server exited: ${readFileSync(join(stateDir, 'salvo.log'), 'utf8').split('\n').slice(-4).join('\n')}`,
+    );
     assert.equal(existsSync(join(stateDir, 'salvo.sock')), false);
   });
 });
