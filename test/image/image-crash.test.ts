@@ -32,6 +32,21 @@ async function killLauncher(stateDir: string, run: CliChild): Promise<void> {
   await waitFor('the state lock to be free', () => spawnSync('flock', ['-n', join(stateDir, 'lock'), 'true']).status === 0, 60_000);
 }
 
+/** A batch of 8 image jobs whose launcher is SIGKILLed once 3 run on overlays; returns once the orphans ended. */
+async function killMidBatch(dir: string, layout: string, stateDir: string, runtime: string, prefix: string): Promise<void> {
+  const ids = Array.from({ length: 8 }, (_, i) => `${prefix}-${i}`);
+  const jobs = ids.map((id) => ({ id, image: `oci:${layout}:v1`, args: ['/bin/sh', '-c', 'echo x > /home/app/x; sleep 1'] }));
+  const run = salvoChild(stateDir, runtime, ['batch', writeJobs(dir, jobs), '--ndjson', '--concurrency', '4']);
+  await waitFor(
+    'containers with overlays',
+    () => ids.filter((id) => startedPid(run, id) !== undefined).length >= 3 && hostMounts(stateDir).length >= 3,
+    120_000,
+  );
+  await killLauncher(stateDir, run);
+  const pids = ids.map((id) => startedPid(run, id)).filter((p): p is number => p !== undefined);
+  await waitFor('the orphaned containers to end', () => pids.every((pid) => !isRunning(pid)), 60_000);
+}
+
 describe('a launcher killed while it works with an image (runc)', { timeout: 300_000 }, () => {
   it('leaves no half-made image when killed mid-unpack, and the next start unpacks it whole', async () => {
     const dir = tempDir('salvo-img-crash-');
@@ -70,17 +85,7 @@ describe('a launcher killed while it works with an image (runc)', { timeout: 300
     const layout = join(dir, 'layout');
     await buildTestImage(dir, layout);
     const stateDir = join(dir, 'state');
-    const ids = Array.from({ length: 8 }, (_, i) => `img-crash-batch-${i}`);
-    const jobs = ids.map((id) => ({ id, image: `oci:${layout}:v1`, args: ['/bin/sh', '-c', 'echo x > /home/app/x; sleep 1'] }));
-    const run = salvoChild(stateDir, 'runc', ['batch', writeJobs(dir, jobs), '--ndjson', '--concurrency', '4']);
-    await waitFor(
-      'containers with overlays',
-      () => ids.filter((id) => startedPid(run, id) !== undefined).length >= 3 && hostMounts(stateDir).length >= 3,
-      120_000,
-    );
-    await killLauncher(stateDir, run);
-    const pids = ids.map((id) => startedPid(run, id)).filter((p): p is number => p !== undefined);
-    await waitFor('the orphaned containers to end', () => pids.every((pid) => !isRunning(pid)), 60_000);
+    await killMidBatch(dir, layout, stateDir, 'runc', 'img-crash-batch');
     assert.ok(hostMounts(stateDir).length > 0, 'the killed launcher left overlays mounted');
 
     const launcher = await Launcher.open({ stateDir, runtime: 'runc' });
@@ -114,17 +119,7 @@ describe('a crun launcher killed mid-batch on a hybrid cgroup host', { timeout: 
         .filter((m) => m.point === containers)
         .map((m) => m.id);
     assert.deepEqual(binds(), [], 'the probe launcher removed its bind at close');
-    const ids = Array.from({ length: 8 }, (_, i) => `img-crash-crun-${i}`);
-    const jobs = ids.map((id) => ({ id, image: `oci:${layout}:v1`, args: ['/bin/sh', '-c', 'echo x > /home/app/x; sleep 1'] }));
-    const run = salvoChild(stateDir, 'crun', ['batch', writeJobs(dir, jobs), '--ndjson', '--concurrency', '4']);
-    await waitFor(
-      'containers with overlays',
-      () => ids.filter((id) => startedPid(run, id) !== undefined).length >= 3 && hostMounts(stateDir).length >= 3,
-      120_000,
-    );
-    await killLauncher(stateDir, run);
-    const pids = ids.map((id) => startedPid(run, id)).filter((p): p is number => p !== undefined);
-    await waitFor('the orphaned containers to end', () => pids.every((pid) => !isRunning(pid)), 60_000);
+    await killMidBatch(dir, layout, stateDir, 'crun', 'img-crash-crun');
     const left = binds();
     assert.equal(left.length, 1, 'the killed launcher left its one bind');
     assert.ok(hostMounts(stateDir).length > 0, 'and overlays on it');
