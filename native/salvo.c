@@ -78,6 +78,20 @@ int get_int(napi_env env, napi_value value, int32_t *out) {
   return 1;
 }
 
+// A string argument into buf; ENAMETOOLONG (thrown, as syscall_name's) when it does not fit.
+static int get_path(napi_env env, napi_value value, char *buf, size_t size, const char *syscall_name) {
+  size_t length;
+  if (napi_get_value_string_utf8(env, value, buf, size, &length) != napi_ok) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG", "salvo addon: expected a string");
+    return 0;
+  }
+  if (length >= size - 1) {
+    throw_errno(env, ENAMETOOLONG, syscall_name);
+    return 0;
+  }
+  return 1;
+}
+
 static napi_value make_int(napi_env env, int64_t value) {
   napi_value result;
   napi_create_int64(env, value, &result);
@@ -164,10 +178,8 @@ static napi_value make_fifo(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   int32_t mode;
   char path[4096];
-  size_t length;
   if (!get_args(env, info, 2, argv) || !get_int(env, argv[1], &mode)) return NULL;
-  CHECK(napi_get_value_string_utf8(env, argv[0], path, sizeof path, &length));
-  if (length >= sizeof path - 1) return throw_errno(env, ENAMETOOLONG, "mkfifo");
+  if (!get_path(env, argv[0], path, sizeof path, "mkfifo")) return NULL;
   if (mkfifo(path, (mode_t)mode) != 0) return throw_errno(env, errno, "mkfifo");
   // mkfifo honours the umask; set the exact mode asked for.
   if (chmod(path, (mode_t)mode) != 0) return throw_errno(env, errno, "chmod");
@@ -178,12 +190,9 @@ static napi_value make_fifo(napi_env env, napi_callback_info info) {
 static napi_value mount_overlay(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   char options[8192], target[4096];
-  size_t length;
-  if (!get_args(env, info, 2, argv)) return NULL;
-  CHECK(napi_get_value_string_utf8(env, argv[0], options, sizeof options, &length));
-  if (length >= sizeof options - 1) return throw_errno(env, ENAMETOOLONG, "mount");
-  CHECK(napi_get_value_string_utf8(env, argv[1], target, sizeof target, &length));
-  if (length >= sizeof target - 1) return throw_errno(env, ENAMETOOLONG, "mount");
+  if (!get_args(env, info, 2, argv) || !get_path(env, argv[0], options, sizeof options, "mount") ||
+      !get_path(env, argv[1], target, sizeof target, "mount"))
+    return NULL;
   if (mount("overlay", target, "overlay", 0, options) != 0) return throw_errno(env, errno, "mount");
   return NULL;
 }
@@ -192,10 +201,7 @@ static napi_value mount_overlay(napi_env env, napi_callback_info info) {
 static napi_value unmount_detach(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   char target[4096];
-  size_t length;
-  if (!get_args(env, info, 1, argv)) return NULL;
-  CHECK(napi_get_value_string_utf8(env, argv[0], target, sizeof target, &length));
-  if (length >= sizeof target - 1) return throw_errno(env, ENAMETOOLONG, "umount2");
+  if (!get_args(env, info, 1, argv) || !get_path(env, argv[0], target, sizeof target, "umount2")) return NULL;
   if (umount2(target, MNT_DETACH | UMOUNT_NOFOLLOW) != 0) return throw_errno(env, errno, "umount2");
   return NULL;
 }
@@ -206,10 +212,7 @@ static napi_value unmount_detach(napi_env env, napi_callback_info info) {
 static napi_value path_call(napi_env env, napi_callback_info info, int which) {
   napi_value argv[1];
   char target[4096];
-  size_t length;
-  if (!get_args(env, info, 1, argv)) return NULL;
-  CHECK(napi_get_value_string_utf8(env, argv[0], target, sizeof target, &length));
-  if (length >= sizeof target - 1) return throw_errno(env, ENAMETOOLONG, "mount");
+  if (!get_args(env, info, 1, argv) || !get_path(env, argv[0], target, sizeof target, "mount")) return NULL;
   if (which == 0 && mount(target, target, NULL, MS_BIND, NULL) != 0) return throw_errno(env, errno, "mount");
   if (which == 1 && mount(NULL, target, NULL, MS_SHARED, NULL) != 0) return throw_errno(env, errno, "mount");
   return NULL;
