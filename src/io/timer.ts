@@ -50,3 +50,44 @@ export function delay(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', done, { once: true });
   });
 }
+
+/**
+ * Retries after a failure with a delay doubling from `firstMs` up to `maxMs` (a full disk: the store
+ * refusing writes until there is room). `retry` counts the failures since the last success.
+ */
+export class Backoff {
+  readonly #firstMs: number;
+  readonly #maxMs: number;
+  readonly #unref: boolean;
+  #timer: Timer | null = null;
+  #ms = 0;
+  #failures = 0;
+
+  constructor(firstMs: number, maxMs: number, options: { unref?: boolean } = {}) {
+    this.#firstMs = firstMs;
+    this.#maxMs = maxMs;
+    this.#unref = options.unref ?? true;
+  }
+
+  /** After a failure: calls `fn` once after the next delay; returns the failures so far (1 first). */
+  retry(fn: () => void): number {
+    this.cancel();
+    this.#failures++;
+    this.#ms = Math.min(this.#maxMs, this.#ms === 0 ? this.#firstMs : this.#ms * 2);
+    this.#timer = startTimer(fn, this.#ms, { unref: this.#unref });
+    return this.#failures;
+  }
+
+  /** After a success: the next failure starts again from the first delay. */
+  succeeded(): void {
+    this.cancel();
+    this.#ms = 0;
+    this.#failures = 0;
+  }
+
+  /** Stops a retry that has not fired yet (it is not called). */
+  cancel(): void {
+    this.#timer?.clear();
+    this.#timer = null;
+  }
+}

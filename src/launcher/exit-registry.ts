@@ -6,7 +6,7 @@
 import { closeSync } from 'node:fs';
 import { INIT_EXEC_ID } from '../io/process-dir.js';
 import { signalInInitStatus } from '../io/init-status.js';
-import { startTimer, type Timer } from '../io/timer.js';
+import { Backoff } from '../io/timer.js';
 import { signalName, type ReapedExit } from '../reaper/reaper.js';
 import type { ExitRow, Store } from '../store/store.js';
 import type { Exit, Logger } from '../types.js';
@@ -45,10 +45,6 @@ function isInit(live: LiveProcess): boolean {
   return live.execId === INIT_EXEC_ID;
 }
 
-/** Between commit attempts while the store refuses exits (a full disk): doubling up to the cap. */
-const RETRY_FIRST_MS = 10;
-const RETRY_MAX_MS = 1000;
-
 /** The command's signal behind salvo-init's 128 + n, read only for such an exit (off the common path). */
 function commandSignal(live: LiveProcess, exitCode: number): string | null {
   if (!live.underInit || exitCode <= 128) return null;
@@ -76,8 +72,8 @@ export class ExitRegistry {
   readonly #reapWaiters = new Map<number, (() => void)[]>();
   /** Reaped exits the store has not committed yet (a full disk…), in reap order: retried, not reported. */
   #uncommitted: Finished[] = [];
-  #retry: Timer | null = null;
-  #retryMs = 0;
+  /** Between commit attempts while the store refuses exits: 10 ms doubling to 1 s. Not unref'd: exits wait on it, and close() ends it. */
+  readonly #backoff = new Backoff(10, 1000, { unref: false });
   #failedAttempts = 0;
   /** Set by closeUncommitted: a refused commit is final from then on (no timer outlives the store). */
   #closing = false;
@@ -179,8 +175,7 @@ export class ExitRegistry {
    * they stay queued and are tried again (backoff); the rows' WHERE keeps a retry exactly-once.
    */
   #commit(): void {
-    this.#retry?.clear();
-    this.#retry = null;
+    this.#backoff.cancel();
     const pending = this.#uncommitted;
     if (pending.length === 0) return;
     const inits = pending.filter(([live]) => isInit(live));
@@ -192,20 +187,17 @@ export class ExitRegistry {
         this.#notRecorded(error);
         return;
       }
-      this.#failedAttempts++;
+      this.#failedAttempts = this.#backoff.retry(() => this.#commit());
       if (this.#failedAttempts === 1) {
         this.#logger.error({ err: error, exits: finished.length }, 'cannot record exits in the store: not reported until committed; retrying');
       } else this.#logger.debug({ err: error, exits: finished.length, attempts: this.#failedAttempts }, 'still cannot record exits in the store');
-      this.#retryMs = Math.min(RETRY_MAX_MS, this.#retryMs === 0 ? RETRY_FIRST_MS : this.#retryMs * 2);
-      // Not unref'd: exits wait on it, and close() ends it.
-      this.#retry = startTimer(() => this.#commit(), this.#retryMs, { unref: false });
       return;
     }
     if (this.#failedAttempts > 0)
       this.#logger.info({ exits: finished.length, attempts: this.#failedAttempts + 1 }, 'recorded exits that waited for the store');
     this.#uncommitted = [];
     this.#failedAttempts = 0;
-    this.#retryMs = 0;
+    this.#backoff.succeeded();
     this.#finishAll(finished, inits);
   }
 
