@@ -186,8 +186,12 @@ function bounds(report: BenchReport, b: BurstResult, l: LiveResult): string {
       'it, so p99 ≤ 2 ms over 1000 exits that are ready at once would need ≤ 2 µs per exit, less than one `waitid` call: the ' +
       'bound is the kernel, not the store. Exits that arrive over time are committed within a pass of a few (reap-to-record ' +
       'p99 in the macro table). ' +
-      `Per live container the launcher holds ${f(l.heapBytesPerLive / 1024)} KiB of V8 heap; ` +
-      "the rest of the RSS growth is SQLite's page cache (bounded at 2 MB) and the WAL index, which do not grow per exit.",
+      `Per live container the launcher holds ${f(l.heapBytesPerLive / 1024)} KiB of V8 heap. ` +
+      'RSS per live container is measured after a first round of as many starts, so that what the start path keeps ' +
+      "from a burst (the workers' V8 heaps, malloc's arenas; V8's young generation on the main thread, which grew to 32 MB " +
+      'before salvo kept it at its first size) is on both sides' +
+      (l.rssColdMb === undefined ? '.' : `: that first round added ${f(l.rssBeforeMb - l.rssColdMb, 1)} MB, once, not per container.`) +
+      ' At this scale RSS moves by a few MB between two measures (±2 KiB per container at 2,000).',
     '- End to end, a job through salvo is one `run -d` (the native spawner), its exit recorded, and its share of a ' +
       'batched delete (crun) or one delete (runc); the foreground `xargs … run` does create, start, wait and delete in one ' +
       "runtime process per job and records nothing. On 2 cores the launcher's own CPU per job (the JavaScript above) " +
@@ -238,9 +242,11 @@ ${formatE2eText(e2e)}\`\`\`
 
 ## Live containers: ${l.live} sleeping (${l.runtime})
 
-| RSS with none | RSS with ${l.live} | per live container | V8 heap per live container | reap p99, none alive | reap p99, ${l.live} alive |
-|---:|---:|---:|---:|---:|---:|
-| ${f(l.rssBeforeMb, 1)} MB | ${f(l.rssAfterMb, 1)} MB | ${f(l.bytesPerLive / 1024)} KiB | ${f(l.heapBytesPerLive / 1024)} KiB | ${f(l.reapP99WithNoneMs)} ms | ${f(l.reapP99WithAllMs)} ms |
+RSS after a full GC: before any start (cold), after a first round of ${l.live} started, killed and reaped (none alive: what the start path keeps from a burst), and with ${l.live} alive; per live container = (with ${l.live} − none alive) / ${l.live}.
+
+| RSS cold | RSS, none alive after a first round | RSS with ${l.live} | per live container | V8 heap per live container | reap p99, none alive | reap p99, ${l.live} alive |
+|---:|---:|---:|---:|---:|---:|---:|
+| ${l.rssColdMb === undefined ? '–' : `${f(l.rssColdMb, 1)} MB`} | ${f(l.rssBeforeMb, 1)} MB | ${f(l.rssAfterMb, 1)} MB | ${f(l.bytesPerLive / 1024)} KiB | ${f(l.heapBytesPerLive / 1024)} KiB | ${f(l.reapP99WithNoneMs)} ms | ${f(l.reapP99WithAllMs)} ms |
 
 ## Micro
 
