@@ -48,4 +48,3 @@ export async function connect(stateDir: string, options: ConnectOptions = {}): P
 function sameRuntime(asked: string, serving: string): boolean {
   return asked.includes('/') ? resolve(asked) === serving : serving.split('/').pop() === asked;
 }
-
