@@ -3,7 +3,7 @@
 // and --name: declared once, turned into StartSpec fields that the launcher validates.
 import { Command, Option } from 'commander';
 import type { NetworkMode, StartSpec } from '../types.js';
-import { logLimitBytes } from '../launcher/validate.js';
+import { logLimitBytes } from '../launcher/sizes.js';
 import { collect } from './env-option.js';
 import { UsageError } from './exit-codes.js';
 

@@ -2,7 +2,7 @@
 // process's output streamed, until it has exited and its output has ended.
 import type { Exit, Proc } from '../index.js';
 import { keepLogTails } from '../io/log-tail.js';
-import { DEFAULT_LOG_LIMIT } from '../launcher/validate.js';
+import { DEFAULT_LOG_LIMIT } from '../launcher/sizes.js';
 import { attachTerminal } from './attach-terminal.js';
 import { pipeOutput } from './pipe-output.js';
 

@@ -4,15 +4,13 @@ import { statSync } from 'node:fs';
 import { isAbsolute, posix, resolve } from 'node:path';
 import { CAPABILITIES } from '../bundle/capabilities.js';
 import type { ContainerOptions, MountEntry, NetworkMode, StartSpec, UserRef } from '../types.js';
+import { memoryBytes } from './sizes.js';
 import { bad, stringArray } from './spec-check.js';
 
 const NETWORKS: readonly NetworkMode[] = ['none', 'host'];
 const HOSTNAME = /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,62})$/;
 const NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?$/;
 const MOUNT_OPTION = /^[A-Za-z0-9_.=-]+$/;
-const SIZE = /^(\d+(?:\.\d+)?)\s*([bkmgt]?)i?b?$/i;
-const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
-
 /** The container options a start spec asks for, or null when it asks for none. */
 export function normalizeContainerOptions(spec: StartSpec): ContainerOptions | null {
   const options: ContainerOptions = {};
@@ -139,20 +137,6 @@ function containerPath(field: string, path: string): string {
   const normal = posix.normalize(path).replace(/\/+$/, '');
   if (normal === '') throw bad(`${field} destination`, path, 'a path other than /');
   return normal;
-}
-
-/** A size in bytes: a number, or digits with a unit (b, k, m, g, t; docker's 512m). */
-export function memoryBytes(value: unknown, field = 'memory'): number {
-  const match = typeof value === 'string' ? SIZE.exec(value.trim()) : null;
-  const bytes =
-    typeof value === 'number'
-      ? value
-      : match === null
-        ? Number.NaN
-        : Math.floor(Number(match[1]) * (UNITS[(match[2] ?? '').toLowerCase()] ?? Number.NaN));
-  if (!Number.isSafeInteger(bytes) || bytes < 1024 * 1024)
-    throw bad(field, value, 'a size of at least 1m: bytes, or a number with b, k, m or g (512m)');
-  return bytes;
 }
 
 /** 'UID[:GID]', 'NAME[:GROUP]', a uid, or { uid, gid, additionalGids }. */

@@ -4,8 +4,11 @@ import { isAbsolute, resolve } from 'node:path';
 import { SalvoError } from '../errors.js';
 import type { CheckpointRef, FifoHandoff, ProcessOverride, StartMode, StartSpec, StdioMode } from '../types.js';
 import { MAX_ARG_STRLEN, bad, refuseOverlong, showValue, stringArray } from './spec-check.js';
-import { memoryBytes, normalizeContainerOptions } from './validate-container.js';
+import { normalizeContainerOptions } from './validate-container.js';
+import { logLimitBytes } from './sizes.js';
 import { START_FIELDS, refuseUnknownFields } from './spec-fields.js';
+
+export { DEFAULT_LOG_LIMIT, logLimitBytes } from './sizes.js';
 
 export { MAX_ARG_STRLEN, bad, showValue, stringArray };
 
@@ -207,15 +210,6 @@ export function normalizeStartSpec(spec: StartSpec): NormalizedStart {
     hostPid: spec.hostPid === true,
     logLimit: logLimitBytes(spec.logLimit),
   };
-}
-
-/** Each log stream's limit (DESIGN §4): 0 keeps everything; a size is at least 1m (the memory sizes' parser). */
-export const DEFAULT_LOG_LIMIT = 16 * 1024 * 1024;
-
-export function logLimitBytes(value: unknown): number {
-  if (value === undefined) return DEFAULT_LOG_LIMIT;
-  if (value === 0 || value === '0') return 0;
-  return memoryBytes(value, 'logLimit');
 }
 
 function normalizeImage(spec: StartSpec): NormalizedStart['image'] {

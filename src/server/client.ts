@@ -171,6 +171,7 @@ export class LauncherClient {
     const listener = plain.terminal === true ? await (await import('./client-console.js')).openClientConsole() : null;
     let readers: { stdout: FifoReader; stderr: FifoReader } | null = null;
     let res: IncomingMessage | null = null;
+    let ack: Promise<unknown> | null = null;
     try {
       const { request, response } = this.#http.open('POST', path);
       const consoleSocket = listener === null ? {} : { consoleSocket: listener.path };
@@ -189,10 +190,13 @@ export class LauncherClient {
           } catch (error) {
             opened = (error as Error).message;
           }
-          await this.#http.json('POST', `handoff/${event.token as string}`, opened === undefined ? {} : { error: opened });
+          // Not awaited: the server spawns the runtime meanwhile and answers `started` once it has our word.
+          ack = this.#http.json('POST', `handoff/${event.token as string}`, opened === undefined ? {} : { error: opened });
+          ack.catch(() => undefined);
           continue;
         }
         if (event.event === 'started') {
+          await ack;
           // The process holds its own write ends now.
           readers?.stdout.release();
           readers?.stderr.release();

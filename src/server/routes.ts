@@ -6,6 +6,7 @@ import { SalvoError } from '../errors.js';
 import { INIT_EXEC_ID } from '../io/process-dir.js';
 import type { Launcher, Proc } from '../launcher/launcher.js';
 import type { BatchEvent, BatchOptions, ExecSpec, Exit, JobSpec, RecordState, StartSpec } from '../types.js';
+import { FifoHolds, type FifoHold } from './fifo-holds.js';
 import { API_PREFIX } from './socket.js';
 import { readJson, sendError, sendJson, startStream, writeLine } from './wire.js';
 
@@ -29,8 +30,8 @@ type Handler = (request: IncomingMessage, response: ServerResponse, params: { id
 export class Routes {
   readonly #launcher: Launcher;
   readonly #info: object;
-  /** Fifo handoffs waiting for their client to say it opened the read ends. */
-  readonly #handoffs = new Map<string, { resolve(): void; reject(error: Error): void }>();
+  /** Fifo read ends held until their client says it opened its own. */
+  readonly #holds = new FifoHolds();
   /** Running batches by token, for a client's cancel. */
   readonly #batches = new Map<string, AbortController>();
   readonly #table: Record<string, Handler>;
@@ -44,11 +45,7 @@ export class Routes {
       'POST start': (req, res) => this.#launch(req, res, (spec: StartSpec) => l.start(spec)),
       'POST exec': (req, res, { id }) => this.#launch(req, res, (spec: ExecSpec) => l.exec(id, spec)),
       'POST handoff': async (req, res, { id }) => {
-        const body = await readJson<{ error?: string }>(req);
-        const waiting = this.#handoffs.get(id);
-        if (waiting === undefined) throw new SalvoError('ERR_NOT_FOUND', `no fifo handoff ${id}`);
-        if (body.error !== undefined) waiting.reject(new SalvoError('ERR_ABORTED', `the client could not open the fifos: ${body.error}`));
-        else waiting.resolve();
+        this.#holds.settle(id, (await readJson<{ error?: string }>(req)).error);
         sendJson(res, 200, {});
       },
       'POST kill': async (req, res, { id }) => {
@@ -106,6 +103,9 @@ export class Routes {
   /**
    * A start or exec, as ND-JSON: `fifos` (with a handoff: open these, then POST handoff/<token>),
    * `started` with the process, `exited` with its exit. The client may leave after `started`.
+   * The runtime is spawned while the client opens the fifos (the server holds read ends until
+   * then); `started` waits for the client's word, and a client that could not open them, or went
+   * away first, gets its process killed and the start failed.
    */
   async #launch<S extends StartSpec | ExecSpec>(
     request: IncomingMessage,
@@ -122,35 +122,39 @@ export class Routes {
     response.on('close', () => gone.abort());
     const { consoleSocket: _ignored, ...plain } = body.spec;
     const spec = { ...plain, ...(body.spec.terminal === true ? { consoleSocket: body.consoleSocket } : {}) } as S;
-    if (body.handoff === true) spec.fifoHandoff = (fifos) => this.#handoff(response, fifos, gone.signal);
-    const proc = await launch(spec);
+    let hold: FifoHold | null = null;
+    if (body.handoff === true) {
+      spec.fifoHandoff = async (fifos) => {
+        hold = this.#holds.hold(fifos, gone.signal);
+        writeLine(response, { event: 'fifos', token: hold.token, ...fifos });
+      };
+    }
+    let proc: Proc;
+    try {
+      proc = await launch(spec);
+    } catch (error) {
+      (hold as FifoHold | null)?.release();
+      throw error;
+    }
     // Nobody here reads the process's output: its reader is the client.
     proc.stdout?.destroy();
     proc.stderr?.destroy();
+    await this.#clientReading(hold, proc);
     writeLine(response, { event: 'started', proc: procInfo(proc) });
     const exit = await proc.exited;
     writeLine(response, { event: 'exited', exit });
     response.end();
   }
 
-  #handoff(response: ServerResponse, fifos: { stdout: string; stderr: string }, gone: AbortSignal): Promise<void> {
-    const token = randomUUID();
-    return new Promise<void>((resolve, reject) => {
-      const done = (): void => {
-        this.#handoffs.delete(token);
-        gone.removeEventListener('abort', onGone);
-      };
-      const onGone = (): void => {
-        done();
-        reject(new SalvoError('ERR_ABORTED', 'the client went away before it opened the fifos'));
-      };
-      this.#handoffs.set(token, {
-        resolve: () => (done(), resolve()),
-        reject: (error) => (done(), reject(error)),
-      });
-      gone.addEventListener('abort', onGone);
-      writeLine(response, { event: 'fifos', token, ...fifos });
-    });
+  /** Resolves once the client reads the process's fifos; if it never will, the process is killed and the start fails. */
+  async #clientReading(hold: FifoHold | null, proc: Proc): Promise<void> {
+    try {
+      await hold?.acked;
+    } catch (error) {
+      const target = proc.execId === INIT_EXEC_ID ? { all: true } : { execId: proc.execId };
+      await this.#launcher.kill(proc.id, 'SIGKILL', target).catch(() => undefined);
+      throw error;
+    }
   }
 
   /** The exit of a process, live or recorded. */

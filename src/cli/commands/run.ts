@@ -3,7 +3,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { newBatchId } from '../../launcher/batch-id.js';
-import { logLimitBytes } from '../../launcher/validate.js';
+import { logLimitBytes } from '../../launcher/sizes.js';
 import type { Proc } from '../../index.js';
 import { userTerminalSize } from '../attach-terminal.js';
 import type { LauncherClient } from '../../server/client.js';
@@ -15,7 +15,7 @@ import { EXIT, UsageError, isStartFailure, startFailureExit } from '../exit-code
 import { followProc } from '../follow.js';
 import { startTimer } from '../../io/timer.js';
 import { formatMs } from '../format.js';
-import { stdinSource, type StdinSource } from '../stdin-source.js';
+import type { StdinSource } from '../stdin-source.js';
 
 interface RunOptions extends ContainerFlags {
   bundle?: string;
@@ -109,7 +109,8 @@ async function run(command: string[], options: RunOptions, globals: GlobalOption
         ? (await import('../../bundle/rootfs-bundle.js')).bundleForRootfs(launcher.stateDir, options.rootfs)
         : options.bundle;
     const id = name ?? `run-${newBatchId().slice(1)}`;
-    stdin = options.interactive === true && options.tty !== true ? stdinSource() : null;
+    // -i only: the stdin machinery (a socket, the addon) loads when asked for.
+    stdin = options.interactive === true && options.tty !== true ? (await import('../stdin-source.js')).stdinSource() : null;
     let stopping: 'signal' | 'timeout' | null = null;
     let stopAt = 0;
     let proc: Proc | null = null;
