@@ -78,8 +78,9 @@ export async function runImageBench(options: ImageBenchOptions): Promise<ImageBe
     for (let r = 0; r < options.rounds; r++) {
       const ids = (side: string): string[] => Array.from({ length: perRound }, (_, i) => `img-bench-${tag}-${side}${r}-${i}`);
       const imageJobs: JobSpec[] = ids('i').map((id) => ({ id, image: options.image, args: ['/bin/true'], stdio: 'null' }));
-      // The same rootfs and config, started as a bundle: what an image start costs beyond it is the overlay.
-      const bundleJobs: JobSpec[] = ids('b').map((id) => ({ id, bundle: cached.dir, args: ['/bin/true'], stdio: 'null' }));
+      // The same rootfs and config, started as a bundle under the same init (an image's default, a
+      // bundle's is none): what an image start costs beyond it is the overlay.
+      const bundleJobs: JobSpec[] = ids('b').map((id) => ({ id, bundle: cached.dir, args: ['/bin/true'], stdio: 'null', init: true }));
       const order: [JobSpec[], ImageBenchSide][] =
         r % 2 === 0
           ? [
@@ -124,6 +125,38 @@ export function formatImageBench(report: ImageBenchReport): string {
     `  from the image:  ${report.fromImage.count} starts in ${f(report.fromImage.wallMs)} ms (${f(report.fromImage.startsPerSecond)}/s, prepare ${f(report.fromImage.prepareMs)} ms/start, ${report.fromImage.failures} failed)`,
     `  from the bundle: ${report.fromBundle.count} starts in ${f(report.fromBundle.wallMs)} ms (${f(report.fromBundle.startsPerSecond)}/s, prepare ${f(report.fromBundle.prepareMs)} ms/start, ${report.fromBundle.failures} failed)`,
     `  image/bundle time per start: ${report.ratio.toFixed(3)} (target ≤ 1.10)`,
+    '',
+  ].join('\n');
+}
+
+/** The images section of bench/RESULTS.md (`npm run bench`): one row per runtime, ratios from one run. */
+export function formatImageBenchMarkdown(reports: readonly ImageBenchReport[], date: string): string {
+  const f = (n: number, digits = 1): string => n.toFixed(digits);
+  const first = reports[0];
+  const rows = reports.map((r) => {
+    const verdict = r.ratio <= 1.1 ? 'met' : 'missed';
+    const failed = r.fromImage.failures + r.fromBundle.failures;
+    return (
+      `| ${r.runtime} | ${f(r.unpackMs, 0)} ms | ${f(r.firstStartMs, 0)} ms | ${f(r.fromImage.startsPerSecond)} | ${f(r.fromBundle.startsPerSecond)} | ` +
+      `${f(r.fromImage.prepareMs)} / ${f(r.fromBundle.prepareMs)} | ${f(r.ratio, 3)} | ≤ 1.10: ${verdict}${failed > 0 ? ` (${failed} failed)` : ''} |`
+    );
+  });
+  return [
+    '<!-- images: written by npm run bench (bench/run.ts; `--again images` measures it anew) -->',
+    '## Starts from an image (issue 12)',
+    '',
+    `\`salvo bench --image\` on ${date}: the test image of test/image/layout-builder.ts (busybox, two layers), ` +
+      `${first?.fromImage.count ?? 0} starts of \`/bin/true\` per side at K=${first?.concurrency ?? 0}, one worker, in interleaved rounds. ` +
+      'Image side: an overlay per container (volatile), mounted in prepare, detached at delete. Bundle side: the same ' +
+      'unpacked rootfs and config.json started as a bundle, under salvo-init as the image is. The unpack (into an empty ' +
+      'cache) and the first start after it are timed on their own; the ratio is the wall time per start, image ÷ bundle.',
+    '',
+    '| runtime | unpack into an empty cache | first start after it | image: starts/s | bundle: starts/s | prepare ms/start image / bundle | image ÷ bundle time per start | target |',
+    '|---|---:|---:|---:|---:|---|---:|---|',
+    ...rows,
+    '',
+    'See docs/images.md (Cost of a start from an image) for what the ratio is made of, and the bare runtime on an overlay root.',
+    '<!-- /images -->',
     '',
   ].join('\n');
 }
