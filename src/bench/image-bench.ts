@@ -147,7 +147,7 @@ export function formatImageBenchMarkdown(reports: readonly ImageBenchReport[], d
     '',
     `\`salvo bench --image\` on ${date}: the test image of test/image/layout-builder.ts (busybox, two layers), ` +
       `${first?.fromImage.count ?? 0} starts of \`/bin/true\` per side at K=${first?.concurrency ?? 0}, one worker, in interleaved rounds. ` +
-      'Image side: an overlay per container (volatile), mounted in prepare, detached at delete. Bundle side: the same ' +
+      'Image side: an overlay per container, mounted in prepare, detached at delete (on a libuv pool thread). Bundle side: the same ' +
       'unpacked rootfs and config.json started as a bundle, under salvo-init as the image is. The unpack (into an empty ' +
       'cache) and the first start after it are timed on their own; the ratio is the wall time per start, image ÷ bundle.',
     '',

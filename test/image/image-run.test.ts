@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Launcher } from '../../src/index.js';
 import { overlayMountsUnder } from '../../src/image/mount.js';
-import { readMountinfo } from '../../src/image/mountinfo.js';
 import { RUNTIMES, lastRunDir, openLauncher, removeTempDirs, tempDir } from '../helpers.js';
 import { buildTestImage } from './layout-builder.js';
 
@@ -71,11 +70,8 @@ for (const runtime of RUNTIMES) {
       assert.equal(existsSync(join(proc.dir, 'upper')), false);
     });
 
-    it('keeps an image that a running container overlays when the cache is pruned, and that overlay is volatile', async () => {
+    it('keeps an image that a running container overlays when the cache is pruned', async () => {
       const proc = await launcher.start({ id: `img-${runtime}-prune`, image, args: ['/bin/sleep', '60'] });
-      const overlay = readMountinfo(mountinfoOf(launcher)).find((m) => m.fstype === 'overlay' && m.point === join(proc.dir, 'rootfs'));
-      // volatile (shown as fsync=volatile since Linux 6.5): its teardown does not sync the whole upper filesystem.
-      assert.match(overlay?.superOptions ?? '', /(^|,)(fsync=)?volatile(,|$)/, JSON.stringify(overlay));
       assert.deepEqual(launcher.images.prune(new Set(), [mountinfoOf(launcher)]), []);
       assert.equal(launcher.images.list().length, 1);
       await launcher.kill(proc.id, 'SIGKILL');
