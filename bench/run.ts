@@ -101,7 +101,7 @@ async function measureImages(): Promise<ImageBenchReport[]> {
   await buildTestImage(join(scratch, 'trees'), layout);
   const reports: ImageBenchReport[] = [];
   for (const runtime of runtimes) {
-    reports.push(await runImageBench({ runtime, image: `oci:${layout}:v1`, count: imageCount, concurrency: 4, rounds: 6, stateDir }));
+    reports.push(await runImageBench({ runtime, image: `oci:${layout}:v1`, count: imageCount, concurrency: 4, rounds: 12, stateDir }));
   }
   rmSync(scratch, { recursive: true, force: true });
   return reports;

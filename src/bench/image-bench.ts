@@ -31,6 +31,8 @@ export interface ImageBenchReport {
   image: string;
   digest: string;
   concurrency: number;
+  /** Rounds the sides were interleaved in (each side first in turn). */
+  rounds: number;
   /** Resolving and unpacking the image into an empty cache. */
   unpackMs: number;
   /** The first start from the unpacked image (warm cache, first overlay). */
@@ -111,6 +113,7 @@ export async function runImageBench(options: ImageBenchOptions): Promise<ImageBe
       image: options.image,
       digest: cached.digest,
       concurrency: options.concurrency,
+      rounds: options.rounds,
       unpackMs,
       firstStartMs,
       fromImage,
@@ -154,7 +157,7 @@ export function formatImageBenchMarkdown(reports: readonly ImageBenchReport[], d
     '## Starts from an image (issue 12)',
     '',
     `\`salvo bench --image\` on ${date}: the test image of test/image/layout-builder.ts (busybox, two layers), ` +
-      `${first?.fromImage.count ?? 0} starts of \`/bin/true\` per side at K=${first?.concurrency ?? 0}, one worker, the sides interleaved round by round. ` +
+      `${first?.fromImage.count ?? 0} starts of \`/bin/true\` per side at K=${first?.concurrency ?? 0}, one worker, the sides interleaved in ${first?.rounds ?? 0} rounds. ` +
       'Image side: an overlay per container, mounted in prepare, detached at delete (on a libuv pool thread). Bundle side: ' +
       'the same unpacked rootfs and config.json started as a bundle under salvo-init, as an image start runs by default ' +
       "(the target compares these two); a third side starts that bundle without an init (a bundle's default), so the last " +
