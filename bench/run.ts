@@ -1,17 +1,19 @@
 // `npm run bench`: micro benchmarks, the salvo-vs-bare-runtime macro run, a 1,000-exit burst and a
 // 2,000-live-container memory run; writes bench/RESULTS.md with the machine, versions, the targets
 // and the measured values side by side. Sizes: SALVO_BENCH_COUNT (200), SALVO_BENCH_BURST (1000),
-// SALVO_BENCH_LIVE (2000), SALVO_BENCH_E2E (150), SALVO_BENCH_RUNTIMES (runc,crun); state under
+// SALVO_BENCH_LIVE (2000), SALVO_BENCH_E2E (150), SALVO_BENCH_IMAGES (120), SALVO_BENCH_RUNTIMES (runc,crun); state under
 // SALVO_STATE_DIR or /run/salvo.
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { formatE2eText, runE2e, type E2eRow } from '../src/bench/e2e.js';
+import { formatImageBenchMarkdown, runImageBench, type ImageBenchReport } from '../src/bench/image-bench.js';
 import { runBench, type BenchReport } from '../src/bench/macro.js';
 import { formatBenchMarkdown } from '../src/bench/report-markdown.js';
 import { defaultStateDir } from '../src/launcher/state-dir.js';
+import { buildTestImage } from '../test/image/layout-builder.js';
 import { runBurst, type BurstResult } from './burst.js';
 import { formatMicro, type MicroResult } from './harness.js';
 import type { LiveResult } from './live.js';
@@ -23,6 +25,7 @@ const count = Number(env.SALVO_BENCH_COUNT ?? 200);
 const burstCount = Number(env.SALVO_BENCH_BURST ?? 1000);
 const liveCount = Number(env.SALVO_BENCH_LIVE ?? 2000);
 const e2eCount = Number(env.SALVO_BENCH_E2E ?? 150);
+const imageCount = Number(env.SALVO_BENCH_IMAGES ?? 120);
 const runtimes = (env.SALVO_BENCH_RUNTIMES ?? 'runc,crun').split(',');
 const stateDir = join(defaultStateDir(), 'bench-results');
 const results = fileURLToPath(new URL('../../bench/RESULTS.md', import.meta.url));
@@ -36,6 +39,8 @@ interface Measured {
   live: LiveResult;
   /** `salvo bench --e2e`'s rows (absent in results of older runs). */
   e2e?: E2eRow[];
+  /** `salvo bench --image`'s reports, one per runtime (absent in results of older runs). */
+  images?: ImageBenchReport[];
   /** Parts measured anew by `--again`, and when. */
   again?: { parts: string[]; date: string };
 }
@@ -43,7 +48,7 @@ interface Measured {
 // `npm run bench -- --render` rewrites RESULTS.md from the last run's numbers (bench/results.json).
 // `npm run bench -- --again burst,e2e` measures those parts anew into the last run's numbers.
 const again = process.argv.indexOf('--again');
-const AGAIN_PARTS = ['burst', 'e2e'];
+const AGAIN_PARTS = ['burst', 'e2e', 'images'];
 const againParts = again > 0 ? (process.argv[again + 1] ?? '').split(',') : [];
 // A part that cannot be measured again would be claimed as measured anew in RESULTS.md.
 const unknownParts = againParts.filter((part) => !AGAIN_PARTS.includes(part));
@@ -57,12 +62,16 @@ const measured: Measured = process.argv.includes('--render')
     ? await measureAgain(JSON.parse(readFileSync(raw, 'utf8')) as Measured, againParts)
     : await measure();
 writeFileSync(raw, `${JSON.stringify(measured, null, 2)}\n`);
-// Sections written by other benches (bench:fleet, salvo bench --image) are kept as they are; the
-// per-command table (npm run bench:commands) has its own file and is appended on every rewrite.
-const kept = [...readFileSync(results, 'utf8').matchAll(/<!-- (fleet|images):[\s\S]*?<!-- \/\1 -->\n?/g)].map((m) => m[0]);
+// Sections written by other benches (bench:fleet) are kept as they are, and so is an images section
+// when these results hold none (an older run's); the per-command table (npm run bench:commands)
+// has its own file and is appended on every rewrite.
+const keptParts = measured.images === undefined ? 'fleet|images' : 'fleet';
+const kept = [...readFileSync(results, 'utf8').matchAll(new RegExp(`<!-- (${keptParts}):[\\s\\S]*?<!-- \\/\\1 -->\\n?`, 'g'))].map((m) => m[0]);
 const commands = fileURLToPath(new URL('../../bench/commands.md', import.meta.url));
 const commandsTable = existsSync(commands) ? `\n${readFileSync(commands, 'utf8')}` : '';
-writeFileSync(results, resultsMarkdown(measured) + kept.map((section) => `\n${section}`).join('') + commandsTable);
+const imagesDate = measured.again?.parts.includes('images') === true ? measured.again.date : measured.macro.date;
+const imagesSection = measured.images === undefined ? '' : `\n${formatImageBenchMarkdown(measured.images, imagesDate)}`;
+writeFileSync(results, resultsMarkdown(measured) + imagesSection + kept.map((section) => `\n${section}`).join('') + commandsTable);
 log(`wrote ${results}`);
 
 async function measure(): Promise<Measured> {
@@ -78,7 +87,24 @@ async function measure(): Promise<Measured> {
   const live = JSON.parse((await run(process.execPath, args, { maxBuffer: 1 << 20 })).stdout) as LiveResult;
   log(`e2e: ${e2eCount} jobs started, recorded and deleted vs xargs -P 4 run (${runtimes.join(', ')})`);
   const e2e = await runE2e({ runtimes, count: e2eCount, concurrency: 4, rounds: 2, stateDir });
-  return { micro, macro, burst, live, e2e };
+  const images = await measureImages();
+  return { micro, macro, burst, live, e2e, images };
+}
+
+/** Starts from the test image against starts from its bundle, per runtime (~15 s each). */
+async function measureImages(): Promise<ImageBenchReport[]> {
+  log(`images: ${imageCount} starts from an image vs from its bundle (${runtimes.join(', ')})`);
+  const scratch = join(stateDir, 'image-source');
+  rmSync(scratch, { recursive: true, force: true });
+  mkdirSync(scratch, { recursive: true });
+  const layout = join(scratch, 'layout');
+  await buildTestImage(join(scratch, 'trees'), layout);
+  const reports: ImageBenchReport[] = [];
+  for (const runtime of runtimes) {
+    reports.push(await runImageBench({ runtime, image: `oci:${layout}:v1`, count: imageCount, concurrency: 4, rounds: 12, stateDir }));
+  }
+  rmSync(scratch, { recursive: true, force: true });
+  return reports;
 }
 
 async function measureAgain(last: Measured, parts: string[]): Promise<Measured> {
@@ -91,6 +117,7 @@ async function measureAgain(last: Measured, parts: string[]): Promise<Measured> 
     log(`e2e: ${e2eCount} jobs (${runtimes.join(', ')})`);
     next.e2e = await runE2e({ runtimes, count: e2eCount, concurrency: 4, rounds: 2, stateDir });
   }
+  if (parts.includes('images')) next.images = await measureImages();
   return next;
 }
 

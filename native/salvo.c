@@ -206,6 +206,62 @@ static napi_value unmount_detach(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// The same detach on a libuv pool thread, for a container's overlay: its last reference goes with
+// it, and the overlay's teardown (milliseconds, more on a busy disk) then runs on that thread at the
+// syscall's return, not on the worker's event loop between starts. Resolves, or rejects with errno.
+typedef struct {
+  napi_async_work work;
+  napi_deferred deferred;
+  int err;
+  char target[4096];
+} detach_work_t;
+
+static void detach_execute(napi_env env, void *data) {
+  detach_work_t *w = data;
+  w->err = umount2(w->target, MNT_DETACH | UMOUNT_NOFOLLOW) != 0 ? errno : 0;
+}
+
+static void detach_complete(napi_env env, napi_status status, void *data) {
+  detach_work_t *w = data;
+  if (status != napi_ok && w->err == 0) w->err = ECANCELED;
+  if (w->err == 0) {
+    napi_value undefined;
+    napi_get_undefined(env, &undefined);
+    napi_resolve_deferred(env, w->deferred, undefined);
+  } else {
+    napi_reject_deferred(env, w->deferred, make_errno_error(env, w->err, "umount2"));
+  }
+  napi_delete_async_work(env, w->work);
+  free(w);
+}
+
+static napi_value unmount_detach_async(napi_env env, napi_callback_info info) {
+  napi_value argv[1], promise, name;
+  size_t length;
+  if (!get_args(env, info, 1, argv)) return NULL;
+  detach_work_t *w = calloc(1, sizeof *w);
+  if (w == NULL) return throw_errno(env, ENOMEM, "umount2");
+  if (napi_get_value_string_utf8(env, argv[0], w->target, sizeof w->target, &length) != napi_ok ||
+      length >= sizeof w->target - 1) {
+    free(w);
+    return throw_errno(env, ENAMETOOLONG, "umount2");
+  }
+  if (napi_create_promise(env, &w->deferred, &promise) != napi_ok ||
+      napi_create_string_utf8(env, "salvo.umount2", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_async_work(env, NULL, name, detach_execute, detach_complete, w, &w->work) != napi_ok) {
+    free(w);  // a promise made before the failure is never settled nor returned
+    napi_throw_error(env, "ERR_NATIVE", "salvo addon: cannot queue umount2");
+    return NULL;
+  }
+  if (napi_queue_async_work(env, w->work) != napi_ok) {
+    napi_delete_async_work(env, w->work);
+    free(w);
+    napi_throw_error(env, "ERR_NATIVE", "salvo addon: cannot queue umount2");
+    return NULL;
+  }
+  return promise;
+}
+
 // The state directory's containers/ bound onto itself and made a shared mount (DESIGN §12): host
 // mounts under it then propagate into crun's namespace. Two calls, so that a bind left unshared
 // by a crash between them can be made shared alone.
@@ -586,6 +642,7 @@ NAPI_MODULE_INIT() {
   EXPORT("watcherClose", watcher_close);
   EXPORT("mountOverlay", mount_overlay);
   EXPORT("unmountDetach", unmount_detach);
+  EXPORT("unmountDetachAsync", unmount_detach_async);
   EXPORT("bindSelf", bind_self);
   EXPORT("makeShared", make_shared);
   EXPORT("spawn", native_spawn);

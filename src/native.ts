@@ -36,6 +36,8 @@ export interface NativeAddon {
   mountOverlay(options: string, target: string): void;
   /** umount2(target, MNT_DETACH | UMOUNT_NOFOLLOW). */
   unmountDetach(target: string): void;
+  /** The same umount2 on a libuv pool thread: an overlay's teardown stays off the calling thread. */
+  unmountDetachAsync(target: string): Promise<void>;
   /** mount(dir, dir, NULL, MS_BIND): a directory bound onto itself. */
   bindSelf(dir: string): void;
   /** mount(NULL, dir, NULL, MS_SHARED): that mount (alone, not recursive) made shared. */

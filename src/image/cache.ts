@@ -48,6 +48,9 @@ export class ImageCache {
   /** Per reference: the image it named while its index.json (or archive) was unchanged: no re-read per start. */
   readonly #resolved = new Map<string, { stamp: string; image: Promise<CachedImage> }>();
 
+  /** Per image directory: when a start last noted its use (its mtime), so that it is noted at most once a second. */
+  readonly #touchedAt = new Map<string, number>();
+
   constructor(stateDir: string) {
     this.dir = imagesDir(stateDir);
   }
@@ -65,12 +68,23 @@ export class ImageCache {
     const known = this.#resolved.get(text);
     if (stamp !== null && known !== undefined && known.stamp === stamp) {
       const image = await known.image.catch(() => null);
-      if (image !== null && touch(image.dir)) return { ...image, unpackedNow: false };
+      if (image !== null && this.#stillThere(image.dir)) return { ...image, unpackedNow: false };
     }
     const image = this.#resolveAfresh(ref);
     if (stamp !== null) this.#resolved.set(text, { stamp, image });
     image.catch(() => this.#resolved.get(text)?.image === image && this.#resolved.delete(text));
     return image;
+  }
+
+  /**
+   * Whether a cached image is still there (not pruned), noting its use at most once a second: a
+   * start from a known image then costs a stat, not an inode write (`salvo images` shows last use).
+   */
+  #stillThere(dir: string): boolean {
+    const at = Date.now();
+    if (at - (this.#touchedAt.get(dir) ?? 0) < 1000) return existsSync(dir);
+    this.#touchedAt.set(dir, at);
+    return touch(dir);
   }
 
   async #resolveAfresh(ref: ImageRef): Promise<CachedImage> {

@@ -85,7 +85,7 @@ export function benchCommand(globals: () => GlobalOptions, runtimeGiven: () => b
         if (options.json === '-') process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
         else process.stdout.write(formatImageBench(report));
         if (options.json !== undefined && options.json !== '-') writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
-        process.exitCode = report.fromImage.failures + report.fromBundle.failures > 0 ? 1 : 0;
+        process.exitCode = report.fromImage.failures + report.fromBundle.failures + report.fromBundleNoInit.failures > 0 ? 1 : 0;
         context.log.flush();
         return;
       }
