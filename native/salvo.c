@@ -237,14 +237,12 @@ static void detach_complete(napi_env env, napi_status status, void *data) {
 
 static napi_value unmount_detach_async(napi_env env, napi_callback_info info) {
   napi_value argv[1], promise, name;
-  size_t length;
   if (!get_args(env, info, 1, argv)) return NULL;
   detach_work_t *w = calloc(1, sizeof *w);
   if (w == NULL) return throw_errno(env, ENOMEM, "umount2");
-  if (napi_get_value_string_utf8(env, argv[0], w->target, sizeof w->target, &length) != napi_ok ||
-      length >= sizeof w->target - 1) {
+  if (!get_path(env, argv[0], w->target, sizeof w->target, "umount2")) {
     free(w);
-    return throw_errno(env, ENAMETOOLONG, "umount2");
+    return NULL;
   }
   if (napi_create_promise(env, &w->deferred, &promise) != napi_ok ||
       napi_create_string_utf8(env, "salvo.umount2", NAPI_AUTO_LENGTH, &name) != napi_ok ||

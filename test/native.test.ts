@@ -19,6 +19,7 @@ describe('native path arguments', () => {
     assert.throws(() => native().mountOverlay('lowerdir=/', long), tooLong('mount'));
     assert.throws(() => native().mountOverlay(`lowerdir=${'y'.repeat(9000)}`, dir), tooLong('mount'));
     assert.throws(() => native().unmountDetach(long), tooLong('umount2'));
+    assert.throws(() => native().unmountDetachAsync(long), tooLong('umount2'));
     assert.throws(() => native().bindSelf(long), tooLong('mount'));
     assert.throws(() => native().makeShared(long), tooLong('mount'));
     assert.equal(existsSync(long.slice(0, 200)), false);
