@@ -9,9 +9,16 @@ import { SalvoError } from '../errors.js';
 export interface FifoHold {
   /** The client names the hold by this in its POST handoff/<token>. */
   token: string;
-  /** Resolves once the client holds its read ends; rejects when it could not or went away first. */
+  /**
+   * Resolves once the client holds its read ends (the held ones are then let go); rejects when it
+   * could not or went away first, and then the held ends stay until release().
+   */
   acked: Promise<void>;
-  /** Lets go of the held read ends when the start failed (a no-op once settled). */
+  /**
+   * Once the start is over (failed, or its process killed): fails the hold if still open and lets
+   * go of the read ends. Until then the runtime's blocking open of a write end must find a reader,
+   * or it would block its worker thread for good.
+   */
   release(): void;
 }
 
@@ -28,14 +35,17 @@ export class FifoHolds {
       for (const fd of fds) closeSync(fd);
       throw error;
     }
+    const letGo = (): void => {
+      for (const fd of fds.splice(0)) closeSync(fd);
+    };
     let settle!: (error: SalvoError | null) => void;
     const acked = new Promise<void>((resolve, reject) => {
       settle = (error) => {
         if (!this.#waiting.delete(token)) return;
         gone.removeEventListener('abort', onGone);
-        for (const fd of fds.splice(0)) closeSync(fd);
-        if (error === null) resolve();
-        else reject(error);
+        if (error !== null) return reject(error); // held until release(): the spawn may still be opening
+        letGo(); // the client's own read ends keep the fifos open from here
+        resolve();
       };
     });
     acked.catch(() => undefined); // a start that failed first never waits for it
@@ -43,7 +53,11 @@ export class FifoHolds {
     this.#waiting.set(token, settle);
     gone.addEventListener('abort', onGone);
     if (gone.aborted) onGone();
-    return { token, acked, release: () => settle(new SalvoError('ERR_ABORTED', 'the start ended before the client opened the fifos')) };
+    const release = (): void => {
+      settle(new SalvoError('ERR_ABORTED', 'the start ended before the client opened the fifos'));
+      letGo();
+    };
+    return { token, acked, release };
   }
 
   /** The client's word on a hold: it opened its read ends, or could not (`error`). */

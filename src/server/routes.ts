@@ -139,7 +139,11 @@ export class Routes {
     // Nobody here reads the process's output: its reader is the client.
     proc.stdout?.destroy();
     proc.stderr?.destroy();
-    await this.#clientReading(hold, proc);
+    try {
+      await this.#clientReading(hold, proc);
+    } finally {
+      (hold as FifoHold | null)?.release();
+    }
     writeLine(response, { event: 'started', proc: procInfo(proc) });
     const exit = await proc.exited;
     writeLine(response, { event: 'exited', exit });

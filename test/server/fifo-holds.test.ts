@@ -45,7 +45,7 @@ describe('FifoHolds', () => {
     assert.throws(() => openWriter(paths.stderr), { code: 'ENXIO' }, 'the hold let go of its read ends');
   });
 
-  it('fails the hold when the client could not open the fifos, or went away first', async () => {
+  it('fails the hold when the client could not open the fifos, or went away first, and keeps a reader until the start is over', async () => {
     const holds = new FifoHolds();
     const failed = holds.hold(fifos(), new AbortController().signal);
     holds.settle(failed.token, 'EMFILE');
@@ -55,7 +55,19 @@ describe('FifoHolds', () => {
     const left = holds.hold(paths, gone.signal);
     gone.abort();
     await assert.rejects(left.acked, { code: 'ERR_ABORTED', message: /went away/ });
-    assert.throws(() => openWriter(paths.stdout), { code: 'ENXIO' }, 'nothing held after the client went away');
     assert.throws(() => holds.settle(left.token), { code: 'ERR_NOT_FOUND' });
+    // The runtime may still be opening its write ends (a blocking open in a worker): a reader stays
+    // until the start is over, or that open would block the worker thread for good.
+    closeSync(openWriter(paths.stdout));
+    left.release();
+    assert.throws(() => openWriter(paths.stdout), { code: 'ENXIO' }, 'nothing held once released');
+    const failedPaths = fifos();
+    const early = holds.hold(failedPaths, new AbortController().signal);
+    holds.settle(early.token, 'no reader here');
+    await assert.rejects(early.acked, { code: 'ERR_ABORTED' });
+    closeSync(openWriter(failedPaths.stderr));
+    early.release();
+    early.release();
+    assert.throws(() => openWriter(failedPaths.stderr), { code: 'ENXIO' });
   });
 });
