@@ -1,6 +1,7 @@
 // The process directory (DESIGN §4): its paths, its preparation, and the files salvo writes in it.
-import { closeSync, constants, lstatSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { closeSync, constants, linkSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import { SalvoError } from '../errors.js';
 import { native } from '../native.js';
 import { isExhaustion } from './exhaustion.js';
@@ -152,14 +153,54 @@ export function closeFds(fds: Iterable<number>): void {
 }
 
 /**
- * Writes `exitStatus` atomically (temp + rename), after the record has committed. Synchronous on
- * purpose: four small syscalls cost less than fs.promises' FileHandle machinery on the reap path.
+ * Writes `exitStatus` atomically, after the record has committed: a hard link to the state
+ * directory's file for that code (`exit-status/<code>`, made once), so that no inode is allocated
+ * per exit (on ext4 without a journal every allocation scans the recently deleted inodes: DESIGN
+ * §10); one link(2), which needs no fd. Elsewhere (a directory outside `containers/`, a link that
+ * fails: EEXIST, EMLINK), temp + rename. Synchronous on purpose: a few syscalls cost less than
+ * fs.promises' FileHandle machinery on the reap path.
  */
 export function writeExitStatus(dir: string, exitCode: number): void {
   const path = join(dir, 'exitStatus');
+  const shared = sharedExitStatus(dir, exitCode);
+  if (shared !== null && (linkQuietly(shared, path) || (makeSharedExitStatus(shared, exitCode) && linkQuietly(shared, path)))) return;
   const temp = `${path}.tmp`;
   writeFileSync(temp, `${exitCode}\n`, { mode: 0o600 });
   renameSync(temp, path);
+}
+
+/** `<stateDir>/exit-status/<code>` for a process directory under `<stateDir>/containers/<id>/`; else null. */
+function sharedExitStatus(dir: string, exitCode: number): string | null {
+  const containers = dirname(dirname(dir));
+  if (basename(containers) !== 'containers' || !Number.isInteger(exitCode) || exitCode < 0 || exitCode > 255) return null;
+  return join(dirname(containers), 'exit-status', String(exitCode));
+}
+
+function linkQuietly(target: string, path: string): boolean {
+  try {
+    linkSync(target, path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The shared file of one exit code, read-only, made atomically (threads may race: same content). */
+function makeSharedExitStatus(shared: string, exitCode: number): boolean {
+  const temp = `${shared}.${process.pid}.${threadId}.tmp`;
+  try {
+    mkdirSync(dirname(shared), { recursive: true, mode: 0o700 });
+    writeFileSync(temp, `${exitCode}\n`, { mode: 0o400 });
+    renameSync(temp, shared);
+    return true;
+  } catch {
+    try {
+      rmSync(temp, { force: true });
+    } catch {
+      // nothing was written
+    }
+    return false;
+  }
 }
 
 /**
