@@ -59,14 +59,18 @@ export function processPaths(dir: string): ProcessPaths {
   };
 }
 
-/** A fresh process directory (0700) with its `exit` fifo, and stdio fifos when streaming. */
+/**
+ * A fresh process directory (0700) with its `exit` fifo, and stdio fifos when streaming. The usual
+ * case (a new run) is two mkdirs and no lookup: only a name already there is checked (a link is
+ * refused) or, for a leftover run directory, removed first.
+ */
 export function prepareProcessDir(dir: string, stdio: StdioMode): ProcessPaths {
   const paths = processPaths(dir);
-  refuseLinkedContainerDir(dir);
-  rmSync(dir, { recursive: true, force: true });
-  // Two plain mkdirs: a recursive one tries the full path first and fails once more.
-  mkdirSync(dirname(dir), { recursive: true, mode: 0o700 });
-  mkdirSync(dir, { mode: 0o700 });
+  if (!makeDir(dirname(dir))) refuseLinkedContainerDir(dir);
+  if (!makeDir(dir)) {
+    rmSync(dir, { recursive: true, force: true }); // a seq used again once gc pruned the newest records
+    mkdirSync(dir, { mode: 0o700 });
+  }
   const addon = native();
   addon.mkfifo(paths.exit, 0o600);
   if (stdio === 'fifo') {
@@ -74,6 +78,20 @@ export function prepareProcessDir(dir: string, stdio: StdioMode): ProcessPaths {
     addon.mkfifo(paths.stderrFifo, 0o600);
   }
   return paths;
+}
+
+/** mkdir 0700, its parents too when missing; false when the name is already there. */
+function makeDir(path: string): boolean {
+  try {
+    mkdirSync(path, { mode: 0o700 });
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code !== 'ENOENT') throw error;
+  }
+  mkdirSync(path, { recursive: true, mode: 0o700 });
+  return true;
 }
 
 /**
