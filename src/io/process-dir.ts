@@ -171,35 +171,42 @@ export function closeFds(fds: Iterable<number>): void {
 }
 
 /**
- * Writes `exitStatus` atomically, after the record has committed: a hard link to the state
- * directory's file for that code (`exit-status/<code>`, made once), so that no inode is allocated
- * per exit (on ext4 without a journal every allocation scans the recently deleted inodes: DESIGN
- * §10); one link(2), which needs no fd. Elsewhere (a directory outside `containers/`, a link that
- * fails: EEXIST, EMLINK), temp + rename. Synchronous on purpose: a few syscalls cost less than
+ * Writes `exitStatus` atomically, after the record has committed: a hard link to the file for that
+ * code in `containers/.exit-status/` (made on first use; `containers/` may be a bind mount of its
+ * own, DESIGN §12, and a link cannot cross one), so that no inode is allocated per exit (on ext4
+ * without a journal every allocation scans the recently deleted inodes: DESIGN §10); one link(2),
+ * which needs no fd. Where that cannot be (a directory outside `containers/`, a link refused:
+ * EEXIST, EXDEV, EMLINK), temp + rename. Synchronous on purpose: a few syscalls cost less than
  * fs.promises' FileHandle machinery on the reap path.
  */
 export function writeExitStatus(dir: string, exitCode: number): void {
   const path = join(dir, 'exitStatus');
   const shared = sharedExitStatus(dir, exitCode);
-  if (shared !== null && (linkQuietly(shared, path) || (makeSharedExitStatus(shared, exitCode) && linkQuietly(shared, path)))) return;
+  if (shared !== null) {
+    const linked = linkQuietly(shared, path);
+    if (linked === true || (linked === 'ENOENT' && makeSharedExitStatus(shared, exitCode) && linkQuietly(shared, path) === true)) return;
+  }
   const temp = `${path}.tmp`;
   writeFileSync(temp, `${exitCode}\n`, { mode: 0o600 });
   renameSync(temp, path);
 }
 
-/** `<stateDir>/exit-status/<code>` for a process directory under `<stateDir>/containers/<id>/`; else null. */
+/** `containers/.exit-status/<code>` for a process directory `containers/<id>/<run>` (no id starts with a dot); else null. */
 function sharedExitStatus(dir: string, exitCode: number): string | null {
   const containers = dirname(dirname(dir));
   if (basename(containers) !== 'containers' || !Number.isInteger(exitCode) || exitCode < 0 || exitCode > 255) return null;
-  return join(dirname(containers), 'exit-status', String(exitCode));
+  return join(containers, SHARED_EXIT_STATUS_DIR, String(exitCode));
 }
 
-function linkQuietly(target: string, path: string): boolean {
+export const SHARED_EXIT_STATUS_DIR = '.exit-status';
+
+/** True once linked, else the error's code. */
+function linkQuietly(target: string, path: string): true | string {
   try {
     linkSync(target, path);
     return true;
-  } catch {
-    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code ?? 'EIO';
   }
 }
 

@@ -33,12 +33,12 @@ describe('writeExitStatusesNow', () => {
     writeExitStatus(runs[0] as string, 0);
     writeExitStatus(runs[1] as string, 0);
     writeExitStatus(runs[2] as string, 143);
-    const shared = join(state, 'exit-status', '0');
+    const shared = join(state, 'containers', '.exit-status', '0');
     assert.equal(readFileSync(shared, 'utf8'), '0\n');
     assert.equal(statSync(shared).nlink, 3); // no inode per exit
     assert.equal(statSync(join(runs[0] as string, 'exitStatus')).ino, statSync(shared).ino);
     assert.equal(readFileSync(join(runs[2] as string, 'exitStatus'), 'utf8'), '143\n');
-    assert.deepEqual(readdirSync(join(state, 'exit-status')).sort(), ['0', '143']); // no temp file left
+    assert.deepEqual(readdirSync(join(state, 'containers', '.exit-status')).sort(), ['0', '143']); // no temp file left
   });
 
   it('replaces an exitStatus already there (a retried write) through temp + rename', () => {
