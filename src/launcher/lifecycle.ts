@@ -81,6 +81,8 @@ export class Lifecycle {
   readonly deletes = new Map<string, Promise<void>>();
   /** Aborted by close: launches still queued for a worker are dropped, not started and then killed. */
   readonly #closeController = new AbortController();
+  /** Per caller signal (a batch's, shared by its jobs): it or close, made once, not once per start. */
+  readonly #orClose = new WeakMap<AbortSignal, AbortSignal>();
 
   constructor(options: NormalizedOptions, store: Store) {
     this.#options = options;
@@ -131,6 +133,15 @@ export class Lifecycle {
   /** How workers mount and unmount images' overlays: on the host (the addon), else inside crun's namespace. */
   get mountHelper(): MountHelper {
     return this.#runtime.overlaysFromHost ? HOST_MOUNTS : mountHelperFor(this.#runtime.invocation);
+  }
+
+  #withClose(signal: AbortSignal): AbortSignal {
+    let either = this.#orClose.get(signal);
+    if (either === undefined) {
+      either = AbortSignal.any([signal, this.#closeController.signal]);
+      this.#orClose.set(signal, either);
+    }
+    return either;
   }
 
   /** Drops launches still queued for a worker (close). */
@@ -264,7 +275,7 @@ export class Lifecycle {
     let io: ProcessIo = { prepared: false, readers: null, console: null };
     let result;
     const closing = this.#closeController.signal;
-    const queueSignal = launch.signal === null ? closing : AbortSignal.any([launch.signal, closing]);
+    const queueSignal = launch.signal === null ? closing : this.#withClose(launch.signal);
     try {
       // Fifos or a console socket must exist (opened by us) before the runtime is spawned.
       const listen = launch.terminal && launch.consoleSocket === null;
