@@ -339,9 +339,9 @@ export class Lifecycle {
     logLimit = 0,
   ): { live: LiveProcess; watched: Promise<number> } {
     const startedAt = Date.now();
-    if (!adopted) this.#markRunning(seq, pid, pidStartTime, startedAt);
     const { exited, settle } = deferredExit();
-    const live: LiveProcess = { seq, id, execId, pid, dir, startedAt, exitFd: null, adopted, underInit, logLimit, exited, settle };
+    const unmarked = adopted ? null : { pidStartTime };
+    const live: LiveProcess = { seq, id, execId, pid, dir, startedAt, exitFd: null, adopted, unmarked, underInit, logLimit, exited, settle };
     this.registry.add(live);
     const openingExitFifo = this.#openExitFifo(live);
     const watching = this.reaper.trackPatiently(pid, adopted ? pidStartTime : null).catch((error: unknown) => {
@@ -350,6 +350,9 @@ export class Lifecycle {
       this.registry.handleExits([unknownExit(pid)]);
       return 0;
     });
+    // Still live after the pass that began tracking it: marked running now (a quick exit carried the mark: one transaction).
+    if (live.unmarked != null && this.registry.byPid(pid) === live) this.#markRunning(seq, pid, pidStartTime, startedAt);
+    live.unmarked = null;
     return { live, watched: Promise.all([openingExitFifo, watching]).then(([a, b]) => a + b) };
   }
 
