@@ -101,7 +101,7 @@ export class Lifecycle {
   }
 
   /**
-   * A pass's exitStatus files: a few are written here at once (four syscalls each cost less than a
+   * A pass's exitStatus files: a few are written here at once (a link(2) each costs less than a
    * worker round trip); a large pass, a log over its limit (cut to its tail first: a copy), and any
    * file that must wait for a free fd, go to a worker.
    */
