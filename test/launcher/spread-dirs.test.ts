@@ -27,14 +27,19 @@ describe('spreadSubdirectories', () => {
 });
 
 describe('Launcher.open', { skip: RUNTIMES.length === 0 && 'no runtime' }, () => {
-  it("marks the state directory's containers/ as a top directory", async (t) => {
-    const launcher = await openLauncher(RUNTIMES[0] as string);
+  it("marks the state directory's containers/ and the runtime root it made as top directories, not a root of the user's", async (t) => {
+    const own = await openLauncher(RUNTIMES[0] as string);
+    const userRoot = join(tempDir(), 'spd-root');
+    const theirs = await openLauncher(RUNTIMES[0] as string, { runtimeRoot: userRoot });
     try {
-      const containers = join(launcher.stateDir, 'containers');
+      const containers = join(own.stateDir, 'containers');
       if (!onExt(containers)) return t.skip('the state directory is not on ext2/3/4');
       assert.match(flags(containers), /T/);
+      assert.match(flags(own.runtime.root), /T/);
+      assert.doesNotMatch(flags(userRoot), /T/);
     } finally {
-      await launcher.close();
+      await own.close();
+      await theirs.close();
     }
   });
 });
