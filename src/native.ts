@@ -14,6 +14,8 @@ export interface NativeAddon {
   /** wait4(pid, WNOHANG): null while running, else one record (see watcherReap). */
   waitPid(pid: number): Float64Array | null;
   mkfifo(path: string, mode: number): void;
+  /** chattr +T (ext2/3/4): subdirectories spread over the block groups; false where unsupported. */
+  spreadSubdirectories(path: string): boolean;
   tryLock(fd: number): boolean;
   receiveFd(socketFd: number): number | null;
   /** TIOCSWINSZ on a pty master (the process inside gets SIGWINCH). */

@@ -8,6 +8,7 @@ import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { deriveConfig, loadBundleConfig, writeConfig } from '../bundle/spec.js';
 import { Launcher } from '../launcher/launcher.js';
+import { native } from '../native.js';
 import type { JobSpec } from '../types.js';
 
 const run = promisify(execFile);
@@ -66,6 +67,7 @@ async function bareSide(launcherDir: string, runtime: string, count: number, k: 
     const { path, mountNamespace } = launcher.runtime;
     const root = join(launcherDir, 'runtime', 'bare');
     mkdirSync(root, { recursive: true, mode: 0o700 });
+    native().spreadSubdirectories(root); // as salvo's own root: the runtime's state costs both sides the same
     const bundle = await trueBundle(launcher, launcherDir);
     const script = `seq ${count} | xargs -P ${k} -I{} ${path} --root ${root} run --bundle ${bundle} e2e-b-${tag}-{} >/dev/null 2>&1`;
     const argv = mountNamespace === null ? ['sh', ['-c', script]] : ['nsenter', [`--mount=${mountNamespace}`, '--', 'sh', '-c', script]];

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { deriveConfig, loadBundleConfig, writeConfig } from '../bundle/spec.js';
 import { Launcher } from '../launcher/launcher.js';
+import { native } from '../native.js';
 import type { JobSpec, Logger } from '../types.js';
 import { quantileOf } from '../stats.js';
 import type { BaselineInput, BaselineOutput } from './baseline-driver.js';
@@ -262,6 +263,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       const prefix = info.mountNamespace === null ? [] : [`--mount=${info.mountNamespace}`, '--', info.path];
       const baselineRoot = join(dir, 'runtime', 'baseline');
       mkdirSync(baselineRoot, { recursive: true, mode: 0o700 });
+      native().spreadSubdirectories(baselineRoot); // as salvo's own root: the runtime's state costs both sides the same
       await launcher.gc();
       for (const k of options.concurrencies) {
         const salvoRounds: PhaseSamples[] = [];

@@ -1,6 +1,7 @@
 // The process directory (DESIGN §4): its paths, its preparation, and the files salvo writes in it.
-import { closeSync, constants, lstatSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { closeSync, constants, linkSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import { SalvoError } from '../errors.js';
 import { native } from '../native.js';
 import { isExhaustion } from './exhaustion.js';
@@ -58,14 +59,18 @@ export function processPaths(dir: string): ProcessPaths {
   };
 }
 
-/** A fresh process directory (0700) with its `exit` fifo, and stdio fifos when streaming. */
+/**
+ * A fresh process directory (0700) with its `exit` fifo, and stdio fifos when streaming. The usual
+ * case (a new run) is two mkdirs and no lookup: only a name already there is checked (a link is
+ * refused) or, for a leftover run directory, removed first.
+ */
 export function prepareProcessDir(dir: string, stdio: StdioMode): ProcessPaths {
   const paths = processPaths(dir);
-  refuseLinkedContainerDir(dir);
-  rmSync(dir, { recursive: true, force: true });
-  // Two plain mkdirs: a recursive one tries the full path first and fails once more.
-  mkdirSync(dirname(dir), { recursive: true, mode: 0o700 });
-  mkdirSync(dir, { mode: 0o700 });
+  if (!makeDir(dirname(dir))) refuseLinkedContainerDir(dir);
+  if (!makeDir(dir)) {
+    rmSync(dir, { recursive: true, force: true }); // a seq used again once gc pruned the newest records
+    mkdirSync(dir, { mode: 0o700 });
+  }
   const addon = native();
   addon.mkfifo(paths.exit, 0o600);
   if (stdio === 'fifo') {
@@ -73,6 +78,20 @@ export function prepareProcessDir(dir: string, stdio: StdioMode): ProcessPaths {
     addon.mkfifo(paths.stderrFifo, 0o600);
   }
   return paths;
+}
+
+/** mkdir 0700, its parents too when missing; false when the name is already there. */
+function makeDir(path: string): boolean {
+  try {
+    mkdirSync(path, { mode: 0o700 });
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code !== 'ENOENT') throw error;
+  }
+  mkdirSync(path, { recursive: true, mode: 0o700 });
+  return true;
 }
 
 /**
@@ -152,14 +171,61 @@ export function closeFds(fds: Iterable<number>): void {
 }
 
 /**
- * Writes `exitStatus` atomically (temp + rename), after the record has committed. Synchronous on
- * purpose: four small syscalls cost less than fs.promises' FileHandle machinery on the reap path.
+ * Writes `exitStatus` atomically, after the record has committed: a hard link to the file for that
+ * code in `containers/.exit-status/` (made on first use; `containers/` may be a bind mount of its
+ * own, DESIGN §12, and a link cannot cross one), so that no inode is allocated per exit (on ext4
+ * without a journal every allocation scans the recently deleted inodes: DESIGN §10); one link(2),
+ * which needs no fd. Where that cannot be (a directory outside `containers/`, a link refused:
+ * EEXIST, EXDEV, EMLINK), temp + rename. Synchronous on purpose: a few syscalls cost less than
+ * fs.promises' FileHandle machinery on the reap path.
  */
 export function writeExitStatus(dir: string, exitCode: number): void {
   const path = join(dir, 'exitStatus');
+  const shared = sharedExitStatus(dir, exitCode);
+  if (shared !== null) {
+    const linked = linkQuietly(shared, path);
+    if (linked === true || (linked === 'ENOENT' && makeSharedExitStatus(shared, exitCode) && linkQuietly(shared, path) === true)) return;
+  }
   const temp = `${path}.tmp`;
   writeFileSync(temp, `${exitCode}\n`, { mode: 0o600 });
   renameSync(temp, path);
+}
+
+/** `containers/.exit-status/<code>` for a process directory `containers/<id>/<run>` (no id starts with a dot); else null. */
+function sharedExitStatus(dir: string, exitCode: number): string | null {
+  const containers = dirname(dirname(dir));
+  if (basename(containers) !== 'containers' || !Number.isInteger(exitCode) || exitCode < 0 || exitCode > 255) return null;
+  return join(containers, SHARED_EXIT_STATUS_DIR, String(exitCode));
+}
+
+export const SHARED_EXIT_STATUS_DIR = '.exit-status';
+
+/** True once linked, else the error's code. */
+function linkQuietly(target: string, path: string): true | string {
+  try {
+    linkSync(target, path);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code ?? 'EIO';
+  }
+}
+
+/** The shared file of one exit code, read-only, made atomically (threads may race: same content). */
+function makeSharedExitStatus(shared: string, exitCode: number): boolean {
+  const temp = `${shared}.${process.pid}.${threadId}.tmp`;
+  try {
+    mkdirSync(dirname(shared), { recursive: true, mode: 0o700 });
+    writeFileSync(temp, `${exitCode}\n`, { mode: 0o400 });
+    renameSync(temp, shared);
+    return true;
+  } catch {
+    try {
+      rmSync(temp, { force: true });
+    } catch {
+      // nothing was written
+    }
+    return false;
+  }
 }
 
 /**

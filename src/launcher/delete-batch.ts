@@ -1,5 +1,5 @@
 // The runtime delete after an exit, amortized (DESIGN §5): the containers whose exits arrive
-// within one short window (one reap pass, usually) are deleted by one
+// within one short window (one reap pass, usually), or while the previous delete runs, are deleted by one
 // `crun delete --force --regex '^(id1|id2|…)$'`; runc has no --regex, so it gets one delete per
 // container. Deletes run at low priority, behind starts. A batch that fails falls back to one
 // delete per container, so that nothing is left behind; a delete that still fails is retried with
@@ -20,6 +20,8 @@ interface PendingDelete {
 
 // Long enough to gather the exits of one reap pass (handled in one tick), short beside a delete (~20 ms).
 const BATCH_WINDOW_MS = 5;
+// A delete that hangs (BATCH_TIMEOUT_MS) holds the next one back no longer than this.
+const IN_FLIGHT_MAX_WAIT_MS = 5000;
 // Keeps the regex, and the runtime's argv, small (ids are at most 128 characters).
 const MAX_BATCH = 128;
 const BATCH_TIMEOUT_MS = 60_000;
@@ -42,6 +44,8 @@ export class DeleteBatcher {
   readonly #logger: Logger;
   #pending: PendingDelete[] = [];
   #timer: NodeJS.Timeout | undefined;
+  /** Deletes of this batcher running now: the next exits wait for them and go in one call. */
+  #inFlight = 0;
   /** Runtime calls made: batched ones, and single deletes (runc, a lone exit, or a fallback). */
   readonly stats = { batches: 0, batchedContainers: 0, singles: 0, fallbacks: 0 };
 
@@ -63,7 +67,8 @@ export class DeleteBatcher {
       }
       this.#pending.push({ id, force, logFile, done });
       if (this.#pending.length >= MAX_BATCH) this.#flush();
-      else this.#timer ??= setTimeout(() => this.#flush(), BATCH_WINDOW_MS);
+      // While a delete runs, exits gather for the next one (flushed when it ends, or after a bound if it hangs).
+      else this.#timer ??= setTimeout(() => this.#flush(), this.#inFlight === 0 ? BATCH_WINDOW_MS : IN_FLIGHT_MAX_WAIT_MS);
     });
   }
 
@@ -93,8 +98,13 @@ export class DeleteBatcher {
     this.#timer = undefined;
     const batch = this.#pending;
     this.#pending = [];
-    if (batch.length === 1) void this.#single(batch[0] as PendingDelete);
-    else if (batch.length > 1) void this.#batch(batch);
+    if (batch.length === 0) return;
+    this.#inFlight++;
+    const deleting = batch.length === 1 ? this.#single(batch[0] as PendingDelete) : this.#batch(batch);
+    void deleting.finally(() => {
+      this.#inFlight--;
+      if (this.#inFlight === 0 && this.#pending.length > 0) this.#flush();
+    });
   }
 
   async #batch(batch: PendingDelete[]): Promise<void> {

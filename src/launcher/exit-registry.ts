@@ -23,6 +23,8 @@ export interface LiveProcess {
   exitFd: number | null;
   /** Adopted from a launcher that died: its status is not ours to read. */
   adopted: boolean;
+  /** Set while its record is not yet marked running: an exit in the pass that began tracking it carries the mark. */
+  unmarked?: { pidStartTime: number } | null;
   /** Run under salvo-init: an exit code over 128 may be a signal of the command's (DESIGN §12). */
   underInit: boolean;
   /** Bytes kept of each of its log files once it has exited (0: no limit, or no log files). */
@@ -153,6 +155,7 @@ export class ExitRegistry {
         maxRssKb: lost ? null : reaped.maxRssKb,
         at,
       };
+      if (live.unmarked != null) row.started = { pid: live.pid, pidStartTime: live.unmarked.pidStartTime, at: live.startedAt };
       (isInit(live) ? inits : execs).push([live, exit, row]);
       this.#byPid.delete(live.pid);
       this.#byId.delete(key(live.id, live.execId));

@@ -4,6 +4,7 @@
 // removed only once no record names them.
 import { lstatSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { SHARED_EXIT_STATUS_DIR } from '../io/process-dir.js';
 import type { Lifecycle } from './lifecycle.js';
 
 export interface RunDirsResult {
@@ -29,6 +30,7 @@ export async function removeRunDirs(
   const candidates = new Set(pruned.filter((r) => !busy(r.id)).map((r) => r.dir));
   const visited = new Set<string>();
   for (const id of safeReaddir(containers)) {
+    if (id === SHARED_EXIT_STATUS_DIR) continue;
     if (busy(id) || kept.has(id) || !isRealDirectory(join(containers, id))) continue;
     visited.add(join(containers, id));
     for (const entry of safeReaddir(join(containers, id))) {
@@ -56,6 +58,9 @@ export async function removeRunDirs(
       // not empty, or already gone
     }
   }
+  // The exitStatus files' shared targets (process-dir.ts) go with the last process directory.
+  const left = safeReaddir(containers);
+  if (left.length === 1 && left[0] === SHARED_EXIT_STATUS_DIR) rmSync(join(containers, SHARED_EXIT_STATUS_DIR), { recursive: true, force: true });
   return { directoriesRemoved, recordsPruned };
 }
 

@@ -81,6 +81,8 @@ export class Lifecycle {
   readonly deletes = new Map<string, Promise<void>>();
   /** Aborted by close: launches still queued for a worker are dropped, not started and then killed. */
   readonly #closeController = new AbortController();
+  /** Per caller signal (a batch's, shared by its jobs): it or close, made once, not once per start. */
+  readonly #orClose = new WeakMap<AbortSignal, AbortSignal>();
 
   constructor(options: NormalizedOptions, store: Store) {
     this.#options = options;
@@ -99,7 +101,7 @@ export class Lifecycle {
   }
 
   /**
-   * A pass's exitStatus files: a few are written here at once (four syscalls each cost less than a
+   * A pass's exitStatus files: a few are written here at once (a link(2) each costs less than a
    * worker round trip); a large pass, a log over its limit (cut to its tail first: a copy), and any
    * file that must wait for a free fd, go to a worker.
    */
@@ -131,6 +133,15 @@ export class Lifecycle {
   /** How workers mount and unmount images' overlays: on the host (the addon), else inside crun's namespace. */
   get mountHelper(): MountHelper {
     return this.#runtime.overlaysFromHost ? HOST_MOUNTS : mountHelperFor(this.#runtime.invocation);
+  }
+
+  #withClose(signal: AbortSignal): AbortSignal {
+    let either = this.#orClose.get(signal);
+    if (either === undefined) {
+      either = AbortSignal.any([signal, this.#closeController.signal]);
+      this.#orClose.set(signal, either);
+    }
+    return either;
   }
 
   /** Drops launches still queued for a worker (close). */
@@ -264,7 +275,7 @@ export class Lifecycle {
     let io: ProcessIo = { prepared: false, readers: null, console: null };
     let result;
     const closing = this.#closeController.signal;
-    const queueSignal = launch.signal === null ? closing : AbortSignal.any([launch.signal, closing]);
+    const queueSignal = launch.signal === null ? closing : this.#withClose(launch.signal);
     try {
       // Fifos or a console socket must exist (opened by us) before the runtime is spawned.
       const listen = launch.terminal && launch.consoleSocket === null;
@@ -328,9 +339,9 @@ export class Lifecycle {
     logLimit = 0,
   ): { live: LiveProcess; watched: Promise<number> } {
     const startedAt = Date.now();
-    if (!adopted) this.#markRunning(seq, pid, pidStartTime, startedAt);
     const { exited, settle } = deferredExit();
-    const live: LiveProcess = { seq, id, execId, pid, dir, startedAt, exitFd: null, adopted, underInit, logLimit, exited, settle };
+    const unmarked = adopted ? null : { pidStartTime };
+    const live: LiveProcess = { seq, id, execId, pid, dir, startedAt, exitFd: null, adopted, unmarked, underInit, logLimit, exited, settle };
     this.registry.add(live);
     const openingExitFifo = this.#openExitFifo(live);
     const watching = this.reaper.trackPatiently(pid, adopted ? pidStartTime : null).catch((error: unknown) => {
@@ -339,6 +350,9 @@ export class Lifecycle {
       this.registry.handleExits([unknownExit(pid)]);
       return 0;
     });
+    // Still live after the pass that began tracking it: marked running now (a quick exit carried the mark: one transaction).
+    if (live.unmarked != null && this.registry.byPid(pid) === live) this.#markRunning(seq, pid, pidStartTime, startedAt);
+    live.unmarked = null;
     return { live, watched: Promise.all([openingExitFifo, watching]).then(([a, b]) => a + b) };
   }
 

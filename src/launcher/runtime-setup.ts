@@ -6,7 +6,7 @@ import { SalvoError } from '../errors.js';
 import { containersDirOf, shareContainersDir } from '../image/shared-containers.js';
 import { HybridCgroupNamespace, hostHasHybridControllers } from '../runtime/hybrid-cgroup.js';
 import { resolveRuntime, runtimeFlavour } from '../runtime/resolve.js';
-import { execHelperPath } from '../native.js';
+import { execHelperPath, native } from '../native.js';
 import type { RuntimeInvocation } from '../types.js';
 import type { NormalizedOptions } from './options.js';
 import type { RuntimePool } from './pool.js';
@@ -25,6 +25,8 @@ export async function setupRuntime(options: NormalizedOptions, pool: RuntimePool
   const { path } = resolveRuntime(options.runtime);
   const root = options.runtimeRoot ?? join(options.stateDir, 'runtime', basename(path));
   mkdirSync(root, { recursive: true, mode: 0o700 });
+  // The runtime's per-container state directories spread like ours (DESIGN §10); a root of the user's is left as it is.
+  if (options.runtimeRoot === null) native().spreadSubdirectories(root);
   const probe = await pool.run('command', {
     runtime: { file: path, prefix: [], root, extraGlobalArgs: [] },
     args: ['--version'],

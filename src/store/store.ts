@@ -28,6 +28,8 @@ export interface ExitRow {
   systemUs: number | null;
   maxRssKb: number | null;
   at: number;
+  /** The running mark not written yet (the exit came in the pass that began tracking it): written with the exit. */
+  started?: { pid: number; pidStartTime: number; at: number };
 }
 
 export interface FailureRow {
@@ -143,7 +145,8 @@ export class Store {
        WHERE seq = ? AND state IN ('subscribed', 'running')`,
     );
     this.#setExit = db.prepare(
-      `UPDATE processes SET state = ?, exit_code = ?, signal = ?, user_us = ?, system_us = ?, max_rss_kb = ?, exited_at = ?
+      `UPDATE processes SET state = ?, exit_code = ?, signal = ?, user_us = ?, system_us = ?, max_rss_kb = ?, exited_at = ?,
+         pid = coalesce(pid, ?), pid_start_time = coalesce(pid_start_time, ?), started_at = coalesce(started_at, ?)
        WHERE seq = ? AND state IN ('subscribed', 'running')`,
     );
     this.#insertOrphan = db.prepare(`INSERT INTO orphans (pid, exit_code, signal, reaped_at) VALUES (?, ?, ?, ?)`);
@@ -153,7 +156,20 @@ export class Store {
     this.#recordExits = db.transaction((rows: readonly ExitRow[]) => {
       let changed = 0;
       for (const r of rows) {
-        changed += setExit.run(r.state, r.exitCode, r.signal, r.userUs, r.systemUs, r.maxRssKb, r.at, r.seq).changes;
+        const started = r.started;
+        changed += setExit.run(
+          r.state,
+          r.exitCode,
+          r.signal,
+          r.userUs,
+          r.systemUs,
+          r.maxRssKb,
+          r.at,
+          started?.pid ?? null,
+          started?.pidStartTime ?? null,
+          started?.at ?? null,
+          r.seq,
+        ).changes;
       }
       return changed;
     });

@@ -5,7 +5,16 @@ import { chownSync, existsSync, mkdirSync, rmSync, rmdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { initIfCommandFound } from '../bundle/init.js';
 import { deriveProcess } from '../bundle/process-spec.js';
-import { checkHooks, checkRootfs, deriveConfig, loadBundleConfig, needsIsolation, writeConfig, writeJsonFile } from '../bundle/spec.js';
+import {
+  applyIsolation,
+  checkHooks,
+  checkRootfs,
+  deriveConfig,
+  loadBundleConfig,
+  needsIsolation,
+  writeConfig,
+  writeJsonFile,
+} from '../bundle/spec.js';
 import { plainError } from '../errors.js';
 import { releaseImageRootfs, withImageRootfs } from '../image/rootfs.js';
 import { patienceFor, patiently, type Patience } from '../io/exhaustion.js';
@@ -37,7 +46,7 @@ export async function prepareContainer(task: PrepareTask, makeDir = true, patien
       const plain = deriveConfig(config, source, task.override ?? {});
       const effective = initIfCommandFound(isolation, plain, task.image?.lower);
       if (effective?.init != null) await patiently('making the init status directory', () => makeInitStatusDir(effective, plain), patience);
-      let derived = deriveConfig(config, source, task.override ?? {}, effective);
+      let derived = applyIsolation(plain, effective);
       if (task.image != null) derived = await withImageRootfs(derived, task.dir, task.image);
       await patiently('writing the derived config.json', () => writeConfig(task.dir, derived), patience);
       bundle = task.dir;

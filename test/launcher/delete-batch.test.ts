@@ -90,6 +90,58 @@ describe('DeleteBatcher with crun', { skip: !RUNTIMES.includes('crun') && 'crun 
   }
 });
 
+describe(
+  'DeleteBatcher while a delete runs',
+  { skip: !RUNTIMES.includes('crun') && 'crun is not among SALVO_TEST_RUNTIMES', timeout: 120_000 },
+  () => {
+    it('gathers the exits that come meanwhile into one call made when it ends', async () => {
+      const launcher = await openLauncher('crun', { deleteAfterExit: false });
+      const pool = new RuntimePool(1, 4);
+      try {
+        const ids = ['dlb-w1', 'dlb-w2', 'dlb-w3'];
+        await stoppedContainers(launcher, ids);
+        const { path, root, mountNamespace } = launcher.runtime;
+        // The first delete holds until the test lets it go, so the others surely come while it runs.
+        const release = join(tempDir(), 'release');
+        const runtimePath = join(tempDir(), 'crun');
+        writeFileSync(
+          runtimePath,
+          `#!/bin/sh\ncase " $* " in *" dlb-w1 "*) while [ ! -e ${release} ]; do sleep 0.01; done ;; esac\nexec ${path} "$@"\n`,
+        );
+        chmodSync(runtimePath, 0o755);
+        const invocation: RuntimeInvocation = {
+          file: runtimePath,
+          prefix: [],
+          root,
+          extraGlobalArgs: [],
+          native: { path: runtimePath, mountNamespace },
+        };
+        const batcher = new DeleteBatcher(
+          pool,
+          () => invocation,
+          () => NO_MOUNTS,
+          true,
+          quiet,
+        );
+        const log = (id: string): string => join(launcher.stateDir, `${id}.delete.log.json`);
+        const first = batcher.delete('dlb-w1', false, log('dlb-w1'));
+        while (batcher.stats.singles === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+        const second = batcher.delete('dlb-w2', false, log('dlb-w2'));
+        await new Promise((resolve) => setTimeout(resolve, 20)); // past the batching window: still held back
+        const third = batcher.delete('dlb-w3', false, log('dlb-w3'));
+        assert.deepEqual(batcher.stats, { batches: 0, batchedContainers: 0, singles: 1, fallbacks: 0 });
+        writeFileSync(release, '');
+        for (const result of await Promise.all([first, second, third])) assert.ok(result.ok, result.ok ? '' : result.error.message);
+        assert.deepEqual(batcher.stats, { batches: 1, batchedContainers: 2, singles: 1, fallbacks: 0 });
+        assert.deepEqual(runtimeContainers(launcher), []);
+      } finally {
+        await pool.destroy();
+        await launcher.close();
+      }
+    });
+  },
+);
+
 describe('DeleteBatcher with runc', { skip: !RUNTIMES.includes('runc') && 'runc is not among SALVO_TEST_RUNTIMES', timeout: 120_000 }, () => {
   it('deletes one by one (runc has no --regex), and every container goes', async () => {
     const launcher = await openLauncher('runc', { deleteAfterExit: false });

@@ -66,6 +66,18 @@ describe('Store', () => {
     assert.deepEqual(store.list(), [expected]);
   });
 
+  it('writes the running mark with the exit when the exit came first, and keeps a mark already written', () => {
+    const quick = store.subscribe(subscription('c-quick'));
+    const marked = store.subscribe(subscription('c-marked'));
+    store.markRunning(marked, 4243, 778, 2000);
+    const started = { pid: 9999, pidStartTime: 1, at: 1 };
+    assert.equal(store.recordExits([exitRow(quick, { started: { pid: 4244, pidStartTime: 779, at: 2100 } }), exitRow(marked, { started })]), 2);
+    const q = store.get('c-quick');
+    assert.deepEqual([q?.state, q?.pid, q?.pidStartTime, q?.startedAt], ['exited', 4244, 779, 2100]);
+    const m = store.get('c-marked');
+    assert.deepEqual([m?.state, m?.pid, m?.pidStartTime, m?.startedAt], ['exited', 4243, 778, 2000]);
+  });
+
   it('records an exit only once: a second recordExits for the same row changes nothing', () => {
     const seq = store.subscribe(subscription('c1'));
     store.markRunning(seq, 10, 1, 2000);
