@@ -199,11 +199,9 @@ static napi_value make_fifo(napi_env env, napi_callback_info info) {
 static napi_value spread_subdirectories(napi_env env, napi_callback_info info) {
   napi_value argv[1], result;
   char path[4096];
-  size_t length;
   bool set = false;
-  if (!get_args(env, info, 1, argv)) return NULL;
-  CHECK(napi_get_value_string_utf8(env, argv[0], path, sizeof path, &length));
-  int fd = length < sizeof path - 1 ? open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+  if (!get_args(env, info, 1, argv) || !get_path(env, argv[0], path, sizeof path, "open")) return NULL;
+  int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd >= 0) {
     int flags = 0;
     if (ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0) {

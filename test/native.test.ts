@@ -22,6 +22,7 @@ describe('native path arguments', () => {
     assert.throws(() => native().unmountDetachAsync(long), tooLong('umount2'));
     assert.throws(() => native().bindSelf(long), tooLong('mount'));
     assert.throws(() => native().makeShared(long), tooLong('mount'));
+    assert.throws(() => native().spreadSubdirectories(long), tooLong('open'));
     assert.equal(existsSync(long.slice(0, 200)), false);
   });
 
