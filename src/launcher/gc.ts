@@ -34,9 +34,9 @@ export async function removeFinished(
 ): Promise<GcResult> {
   const { store } = lifecycle;
   // Deletes in flight (after an exit, recovery's force-deletes) first: a second one of the same container fails.
-  await Promise.allSettled([...lifecycle.deletes.values()]);
+  await Promise.allSettled([...lifecycle.tracking.deletes.values()]);
   // A container's exec'd processes may outlive its init (host pid namespace): their files stay too.
-  const live = new Set(lifecycle.registry.all().map((l) => l.id));
+  const live = new Set(lifecycle.tracking.registry.all().map((l) => l.id));
   const busy = (id: string): boolean => live.has(id) || lifecycle.starting.has(id);
   const finishedBefore = (id: string): boolean => {
     const record = store.get(id);
@@ -48,11 +48,11 @@ export async function removeFinished(
     for (const id of await deleteFinished(runtime, (id) => !busy(id) && finishedBefore(id), result)) kept.add(id);
   }
   // A failed delete after an exit is shown until its container is gone: now it is, unless a runtime still has it.
-  for (const id of lifecycle.cleanup.keys()) if (!kept.has(id)) lifecycle.cleanup.delete(id);
+  for (const id of lifecycle.tracking.cleanup.keys()) if (!kept.has(id)) lifecycle.tracking.cleanup.delete(id);
   // What a runtime still has (paused, running, a failed delete) keeps its records and directories.
   Object.assign(result, await removeRunDirs(lifecycle, cutoff, kept, busy));
   // Leaves of containers every runtime has forgotten (a delete cut short) go too; the rest are theirs to remove.
-  removeEmptyCgroups((id) => !kept.has(id) && !busy(id) && !lifecycle.deletes.has(id));
+  removeEmptyCgroups((id) => !kept.has(id) && !busy(id) && !lifecycle.tracking.deletes.has(id));
   return result;
 }
 

@@ -279,23 +279,23 @@ export class Launcher {
   get(id: string, execId = INIT_EXEC_ID): ProcessRecord | undefined {
     this.#assertStoreOpen();
     const record = this.#store.get(id, execId);
-    return record === undefined ? undefined : withCleanup(this.#store, this.#lifecycle.cleanup, record);
+    return record === undefined ? undefined : withCleanup(this.#store, this.#lifecycle.tracking.cleanup, record);
   }
 
   /** Records; with `withCleanup`, also those of containers whose delete after the exit failed (ps). */
   list(filter: RecordFilter = {}): ProcessRecord[] {
     this.#assertStoreOpen();
-    return listWithCleanup(this.#store, this.#lifecycle.cleanup, filter);
+    return listWithCleanup(this.#store, this.#lifecycle.tracking.cleanup, filter);
   }
 
   /** Reap-path measurements: per exit, from the reap pass noticing it to its committed row. */
   get reapLatency(): LatencyHistogram {
-    return this.#lifecycle.reaper.passLatency;
+    return this.#lifecycle.tracking.reaper.passLatency;
   }
 
   /** Reap-path cost: passes, exits, and the time split between waitid and the exit handler. */
   get reapCost(): PassCost {
-    return this.#lifecycle.reaper.passCost;
+    return this.#lifecycle.tracking.reaper.passCost;
   }
 
   /**
@@ -312,17 +312,17 @@ export class Launcher {
 
   /** The exit of a live process (started here or adopted), or undefined when none is live under that id. */
   exited(id: string, execId = INIT_EXEC_ID): Promise<Exit> | undefined {
-    return this.#lifecycle.registry.byId(id, execId)?.exited;
+    return this.#lifecycle.tracking.registry.byId(id, execId)?.exited;
   }
 
   /** Number of processes being watched right now. */
   get liveCount(): number {
-    return this.#lifecycle.registry.size;
+    return this.#lifecycle.tracking.registry.size;
   }
 
   /** Exits reaped that the store has not committed yet (a full disk): they are retried, not reported. */
   get pendingExits(): number {
-    return this.#lifecycle.registry.uncommitted;
+    return this.#lifecycle.tracking.registry.uncommitted;
   }
 
   /** Images unpacked once per digest under <stateDir>/images (src/image/). */
@@ -337,7 +337,7 @@ export class Launcher {
   async #recoverImageMounts(): Promise<void> {
     this.images.recover();
     const containers = join(this.stateDir, 'containers');
-    const live = new Set(this.#lifecycle.registry.all().map((l) => l.id));
+    const live = new Set(this.#lifecycle.tracking.registry.all().map((l) => l.id));
     const dirs = existsSync(containers)
       ? readdirSync(containers)
           .filter((id) => !live.has(id))
@@ -367,7 +367,7 @@ export class Launcher {
         // Started by the launcher that died, not by this one: it ran since its own start time.
         const startedAt = Math.round(startTimeToEpochMs(action.pidStartTime));
         if (record.state === 'subscribed') this.#store.markRunning(record.seq, action.pid, action.pidStartTime, startedAt);
-        this.#lifecycle.track(record.seq, record.id, record.execId, action.pid, action.pidStartTime, record.dir, true);
+        this.#lifecycle.tracking.track(record.seq, record.id, record.execId, action.pid, action.pidStartTime, record.dir, true);
         this.options.logger.info({ id: record.id, initPid: action.pid }, 'adopted a process left by an earlier launcher');
       } else {
         this.#store.recordExits([
@@ -376,7 +376,7 @@ export class Launcher {
         this.options.logger.warn({ id: record.id, reason: action.reason }, 'record resolved as lost');
         if (record.execId === INIT_EXEC_ID) {
           // Awaited by close and by a new start of this id, like the delete after an exit.
-          this.#lifecycle.noteDelete(
+          this.#lifecycle.tracking.noteDelete(
             record.id,
             this.#lifecycle.runtimeCommand(record.id, deleteArgs(record.id, { force: true }), 'low').then(
               () => undefined,
@@ -387,7 +387,7 @@ export class Launcher {
       }
     }
     // The force-deletes leave their containers' parent cgroup behind: remove it once they are done.
-    void Promise.allSettled([...this.#lifecycle.deletes.values()]).then(() => this.#removeEmptyCgroups());
+    void Promise.allSettled([...this.#lifecycle.tracking.deletes.values()]).then(() => this.#removeEmptyCgroups());
   }
 
   /**
@@ -418,14 +418,14 @@ export class Launcher {
     }
     const graceMs = options.graceMs ?? 10_000;
     await Promise.allSettled([...this.#lifecycle.inflight]);
-    const registry = this.#lifecycle.registry;
+    const registry = this.#lifecycle.tracking.registry;
     if (mode === 'wait') await Promise.all(registry.all().map((l) => registry.reaped(l)));
     if (mode === 'kill') await stopAll(this.#lifecycle, registry.all(), graceMs, this.options.logger);
     // Exits the store still refuses (a full disk) end as not recorded, never as recorded.
     registry.closeUncommitted();
     this.#lifecycle.failures.close();
     await registry.settled();
-    await Promise.allSettled([...this.#lifecycle.deletes.values()]);
+    await Promise.allSettled([...this.#lifecycle.tracking.deletes.values()]);
     this.#removeEmptyCgroups();
     await this.#shutdown();
   }
@@ -434,12 +434,12 @@ export class Launcher {
     this.#closed = true;
     // Processes left running ('leave'): nobody watches them now, so the exit fifo's writer goes
     // too; a watcher sees EOF without an exitStatus, as after a launcher crash.
-    for (const live of this.#lifecycle.registry.all()) {
+    for (const live of this.#lifecycle.tracking.registry.all()) {
       if (live.exitFd !== null) closeSync(live.exitFd);
       live.exitFd = null;
     }
     // The reaper before the pool: no exit may arrive once its exitStatus cannot be written.
-    this.#lifecycle.reaper.close();
+    this.#lifecycle.tracking.reaper.close();
     // Zombies still in their grace period are reaped now: none is left behind, and no sweep
     // timer outlives the store it reports to.
     await this.#sweeper.drain();

@@ -1,25 +1,22 @@
 // The launch path (DESIGN §3), once, for a container's init and for a process exec'd into it:
 // subscribe (store) → prepare and IO (worker, main thread) → spawn (worker) → track (registry,
-// reaper) → exit (registry) → delete (worker). Owns the store's writes for a launch, the pool,
-// the registry and the reaper; the Launcher keeps open, close, recovery and gc.
-import { closeSync, constants, existsSync, openSync } from 'node:fs';
+// reaper) → exit (registry) → delete (worker). Owns the store's writes for a launch and the pool;
+// from the spawn on, tracking.ts (registry, reaper, deletes); the Launcher keeps open, close,
+// recovery and gc.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureBusyboxBundle } from '../bundle/busybox.js';
 import { SalvoError, errorFromPlain } from '../errors.js';
 import { ImageCache } from '../image/cache.js';
 import { HOST_MOUNTS, mountHelperFor } from '../image/mount.js';
-import { patienceFor, patiently } from '../io/exhaustion.js';
-import { logsWithinLimit } from '../io/log-tail.js';
-import { INIT_EXEC_ID, containerDir, processDirStem, writeExitStatusesNow } from '../io/process-dir.js';
-import { Reaper, unknownExit } from '../reaper/reaper.js';
+import { INIT_EXEC_ID, containerDir, processDirStem } from '../io/process-dir.js';
 import { killArgs } from '../runtime/argv.js';
 import type { Store } from '../store/store.js';
 import { now } from '../time.js';
-import type { Cleanup, Exit, ExecSpec, FifoHandoff, MountHelper, PlainError, RuntimeInvocation, StartSpec } from '../types.js';
-import type { CommandResult, ExitStatusTask, RestorePlan, StartTask } from '../worker/protocol.js';
+import type { ExecSpec, FifoHandoff, MountHelper, PlainError, RuntimeInvocation, StartSpec } from '../types.js';
+import type { CommandResult, RestorePlan, StartTask } from '../worker/protocol.js';
 import { DeleteBatcher } from './delete-batch.js';
 import { FailureWriter } from './failure-writer.js';
-import { ExitRegistry, deferredExit, type LiveProcess } from './exit-registry.js';
 import { imageRootfs, startFromImage } from './image-start.js';
 import { isolationFor } from './isolation.js';
 import type { NormalizedOptions } from './options.js';
@@ -27,6 +24,7 @@ import { RuntimePool, type Priority } from './pool.js';
 import type { Proc } from './proc.js';
 import { attachTerminal, closeProcessIo, openProcessIo, outputStreams, releaseKeepAlive, type ProcessIo } from './process-io.js';
 import type { RuntimeSetup } from './runtime-setup.js';
+import { Tracking } from './tracking.js';
 import { normalizeExecSpec } from './validate-lifecycle.js';
 import { DEFAULT_LOG_LIMIT, normalizeStartSpec, validateId, type NormalizedStart } from './validate.js';
 
@@ -53,14 +51,11 @@ interface Launch {
 
 let execCounter = 0;
 
-// Up to this many exitStatus files of one reap pass are written on the main thread (a burst goes to a worker).
-const STATUSES_WRITTEN_HERE = 8;
-
 export class Lifecycle {
   readonly store: Store;
   readonly pool: RuntimePool;
-  readonly registry: ExitRegistry;
-  readonly reaper: Reaper;
+  /** From the spawn on: tracking, exits, deletes after them. */
+  readonly tracking: Tracking;
   /** Failed starts' records, retried while the store refuses them (a full disk). */
   readonly failures: FailureWriter;
   /** Images unpacked once per digest under <stateDir>/images (src/image/). */
@@ -75,10 +70,6 @@ export class Lifecycle {
   readonly inflight = new Set<Promise<unknown>>();
   /** Ids whose start is under way (not yet running or failed): gc leaves them alone. */
   readonly starting = new Set<string>();
-  /** Containers whose delete after their exit failed: retried, then left for gc; list() and get() show it. */
-  readonly cleanup = new Map<string, Cleanup>();
-  /** Pending `runtime delete` per container id: a new start of that id and close wait for it. */
-  readonly deletes = new Map<string, Promise<void>>();
   /** Aborted by close: launches still queued for a worker are dropped, not started and then killed. */
   readonly #closeController = new AbortController();
   /** Per caller signal (a batch's, shared by its jobs): it or close, made once, not once per start. */
@@ -91,27 +82,7 @@ export class Lifecycle {
     this.failures = new FailureWriter(store, options.logger);
     this.images = new ImageCache(options.stateDir);
     this.pool = new RuntimePool(options.workers, options.tasksPerWorker, (error) => options.logger.error({ err: error }, 'a worker thread failed'));
-    this.registry = new ExitRegistry(
-      store,
-      options.logger,
-      (statuses) => this.#writeStatuses(statuses),
-      (live, exit) => this.#afterExit(live, exit),
-    );
-    this.reaper = Reaper.open((exits) => this.registry.handleExits(exits));
-  }
-
-  /**
-   * A pass's exitStatus files: a few are written here at once (a link(2) each costs less than a
-   * worker round trip); a large pass, a log over its limit (cut to its tail first: a copy), and any
-   * file that must wait for a free fd, go to a worker.
-   */
-  #writeStatuses(statuses: ExitStatusTask['statuses']): Promise<{ failed: number }> {
-    if (statuses.length > STATUSES_WRITTEN_HERE) return this.pool.run('exit-status', { statuses }, 'high');
-    const overLimit = statuses.filter((s) => s.logLimit > 0 && !logsWithinLimit(s.dir, s.logLimit));
-    const waiting = writeExitStatusesNow(statuses.filter((s) => !overLimit.includes(s)));
-    const rest = [...overLimit, ...waiting.statuses];
-    if (rest.length === 0) return Promise.resolve({ failed: waiting.failed });
-    return this.pool.run('exit-status', { statuses: rest }, 'high').then(({ failed }) => ({ failed: failed + waiting.failed }));
+    this.tracking = new Tracking(store, this.pool, options, () => this.#deleteBatcher, this.#closeController.signal);
   }
 
   /** How every runtime command is invoked; set once at open, before any launch. */
@@ -166,7 +137,7 @@ export class Lifecycle {
     if (start.signal?.aborted === true) throw new SalvoError('ERR_ABORTED', `start of ${start.id} was aborted`);
     if (start.image !== null) start = startFromImage(start, await this.images.resolve(start.image.ref));
     const bundle = start.bundle ?? (await this.defaultBundle());
-    const pendingDelete = this.deletes.get(start.id);
+    const pendingDelete = this.tracking.deletes.get(start.id);
     if (pendingDelete !== undefined) await pendingDelete;
     this.#assertNotClosing();
     const { id, batchId, labels } = start;
@@ -253,7 +224,7 @@ export class Lifecycle {
       logLimit: exec.stdio === 'log' && !exec.terminal ? DEFAULT_LOG_LIMIT : 0,
       // The init ended while the runtime ran: that, not the runtime's wording, is the reason.
       explain: (error) =>
-        error.code === 'ERR_RUNTIME_FAILED' && this.registry.byId(id) === undefined
+        error.code === 'ERR_RUNTIME_FAILED' && this.tracking.registry.byId(id) === undefined
           ? { code: 'ERR_CONTAINER_STOPPED', message: `container ${id} stopped: ${error.message}` }
           : error,
     });
@@ -303,7 +274,17 @@ export class Lifecycle {
       throw error;
     }
 
-    const { live, watched } = this.track(seq, id, execId, result.pid, result.pidStartTime, task.dir, false, launch.underInit, launch.logLimit);
+    const { live, watched } = this.tracking.track(
+      seq,
+      id,
+      execId,
+      result.pid,
+      result.pidStartTime,
+      task.dir,
+      false,
+      launch.underInit,
+      launch.logLimit,
+    );
     const watchWaitedMs = await watched;
     const proc: Proc = {
       id,
@@ -317,89 +298,10 @@ export class Lifecycle {
     };
     if (launch.signal?.aborted === true) {
       // Killed as `kill(id, 'SIGKILL')` would: through the runtime, while the init is live.
-      if (this.registry.byId(id) !== undefined) await this.runtimeCommand(id, killArgs(id, 'SIGKILL', {}), 'high').catch(() => undefined);
+      if (this.tracking.registry.byId(id) !== undefined) await this.runtimeCommand(id, killArgs(id, 'SIGKILL', {}), 'high').catch(() => undefined);
       throw new SalvoError('ERR_ABORTED', `start of ${id} was aborted; the container was killed`, { details: { id, exited: live.exited } });
     }
     return proc;
-  }
-
-  /**
-   * DESIGN §3 step 4: the record says running, the pidfd joins the epoll set, a pass runs at once.
-   * `watched` resolves with the ms spent waiting for fds to watch it (EMFILE), for the start's timings.
-   */
-  track(
-    seq: number,
-    id: string,
-    execId: string,
-    pid: number,
-    pidStartTime: number,
-    dir: string,
-    adopted: boolean,
-    underInit = false,
-    logLimit = 0,
-  ): { live: LiveProcess; watched: Promise<number> } {
-    const startedAt = Date.now();
-    const { exited, settle } = deferredExit();
-    const unmarked = adopted ? null : { pidStartTime };
-    const live: LiveProcess = { seq, id, execId, pid, dir, startedAt, exitFd: null, adopted, unmarked, underInit, logLimit, exited, settle };
-    this.registry.add(live);
-    const openingExitFifo = this.#openExitFifo(live);
-    const watching = this.reaper.trackPatiently(pid, adopted ? pidStartTime : null).catch((error: unknown) => {
-      // ESRCH: it is gone and was not ours to reap; its status cannot be known.
-      this.#options.logger.warn({ err: error, id, initPid: pid }, 'tracked process vanished');
-      this.registry.handleExits([unknownExit(pid)]);
-      return 0;
-    });
-    // Still live after the pass that began tracking it: marked running now (a quick exit carried the mark: one transaction).
-    if (live.unmarked != null && this.registry.byPid(pid) === live) this.#markRunning(seq, pid, pidStartTime, startedAt);
-    live.unmarked = null;
-    return { live, watched: Promise.all([openingExitFifo, watching]).then(([a, b]) => a + b) };
-  }
-
-  /** A refused write (a full disk) leaves the record `subscribed`: its exit commit (or recovery) still resolves it. */
-  #markRunning(seq: number, pid: number, pidStartTime: number, startedAt: number): void {
-    try {
-      this.store.markRunning(seq, pid, pidStartTime, startedAt);
-    } catch (error) {
-      this.#options.logger.warn({ err: error, seq, initPid: pid }, 'cannot mark the record running; its exit will still be recorded');
-    }
-  }
-
-  /**
-   * Holds the exit fifo's writer while the process lives, so that a watcher sees EOF at exit.
-   * O_RDWR never blocks on a fifo. Out of fds, waits (the first try is synchronous); resolves with the wait.
-   */
-  async #openExitFifo(live: LiveProcess): Promise<number> {
-    const patience = patienceFor(0);
-    const stillLive = (): boolean => this.registry.byPid(live.pid) === live;
-    try {
-      const fd = await patiently(
-        'opening the exit fifo',
-        () => (stillLive() ? openSync(join(live.dir, 'exit'), constants.O_RDWR | constants.O_NONBLOCK) : null),
-        patience,
-      );
-      if (fd !== null && stillLive()) live.exitFd = fd;
-      else if (fd !== null) closeSync(fd); // it exited while we waited
-    } catch (error) {
-      this.#options.logger.warn({ err: error, id: live.id }, 'cannot open the exit fifo');
-    }
-    return patience.waitedMs;
-  }
-
-  /** A runtime delete in flight: a new start of the id and close() wait for it; it forgets itself when done. */
-  noteDelete(id: string, deletion: Promise<void>): void {
-    const noted: Promise<void> = deletion.finally(() => {
-      if (this.deletes.get(id) === noted) this.deletes.delete(id);
-    });
-    this.deletes.set(id, noted);
-  }
-
-  /** DESIGN §3 step 6: the runtime forgets the container; the record stays as history. */
-  #afterExit(live: LiveProcess, exit: Exit): void {
-    if (live.execId !== INIT_EXEC_ID || !this.#options.deleteAfterExit) return;
-    const force = exit.signal !== null || exit.state === 'lost';
-    const logFile = join(live.dir, 'delete.log.json');
-    this.noteDelete(live.id, this.#deleteBatcher.deleteRetrying(live.id, force, logFile, this.cleanup, this.#closeController.signal));
   }
 
   /**
@@ -422,7 +324,7 @@ export class Lifecycle {
 
   /** A signal to an exec'd process by its pid: tracked and unreaped, it cannot have been reused. */
   signalExec(id: string, execId: string, signal: string): void {
-    const exec = this.registry.byId(id, execId);
+    const exec = this.tracking.registry.byId(id, execId);
     if (exec === undefined) throw new SalvoError('ERR_CONTAINER_STOPPED', `exec ${execId} of container ${id} is not running`);
     try {
       process.kill(exec.pid, /^\d+$/.test(signal) ? Number(signal) : signal);
@@ -436,12 +338,12 @@ export class Lifecycle {
    * runtime's later commands on it log. An id with no record gets its container directory.
    */
   initDirOf(id: string): string {
-    return this.registry.byId(id)?.dir ?? this.store.get(id)?.dir ?? containerDir(this.stateDir, id);
+    return this.tracking.registry.byId(id)?.dir ?? this.store.get(id)?.dir ?? containerDir(this.stateDir, id);
   }
 
   /** Throws ERR_NOT_FOUND or ERR_CONTAINER_STOPPED unless the container's init is live. */
   assertLive(id: string): void {
-    if (this.registry.byId(id) !== undefined) return;
+    if (this.tracking.registry.byId(id) !== undefined) return;
     const record = this.store.get(id);
     if (record === undefined) throw new SalvoError('ERR_NOT_FOUND', `no container ${id}`);
     throw new SalvoError('ERR_CONTAINER_STOPPED', `container ${id} is not running (${record.state})`, { details: { id } });

@@ -14,7 +14,7 @@ import { delay } from '../io/timer.js';
  */
 export async function stopAll(lifecycle: Lifecycle, live: LiveProcess[], graceMs: number, logger: Logger): Promise<void> {
   if (live.length === 0) return;
-  const running = (l: LiveProcess): boolean => lifecycle.registry.byPid(l.pid) === l;
+  const running = (l: LiveProcess): boolean => lifecycle.tracking.registry.byPid(l.pid) === l;
   const inits = live.filter((l) => l.execId === INIT_EXEC_ID);
   await Promise.allSettled(inits.map((l) => lifecycle.runtimeCommand(l.id, killArgs(l.id, 'SIGTERM', { all: true }), 'high')));
   if (await allExitWithin(lifecycle, live, graceMs)) return;
@@ -30,7 +30,7 @@ export async function stopAll(lifecycle: Lifecycle, live: LiveProcess[], graceMs
       // exited meanwhile
     }
   }
-  await Promise.all(own.map((l) => lifecycle.registry.reaped(l)));
+  await Promise.all(own.map((l) => lifecycle.tracking.registry.reaped(l)));
   for (const l of live.filter(running)) logger.warn({ id: l.id, initPid: l.pid }, 'an adopted process outlived close; left running');
 }
 
@@ -39,6 +39,6 @@ const KILL_CONFIRM_MS = 2000;
 
 /** True when every one of these processes has exited (been reaped: its commit may wait for room) within ms. */
 async function allExitWithin(lifecycle: Lifecycle, live: readonly LiveProcess[], ms: number): Promise<boolean> {
-  const all = Promise.all(live.map((l) => lifecycle.registry.reaped(l))).then(() => true);
+  const all = Promise.all(live.map((l) => lifecycle.tracking.registry.reaped(l))).then(() => true);
   return Promise.race([all, delay(ms).then(() => false)]);
 }
