@@ -36,6 +36,28 @@ async function deleteAll(batcher: DeleteBatcher, launcher: Launcher, ids: string
   results.forEach((result, i) => assert.ok(result.ok, `${ids[i]}: ${result.ok ? '' : result.error.message}`));
 }
 
+/**
+ * A crun batcher on the launcher's runtime state; `wrap` (a sh case on the argv, before exec of
+ * the real crun) stands in for a runtime that behaves otherwise.
+ */
+function crunBatcher(launcher: Launcher, pool: RuntimePool, wrap: string | null = null): DeleteBatcher {
+  const { path, root, mountNamespace } = launcher.runtime;
+  let runtimePath = path;
+  if (wrap !== null) {
+    runtimePath = join(tempDir(), 'crun');
+    writeFileSync(runtimePath, `#!/bin/sh\n${wrap}\nexec ${path} "$@"\n`);
+    chmodSync(runtimePath, 0o755);
+  }
+  const invocation: RuntimeInvocation = { file: runtimePath, prefix: [], root, extraGlobalArgs: [], native: { path: runtimePath, mountNamespace } };
+  return new DeleteBatcher(
+    pool,
+    () => invocation,
+    () => NO_MOUNTS,
+    true,
+    quiet,
+  );
+}
+
 describe('DeleteBatcher with crun', { skip: !RUNTIMES.includes('crun') && 'crun is not among SALVO_TEST_RUNTIMES', timeout: 120_000 }, () => {
   const doomed = ['dlb-1', 'dlb-2', 'dlb-3', 'dlb-a.b'];
   const kept = ['dlb-10', 'dlb-aXb']; // look-alikes a loose regex would take too
@@ -50,27 +72,8 @@ describe('DeleteBatcher with crun', { skip: !RUNTIMES.includes('crun') && 'crun 
         const pool = new RuntimePool(1, 4);
         try {
           await stoppedContainers(launcher, [...doomed, ...kept]);
-          const { path, root, mountNamespace } = launcher.runtime;
-          let runtimePath = path;
-          if (refusesRegex) {
-            runtimePath = join(tempDir(), 'crun');
-            writeFileSync(runtimePath, `#!/bin/sh\ncase " $* " in *" --regex "*) echo 'no regex here' >&2; exit 1 ;; esac\nexec ${path} "$@"\n`);
-            chmodSync(runtimePath, 0o755);
-          }
-          const invocation: RuntimeInvocation = {
-            file: runtimePath,
-            prefix: [],
-            root,
-            extraGlobalArgs: [],
-            native: { path: runtimePath, mountNamespace },
-          };
-          const batcher = new DeleteBatcher(
-            pool,
-            () => invocation,
-            () => NO_MOUNTS,
-            true,
-            quiet,
-          );
+          const refuse = `case " $* " in *" --regex "*) echo 'no regex here' >&2; exit 1 ;; esac`;
+          const batcher = crunBatcher(launcher, pool, refusesRegex ? refuse : null);
           await deleteAll(batcher, launcher, doomed);
           assert.deepEqual(runtimeContainers(launcher).sort(), [...kept].sort());
           assert.deepEqual(
@@ -100,29 +103,9 @@ describe(
       try {
         const ids = ['dlb-w1', 'dlb-w2', 'dlb-w3'];
         await stoppedContainers(launcher, ids);
-        const { path, root, mountNamespace } = launcher.runtime;
         // The first delete holds until the test lets it go, so the others surely come while it runs.
         const release = join(tempDir(), 'release');
-        const runtimePath = join(tempDir(), 'crun');
-        writeFileSync(
-          runtimePath,
-          `#!/bin/sh\ncase " $* " in *" dlb-w1 "*) while [ ! -e ${release} ]; do sleep 0.01; done ;; esac\nexec ${path} "$@"\n`,
-        );
-        chmodSync(runtimePath, 0o755);
-        const invocation: RuntimeInvocation = {
-          file: runtimePath,
-          prefix: [],
-          root,
-          extraGlobalArgs: [],
-          native: { path: runtimePath, mountNamespace },
-        };
-        const batcher = new DeleteBatcher(
-          pool,
-          () => invocation,
-          () => NO_MOUNTS,
-          true,
-          quiet,
-        );
+        const batcher = crunBatcher(launcher, pool, `case " $* " in *" dlb-w1 "*) while [ ! -e ${release} ]; do sleep 0.01; done ;; esac`);
         const log = (id: string): string => join(launcher.stateDir, `${id}.delete.log.json`);
         const first = batcher.delete('dlb-w1', false, log('dlb-w1'));
         while (batcher.stats.singles === 0) await new Promise((resolve) => setTimeout(resolve, 5));
