@@ -43,8 +43,16 @@ async function killMidBatch(dir: string, layout: string, stateDir: string, runti
     120_000,
   );
   await killLauncher(stateDir, run);
-  const pids = ids.map((id) => startedPid(run, id)).filter((p): p is number => p !== undefined);
-  await waitFor('the orphaned containers to end', () => pids.every((pid) => !isRunning(pid)), 60_000);
+  // Also the starts the killed launcher never reported: the runtime wrote their pid files.
+  const pids = (): number[] => [
+    ...ids.map((id) => startedPid(run, id)).filter((p): p is number => p !== undefined),
+    ...ids
+      .flatMap((id) => runDirs(stateDir, id).map((d) => join(d, 'pid')))
+      .filter((file) => existsSync(file))
+      .map((file) => Number.parseInt(readFileSync(file, 'utf8'), 10))
+      .filter((p) => p > 0),
+  ];
+  await waitFor('the orphaned containers to end', () => pids().every((pid) => !isRunning(pid)), 60_000);
 }
 
 describe('a launcher killed while it works with an image (runc)', { timeout: 300_000 }, () => {
