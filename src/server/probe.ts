@@ -4,26 +4,23 @@ import type { ServerInfo } from './client.js';
 import type { SocketHttp } from './http.js';
 
 /**
- * The server's info, or null when nothing listens (no socket, or one a killed server left) or
- * the one there is stopping (it removes its socket once the state lock is free).
+ * One request: the server's info; 'stopping' while a stopping server still holds the socket (and
+ * the state lock: it removes the socket once the lock is free); null when nothing listens (no
+ * socket, or one a killed server left).
  */
-export async function tryInfo(http: SocketHttp): Promise<ServerInfo | null> {
+export async function probe(http: SocketHttp): Promise<ServerInfo | 'stopping' | null> {
   try {
     return await http.json<ServerInfo>('GET', 'info');
   } catch (error) {
-    if ((error as SalvoError).code === 'ERR_SERVER_STOPPING') return null;
+    if ((error as SalvoError).code === 'ERR_SERVER_STOPPING') return 'stopping';
     const code = ((error as SalvoError).cause as NodeJS.ErrnoException | undefined)?.code;
     if (code === 'ENOENT' || code === 'ECONNREFUSED') return null;
     throw error;
   }
 }
 
-/** True while a stopping server still holds the socket (and the state lock). */
-export async function stopping(http: SocketHttp): Promise<boolean> {
-  try {
-    await http.json<ServerInfo>('GET', 'info');
-    return false;
-  } catch (error) {
-    return (error as SalvoError).code === 'ERR_SERVER_STOPPING';
-  }
+/** The server's info, or null when none serves (nothing listens, or the one there is stopping). */
+export async function tryInfo(http: SocketHttp): Promise<ServerInfo | null> {
+  const found = await probe(http);
+  return found === 'stopping' ? null : found;
 }

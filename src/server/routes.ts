@@ -132,17 +132,12 @@ export class Routes {
     let proc: Proc;
     try {
       proc = await launch(spec);
-    } catch (error) {
-      (hold as FifoHold | null)?.release();
-      throw error;
-    }
-    // Nobody here reads the process's output: its reader is the client.
-    proc.stdout?.destroy();
-    proc.stderr?.destroy();
-    try {
+      // Nobody here reads the process's output: its reader is the client.
+      proc.stdout?.destroy();
+      proc.stderr?.destroy();
       await this.#clientReading(hold, proc);
     } finally {
-      (hold as FifoHold | null)?.release();
+      (hold as FifoHold | null)?.release(); // the start is over: started, failed, or its process killed
     }
     writeLine(response, { event: 'started', proc: procInfo(proc) });
     const exit = await proc.exited;

@@ -9,7 +9,7 @@ import { native } from '../native.js';
 import type { ServerInfo } from './client.js';
 import type { ConnectOptions } from './connect.js';
 import type { SocketHttp } from './http.js';
-import { stopping, tryInfo } from './probe.js';
+import { probe, tryInfo } from './probe.js';
 import { serveLogPath, startLockPath } from './socket.js';
 
 const MAIN = new URL('../cli/main.js', import.meta.url);
@@ -24,10 +24,10 @@ export async function startServer(stateDir: string, http: SocketHttp, options: C
   const watcher = watch(dir, () => wake());
   try {
     for (;;) {
-      const info = await tryInfo(http);
-      if (info !== null) return info;
+      const found = await probe(http);
+      if (found !== null && found !== 'stopping') return found;
       // A stopping server holds the state lock until its socket goes: wait for that (the watcher wakes us).
-      if (!(await stopping(http)) && native().tryLock(lockFd)) {
+      if (found === null && native().tryLock(lockFd)) {
         try {
           // It may have become ready between our look and our lock.
           return (await tryInfo(http)) ?? (await spawnServer(dir, http, options, deadline));
