@@ -47,12 +47,26 @@ export async function openLauncher(runtime: string, options: LauncherOptions = {
   return Launcher.open({ stateDir: join(tempDir(), 'state'), runtime, ...options });
 }
 
-/** Ids of the containers the runtime knows under the launcher's --root. */
+/**
+ * Ids of the containers the runtime knows under the launcher's --root. crun's list fails when a
+ * container it found goes before it reads its status (an earlier test's deletes still running):
+ * that listing is asked again, any other failure thrown.
+ */
 export function runtimeContainers(launcher: Launcher): string[] {
   const { path, root } = launcher.runtime;
-  const out = execFileSync(path, ['--root', root, 'list', '--format', 'json'], { encoding: 'utf8' }).trim();
-  if (out === '' || out === 'null') return [];
-  return (JSON.parse(out) as { id: string }[]).map((c) => c.id);
+  for (let attempt = 1; ; attempt++) {
+    let out: string;
+    try {
+      out = execFileSync(path, ['--root', root, 'list', '--format', 'json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+    } catch (error) {
+      const vanished = /error opening file `[^`]*\/status`: No such file or directory/.test(String((error as { stderr?: unknown }).stderr));
+      if (!vanished || attempt === 50) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20); // a sync helper: 20 ms before asking again
+      continue;
+    }
+    if (out === '' || out === 'null') return [];
+    return (JSON.parse(out) as { id: string }[]).map((c) => c.id);
+  }
 }
 
 /** This process's children (any thread) that are zombies. */
