@@ -98,6 +98,12 @@ static void write_status(const char *dir, int status) {
 }
 
 int main(int argc, char **argv) {
+  // First of all: as pid 1 of a pid namespace, a signal from outside that finds neither a handler
+  // nor a block is dropped by the kernel; blocked, it is queued for the wait loop (salvo's start
+  // waits for this mask, DESIGN §12).
+  sigset_t all, original;
+  sigfillset(&all);
+  sigprocmask(SIG_SETMASK, &all, &original);
   const char *status_dir = NULL;
   int first = 1;
   if (first + 1 < argc && strcmp(argv[first], "--status-dir") == 0) {
@@ -119,10 +125,6 @@ int main(int argc, char **argv) {
   cap_stream(&err, 2, err_pipe);
   // Outside a pid namespace of its own (init: true with the host's), orphans still come here.
   prctl(PR_SET_CHILD_SUBREAPER, 1);
-  sigset_t all, original;
-  sigfillset(&all);
-  // Blocked before the fork: a signal that comes before the wait loop is queued, not lost.
-  sigprocmask(SIG_SETMASK, &all, &original);
   pid_t child = fork();
   if (child < 0) {
     fprintf(stderr, "salvo-init: fork: %s\n", strerror(errno));

@@ -11,6 +11,8 @@ export interface ProcStat {
   session: number;
   /** Field 22: start time in clock ticks since boot; with the pid, a process's identity. */
   startTime: number;
+  /** Field 32: the blocked mask of signals 1-31 (bit n-1 for signal n). */
+  blockedSignals: number;
 }
 
 // /proc files report size 0, so readFileSync grows fresh buffers for each: read into one instead.
@@ -68,7 +70,8 @@ export function parseProcStat(text: string): ProcStat | null {
   const session = Number(fields[6 - 3]);
   if (!Number.isFinite(startTime) || !Number.isFinite(ppid)) return null;
   const comm = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
-  return { comm, state: fields[0] ?? '?', ppid, pgrp, session, startTime };
+  const blockedSignals = Number(fields[32 - 3] ?? 0);
+  return { comm, state: fields[0] ?? '?', ppid, pgrp, session, startTime, blockedSignals: Number.isFinite(blockedSignals) ? blockedSignals : 0 };
 }
 
 /** Children of every thread of this process (/proc/self/task/<tid>/children). */

@@ -33,7 +33,7 @@ export async function prepareContainer(task: PrepareTask, makeDir = true, patien
   try {
     if (task.bundle === null) {
       await patiently('preparing the process directory', () => prepareProcessDir(task.dir, task.stdio), patience);
-      return { ok: true, bundle: task.dir, prepareMs: now() - began };
+      return { ok: true, bundle: task.dir, init: false, prepareMs: now() - began };
     }
     const source = task.bundle;
     const config = await patiently('reading the bundle', () => checkedConfig(source), patience);
@@ -41,17 +41,21 @@ export async function prepareContainer(task: PrepareTask, makeDir = true, patien
     checkHooks(config, source, isolation);
     if (makeDir) await patiently('preparing the process directory', () => prepareProcessDir(task.dir, task.stdio), patience);
     let bundle = source;
+    let init = false;
     // A bundle without its own cgroupsPath needs a derived config too (its container's cgroup).
     if (task.override !== null || needsIsolation(config, isolation)) {
       const plain = deriveConfig(config, source, task.override ?? {});
       const effective = initIfCommandFound(isolation, plain, task.image?.lower);
-      if (effective?.init != null) await patiently('making the init status directory', () => makeInitStatusDir(effective, plain), patience);
+      if (effective?.init != null) {
+        init = true;
+        await patiently('making the init status directory', () => makeInitStatusDir(effective, plain), patience);
+      }
       let derived = applyIsolation(plain, effective);
       if (task.image != null) derived = await withImageRootfs(derived, task.dir, task.image);
       await patiently('writing the derived config.json', () => writeConfig(task.dir, derived), patience);
       bundle = task.dir;
     }
-    return { ok: true, bundle, prepareMs: now() - began };
+    return { ok: true, bundle, init, prepareMs: now() - began };
   } catch (error) {
     if (task.image != null) await releaseImageRootfs(task.dir, task.image.mount).catch(() => undefined);
     if (makeDir) removeQuietly(task.dir); // nothing half-made is left behind
@@ -74,7 +78,7 @@ export async function prepareExec(task: StartTask, initDir: string, patience: Pa
       ? await patiently('preparing the process directory', () => prepareProcessDir(task.dir, task.stdio), patience)
       : processPaths(task.dir);
     await patiently('writing process.json', () => writeJsonFile(paths.processJson, process), patience);
-    return { ok: true, bundle: task.bundle, prepareMs: now() - began };
+    return { ok: true, bundle: task.bundle, init: false, prepareMs: now() - began };
   } catch (error) {
     if (makeDir) removeQuietly(task.dir);
     return { ok: false, error: plainProcessDirError(error), prepareMs: now() - began };

@@ -87,8 +87,8 @@ export interface PrepareTask {
 }
 
 export type PrepareResult =
-  /** `bundle` is what the runtime gets: the process directory when a config was derived. */
-  { ok: true; bundle: string; prepareMs: number } | { ok: false; error: PlainError; prepareMs: number };
+  /** `bundle` is what the runtime gets: the process directory when a config was derived; `init`: it runs salvo-init. */
+  { ok: true; bundle: string; init: boolean; prepareMs: number } | { ok: false; error: PlainError; prepareMs: number };
 
 export interface CheckpointTask {
   runtime: RuntimeInvocation;

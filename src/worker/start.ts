@@ -20,6 +20,7 @@ import { mentionsResourceExhaustion } from '../runtime/log.js';
 import { now } from '../time.js';
 import type { LaunchTimings, PlainError } from '../types.js';
 import { releaseImageRootfs } from '../image/rootfs.js';
+import { waitUntilInitHoldsSignals } from './init-ready.js';
 import { plainProcessDirError, prepareContainer, prepareExec } from './prepare.js';
 import type { PrepareResult, RestorePlan, StartResult, StartTask } from './protocol.js';
 
@@ -53,7 +54,7 @@ export async function startProcess(task: StartTask): Promise<StartResult> {
     spawnedAt = now();
     // Queued: from the start call to the spawn, except preparing (pool and gate waits).
     timings.queuedMs = Math.max(0, spawnedAt - task.queuedAt - timings.prepareMs);
-    const result = await spawnAndRead(task, prepared.bundle, stored, paths, patience, timings, spawnedAt, failed);
+    const result = await spawnAndRead(task, prepared, stored, paths, patience, timings, spawnedAt, failed);
     // A failed start was force-deleted: its overlay goes with it.
     if (!result.ok && task.image !== null) await releaseImageRootfs(task.dir, task.image.mount).catch(() => undefined);
     return result;
@@ -64,7 +65,7 @@ export async function startProcess(task: StartTask): Promise<StartResult> {
 
 async function spawnAndRead(
   task: StartTask,
-  bundle: string,
+  { bundle, init }: { bundle: string; init: boolean },
   stored: StoredCheckpoint | null,
   paths: ProcessPaths,
   patience: Patience,
@@ -127,6 +128,9 @@ async function spawnAndRead(
   }
   // crun's run -d may return while its helper is still the container's parent: the reaper takes
   // care of an exit in that window (DESIGN §6), so the start need not wait for the re-parenting.
+  // A restored init's signal mask is CRIU's to restore.
+  const restored = task.process.kind === 'init' && task.process.restore !== null;
+  if (init && !restored) await waitUntilInitHoldsSignals(pid, stat, INIT_READY_LIMIT_MS);
   timings.waitedMs = patience.waitedMs;
   return { ok: true, pid, pidStartTime: stat.startTime, timings, spawnedAt };
 }
@@ -255,6 +259,8 @@ async function removeContainer(task: StartTask, logFile: string, kill: boolean):
 }
 
 const CLEANUP_PATIENCE_MS = 30_000;
+/** How long a start waits for salvo-init to hold signals (a frozen cgroup would hold it forever). */
+const INIT_READY_LIMIT_MS = 5_000;
 
 /** The flags the images were made with; null for images made outside salvo. */
 async function readStoredCheckpoint(plan: RestorePlan): Promise<StoredCheckpoint | null> {

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseProcStat, readProcStat, startTimeToEpochMs } from '../../src/io/procfs.js';
 
-// Fields 3 to 52 of a real stat line; field 22 (start time) is 98765.
+// Fields 3 to 52 of a real stat line; field 22 (start time) is 98765, field 32 (blocked) SIGTERM's bit.
 const REST =
   'S 1 1234 1234 0 -1 4194560 1000 0 0 0 12 3 0 0 20 0 1 0 98765 10000000 500 18446744073709551615 ' +
-  '1 1 0 0 0 0 0 0 0 0 0 0 17 2 0 0 0 0 0 0 0 0 0 0 0 0 0';
+  '1 1 0 0 0 0 16384 0 0 0 0 0 17 2 0 0 0 0 0 0 0 0 0 0 0 0 0';
 
 describe('parseProcStat', () => {
   it('counts fields after the last ")" when comm holds spaces and parentheses', () => {
@@ -17,6 +17,7 @@ describe('parseProcStat', () => {
       pgrp: 1234,
       session: 1234,
       startTime: 98765,
+      blockedSignals: 16384,
     });
   });
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { after, describe, it } from 'node:test';
-import type { Launcher, StartSpec } from '../../src/index.js';
+import type { BatchEvent, Launcher, StartSpec } from '../../src/index.js';
 import { RUNTIMES, derivedBundle, openLauncher, removeTempDirs } from '../helpers.js';
 import { isRunning } from './processes.js';
 
@@ -65,6 +65,18 @@ for (const runtime of RUNTIMES) {
       await launcher.kill('pid-term', 'SIGTERM');
       const exit = await proc.exited;
       assert.deepEqual([exit.exitCode, exit.signal], [143, 'SIGTERM']);
+    });
+
+    it('ends at a SIGTERM sent to its pid the moment its start is reported, however the start raced salvo-init', async () => {
+      // Before salvo-init has blocked signals, pid 1 drops a SIGTERM from outside (5 of 60 here).
+      const jobs = Array.from({ length: 40 }, (_, i) => ({ id: `pid-race-${i}`, args: ['/bin/sleep', '1000'], stdio: 'null' as const }));
+      const exits: string[] = [];
+      const onEvent = (event: BatchEvent): void => {
+        if (event.type === 'started' && event.pid !== undefined) process.kill(event.pid, 'SIGTERM');
+      };
+      for await (const result of launcher.batch(jobs, { concurrency: 8, onEvent })) exits.push(`${result.id} ${result.exitCode} ${result.signal}`);
+      assert.deepEqual(exits.filter((line) => !line.endsWith(' 143 SIGTERM')), []);
+      assert.equal(exits.length, 40);
     });
 
     it("reaps the command's orphans", async () => {
