@@ -1,6 +1,6 @@
 // `salvo bench --e2e`: N short jobs as a CI user runs them, end to end. Through the launcher:
-// started (`run -d`), every exit recorded, every container deleted (close() waits for the
-// deletes). Against, in the same run and interleaved: `seq N | xargs -P K <runtime> run`
+// started (`run -d`), every exit recorded, every container deleted (timed until deletesSettled(): the
+// deletes held behind starts count). Against, in the same run and interleaved: `seq N | xargs -P K <runtime> run`
 // (foreground: the runtime waits for the container and deletes it; nothing is recorded).
 import { execFile } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -54,6 +54,7 @@ async function salvoSide(runtime: string, dir: string, count: number, k: number,
     for await (const result of launcher.batch(jobs, { concurrency: k })) {
       if (result.state !== 'exited' || result.exitCode !== 0) failures++;
     }
+    await launcher.deletesSettled(); // deleted, as the foreground run's are
   } finally {
     await launcher.close(); // waits for every delete
   }

@@ -315,6 +315,12 @@ export class Launcher {
     return this.#lifecycle.tracking.registry.byId(id, execId)?.exited;
   }
 
+  /** Resolves once every runtime delete after an exit that is under way now has ended (held ones go at once). */
+  async deletesSettled(): Promise<void> {
+    this.#lifecycle.hurryDeletes();
+    await Promise.allSettled([...this.#lifecycle.tracking.deletes.values()]);
+  }
+
   /** Number of processes being watched right now. */
   get liveCount(): number {
     return this.#lifecycle.tracking.registry.size;

@@ -94,7 +94,13 @@ export class Lifecycle {
       () => this.mountHelper,
       setup.flavour === 'crun',
       this.#options.logger,
+      () => this.starting.size > 0,
     );
+  }
+
+  /** Deletes held behind starts go now. */
+  hurryDeletes(): void {
+    this.#deleteBatcher.hurry();
   }
 
   get runtime(): RuntimeSetup {
@@ -138,7 +144,10 @@ export class Lifecycle {
     if (start.image !== null) start = startFromImage(start, await this.images.resolve(start.image.ref));
     const bundle = start.bundle ?? (await this.defaultBundle());
     const pendingDelete = this.tracking.deletes.get(start.id);
-    if (pendingDelete !== undefined) await pendingDelete;
+    if (pendingDelete !== undefined) {
+      this.#deleteBatcher.hurry();
+      await pendingDelete;
+    }
     this.#assertNotClosing();
     const { id, batchId, labels } = start;
     // Each run of an id gets a directory of its own (`init.<seq>`): an earlier run's logs stay.
@@ -182,6 +191,7 @@ export class Lifecycle {
       );
     } finally {
       this.starting.delete(id);
+      if (this.starting.size === 0) this.#deleteBatcher.hurry();
     }
   }
 
