@@ -126,36 +126,32 @@ describe(
   },
 );
 
-describe(
-  'DeleteBatcher behind starts',
-  { skip: !RUNTIMES.includes('crun') && 'crun is not among SALVO_TEST_RUNTIMES', timeout: 120_000 },
-  () => {
-    it('holds exits past the usual window while starts are under way, and deletes them in one call once the starts end', async () => {
-      const launcher = await openLauncher('crun', { deleteAfterExit: false });
-      const pool = new RuntimePool(1, 4);
-      try {
-        const ids = ['dlb-h1', 'dlb-h2', 'dlb-h3'];
-        await stoppedContainers(launcher, ids);
-        let starting = true;
-        const batcher = crunBatcher(launcher, pool, null, () => starting);
-        const log = (id: string): string => join(launcher.stateDir, `${id}.delete.log.json`);
-        const first = batcher.delete('dlb-h1', false, log('dlb-h1'));
-        await new Promise((resolve) => setTimeout(resolve, 30)); // past the 5 ms window of an idle launcher
-        const rest = ids.slice(1).map((id) => batcher.delete(id, false, log(id)));
-        assert.deepEqual(batcher.stats, { batches: 0, batchedContainers: 0, singles: 0, fallbacks: 0 }, 'nothing deleted yet');
-        assert.equal(runtimeContainers(launcher).length, 3);
-        starting = false;
-        batcher.hurry();
-        for (const result of await Promise.all([first, ...rest])) assert.ok(result.ok, result.ok ? '' : result.error.message);
-        assert.deepEqual(batcher.stats, { batches: 1, batchedContainers: 3, singles: 0, fallbacks: 0 });
-        assert.deepEqual(runtimeContainers(launcher), []);
-      } finally {
-        await pool.destroy();
-        await launcher.close();
-      }
-    });
-  },
-);
+describe('DeleteBatcher behind starts', { skip: !RUNTIMES.includes('crun') && 'crun is not among SALVO_TEST_RUNTIMES', timeout: 120_000 }, () => {
+  it('holds exits past the usual window while starts are under way, and deletes them in one call once the starts end', async () => {
+    const launcher = await openLauncher('crun', { deleteAfterExit: false });
+    const pool = new RuntimePool(1, 4);
+    try {
+      const ids = ['dlb-h1', 'dlb-h2', 'dlb-h3'];
+      await stoppedContainers(launcher, ids);
+      let starting = true;
+      const batcher = crunBatcher(launcher, pool, null, () => starting);
+      const log = (id: string): string => join(launcher.stateDir, `${id}.delete.log.json`);
+      const first = batcher.delete('dlb-h1', false, log('dlb-h1'));
+      await new Promise((resolve) => setTimeout(resolve, 30)); // past the 5 ms window of an idle launcher
+      const rest = ids.slice(1).map((id) => batcher.delete(id, false, log(id)));
+      assert.deepEqual(batcher.stats, { batches: 0, batchedContainers: 0, singles: 0, fallbacks: 0 }, 'nothing deleted yet');
+      assert.equal(runtimeContainers(launcher).length, 3);
+      starting = false;
+      batcher.hurry();
+      for (const result of await Promise.all([first, ...rest])) assert.ok(result.ok, result.ok ? '' : result.error.message);
+      assert.deepEqual(batcher.stats, { batches: 1, batchedContainers: 3, singles: 0, fallbacks: 0 });
+      assert.deepEqual(runtimeContainers(launcher), []);
+    } finally {
+      await pool.destroy();
+      await launcher.close();
+    }
+  });
+});
 
 describe('DeleteBatcher with runc', { skip: !RUNTIMES.includes('runc') && 'runc is not among SALVO_TEST_RUNTIMES', timeout: 120_000 }, () => {
   it('deletes one by one (runc has no --regex), and every container goes', async () => {

@@ -75,7 +75,10 @@ for (const runtime of RUNTIMES) {
         if (event.type === 'started' && event.pid !== undefined) process.kill(event.pid, 'SIGTERM');
       };
       for await (const result of launcher.batch(jobs, { concurrency: 8, onEvent })) exits.push(`${result.id} ${result.exitCode} ${result.signal}`);
-      assert.deepEqual(exits.filter((line) => !line.endsWith(' 143 SIGTERM')), []);
+      assert.deepEqual(
+        exits.filter((line) => !line.endsWith(' 143 SIGTERM')),
+        [],
+      );
       assert.equal(exits.length, 40);
     });
 
