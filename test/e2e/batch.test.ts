@@ -55,6 +55,20 @@ for (const runtime of RUNTIMES) {
       );
     });
 
+    it('has deleted every finished job from the runtime once deletesSettled() resolves after the batch', async () => {
+      const jobs: JobSpec[] = Array.from({ length: 24 }, (_, i) => ({ id: `settle-${i}`, args: ['/bin/true'], stdio: 'null' }));
+      const results = await collect(launcher.batch(jobs, { concurrency: 4 }));
+      assert.deepEqual(
+        results.filter((r) => r.exitCode !== 0),
+        [],
+      );
+      await launcher.deletesSettled();
+      assert.deepEqual(
+        runtimeContainers(launcher).filter((id) => id.startsWith('settle-')),
+        [],
+      );
+    });
+
     it('kills a job that ignores SIGTERM after the grace period', async () => {
       const jobs = [{ id: 'stubborn', args: ['/bin/sh', '-c', "trap '' TERM; sleep 30"], timeoutMs: 200 }];
       const [result] = await collect(launcher.batch(jobs, { graceMs: 300 }));
