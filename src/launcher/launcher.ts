@@ -1,18 +1,17 @@
 // The Launcher façade (DESIGN §8): opens the state directory, store, reaper and pool, and runs
 // the lifecycle of DESIGN §3 for every start: subscribe, prepare+spawn (worker), track, reap.
-import { chmodSync, closeSync, existsSync, readFileSync, readdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { SalvoError } from '../errors.js';
 import { removeEmptyCgroups } from '../io/cgroups.js';
 import type { ImageCache } from '../image/cache.js';
 import { releaseSharedContainers } from '../image/shared-containers.js';
 import { INIT_EXEC_ID } from '../io/process-dir.js';
-import { readProcStat, startTimeToEpochMs, type ProcStat } from '../io/procfs.js';
+import { readProcStat, type ProcStat } from '../io/procfs.js';
 import { OrphanSweeper } from '../reaper/orphans.js';
 import type { LatencyHistogram } from '../reaper/histogram.js';
 import type { PassCost } from '../reaper/pass-cost.js';
-import { deleteArgs, killArgs, listArgs, pauseArgs, resumeArgs, stateArgs } from '../runtime/argv.js';
-import { planRecovery } from '../store/recovery.js';
+import { killArgs, listArgs, pauseArgs, resumeArgs, stateArgs } from '../runtime/argv.js';
 import { acquireStateLock, type StateLock } from '../store/lock.js';
 import { native } from '../native.js';
 import { Store } from '../store/store.js';
@@ -35,6 +34,7 @@ import { checkpointContainer } from './checkpoint.js';
 import { LIVE_STATES, usersByDigest } from './image-start.js';
 import { Lifecycle } from './lifecycle.js';
 import { normalizeOptions, type NormalizedOptions } from './options.js';
+import { readBootId, recoverImageMounts, recoverRecords } from './recover.js';
 import type { Proc } from './proc.js';
 import { setupRuntime } from './runtime-setup.js';
 import { removeFinished, type GcResult } from './gc.js';
@@ -124,8 +124,9 @@ export class Launcher {
       launcher.#lifecycle.runtime = runtime;
       launcher.#runtimeComm = basename(runtime.path).slice(0, 15);
       store.setRuntime(runtime.path, runtime.invocation.root);
-      launcher.#recover();
-      await launcher.#recoverImageMounts();
+      const opened = launcher;
+      recoverRecords(store, launcher.#lifecycle, normalized.logger, () => opened.#removeEmptyCgroups());
+      await recoverImageMounts(launcher.#lifecycle, normalized.stateDir, normalized.logger);
       launcher.#sweeper.start();
       return launcher;
     } catch (error) {
@@ -337,66 +338,6 @@ export class Launcher {
   }
 
   /**
-   * After a crash: half-made image unpacks go, and so does every overlay of a container that is not
-   * running any more (its delete or its record's recovery may never have come).
-   */
-  async #recoverImageMounts(): Promise<void> {
-    this.images.recover();
-    const containers = join(this.stateDir, 'containers');
-    const live = new Set(this.#lifecycle.tracking.registry.all().map((l) => l.id));
-    const dirs = existsSync(containers)
-      ? readdirSync(containers)
-          .filter((id) => !live.has(id))
-          .map((id) => join(containers, id))
-      : [];
-    if (dirs.length === 0) return;
-    await this.#lifecycle.pool.run('unmount', { mount: this.#lifecycle.mountHelper, dirs }, 'high').catch((error: unknown) => {
-      this.options.logger.warn({ err: error }, 'cannot unmount the overlays a killed launcher left');
-    });
-  }
-
-  /** Records left by a launcher that died: adopt what still runs, mark the rest lost (§7). */
-  #recover(): void {
-    const unresolved = this.#store.unresolved();
-    if (unresolved.length === 0) return;
-    const actions = planRecovery(unresolved, {
-      startTimeOf: (pid) => readProcStat(pid)?.startTime ?? null,
-      pidFileOf: (dir) => {
-        const pid = Number.parseInt(readFileSafe(join(dir, 'pid')), 10);
-        return Number.isInteger(pid) && pid > 0 ? pid : null;
-      },
-      ticksToEpochMs: startTimeToEpochMs,
-    });
-    for (const action of actions) {
-      const { record } = action;
-      if (action.kind === 'adopt') {
-        // Started by the launcher that died, not by this one: it ran since its own start time.
-        const startedAt = Math.round(startTimeToEpochMs(action.pidStartTime));
-        if (record.state === 'subscribed') this.#store.markRunning(record.seq, action.pid, action.pidStartTime, startedAt);
-        this.#lifecycle.tracking.track(record.seq, record.id, record.execId, action.pid, action.pidStartTime, record.dir, true);
-        this.options.logger.info({ id: record.id, initPid: action.pid }, 'adopted a process left by an earlier launcher');
-      } else {
-        this.#store.recordExits([
-          { seq: record.seq, state: 'lost', exitCode: 255, signal: null, userUs: null, systemUs: null, maxRssKb: null, at: Date.now() },
-        ]);
-        this.options.logger.warn({ id: record.id, reason: action.reason }, 'record resolved as lost');
-        if (record.execId === INIT_EXEC_ID) {
-          // Awaited by close and by a new start of this id, like the delete after an exit.
-          this.#lifecycle.tracking.noteDelete(
-            record.id,
-            this.#lifecycle.runtimeCommand(record.id, deleteArgs(record.id, { force: true }), 'low').then(
-              () => undefined,
-              () => undefined,
-            ),
-          );
-        }
-      }
-    }
-    // The force-deletes leave their containers' parent cgroup behind: remove it once they are done.
-    void Promise.allSettled([...this.#lifecycle.tracking.deletes.values()]).then(() => this.#removeEmptyCgroups());
-  }
-
-  /**
    * Removes the state directory's empty parent cgroup (DESIGN §13), unless a start (whose runtime
    * may be making it) is under way, and the empty container cgroups `orphaned` names.
    */
@@ -466,17 +407,5 @@ export class Launcher {
 
   #assertStoreOpen(): void {
     if (this.#closed) throw new SalvoError('ERR_LAUNCHER_CLOSED', 'the launcher is closed: its store is no longer open');
-  }
-}
-
-function readBootId(): string | null {
-  return readFileSafe('/proc/sys/kernel/random/boot_id').trim() || null;
-}
-
-function readFileSafe(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return '';
   }
 }
