@@ -81,11 +81,19 @@ export class DeleteBatcher {
         return;
       }
       this.#pending.push({ id, force, logFile, done });
-      const holding = this.#startsUnderWay();
-      if (this.#pending.length >= (holding ? HOLD_BATCH : MAX_BATCH)) this.#flush();
-      // While a delete runs, exits gather for the next one (flushed when it ends, or after a bound if it hangs).
-      else this.#timer ??= setTimeout(() => this.#flush(), this.#inFlight > 0 ? IN_FLIGHT_MAX_WAIT_MS : holding ? HOLD_MAX_MS : BATCH_WINDOW_MS);
+      this.#schedule();
     });
+  }
+
+  /**
+   * Sends a full batch now; else arms the one timer for what is pending: while a delete runs,
+   * exits gather for the next one (sent when it ends, or after a bound if it hangs); behind
+   * starts, for the hold; otherwise for one reap pass's window.
+   */
+  #schedule(): void {
+    const holding = this.#startsUnderWay();
+    if (this.#pending.length >= (holding ? HOLD_BATCH : MAX_BATCH)) this.#flush();
+    else this.#timer ??= setTimeout(() => this.#flush(), this.#inFlight > 0 ? IN_FLIGHT_MAX_WAIT_MS : holding ? HOLD_MAX_MS : BATCH_WINDOW_MS);
   }
 
   /** The starts ended (or one waits for a delete of its id): what gathered goes now. */
@@ -115,8 +123,7 @@ export class DeleteBatcher {
   }
 
   #flush(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#clearTimer();
     const batch = this.#pending;
     this.#pending = [];
     if (batch.length === 0) return;
@@ -125,10 +132,16 @@ export class DeleteBatcher {
     void deleting.finally(() => {
       this.#inFlight--;
       if (this.#inFlight > 0 || this.#pending.length === 0) return;
-      // Still behind starts: the gathered exits wait for more (or the hold's bound).
-      if (this.#startsUnderWay() && this.#pending.length < HOLD_BATCH) this.#timer ??= setTimeout(() => this.#flush(), HOLD_MAX_MS);
+      // The in-flight bound is over: behind starts the gathered exits wait for the hold, else go now.
+      this.#clearTimer();
+      if (this.#startsUnderWay()) this.#schedule();
       else this.#flush();
     });
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
   }
 
   async #batch(batch: PendingDelete[]): Promise<void> {

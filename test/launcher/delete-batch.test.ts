@@ -151,6 +151,32 @@ describe('DeleteBatcher behind starts', { skip: !RUNTIMES.includes('crun') && 'c
       await launcher.close();
     }
   });
+
+  it('holds an exit that came during a delete for the hold bound (250 ms), not the in-flight bound (5 s), once that delete ends', async () => {
+    const launcher = await openLauncher('crun', { deleteAfterExit: false });
+    const pool = new RuntimePool(1, 4);
+    try {
+      const ids = ['dlb-f1', 'dlb-f2'];
+      await stoppedContainers(launcher, ids);
+      const release = join(tempDir(), 'release');
+      const batcher = crunBatcher(launcher, pool, `case " $* " in *" dlb-f1 "*) while [ ! -e ${release} ]; do sleep 0.01; done ;; esac`, () => true);
+      const log = (id: string): string => join(launcher.stateDir, `${id}.delete.log.json`);
+      const first = batcher.delete('dlb-f1', false, log('dlb-f1'));
+      await new Promise((resolve) => setTimeout(resolve, 300)); // past the hold bound: dlb-f1 goes alone
+      while (batcher.stats.singles === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      const second = batcher.delete('dlb-f2', false, log('dlb-f2'));
+      writeFileSync(release, '');
+      assert.ok((await first).ok);
+      const released = Date.now();
+      assert.ok((await second).ok);
+      // Starts stay under way throughout: only the hold's bound lets dlb-f2 go (its delete takes well under 4 s).
+      const waited = Date.now() - released;
+      assert.ok(waited < 4000, `dlb-f2 was deleted ${waited} ms after the delete before it ended`);
+    } finally {
+      await pool.destroy();
+      await launcher.close();
+    }
+  });
 });
 
 describe('DeleteBatcher with runc', { skip: !RUNTIMES.includes('runc') && 'runc is not among SALVO_TEST_RUNTIMES', timeout: 120_000 }, () => {
