@@ -21,18 +21,32 @@ describe('batchDeleteArgs', () => {
   });
 });
 
-/** Starts /bin/true containers under these ids and waits until all have exited (they stay in the runtime). */
 // These containers come from bundles: no overlay to release.
 const NO_MOUNTS: MountHelper = { file: null, prefix: ['-'], mountinfo: '/proc/self/mountinfo' };
 
-async function stoppedContainers(launcher: Launcher, ids: string[]): Promise<void> {
-  const procs = await Promise.all(ids.map((id) => launcher.start({ id, args: ['/bin/true'] })));
-  for (const proc of procs) assert.equal((await proc.exited).exitCode, 0);
+/** Where a test's delete of `id` logs. */
+const deleteLog = (launcher: Launcher, id: string): string => join(launcher.stateDir, `${id}.delete.log.json`);
+
+/**
+ * Runs `body` with a launcher on `runtime` (no deletes after exits) whose /bin/true containers
+ * `ids` have all exited (they stay in the runtime), and a pool of its own; both closed after.
+ */
+async function withStoppedContainers(runtime: string, ids: string[], body: (launcher: Launcher, pool: RuntimePool) => Promise<void>): Promise<void> {
+  const launcher = await openLauncher(runtime, { deleteAfterExit: false });
+  const pool = new RuntimePool(1, 4);
+  try {
+    const procs = await Promise.all(ids.map((id) => launcher.start({ id, args: ['/bin/true'] })));
+    for (const proc of procs) assert.equal((await proc.exited).exitCode, 0);
+    await body(launcher, pool);
+  } finally {
+    await pool.destroy();
+    await launcher.close();
+  }
 }
 
 /** Asks for every delete in one tick, as one reap pass does; resolves once all are answered. */
 async function deleteAll(batcher: DeleteBatcher, launcher: Launcher, ids: string[]): Promise<void> {
-  const results = await Promise.all(ids.map((id) => batcher.delete(id, false, join(launcher.stateDir, `${id}.delete.log.json`))));
+  const results = await Promise.all(ids.map((id) => batcher.delete(id, false, deleteLog(launcher, id))));
   results.forEach((result, i) => assert.ok(result.ok, `${ids[i]}: ${result.ok ? '' : result.error.message}`));
 }
 
@@ -68,11 +82,8 @@ describe('DeleteBatcher with crun', { skip: !RUNTIMES.includes('crun') && 'crun 
       refusesRegex
         ? 'falls back to one delete per container when the batched delete fails, leaving none of them behind'
         : 'deletes the containers of one pass in one runtime call, and exactly those',
-      async () => {
-        const launcher = await openLauncher('crun', { deleteAfterExit: false });
-        const pool = new RuntimePool(1, 4);
-        try {
-          await stoppedContainers(launcher, [...doomed, ...kept]);
+      () =>
+        withStoppedContainers('crun', [...doomed, ...kept], async (launcher, pool) => {
           const refuse = `case " $* " in *" --regex "*) echo 'no regex here' >&2; exit 1 ;; esac`;
           const batcher = crunBatcher(launcher, pool, refusesRegex ? refuse : null);
           await deleteAll(batcher, launcher, doomed);
@@ -85,11 +96,7 @@ describe('DeleteBatcher with crun', { skip: !RUNTIMES.includes('crun') && 'crun 
           );
           await deleteAll(batcher, launcher, kept);
           assert.deepEqual(runtimeContainers(launcher), []);
-        } finally {
-          await pool.destroy();
-          await launcher.close();
-        }
-      },
+        }),
     );
   }
 });
@@ -98,47 +105,34 @@ describe(
   'DeleteBatcher while a delete runs',
   { skip: !RUNTIMES.includes('crun') && 'crun is not among SALVO_TEST_RUNTIMES', timeout: 120_000 },
   () => {
-    it('gathers the exits that come meanwhile into one call made when it ends', async () => {
-      const launcher = await openLauncher('crun', { deleteAfterExit: false });
-      const pool = new RuntimePool(1, 4);
-      try {
-        const ids = ['dlb-w1', 'dlb-w2', 'dlb-w3'];
-        await stoppedContainers(launcher, ids);
+    it('gathers the exits that come meanwhile into one call made when it ends', () =>
+      withStoppedContainers('crun', ['dlb-w1', 'dlb-w2', 'dlb-w3'], async (launcher, pool) => {
         // The first delete holds until the test lets it go, so the others surely come while it runs.
         const release = join(tempDir(), 'release');
         const batcher = crunBatcher(launcher, pool, `case " $* " in *" dlb-w1 "*) while [ ! -e ${release} ]; do sleep 0.01; done ;; esac`);
-        const log = (id: string): string => join(launcher.stateDir, `${id}.delete.log.json`);
-        const first = batcher.delete('dlb-w1', false, log('dlb-w1'));
+        const first = batcher.delete('dlb-w1', false, deleteLog(launcher, 'dlb-w1'));
         while (batcher.stats.singles === 0) await new Promise((resolve) => setTimeout(resolve, 5));
-        const second = batcher.delete('dlb-w2', false, log('dlb-w2'));
+        const second = batcher.delete('dlb-w2', false, deleteLog(launcher, 'dlb-w2'));
         await new Promise((resolve) => setTimeout(resolve, 20)); // past the batching window: still held back
-        const third = batcher.delete('dlb-w3', false, log('dlb-w3'));
+        const third = batcher.delete('dlb-w3', false, deleteLog(launcher, 'dlb-w3'));
         assert.deepEqual(batcher.stats, { batches: 0, batchedContainers: 0, singles: 1, fallbacks: 0 });
         writeFileSync(release, '');
         for (const result of await Promise.all([first, second, third])) assert.ok(result.ok, result.ok ? '' : result.error.message);
         assert.deepEqual(batcher.stats, { batches: 1, batchedContainers: 2, singles: 1, fallbacks: 0 });
         assert.deepEqual(runtimeContainers(launcher), []);
-      } finally {
-        await pool.destroy();
-        await launcher.close();
-      }
-    });
+      }));
   },
 );
 
 describe('DeleteBatcher behind starts', { skip: !RUNTIMES.includes('crun') && 'crun is not among SALVO_TEST_RUNTIMES', timeout: 120_000 }, () => {
-  it('holds exits past the usual window while starts are under way, and deletes them in one call once the starts end', async () => {
-    const launcher = await openLauncher('crun', { deleteAfterExit: false });
-    const pool = new RuntimePool(1, 4);
-    try {
-      const ids = ['dlb-h1', 'dlb-h2', 'dlb-h3'];
-      await stoppedContainers(launcher, ids);
+  it('holds exits past the usual window while starts are under way, and deletes them in one call once the starts end', () => {
+    const ids = ['dlb-h1', 'dlb-h2', 'dlb-h3'];
+    return withStoppedContainers('crun', ids, async (launcher, pool) => {
       let starting = true;
       const batcher = crunBatcher(launcher, pool, null, () => starting);
-      const log = (id: string): string => join(launcher.stateDir, `${id}.delete.log.json`);
-      const first = batcher.delete('dlb-h1', false, log('dlb-h1'));
+      const first = batcher.delete('dlb-h1', false, deleteLog(launcher, 'dlb-h1'));
       await new Promise((resolve) => setTimeout(resolve, 30)); // past the 5 ms window of an idle launcher
-      const rest = ids.slice(1).map((id) => batcher.delete(id, false, log(id)));
+      const rest = ids.slice(1).map((id) => batcher.delete(id, false, deleteLog(launcher, id)));
       assert.deepEqual(batcher.stats, { batches: 0, batchedContainers: 0, singles: 0, fallbacks: 0 }, 'nothing deleted yet');
       assert.equal(runtimeContainers(launcher).length, 3);
       starting = false;
@@ -146,25 +140,17 @@ describe('DeleteBatcher behind starts', { skip: !RUNTIMES.includes('crun') && 'c
       for (const result of await Promise.all([first, ...rest])) assert.ok(result.ok, result.ok ? '' : result.error.message);
       assert.deepEqual(batcher.stats, { batches: 1, batchedContainers: 3, singles: 0, fallbacks: 0 });
       assert.deepEqual(runtimeContainers(launcher), []);
-    } finally {
-      await pool.destroy();
-      await launcher.close();
-    }
+    });
   });
 
-  it('holds an exit that came during a delete for the hold bound (250 ms), not the in-flight bound (5 s), once that delete ends', async () => {
-    const launcher = await openLauncher('crun', { deleteAfterExit: false });
-    const pool = new RuntimePool(1, 4);
-    try {
-      const ids = ['dlb-f1', 'dlb-f2'];
-      await stoppedContainers(launcher, ids);
+  it('holds an exit that came during a delete for the hold bound (250 ms), not the in-flight bound (5 s), once that delete ends', () =>
+    withStoppedContainers('crun', ['dlb-f1', 'dlb-f2'], async (launcher, pool) => {
       const release = join(tempDir(), 'release');
       const batcher = crunBatcher(launcher, pool, `case " $* " in *" dlb-f1 "*) while [ ! -e ${release} ]; do sleep 0.01; done ;; esac`, () => true);
-      const log = (id: string): string => join(launcher.stateDir, `${id}.delete.log.json`);
-      const first = batcher.delete('dlb-f1', false, log('dlb-f1'));
+      const first = batcher.delete('dlb-f1', false, deleteLog(launcher, 'dlb-f1'));
       await new Promise((resolve) => setTimeout(resolve, 300)); // past the hold bound: dlb-f1 goes alone
       while (batcher.stats.singles === 0) await new Promise((resolve) => setTimeout(resolve, 5));
-      const second = batcher.delete('dlb-f2', false, log('dlb-f2'));
+      const second = batcher.delete('dlb-f2', false, deleteLog(launcher, 'dlb-f2'));
       writeFileSync(release, '');
       assert.ok((await first).ok);
       const released = Date.now();
@@ -172,20 +158,13 @@ describe('DeleteBatcher behind starts', { skip: !RUNTIMES.includes('crun') && 'c
       // Starts stay under way throughout: only the hold's bound lets dlb-f2 go (its delete takes well under 4 s).
       const waited = Date.now() - released;
       assert.ok(waited < 4000, `dlb-f2 was deleted ${waited} ms after the delete before it ended`);
-    } finally {
-      await pool.destroy();
-      await launcher.close();
-    }
-  });
+    }));
 });
 
 describe('DeleteBatcher with runc', { skip: !RUNTIMES.includes('runc') && 'runc is not among SALVO_TEST_RUNTIMES', timeout: 120_000 }, () => {
-  it('deletes one by one (runc has no --regex), and every container goes', async () => {
-    const launcher = await openLauncher('runc', { deleteAfterExit: false });
-    const pool = new RuntimePool(1, 4);
-    try {
-      const ids = ['dlb-r1', 'dlb-r2', 'dlb-r3'];
-      await stoppedContainers(launcher, ids);
+  it('deletes one by one (runc has no --regex), and every container goes', () => {
+    const ids = ['dlb-r1', 'dlb-r2', 'dlb-r3'];
+    return withStoppedContainers('runc', ids, async (launcher, pool) => {
       const { path, root } = launcher.runtime;
       const invocation: RuntimeInvocation = { file: path, prefix: [], root, extraGlobalArgs: [], native: { path, mountNamespace: null } };
       const batcher = new DeleteBatcher(
@@ -198,9 +177,6 @@ describe('DeleteBatcher with runc', { skip: !RUNTIMES.includes('runc') && 'runc 
       await deleteAll(batcher, launcher, ids);
       assert.deepEqual(runtimeContainers(launcher), []);
       assert.deepEqual(batcher.stats, { batches: 0, batchedContainers: 0, singles: 3, fallbacks: 0 });
-    } finally {
-      await pool.destroy();
-      await launcher.close();
-    }
+    });
   });
 });
