@@ -51,6 +51,8 @@ export class DeleteBatcher {
   #timer: NodeJS.Timeout | undefined;
   /** Deletes of this batcher running now: the next exits wait for them and go in one call. */
   #inFlight = 0;
+  /** A hurry came while a delete ran: what is pending goes when it ends. */
+  #hurried = false;
   /** Runtime calls made: batched ones, and single deletes (runc, a lone exit, or a fallback). */
   readonly stats = { batches: 0, batchedContainers: 0, singles: 0, fallbacks: 0 };
 
@@ -98,7 +100,9 @@ export class DeleteBatcher {
 
   /** The starts ended (or one waits for a delete of its id): what gathered goes now. */
   hurry(): void {
-    if (this.#pending.length > 0 && this.#inFlight === 0) this.#flush();
+    if (this.#pending.length === 0) return;
+    if (this.#inFlight === 0) this.#flush();
+    else this.#hurried = true; // sent as soon as the running delete ends, not held again
   }
 
   /**
@@ -124,6 +128,7 @@ export class DeleteBatcher {
 
   #flush(): void {
     this.#clearTimer();
+    this.#hurried = false;
     const batch = this.#pending;
     this.#pending = [];
     if (batch.length === 0) return;
@@ -132,9 +137,9 @@ export class DeleteBatcher {
     void deleting.finally(() => {
       this.#inFlight--;
       if (this.#inFlight > 0 || this.#pending.length === 0) return;
-      // The in-flight bound is over: behind starts the gathered exits wait for the hold, else go now.
+      // The in-flight bound is over: behind starts (unless hurried) the gathered exits wait for the hold, else go now.
       this.#clearTimer();
-      if (this.#startsUnderWay()) this.#schedule();
+      if (this.#startsUnderWay() && !this.#hurried) this.#schedule();
       else this.#flush();
     });
   }

@@ -161,6 +161,25 @@ describe('DeleteBatcher behind starts', { skip: !RUNTIMES.includes('crun') && 'c
     }));
 });
 
+describe('DeleteBatcher hurried', { skip: !RUNTIMES.includes('crun') && 'crun is not among SALVO_TEST_RUNTIMES', timeout: 120_000 }, () => {
+  it('sends what a hurry found held behind a running delete as soon as that delete ends, though starts go on', () =>
+    withStoppedContainers('crun', ['dlb-u1', 'dlb-u2'], async (launcher, pool) => {
+      const release = join(tempDir(), 'release');
+      const batcher = crunBatcher(launcher, pool, `case " $* " in *" dlb-u1 "*) while [ ! -e ${release} ]; do sleep 0.01; done ;; esac`, () => true);
+      const first = batcher.delete('dlb-u1', false, deleteLog(launcher, 'dlb-u1'));
+      await new Promise((resolve) => setTimeout(resolve, 300)); // past the hold bound: dlb-u1 goes alone
+      while (batcher.stats.singles === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      const second = batcher.delete('dlb-u2', false, deleteLog(launcher, 'dlb-u2'));
+      batcher.hurry(); // as a new start of dlb-u2 does
+      writeFileSync(release, '');
+      assert.ok((await first).ok);
+      // The delete of dlb-u2 is asked for in the same turn as dlb-u1's delete ends: not held again.
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(batcher.stats.singles, 2, 'dlb-u2 went out when dlb-u1 was done');
+      assert.ok((await second).ok);
+    }));
+});
+
 describe('DeleteBatcher with runc', { skip: !RUNTIMES.includes('runc') && 'runc is not among SALVO_TEST_RUNTIMES', timeout: 120_000 }, () => {
   it('deletes one by one (runc has no --regex), and every container goes', () => {
     const ids = ['dlb-r1', 'dlb-r2', 'dlb-r3'];
