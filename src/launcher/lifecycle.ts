@@ -26,7 +26,8 @@ import { attachTerminal, closeProcessIo, openProcessIo, outputStreams, releaseKe
 import type { RuntimeSetup } from './runtime-setup.js';
 import { Tracking } from './tracking.js';
 import { normalizeExecSpec } from './validate-lifecycle.js';
-import { DEFAULT_LOG_LIMIT, normalizeStartSpec, validateId, type NormalizedStart } from './validate.js';
+import { DEFAULT_LOG_LIMIT } from './sizes.js';
+import { normalizeStartSpec, validateId, type NormalizedStart } from './validate.js';
 
 /** One launch, init or exec, from its subscription on. */
 interface Launch {

@@ -8,8 +8,6 @@ import { normalizeContainerOptions } from './validate-container.js';
 import { logLimitBytes } from './sizes.js';
 import { START_FIELDS, refuseUnknownFields } from './spec-fields.js';
 
-export { DEFAULT_LOG_LIMIT, logLimitBytes } from './sizes.js';
-
 export { MAX_ARG_STRLEN, bad, showValue, stringArray };
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
