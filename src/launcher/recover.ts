@@ -1,8 +1,9 @@
 // What a launcher does at open for the one before it (DESIGN §7): records a launcher that died left
 // unresolved are adopted (their process still runs) or resolved lost, and the overlays of
 // containers that no longer run are unmounted.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { overlayMountsUnder } from '../image/mount.js';
 import { INIT_EXEC_ID } from '../io/process-dir.js';
 import { readProcStat, startTimeToEpochMs } from '../io/procfs.js';
 import { deleteArgs } from '../runtime/argv.js';
@@ -62,14 +63,20 @@ export function recoverRecords(store: Store, lifecycle: Lifecycle, logger: Logge
 export async function recoverImageMounts(lifecycle: Lifecycle, stateDir: string, logger: Logger): Promise<void> {
   lifecycle.images.recover();
   const containers = join(stateDir, 'containers');
+  const helper = lifecycle.mountHelper;
+  // One read of the mountinfo here: when no overlay is left, open does not wait for a worker to start.
+  let points: string[];
+  try {
+    points = overlayMountsUnder(helper.mountinfo, containers);
+  } catch (error) {
+    logger.warn({ err: error }, 'cannot read the mount table to find the overlays a killed launcher left');
+    return;
+  }
   const live = new Set(lifecycle.tracking.registry.all().map((l) => l.id));
-  const dirs = existsSync(containers)
-    ? readdirSync(containers)
-        .filter((id) => !live.has(id))
-        .map((id) => join(containers, id))
-    : [];
+  const ids = new Set(points.map((point) => point.slice(containers.length + 1).split('/')[0] ?? ''));
+  const dirs = [...ids].filter((id) => id !== '' && !live.has(id)).map((id) => join(containers, id));
   if (dirs.length === 0) return;
-  await lifecycle.pool.run('unmount', { mount: lifecycle.mountHelper, dirs }, 'high').catch((error: unknown) => {
+  await lifecycle.pool.run('unmount', { mount: helper, dirs }, 'high').catch((error: unknown) => {
     logger.warn({ err: error }, 'cannot unmount the overlays a killed launcher left');
   });
 }

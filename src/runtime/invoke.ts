@@ -41,9 +41,10 @@ export interface InvokeResult {
   waitedMs: number;
 }
 
-// The verbs of the hot path (a start and the delete after an exit): spawned natively when asked.
-// The rest (version probe, kill, state, pause, checkpoint…) are rare: execa is convenient there.
-const NATIVE_VERBS = new Set(['run', 'create', 'start', 'restore', 'exec', 'delete']);
+// Spawned natively when asked: the hot path's verbs (a start, the delete after an exit) and the
+// version probe at open (on the main thread: no worker is waited for). The rest (kill, state,
+// pause, checkpoint…) are rare: execa is convenient there.
+const NATIVE_VERBS = new Set(['run', 'create', 'start', 'restore', 'exec', 'delete', '--version']);
 
 // Per thread: set when the addon's spawner is unsupported here (ENOSYS, EINVAL from clone), so execa serves.
 let nativeUnsupported = false;

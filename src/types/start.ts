@@ -51,7 +51,7 @@ export interface LauncherOptions {
   /**
    * How a worker spawns the runtime for starts, execs and deletes: 'native' (the addon's vfork
    * spawner: no fork of the launcher, DESIGN §5) or 'execa' (child_process, through salvo-exec).
-   * Other commands always use execa. Default 'native'.
+   * The version probe at open uses it too (on the main thread); other commands use execa. Default 'native'.
    */
   spawner?: 'native' | 'execa';
   /**

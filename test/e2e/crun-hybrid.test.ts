@@ -1,13 +1,34 @@
 // crun 1.8 on a hybrid cgroup host (DESIGN §12): salvo works around it, or explains in one line.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Launcher } from '../../src/index.js';
+import { listMainThreadChildren, readProcStat } from '../../src/io/procfs.js';
 import { hostHasHybridControllers } from '../../src/runtime/hybrid-cgroup.js';
 import { RUNTIMES, openLauncher, removeTempDirs, tempDir } from '../helpers.js';
 
 after(removeTempDirs);
+
+/** This process's live children running `sleep` (a namespace holder ends as `sleep infinity`). */
+function liveSleepers(): number[] {
+  return listMainThreadChildren().filter((pid) => {
+    try {
+      return readProcStat(pid)?.state !== 'Z' && readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sleep';
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** A program named crun that is not crun: its --version prints `version` and exits with `status`. */
+function notCrun(version: string, status: number): string {
+  const path = join(tempDir(), 'crun');
+  writeFileSync(path, `#!/bin/sh\necho '${version}'\nexit ${status}\n`);
+  chmodSync(path, 0o755);
+  return path;
+}
 
 const skip = !RUNTIMES.includes('crun')
   ? 'crun is not among SALVO_TEST_RUNTIMES'
@@ -66,5 +87,27 @@ describe('crun on a hybrid cgroup host', { skip, timeout: 120_000 }, () => {
       // -R: the tmpfs covered salvo's shared bind of containers/ at close, so that bind stayed (§12).
       execFileSync('umount', ['-R', shared]);
     }
+  });
+
+  it('sets the namespace up while the version probe of a binary named crun runs, and removes it when that binary is not crun', async () => {
+    const before = liveSleepers();
+    const launcher = await Launcher.open({ stateDir: tempDir(), runtime: notCrun('runc version 9.9.9', 0) });
+    try {
+      assert.equal(launcher.runtime.flavour, 'runc');
+      assert.equal(launcher.runtime.namespaced, false);
+      assert.deepEqual(liveSleepers(), before, 'no namespace holder is left');
+    } finally {
+      await launcher.close();
+    }
+  });
+
+  it('removes the namespace set up early when the version probe fails, and refuses the binary', async () => {
+    const before = liveSleepers();
+    await assert.rejects(Launcher.open({ stateDir: tempDir(), runtime: notCrun('not a runtime', 3) }), (error: Error & { code: string }) => {
+      assert.equal(error.code, 'ERR_RUNTIME_NOT_FOUND');
+      assert.match(error.message, /--version failed/);
+      return true;
+    });
+    assert.deepEqual(liveSleepers(), before, 'no namespace holder is left');
   });
 });
