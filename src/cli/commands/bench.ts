@@ -49,7 +49,7 @@ export function benchCommand(globals: () => GlobalOptions, runtimeGiven: () => b
     .option('--html <file>', 'write a self-contained HTML page with SVG charts')
     .option(
       '--e2e',
-      'instead: --count short jobs started, recorded and deleted through salvo vs `xargs -P K <runtime> run` (K: the first --concurrency)',
+      'instead: --count short jobs started, recorded and deleted through salvo vs `xargs -P K <runtime> run` (K: the first --concurrency), and through `salvo batch` from the CLI',
     )
     .option('--no-progress', 'no progress bar')
     .addHelpText(
@@ -94,7 +94,7 @@ export function benchCommand(globals: () => GlobalOptions, runtimeGiven: () => b
         if (options.json === '-') process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         else process.stdout.write(formatE2eText(rows));
         if (options.json !== undefined && options.json !== '-') writeFileSync(options.json, `${JSON.stringify(rows, null, 2)}\n`);
-        process.exitCode = rows.some((r) => r.salvoFailures > 0) ? 1 : 0;
+        process.exitCode = rows.some((r) => r.salvoFailures + r.cliFailures > 0) ? 1 : 0;
         context.log.flush();
         return;
       }
