@@ -1,20 +1,22 @@
 // Spawning one runtime command and turning a failure into a message. The hot-path verbs go
 // through the addon's vfork spawner when the launcher chose it (native-spawn.ts), everything else
-// and the fallback through execa (workers only).
+// and the fallback through execa (execa-spawn.ts, workers only). execa is imported where it is
+// used: a worker's entry loads it at start (so that import is then a module-cache hit, which
+// needs no fd), and the main thread, whose one runtime call is the native version probe at open,
+// never loads it (~65 ms of import).
 // Never a stdio pipe: a pipe keeps `run -d` pending until the container exits, and when a spawn
 // hits EMFILE Node leaks the pipes it made and execa 9 throws instead of returning a result
 // (DESIGN §12). The runtime gets fds: its output goes to unlinked scratch files.
 import { randomBytes } from 'node:crypto';
-import { execa } from 'execa';
 import { closeSync, constants, fstatSync, openSync, readSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { isExhaustionCode, patienceFor, patiently, readTextPatiently, waitBeforeRetry, type Patience } from '../io/exhaustion.js';
 import type { PlainError, RuntimeInvocation } from '../types.js';
 import { commandLine } from './argv.js';
-import { spawnNativeOnce, type SpawnOutcome } from './native-spawn.js';
+import { spawnNativeOnce } from './native-spawn.js';
+import { notSpawned, runtimeEnvironment, type SpawnOutcome } from './spawn-outcome.js';
 import { HYBRID_CGROUP_EXPLANATION, isHybridCgroupRefusal, lastErrorMessage, tail } from './log.js';
-import { startTimer, type Timer } from '../io/timer.js';
 
 export interface InvokeOptions {
   /** fds for the runtime's stdio (the container inherits them with `run -d`); default: output captured. */
@@ -48,21 +50,6 @@ const NATIVE_VERBS = new Set(['run', 'create', 'start', 'restore', 'exec', 'dele
 
 // Per thread: set when the addon's spawner is unsupported here (ENOSYS, EINVAL from clone), so execa serves.
 let nativeUnsupported = false;
-
-let environment: Record<string, string> | undefined;
-
-/** The runtime's environment: this process's, minus NOTIFY_SOCKET (DESIGN §13); computed once per thread. */
-export function runtimeEnvironment(): Record<string, string> {
-  if (environment !== undefined) return environment;
-  environment = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined && key !== 'NOTIFY_SOCKET') environment[key] = value;
-  }
-  return environment;
-}
-
-// execa hands any integer fd straight to child_process; its types only list 0-9.
-const fdOption = (fd: number): 3 => fd as 3;
 
 export async function invokeRuntime(
   runtime: RuntimeInvocation,
@@ -99,7 +86,7 @@ export async function invokeRuntime(
       const stdio = options.stdio ?? { stdin: -1, ...(captures as { stdout: number; stderr: number }) };
       outcome =
         nativeSpawn === null
-          ? await spawnOnce(file, args, stdio, options.timeoutMs ?? 0)
+          ? await (await import('./execa-spawn.js')).spawnOnce(file, args, stdio, options.timeoutMs ?? 0)
           : await spawnNativeOnce(file, args, runtimeEnvironment(), stdio, nativeSpawn.mountNamespace, options.timeoutMs ?? 0);
       if (nativeSpawn !== null && isUnsupportedSpawn(outcome)) {
         nativeUnsupported = true; // an older kernel (no CLONE_PIDFD): the salvo-exec road still works
@@ -122,79 +109,6 @@ export async function invokeRuntime(
 function isUnsupportedSpawn(outcome: SpawnOutcome): boolean {
   const code = outcome.spawnError?.code;
   return (code === 'ENOSYS' || code === 'EINVAL') && /\((clone|close_range)\)$/.test(outcome.spawnError?.message ?? '');
-}
-
-/** stdin -1 means none ('ignore'). A spawn that fails (EMFILE, ENOENT…) is an outcome, never a throw. */
-async function spawnOnce(
-  file: string,
-  args: string[],
-  stdio: { stdin: number; stdout: number; stderr: number },
-  timeoutMs: number,
-): Promise<SpawnOutcome> {
-  let result;
-  let pid: number | null = null;
-  let timedOut = false;
-  let timer: Timer | null = null;
-  try {
-    const subprocess = execa(file, args, {
-      env: runtimeEnvironment(),
-      extendEnv: false,
-      reject: false,
-      buffer: false,
-      stdin: stdio.stdin < 0 ? 'ignore' : fdOption(stdio.stdin),
-      stdout: fdOption(stdio.stdout),
-      stderr: fdOption(stdio.stderr),
-    });
-    pid = subprocess.pid ?? null;
-    // Our timer, not execa's timeout: Node fires a delay of 2^31 ms or more at once.
-    if (timeoutMs > 0) {
-      timer = startTimer(() => {
-        timedOut = true;
-        subprocess.kill('SIGKILL');
-      }, timeoutMs);
-    }
-    result = await subprocess;
-  } catch (error) {
-    // execa 9 throws a TypeError ("subprocess.stdio is not iterable") when the spawn itself fails,
-    // and Node's 'error' event, which says why (EMFILE…), comes a tick later to nobody: the
-    // thread's handler hands it to noteUnheardSpawnError. Wait for it and report that.
-    if (!(error instanceof TypeError)) return notSpawned(error);
-    await new Promise((resolve) => setImmediate(resolve));
-    const queue = unheardSpawnErrors.get(file);
-    const unheard = queue?.shift();
-    if (queue?.length === 0) unheardSpawnErrors.delete(file);
-    return notSpawned(unheard ?? error);
-  } finally {
-    timer?.clear();
-  }
-  if (result.exitCode === undefined && result.signal === undefined) return notSpawned(result.cause ?? new Error('the runtime could not be spawned'));
-  return { pid, exitCode: result.exitCode ?? null, signal: result.signal ?? null, timedOut, spawnError: null };
-}
-
-// Per thread: spawn 'error's that nobody listened to, by file, in order (see spawnOnce).
-const unheardSpawnErrors = new Map<string, NodeJS.ErrnoException[]>();
-
-/**
- * For a thread's 'uncaughtException' handler: true (and kept for spawnOnce) when the error is a
- * failed runtime spawn's, which execa left unheard; false for anything else.
- */
-export function noteUnheardSpawnError(error: NodeJS.ErrnoException): boolean {
-  if (typeof error.syscall !== 'string' || !error.syscall.startsWith('spawn ') || typeof error.path !== 'string') return false;
-  const queue = unheardSpawnErrors.get(error.path) ?? [];
-  queue.push(error);
-  unheardSpawnErrors.set(error.path, queue);
-  return true;
-}
-
-function notSpawned(error: unknown): SpawnOutcome {
-  const cause = error as NodeJS.ErrnoException;
-  return {
-    pid: null,
-    exitCode: null,
-    signal: null,
-    timedOut: false,
-    spawnError: { code: cause.code ?? 'ESPAWN', message: cause.message ?? String(error) },
-  };
 }
 
 /** Two unlinked files for a command's stdout and stderr: nothing is left on disk, even after a crash. */

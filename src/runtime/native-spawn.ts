@@ -4,15 +4,7 @@
 import { constants } from 'node:os';
 import { native, type SpawnHandle } from '../native.js';
 import { startTimer, type Timer } from '../io/timer.js';
-
-/** What a spawn came to; the same shape whichever spawner ran it. */
-export interface SpawnOutcome {
-  pid: number | null;
-  exitCode: number | null;
-  signal: string | null;
-  timedOut: boolean;
-  spawnError: { code: string; message: string } | null;
-}
+import type { SpawnOutcome } from './spawn-outcome.js';
 
 const KIND_EXITED = 0;
 const SIGNAL_NAMES = new Map<number, string>(Object.entries(constants.signals).map(([name, number]) => [number, name]));

@@ -3,7 +3,7 @@
 import { patienceFor, patiently } from '../io/exhaustion.js';
 import { keepLogTails } from '../io/log-tail.js';
 import { EXIT_STATUS_PATIENCE_MS, writeExitStatus } from '../io/process-dir.js';
-import { noteUnheardSpawnError } from '../runtime/invoke.js';
+import { noteUnheardSpawnError } from '../runtime/execa-spawn.js';
 import { checkpointContainer } from './checkpoint.js';
 import { deleteContainer, runCommand, unmountDirs } from './command.js';
 import { prepareContainer } from './prepare.js';

@@ -60,6 +60,8 @@ describe('invokeRuntime', () => {
 const UNDER_EMFILE = `
 import { closeSync, openSync, readdirSync } from 'node:fs';
 import { describeFailure, invokeRuntime } from ${JSON.stringify(new URL('../../src/runtime/invoke.js', import.meta.url).href)};
+// As a worker's entry does: execa is loaded before any fd runs out (invoke.ts imports it on use).
+import ${JSON.stringify(new URL('../../src/runtime/execa-spawn.js', import.meta.url).href)};
 const [logFile, mode] = process.argv.slice(2);
 const runtime = { file: '/bin/sh', prefix: ['-c', 'echo hello', 'sh'], root: '/', extraGlobalArgs: [], env: {} };
 const count = () => readdirSync('/proc/self/fd').length;
