@@ -86,6 +86,8 @@ export async function runBurst(runtime: string, count: number, stateDir: string)
     const cost = launcher.reapCost;
     const perExit = cost.perExitUs();
     const burstIds = new Set(ids);
+    // Counted before gc, which removes the records of finished containers.
+    const recorded = launcher.list({}).filter((r) => burstIds.has(r.id) && r.state === 'exited').length;
     const ms = (ns: number): number => ns / 1e6;
     await launcher.gc();
     const cRoot = join(stateDir, 'runtime', 'burst-c');
@@ -104,7 +106,7 @@ export async function runBurst(runtime: string, count: number, stateDir: string)
       runtime,
       cReaper: JSON.parse(stdout) as NonNullable<BurstResult['cReaper']>,
       exits: exits.length,
-      recorded: launcher.list({}).filter((r) => burstIds.has(r.id) && r.state === 'exited').length,
+      recorded,
       releaseToAllRecordedMs,
       reapToRecord: { p50: h.quantile(0.5), p99: h.quantile(0.99), max: h.max },
       loopDelay: { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) },
