@@ -40,6 +40,8 @@ export interface E2eRow {
   bareFailures: number;
   /** CLI runs that exited non-zero (each a whole batch). */
   cliFailures: number;
+  /** Node's own start-up here (`node -e 0`, median of 3): a floor of every CLI call. */
+  nodeStartMs: number;
 }
 
 const CLI_MAIN = new URL('../cli/main.js', import.meta.url).pathname;
@@ -127,6 +129,17 @@ async function cliSide(
   return { ms: performance.now() - began, failures };
 }
 
+/** `node -e 0`, median of 3: what any CLI command pays before its first line of salvo. */
+async function nodeStartMs(): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const began = performance.now();
+    await run(process.execPath, ['-e', '0']);
+    times.push(performance.now() - began);
+  }
+  return times.sort((a, b) => a - b)[1] as number;
+}
+
 async function stopServing(stateDir: string): Promise<void> {
   await run(process.execPath, [CLI_MAIN, 'serve', '--stop', '--state-dir', stateDir]).catch(() => undefined);
 }
@@ -186,6 +199,7 @@ export async function runE2e(options: E2eOptions): Promise<E2eRow[]> {
       salvoFailures: failures.salvo,
       bareFailures: failures.bare,
       cliFailures: failures.cli,
+      nodeStartMs: await nodeStartMs(),
     });
   }
   return rows;
