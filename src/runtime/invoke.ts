@@ -86,7 +86,7 @@ export async function invokeRuntime(
       const stdio = options.stdio ?? { stdin: -1, ...(captures as { stdout: number; stderr: number }) };
       outcome =
         nativeSpawn === null
-          ? await (await import('./execa-spawn.js')).spawnOnce(file, args, stdio, options.timeoutMs ?? 0)
+          ? await spawnThroughExeca(file, args, stdio, options.timeoutMs ?? 0)
           : await spawnNativeOnce(file, args, runtimeEnvironment(), stdio, nativeSpawn.mountNamespace, options.timeoutMs ?? 0);
       if (nativeSpawn !== null && isUnsupportedSpawn(outcome)) {
         nativeUnsupported = true; // an older kernel (no CLONE_PIDFD): the salvo-exec road still works
@@ -104,6 +104,22 @@ export async function invokeRuntime(
     }
     if (!(await waitBeforeRetry(patience, attempt))) return finish(outcome);
   }
+}
+
+/** The execa spawner, imported on use (in a worker a module-cache hit); an import that fails is a spawn that did not happen. */
+async function spawnThroughExeca(
+  file: string,
+  args: string[],
+  stdio: { stdin: number; stdout: number; stderr: number },
+  timeoutMs: number,
+): Promise<SpawnOutcome> {
+  let spawner: typeof import('./execa-spawn.js');
+  try {
+    spawner = await import('./execa-spawn.js');
+  } catch (error) {
+    return notSpawned(error);
+  }
+  return spawner.spawnOnce(file, args, stdio, timeoutMs);
 }
 
 function isUnsupportedSpawn(outcome: SpawnOutcome): boolean {
