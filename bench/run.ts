@@ -125,6 +125,11 @@ function f(v: number, digits = 2): string {
   return v.toFixed(digits);
 }
 
+/** A time ratio minus one, said as it is: "12.0 % slower" or "3.1 % faster". */
+function slowerOrFaster(extra: number): string {
+  return extra >= 0 ? `${f(extra * 100, 1)} % slower` : `${f(-extra * 100, 1)} % faster`;
+}
+
 function targets(report: BenchReport, b: BurstResult, l: LiveResult, e2e: readonly E2eRow[]): string {
   const rows: string[] = [];
   for (const r of e2e) {
@@ -138,7 +143,7 @@ function targets(report: BenchReport, b: BurstResult, l: LiveResult, e2e: readon
     const warm = cliRatio(r, 'warm');
     const slower = 1 / warm - 1;
     rows.push(
-      `| \`salvo batch\` from the CLI (Node's start-up included) within 10 % of the in-process figure, ${r.runtime}, ${r.count} jobs | serving launcher up: ${f(r.cliWarmJobsPerSec, 1)} vs ${f(r.salvoJobsPerSec, 1)} jobs/s, ${f(slower * 100, 1)} % slower; none serving (it starts one): ${f(r.cliColdJobsPerSec, 1)} jobs/s, ${f((1 / cliRatio(r, 'cold') - 1) * 100, 1)} % slower | ${slower <= 0.1 ? 'met' : 'missed'} (with a serving launcher up) |`,
+      `| \`salvo batch\` from the CLI (Node's start-up included) within 10 % of the in-process figure, ${r.runtime}, ${r.count} jobs | serving launcher up: ${f(r.cliWarmJobsPerSec, 1)} vs ${f(r.salvoJobsPerSec, 1)} jobs/s, ${slowerOrFaster(slower)}; none serving (it starts one): ${f(r.cliColdJobsPerSec, 1)} jobs/s, ${slowerOrFaster(1 / cliRatio(r, 'cold') - 1)} | ${slower <= 0.1 ? 'met' : 'missed'} (with a serving launcher up) |`,
     );
   }
   for (const r of report.rows) {
