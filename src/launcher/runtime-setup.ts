@@ -31,7 +31,8 @@ export async function setupRuntime(options: NormalizedOptions, pool: RuntimePool
   if (options.runtimeRoot === null) native().spreadSubdirectories(root);
   const wantsNamespace = options.crunHybridWorkaround === 'auto' && hostHasHybridControllers();
   // A binary named crun gets its namespace while the probe runs (open is on every cold CLI call); the probe decides.
-  const early = wantsNamespace && basename(path).includes('crun') ? settled(startNamespace(path, options)) : null;
+  const early = wantsNamespace && basename(path).includes('crun') ? startNamespace(path, options) : null;
+  early?.catch(() => undefined); // awaited below, or dropped with its error when the probe says otherwise
   let probe: CommandResult;
   try {
     probe = await probeVersion(path, root, options, pool);
@@ -45,7 +46,7 @@ export async function setupRuntime(options: NormalizedOptions, pool: RuntimePool
   }
   const flavour = runtimeFlavour(probe.stdout);
   let hybrid: HybridSetup | null = null;
-  if (flavour === 'crun' && wantsNamespace) hybrid = early === null ? await startNamespace(path, options) : await unsettled(early);
+  if (flavour === 'crun' && wantsNamespace) hybrid = await (early ?? startNamespace(path, options));
   else await closeNamespace(early);
   const namespace = hybrid?.namespace ?? null;
   const invocation = runtimeInvocationFor(path, root, namespace?.mountNamespace ?? null, options.runtimeArgs);
@@ -93,26 +94,10 @@ async function startNamespace(path: string, options: NormalizedOptions): Promise
   return { namespace, overlaysFromHost };
 }
 
-type Settled<T> = Promise<{ ok: true; value: T } | { ok: false; error: unknown }>;
-
-/** A promise that never rejects (it may be dropped while another await runs), and its way back. */
-function settled<T>(promise: Promise<T>): Settled<T> {
-  return promise.then(
-    (value) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
-}
-
-async function unsettled<T>(result: Settled<T>): Promise<T> {
-  const outcome = await result;
-  if (!outcome.ok) throw outcome.error;
-  return outcome.value;
-}
-
 /** A namespace started early for nothing (not crun after all, or the open failed): its holder goes. */
-async function closeNamespace(early: Settled<HybridSetup> | null): Promise<void> {
-  const outcome = early === null ? null : await early;
-  if (outcome?.ok === true) await outcome.value.namespace.close();
+async function closeNamespace(early: Promise<HybridSetup> | null): Promise<void> {
+  const started = await early?.catch(() => null);
+  await started?.namespace.close();
 }
 
 /**
