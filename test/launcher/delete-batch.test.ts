@@ -9,6 +9,7 @@ import { DeleteBatcher, batchDeleteArgs } from '../../src/launcher/delete-batch.
 import { RuntimePool } from '../../src/launcher/pool.js';
 import type { Launcher, Logger } from '../../src/index.js';
 import type { MountHelper, RuntimeInvocation } from '../../src/types.js';
+import type { CommandResult } from '../../src/worker/protocol.js';
 import { RUNTIMES, openLauncher, removeTempDirs, runtimeContainers, tempDir } from '../helpers.js';
 
 after(removeTempDirs);
@@ -71,6 +72,25 @@ function crunBatcher(launcher: Launcher, pool: RuntimePool, wrap: string | null 
     quiet,
     startsUnderWay,
   );
+}
+
+/**
+ * With starts under way throughout: the delete of `running` goes out alone (past the hold bound)
+ * and is kept running until `release()`; then the delete of `next` is asked for.
+ */
+async function oneDeleteRunning(
+  launcher: Launcher,
+  pool: RuntimePool,
+  running: string,
+  next: string,
+): Promise<{ batcher: DeleteBatcher; first: Promise<CommandResult>; second: Promise<CommandResult>; release: () => void }> {
+  const released = join(tempDir(), 'release');
+  const batcher = crunBatcher(launcher, pool, `case " $* " in *" ${running} "*) while [ ! -e ${released} ]; do sleep 0.01; done ;; esac`, () => true);
+  const first = batcher.delete(running, false, deleteLog(launcher, running));
+  await new Promise((resolve) => setTimeout(resolve, 300)); // past the hold bound: it goes alone
+  while (batcher.stats.singles === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+  const second = batcher.delete(next, false, deleteLog(launcher, next));
+  return { batcher, first, second, release: () => writeFileSync(released, '') };
 }
 
 describe('DeleteBatcher with crun', { skip: !RUNTIMES.includes('crun') && 'crun is not among SALVO_TEST_RUNTIMES', timeout: 120_000 }, () => {
@@ -145,13 +165,8 @@ describe('DeleteBatcher behind starts', { skip: !RUNTIMES.includes('crun') && 'c
 
   it('holds an exit that came during a delete for the hold bound (250 ms), not the in-flight bound (5 s), once that delete ends', () =>
     withStoppedContainers('crun', ['dlb-f1', 'dlb-f2'], async (launcher, pool) => {
-      const release = join(tempDir(), 'release');
-      const batcher = crunBatcher(launcher, pool, `case " $* " in *" dlb-f1 "*) while [ ! -e ${release} ]; do sleep 0.01; done ;; esac`, () => true);
-      const first = batcher.delete('dlb-f1', false, deleteLog(launcher, 'dlb-f1'));
-      await new Promise((resolve) => setTimeout(resolve, 300)); // past the hold bound: dlb-f1 goes alone
-      while (batcher.stats.singles === 0) await new Promise((resolve) => setTimeout(resolve, 5));
-      const second = batcher.delete('dlb-f2', false, deleteLog(launcher, 'dlb-f2'));
-      writeFileSync(release, '');
+      const { first, second, release } = await oneDeleteRunning(launcher, pool, 'dlb-f1', 'dlb-f2');
+      release();
       assert.ok((await first).ok);
       const released = Date.now();
       assert.ok((await second).ok);
@@ -164,14 +179,9 @@ describe('DeleteBatcher behind starts', { skip: !RUNTIMES.includes('crun') && 'c
 describe('DeleteBatcher hurried', { skip: !RUNTIMES.includes('crun') && 'crun is not among SALVO_TEST_RUNTIMES', timeout: 120_000 }, () => {
   it('sends what a hurry found held behind a running delete as soon as that delete ends, though starts go on', () =>
     withStoppedContainers('crun', ['dlb-u1', 'dlb-u2'], async (launcher, pool) => {
-      const release = join(tempDir(), 'release');
-      const batcher = crunBatcher(launcher, pool, `case " $* " in *" dlb-u1 "*) while [ ! -e ${release} ]; do sleep 0.01; done ;; esac`, () => true);
-      const first = batcher.delete('dlb-u1', false, deleteLog(launcher, 'dlb-u1'));
-      await new Promise((resolve) => setTimeout(resolve, 300)); // past the hold bound: dlb-u1 goes alone
-      while (batcher.stats.singles === 0) await new Promise((resolve) => setTimeout(resolve, 5));
-      const second = batcher.delete('dlb-u2', false, deleteLog(launcher, 'dlb-u2'));
+      const { batcher, first, second, release } = await oneDeleteRunning(launcher, pool, 'dlb-u1', 'dlb-u2');
       batcher.hurry(); // as a new start of dlb-u2 does
-      writeFileSync(release, '');
+      release();
       assert.ok((await first).ok);
       // The delete of dlb-u2 is asked for in the same turn as dlb-u1's delete ends: not held again.
       await new Promise((resolve) => setImmediate(resolve));
