@@ -55,12 +55,18 @@ async function trueBundle(launcher: Launcher, dir: string): Promise<string> {
   return bundle;
 }
 
-async function salvoSide(runtime: string, dir: string, count: number, k: number, tag: string): Promise<{ ms: number; failures: number }> {
+async function salvoSide(
+  runtime: string,
+  dir: string,
+  bundle: string,
+  count: number,
+  k: number,
+  tag: string,
+): Promise<{ ms: number; failures: number }> {
   const launcher = await Launcher.open({ stateDir: dir, runtime, tasksPerWorker: Math.max(8, k * 2 + 2) });
   let failures = 0;
   let began = 0;
   try {
-    const bundle = await trueBundle(launcher, dir);
     const jobs: JobSpec[] = Array.from({ length: count }, (_, i) => ({ id: `e2e-s-${tag}-${i}`, bundle, stdio: 'null' }));
     // Untimed: one job, so the timed part starts with the worker loaded (open no longer waits for it, §5).
     for await (const result of launcher.batch([{ id: `e2e-s-${tag}-first`, bundle, stdio: 'null' }])) if (result.exitCode !== 0) failures++;
@@ -76,7 +82,14 @@ async function salvoSide(runtime: string, dir: string, count: number, k: number,
   return { ms: performance.now() - began, failures };
 }
 
-async function bareSide(launcherDir: string, runtime: string, count: number, k: number, tag: string): Promise<{ ms: number; failures: number }> {
+async function bareSide(
+  launcherDir: string,
+  runtime: string,
+  bundle: string,
+  count: number,
+  k: number,
+  tag: string,
+): Promise<{ ms: number; failures: number }> {
   // The same binary, bundle and (crun on a hybrid host) mount namespace as the launcher uses.
   const launcher = await Launcher.open({ stateDir: launcherDir, runtime });
   try {
@@ -84,7 +97,6 @@ async function bareSide(launcherDir: string, runtime: string, count: number, k: 
     const root = join(launcherDir, 'runtime', 'bare');
     mkdirSync(root, { recursive: true, mode: 0o700 });
     native().spreadSubdirectories(root); // as salvo's own root: the runtime's state costs both sides the same
-    const bundle = await trueBundle(launcher, launcherDir);
     const script = `seq ${count} | xargs -P ${k} -I{} ${path} --root ${root} run --bundle ${bundle} e2e-b-${tag}-{} >/dev/null 2>&1`;
     const argv = mountNamespace === null ? ['sh', ['-c', script]] : ['nsenter', [`--mount=${mountNamespace}`, '--', 'sh', '-c', script]];
     const began = performance.now();
@@ -159,12 +171,12 @@ export async function runE2e(options: E2eOptions): Promise<E2eRow[]> {
         const tag = `${Date.now().toString(36)}-${round}`;
         const sides = [
           async () => {
-            const s = await salvoSide(runtime, dir, per, options.concurrency, tag);
+            const s = await salvoSide(runtime, dir, bundle, per, options.concurrency, tag);
             ms.salvo += s.ms;
             failures.salvo += s.failures;
           },
           async () => {
-            const b = await bareSide(dir, runtime, per, options.concurrency, tag);
+            const b = await bareSide(dir, runtime, bundle, per, options.concurrency, tag);
             ms.bare += b.ms;
             failures.bare += b.failures;
           },
@@ -205,7 +217,7 @@ export async function runE2e(options: E2eOptions): Promise<E2eRow[]> {
   return rows;
 }
 
-/** The /bin/true bundle of the salvo side, made once (the CLI's jobs name it too). */
+/** The /bin/true bundle, made once for every side (salvo in-process, xargs, the CLI). */
 async function bundleFor(runtime: string, dir: string): Promise<string> {
   const launcher = await Launcher.open({ stateDir: dir, runtime });
   try {
